@@ -1,0 +1,71 @@
+// Sign / bit packing. Bit j of a packed row is element j (least significant bit first); bit 1 means
+// +1 (x >= 0, including -0), bit 0 means -1 (x < 0, and NaN). Words are little-endian, so a row of
+// 32-bit words and a row of 64-bit or 128-bit words hold the same bits in the same bytes.
+
+// Sign bits of 16 floats at p, as the low 16 bits of an i32 (bit t = x[t] >= 0).
+// @ts-ignore: decorator
+@inline function signBits16(p: usize, zero: v128): i32 {
+  const m0 = f32x4.ge(v128.load(p, 0), zero);
+  const m1 = f32x4.ge(v128.load(p, 16), zero);
+  const m2 = f32x4.ge(v128.load(p, 32), zero);
+  const m3 = f32x4.ge(v128.load(p, 48), zero);
+  // lanes are 0 or -1: saturating narrows keep them, then one bitmask reads 16 sign bits
+  const lo = i16x8.narrow_i32x4_s(m0, m1);
+  const hi = i16x8.narrow_i32x4_s(m2, m3);
+  return i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+}
+
+/**
+ * Pack the signs of `rows` rows of `k` f32 (row stride k) into rows of `dstWords` u32 words.
+ * Words past ceil(k/32) and bits past k are zero. Requires dstWords >= ceil(k/32).
+ */
+export function packSignsRows(src: usize, rows: i32, k: i32, dst: usize, dstWords: i32): void {
+  const zero = f32x4.splat(0);
+  const full = k >>> 5;
+  for (let r = 0; r < rows; r++) {
+    let s = src + <usize>r * <usize>k * 4;
+    let d = dst + <usize>r * <usize>dstWords * 4;
+    for (let w = 0; w < full; w++) {
+      const lo = signBits16(s, zero);
+      const hi = signBits16(s + 64, zero);
+      store<u32>(d, <u32>(lo | (hi << 16)));
+      s += 128;
+      d += 4;
+    }
+    const tail = k & 31;
+    let words = full;
+    if (tail) {
+      let bits: u32 = 0;
+      for (let t = 0; t < tail; t++) {
+        bits |= <u32>(load<f32>(s + (<usize>t << 2)) >= 0) << t;
+      }
+      store<u32>(d, bits);
+      d += 4;
+      words++;
+    }
+    if (dstWords > words) memory.fill(d, 0, <usize>(dstWords - words) << 2);
+  }
+}
+
+/**
+ * Copy `rows` rows of `srcWords` u32 words, of which the first `kbits` bits are valid, into rows of
+ * `dstWords` words: bits past kbits are cleared (in the last valid word and in every word after it),
+ * so both operands of an xor kernel have zero tails. Requires dstWords >= ceil(kbits/32); src may
+ * equal dst when srcWords == dstWords.
+ */
+export function copyBitRows(src: usize, rows: i32, srcWords: i32, kbits: i32, dst: usize, dstWords: i32): void {
+  const valid = (kbits + 31) >>> 5;
+  const tail = kbits & 31;
+  const tailMask: u32 = tail ? (<u32>1 << tail) - 1 : 0xffffffff;
+  const validBytes = <usize>valid << 2;
+  for (let r = 0; r < rows; r++) {
+    const s = src + (<usize>r * <usize>srcWords << 2);
+    const d = dst + (<usize>r * <usize>dstWords << 2);
+    memory.copy(d, s, validBytes);
+    if (valid > 0) {
+      const last = d + validBytes - 4;
+      store<u32>(last, load<u32>(last) & tailMask);
+    }
+    if (dstWords > valid) memory.fill(d + validBytes, 0, <usize>(dstWords - valid) << 2);
+  }
+}

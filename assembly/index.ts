@@ -1,0 +1,8 @@
+// The exported ABI: plain numbers and pointers only. Every kernel trusts its arguments;
+// the TypeScript wrappers in src/ validate shapes before calling.
+export { alloc, free, memoryBytes } from './memory';
+export { packSignsRows, copyBitRows } from './bitpack';
+export { xnorGemm } from './xnor';
+export { xnorConv2d, tapWeightSums } from './xnorconv';
+export { thresholdPack } from './threshold';
+export { sgemmPackB, sgemmPacked, sgemmRows } from './float';

@@ -1,0 +1,93 @@
+import { checkArray, checkInt, LowbitError } from '../errors.js';
+import { scoped, type Heap } from '../memory.js';
+import { convOutputSize, type Padding } from './conv-shape.js';
+import { putThreshold, type BinaryThreshold } from './threshold.js';
+
+export interface BinaryConv2dOptions {
+  /** images in the batch (default 1) */
+  batch?: number;
+  height: number;
+  width: number;
+  channels: number;
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  /** default 'valid' */
+  padding?: Padding;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
+
+/** Bytes of im2col rows per band: small enough to stay in L1/L2 next to the weights. */
+const BAND_BYTES = 64 * 1024;
+
+/**
+ * Binary 2-D convolution (+-1 x +-1) on sign-packed NHWC input.
+ * x: [batch][height][width] pixels of 2*ceil(channels/64) u32 words (packSignsNHWC's layout).
+ * weights: [filters][kh][kw] pixels in the same layout.
+ * Returns the int32 sums [batch][oh][ow][filters], or with `threshold` the packed output bits
+ * [batch][oh][ow] pixels of 2*ceil(filters/64) u32 words, ready for the next binary layer.
+ */
+export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
+export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
+export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold?: BinaryThreshold): Int32Array | Uint32Array {
+  if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', 'binaryConv2d needs an options object');
+  const n = checkInt('batch', opts.batch ?? 1);
+  const h = checkInt('height', opts.height);
+  const w = checkInt('width', opts.width);
+  const c = checkInt('channels', opts.channels);
+  const cout = checkInt('filters', opts.filters);
+  const [kh, kw] = pair(opts.kernelSize);
+  checkInt('kernelSize[0]', kh);
+  checkInt('kernelSize[1]', kw);
+  const [sh, sw] = pair(opts.strides ?? 1);
+  checkInt('strides[0]', sh);
+  checkInt('strides[1]', sw);
+  const padding = opts.padding ?? 'valid';
+  const { oh, ow, padT, padL } = convOutputSize(h, w, kh, kw, sh, sw, padding);
+  const cw = Math.ceil(c / 64); // u64 words per pixel
+  const kbits = kh * kw * c;
+  const pixels = n * h * w, outPixels = n * oh * ow;
+  if (kbits > 2 ** 30 || pixels * cw > 2 ** 27 || outPixels * cout > 2 ** 28 || cout * kh * kw * cw > 2 ** 27) {
+    throw new LowbitError('BAD_SHAPE', 'binaryConv2d shape is too large for one call; split the batch');
+  }
+  checkArray('x', x, Uint32Array, pixels * 2 * cw, `${n}x${h}x${w} pixels of 2*ceil(${c}/64) words`);
+  checkArray('weights', weights, Uint32Array, cout * kh * kw * 2 * cw, `${cout}x${kh}x${kw} pixels of 2*ceil(${c}/64) words`);
+  const wasm = heap.wasm;
+  return scoped(heap, (arena) => {
+    // input and weights with channel bits past C cleared
+    const px = arena.put(x);
+    wasm.copyBitRows(px, pixels, 2 * cw, c, px, 2 * cw);
+    const taps = kh * kw;
+    const kv = Math.ceil((taps * cw) / 2);
+    const staged = arena.put(weights);
+    wasm.copyBitRows(staged, cout * taps, 2 * cw, c, staged, 2 * cw);
+    const pw = arena.alloc(cout * kv * 16);
+    wasm.copyBitRows(staged, cout, taps * 2 * cw, taps * cw * 64, pw, kv * 4);
+    let ones = 0, corr = 0;
+    if (padding === 'same-one') {
+      const onesWords = new Uint32Array(2 * cw);
+      for (let i = 0; i < onesWords.length; i++) {
+        const bits = Math.min(32, Math.max(0, c - 32 * i));
+        onesWords[i] = bits === 32 ? 0xffffffff : (1 << bits) - 1;
+      }
+      ones = arena.put(onesWords);
+    } else if (padding === 'same-zero') {
+      corr = arena.alloc(taps * cout * 4);
+      wasm.tapWeightSums(pw, cout, taps, cw, c, kv, corr);
+    }
+    const chunk = Math.max(1, Math.min(outPixels, Math.floor(BAND_BYTES / (kv * 16))));
+    const col = arena.alloc(chunk * kv * 16);
+    if (!threshold) {
+      const acc = arena.alloc(outPixels * cout * 4);
+      wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, 0, 0, 0);
+      return heap.read(Int32Array, acc, outPixels * cout);
+    }
+    const [thr, flip] = putThreshold(arena, threshold, cout);
+    const acc = arena.alloc(chunk * cout * 4);
+    const words = 2 * Math.ceil(cout / 64);
+    const bits = arena.alloc(outPixels * words * 4);
+    wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, thr, flip, bits);
+    return heap.read(Uint32Array, bits, outPixels * words);
+  });
+}

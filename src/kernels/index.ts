@@ -1,0 +1,41 @@
+import type { Heap } from '../memory.js';
+import { packSigns, packSignsNHWC } from './pack-signs.js';
+import { xnorGemm } from './xnor-gemm.js';
+import { sgemm } from './sgemm.js';
+import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
+import { thresholdPack, type BinaryThreshold } from './threshold.js';
+
+export type { BinaryConv2dOptions } from './binary-conv2d.js';
+export type { BinaryThreshold } from './threshold.js';
+
+/**
+ * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
+ * Every call validates its arguments and throws LowbitError naming the one that is wrong.
+ */
+export interface Kernels {
+  /** Sign-pack rows of floats: ceil(k/32) u32 words per row, bit j = (x_j >= 0). */
+  packSigns(x: Float32Array, rows: number, k: number): Uint32Array;
+  /** Sign-pack NHWC pixels: 2*ceil(c/64) u32 words (ceil(c/64) u64) per pixel. */
+  packSignsNHWC(x: Float32Array, pixels: number, c: number): Uint32Array;
+  /** +-1 matrix product of m and n bit rows of length k: Int32Array m x n. */
+  xnorGemm(a: Uint32Array, b: Uint32Array, m: number, n: number, k: number): Int32Array;
+  /** f32 matrix product, a m x k, b k x n, row-major: Float32Array m x n. */
+  sgemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float32Array;
+  /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
+  binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
+  binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
+  /** Fused output step: int32 accumulators -> packed bits by per-channel threshold and flip. */
+  thresholdPack(acc: Int32Array, rows: number, channels: number, threshold: BinaryThreshold): Uint32Array;
+}
+
+export function makeKernels(heap: Heap): Kernels {
+  return {
+    packSigns: (x, rows, k) => packSigns(heap, x, rows, k),
+    packSignsNHWC: (x, pixels, c) => packSignsNHWC(heap, x, pixels, c),
+    xnorGemm: (a, b, m, n, k) => xnorGemm(heap, a, b, m, n, k),
+    sgemm: (a, b, m, n, k) => sgemm(heap, a, b, m, n, k),
+    binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
+      t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
+    thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),
+  };
+}

@@ -1,0 +1,82 @@
+import { instantiate } from '@assemblyscript/loader';
+import { LowbitError } from './errors.js';
+import { Heap } from './memory.js';
+import type { WasmExports } from './wasm-abi.js';
+import { makeKernels, type Kernels } from './kernels/index.js';
+
+/** What `init` accepts: the wasm bytes, a compiled module, a URL (or string) to fetch, or a fetch Response. */
+export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string | Response;
+
+// (module (func (result v128) (v128.const i32x4 0 0 0 0))): validates only where SIMD128 is supported.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True when this host's WebAssembly validates SIMD128 (Node >= 16.4, Chrome 91, Firefox 89, Safari 16.4, Deno, workerd). */
+export function hasWasmSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+/** A loaded lowbit runtime: one wasm instance with its own memory. */
+export interface Lowbit {
+  readonly kernels: Kernels;
+  /** Current size of wasm linear memory in bytes (it grows on demand and never shrinks). */
+  memoryBytes(): number;
+  /** @internal the raw exports and heap, for the layers built on top */
+  readonly wasm: WasmExports;
+  readonly heap: Heap;
+}
+
+async function toModuleOrBytes(source: WasmSource): Promise<WebAssembly.Module | Uint8Array> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  let response: Response;
+  if (typeof Response !== 'undefined' && source instanceof Response) response = source;
+  else if (source instanceof URL || typeof source === 'string') {
+    try {
+      response = await fetch(source);
+    } catch (e) {
+      throw new LowbitError('WASM_LOAD', `could not fetch lowbit.wasm from ${String(source)}: ${(e as Error).message}`);
+    }
+  } else {
+    throw new LowbitError('BAD_ARGUMENT', 'init() takes the wasm bytes, a WebAssembly.Module, a URL or a Response');
+  }
+  if (!response.ok) {
+    throw new LowbitError('WASM_LOAD', `fetching lowbit.wasm from ${response.url || String(source)} failed: HTTP ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Instantiate the runtime from `source`. Without an argument the web build fetches the lowbit.wasm
+ * that ships beside it (the Node entry point reads the file instead).
+ */
+export async function initFrom(source: WasmSource): Promise<Lowbit> {
+  if (!hasWasmSimd()) {
+    throw new LowbitError('NO_WASM_SIMD',
+      'this JavaScript host has no WebAssembly SIMD128; lowbit needs Node >= 16.4, Deno, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4');
+  }
+  const bin = await toModuleOrBytes(source);
+  let exports: WasmExports;
+  try {
+    const result = await instantiate<Record<string, unknown>>(bin as never, {});
+    exports = result.exports as unknown as WasmExports;
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError) {
+      throw new LowbitError('WASM_INVALID', `lowbit.wasm did not compile (${e.message}); the bytes are not a lowbit build for this host`);
+    }
+    throw e;
+  }
+  if (typeof exports.xnorGemm !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
+    throw new LowbitError('WASM_INVALID', 'the module given to init() is not lowbit.wasm (missing exports)');
+  }
+  const heap = new Heap(exports);
+  return {
+    kernels: makeKernels(heap),
+    memoryBytes: () => exports.memoryBytes(),
+    wasm: exports,
+    heap,
+  };
+}
