@@ -1,0 +1,113 @@
+// Plain scalar references for every kernel. Used only by the tests; deliberately naive.
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomWords(n: number, r: () => number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (r() * 4294967296) >>> 0;
+  return a;
+}
+
+export function randomFloats(n: number, r: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
+  return a;
+}
+
+/** Element j of a bit row starting at word `offset`: +1 or -1. */
+export function bitAt(words: Uint32Array, offset: number, j: number): number {
+  return (words[offset + (j >>> 5)] >>> (j & 31)) & 1 ? 1 : -1;
+}
+
+export function packSignsRef(x: Float32Array, rows: number, k: number, wordsPerRow = Math.ceil(k / 32)): Uint32Array {
+  const out = new Uint32Array(rows * wordsPerRow);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < k; j++)
+      if (x[r * k + j] >= 0) out[r * wordsPerRow + (j >>> 5)] |= 1 << (j & 31);
+  return out;
+}
+
+export function xnorGemmRef(a: Uint32Array, b: Uint32Array, m: number, n: number, k: number): Int32Array {
+  const w = Math.ceil(k / 32);
+  const out = new Int32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += bitAt(a, i * w, t) * bitAt(b, j * w, t);
+      out[i * n + j] = s;
+    }
+  return out;
+}
+
+export function sgemmRef(a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += a[i * k + t] * b[t * n + j];
+      out[i * n + j] = s;
+    }
+  return out;
+}
+
+export interface ConvRefShape {
+  n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number;
+  padding: 'valid' | 'same-one' | 'same-zero';
+}
+
+/** Direct convolution of +-1 values read from packed NHWC words (2*ceil(c/64) u32 per pixel). */
+export function binaryConv2dRef(x: Uint32Array, wts: Uint32Array, s: ConvRefShape): { out: Int32Array; oh: number; ow: number } {
+  const wpp = 2 * Math.ceil(s.c / 64);
+  let oh: number, ow: number, padT = 0, padL = 0;
+  if (s.padding === 'valid') {
+    oh = Math.floor((s.h - s.kh) / s.sh) + 1;
+    ow = Math.floor((s.w - s.kw) / s.sw) + 1;
+  } else {
+    oh = Math.ceil(s.h / s.sh);
+    ow = Math.ceil(s.w / s.sw);
+    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2);
+    padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
+  }
+  const pad = s.padding === 'same-one' ? 1 : 0;
+  const out = new Int32Array(s.n * oh * ow * s.cout);
+  for (let b = 0; b < s.n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let oc = 0; oc < s.cout; oc++) {
+          let acc = 0;
+          for (let ky = 0; ky < s.kh; ky++)
+            for (let kx = 0; kx < s.kw; kx++) {
+              const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
+              const inside = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w;
+              const wo = ((oc * s.kh + ky) * s.kw + kx) * wpp;
+              const xo = ((b * s.h + iy) * s.w + ix) * wpp;
+              for (let ch = 0; ch < s.c; ch++) {
+                const xv = inside ? bitAt(x, xo, ch) : pad;
+                acc += xv * bitAt(wts, wo, ch);
+              }
+            }
+          out[((b * oh + oy) * ow + ox) * s.cout + oc] = acc;
+        }
+  return { out, oh, ow };
+}
+
+export function thresholdPackRef(acc: Int32Array, rows: number, cout: number, thr: Int32Array, flip?: Uint8Array): Uint32Array {
+  const wpr = 2 * Math.ceil(cout / 64);
+  const out = new Uint32Array(rows * wpr);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cout; c++) {
+      const bit = (acc[r * cout + c] >= thr[c]) !== Boolean(flip?.[c]);
+      if (bit) out[r * wpr + (c >>> 5)] |= 1 << (c & 31);
+    }
+  return out;
+}
