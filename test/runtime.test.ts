@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { init, hasWasmSimd, LowbitError, wasmUrl } from '../src/node/index.js';
+import { rng, randomWords, randomFloats, xnorGemmRef } from './reference.js';
+
+describe('runtime', () => {
+  it('reports SIMD support on this host', () => {
+    expect(hasWasmSimd()).toBe(true);
+  });
+
+  it('loads from bytes, an ArrayBuffer, a WebAssembly.Module, a file URL and by default', async () => {
+    const bytes = new Uint8Array(await readFile(wasmUrl));
+    const sources = [bytes, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), await WebAssembly.compile(bytes), wasmUrl, undefined];
+    const a = randomWords(3 * 2, rng(1)), b = randomWords(5 * 2, rng(2));
+    for (const src of sources) {
+      const lb = await init(src as never);
+      expect(lb.kernels.xnorGemm(a, b, 3, 5, 40)).toEqual(xnorGemmRef(a, b, 3, 5, 40));
+    }
+  });
+
+  it('loads through fetch from an http URL and a Response', async () => {
+    const bytes = new Uint8Array(await readFile(wasmUrl));
+    const lb = await init(new Response(bytes, { headers: { 'content-type': 'application/wasm' } }));
+    expect(Array.from(lb.kernels.xnorGemm(new Uint32Array([1]), new Uint32Array([1]), 1, 1, 1))).toEqual([1]);
+    await expect(init('http://127.0.0.1:9/lowbit.wasm')).rejects.toMatchObject({ code: 'WASM_LOAD' });
+  });
+
+  it('rejects bytes that are not lowbit.wasm with a LowbitError', async () => {
+    await expect(init(new Uint8Array([1, 2, 3, 4]))).rejects.toMatchObject({ name: 'LowbitError', code: 'WASM_INVALID' });
+    // a valid module without lowbit's exports
+    const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+    await expect(init(empty)).rejects.toMatchObject({ code: 'WASM_INVALID' });
+    await expect(init(42 as never)).rejects.toBeInstanceOf(LowbitError);
+  });
+
+  it('does not leak: thousands of kernel calls keep memory bounded', async () => {
+    const lb = await init();
+    const r = rng(5);
+    const a = randomWords(64 * 32, r), b = randomWords(96 * 32, r);
+    const x = randomWords(2 * 14 * 14 * 2, r), w = randomWords(32 * 9 * 2, r);
+    const fa = randomFloats(33 * 70, r), fb = randomFloats(70 * 20, r);
+    const opts = { batch: 2, height: 14, width: 14, channels: 40, filters: 32, kernelSize: 3, padding: 'same-zero' as const };
+    const thr = { thresholds: new Int32Array(32) };
+    const round = () => {
+      lb.kernels.xnorGemm(a, b, 64, 96, 1024);
+      lb.kernels.sgemm(fa, fb, 33, 20, 70);
+      lb.kernels.binaryConv2d(x, w, opts);
+      lb.kernels.binaryConv2d(x, w, opts, thr);
+      lb.kernels.packSigns(fa, 33, 70);
+      try { lb.kernels.xnorGemm(a, b, 64, 97, 1024); } catch { /* wrong shape: must not leak either */ }
+    };
+    for (let i = 0; i < 50; i++) round();
+    const settled = lb.memoryBytes();
+    for (let i = 0; i < 3000; i++) round();
+    expect(lb.memoryBytes()).toBe(settled);
+  });
+
+  it('an impossible allocation is a LowbitError, and the runtime keeps working', async () => {
+    const lb = await init();
+    expect(() => lb.heap.alloc(3 * 2 ** 30)).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }));
+    expect(() => lb.kernels.sgemm(new Float32Array(1), new Float32Array(1), 1, 1, 1)).not.toThrow();
+  });
+});
