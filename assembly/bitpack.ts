@@ -69,3 +69,48 @@ export function copyBitRows(src: usize, rows: i32, srcWords: i32, kbits: i32, ds
     if (dstWords > valid) memory.fill(d + validBytes, 0, <usize>(dstWords - valid) << 2);
   }
 }
+
+/**
+ * Bit rows -> bit panels for the xnor kernels: `rows` rows of `srcWords` u32 words (first `kbits`
+ * bits valid) become ceil(rows/r) panels of kv = ceil(kbits/128) steps, each step r rows x 16 bytes:
+ * dst[((g * kv + s) * r + t) * 16 ..] = bytes 16s .. 16s+15 of row g*r + t.
+ * Bits past kbits and rows past `rows` are written as zero.
+ */
+export function packBitPanels(src: usize, rows: i32, srcWords: i32, kbits: i32, r: i32, dst: usize): void {
+  const kv = (kbits + 127) >>> 7;
+  const full = kbits >>> 7; // steps with every bit valid
+  const panels = (rows + r - 1) / r;
+  const rowBytes = <usize>srcWords << 2;
+  const stepBytes = <usize>r << 4;
+  // the partial last step: a mask of its valid bits (tailBits in 1..127; unused when 0)
+  const tailBits = kbits & 127;
+  const lo: u64 = tailBits >= 64 ? <u64>-1 : (<u64>1 << <u64>tailBits) - 1;
+  const hi: u64 = tailBits > 64 ? (<u64>1 << <u64>(tailBits - 64)) - 1 : 0;
+  const tailMask = i64x2.replace_lane(i64x2.splat(<i64>lo), 1, <i64>hi);
+  const validBytes = <usize>(kbits + 7) >>> 3; // bytes a source row really holds (<= rowBytes)
+  for (let g = 0; g < panels; g++) {
+    for (let t = 0; t < r; t++) {
+      const row = g * r + t;
+      let d = dst + <usize>g * <usize>kv * stepBytes + (<usize>t << 4);
+      if (row >= rows) {
+        for (let s = 0; s < kv; s++) {
+          v128.store(d, i32x4.splat(0));
+          d += stepBytes;
+        }
+        continue;
+      }
+      const sr = src + <usize>row * rowBytes;
+      for (let s = 0; s < full; s++) {
+        v128.store(d, v128.load(sr + (<usize>s << 4)));
+        d += stepBytes;
+      }
+      if (full < kv) {
+        // the source row may end inside this 16-byte step: copy what exists, then mask
+        v128.store(d, i32x4.splat(0));
+        const from = <usize>full << 4;
+        memory.copy(d, sr + from, min<usize>(16, validBytes - from));
+        v128.store(d, v128.and(v128.load(d), tailMask));
+      }
+    }
+  }
+}

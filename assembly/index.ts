@@ -1,7 +1,7 @@
 // The exported ABI: plain numbers and pointers only. Every kernel trusts its arguments;
 // the TypeScript wrappers in src/ validate shapes before calling.
 export { alloc, free, memoryBytes } from './memory';
-export { packSignsRows, copyBitRows } from './bitpack';
+export { packSignsRows, copyBitRows, packBitPanels } from './bitpack';
 export { xnorGemm } from './xnor';
 export { xnorConv2d, tapWeightSums } from './xnorconv';
 export { thresholdPack } from './threshold';

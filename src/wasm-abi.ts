@@ -6,12 +6,13 @@ export interface WasmExports {
   memoryBytes(): number;
   packSignsRows(src: number, rows: number, k: number, dst: number, dstWords: number): void;
   copyBitRows(src: number, rows: number, srcWords: number, kbits: number, dst: number, dstWords: number): void;
-  xnorGemm(a: number, b: number, m: number, n: number, kv: number, kbits: number, out: number, ldo: number): void;
+  packBitPanels(src: number, rows: number, srcWords: number, kbits: number, r: number, dst: number): void;
+  xnorGemm(a: number, b: number, m: number, n: number, kv: number, kbits: number, out: number, ldo: number, scratch: number): void;
   xnorConv2d(x: number, n: number, h: number, w: number, cw: number, wt: number, cout: number,
     kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number,
     ones: number, corr: number, kbits: number, col: number, chunk: number, acc: number,
-    thr: number, flip: number, bits: number): void;
-  tapWeightSums(wt: number, cout: number, taps: number, cw: number, c: number, kv: number, corr: number): void;
+    thr: number, flip: number, bits: number, scratch: number): void;
+  tapWeightSums(wt: number, cout: number, taps: number, cw: number, c: number, corr: number): void;
   thresholdPack(acc: number, rows: number, cout: number, thr: number, flip: number, out: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;

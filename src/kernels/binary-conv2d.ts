@@ -2,6 +2,7 @@ import { checkArray, checkInt, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { convOutputSize, type Padding } from './conv-shape.js';
 import { putThreshold, type BinaryThreshold } from './threshold.js';
+import { PANEL_A, PANEL_B } from './xnor-gemm.js';
 
 export interface BinaryConv2dOptions {
   /** images in the batch (default 1) */
@@ -62,8 +63,8 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
     const kv = Math.ceil((taps * cw) / 2);
     const staged = arena.put(weights);
     wasm.copyBitRows(staged, cout * taps, 2 * cw, c, staged, 2 * cw);
-    const pw = arena.alloc(cout * kv * 16);
-    wasm.copyBitRows(staged, cout, taps * 2 * cw, taps * cw * 64, pw, kv * 4);
+    const pw = arena.alloc(Math.ceil(cout / PANEL_B) * PANEL_B * kv * 16);
+    wasm.packBitPanels(staged, cout, taps * 2 * cw, taps * cw * 64, PANEL_B, pw);
     let ones = 0, corr = 0;
     if (padding === 'same-one') {
       const onesWords = new Uint32Array(2 * cw);
@@ -74,20 +75,22 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
       ones = arena.put(onesWords);
     } else if (padding === 'same-zero') {
       corr = arena.alloc(taps * cout * 4);
-      wasm.tapWeightSums(pw, cout, taps, cw, c, kv, corr);
+      wasm.tapWeightSums(staged, cout, taps, cw, c, corr);
     }
-    const chunk = Math.max(1, Math.min(outPixels, Math.floor(BAND_BYTES / (kv * 16))));
+    // an even band of output pixels, so bands start on a 2-row panel
+    const chunk = Math.max(PANEL_A, Math.floor(Math.min(outPixels + 1, BAND_BYTES / (kv * 16)) / PANEL_A) * PANEL_A);
     const col = arena.alloc(chunk * kv * 16);
+    const scratch = arena.alloc(2 * PANEL_B * 4);
     if (!threshold) {
       const acc = arena.alloc(outPixels * cout * 4);
-      wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, 0, 0, 0);
+      wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, 0, 0, 0, scratch);
       return heap.read(Int32Array, acc, outPixels * cout);
     }
     const [thr, flip] = putThreshold(arena, threshold, cout);
     const acc = arena.alloc(chunk * cout * 4);
     const words = 2 * Math.ceil(cout / 64);
     const bits = arena.alloc(outPixels * words * 4);
-    wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, thr, flip, bits);
+    wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, thr, flip, bits, scratch);
     return heap.read(Uint32Array, bits, outPixels * words);
   });
 }

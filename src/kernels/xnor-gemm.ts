@@ -2,20 +2,17 @@ import { checkArray, checkInt, LowbitError } from '../errors.js';
 import { scoped, type Arena, type Heap } from '../memory.js';
 import { words32 } from './pack-signs.js';
 
+/** Rows interleaved per panel in the xnor kernels' operands (assembly/xnor.ts). */
+export const PANEL_A = 2, PANEL_B = 6;
+
 /**
- * Put `rows` bit rows (ceil(k/32) u32 words each, LSB first) into wasm as rows of kv = ceil(k/128)
- * v128 words with every bit past k cleared, the operand layout of the xnor kernels.
+ * Put `rows` bit rows (`srcWords` u32 words each, first k bits valid) into wasm as bit panels of
+ * `r` rows (assembly/bitpack.ts packBitPanels), the operand layout of the xnor kernels.
  */
-export function putBitRows(heap: Heap, arena: Arena, src: Uint32Array, rows: number, k: number): number {
-  const w32 = words32(k);
-  const w128 = 4 * Math.ceil(k / 128);
-  const staged = arena.put(src, (w128 - w32) * rows * 4);
-  if (w32 === w128) {
-    heap.wasm.copyBitRows(staged, rows, w32, k, staged, w32); // in place: only clears the tail bits
-    return staged;
-  }
-  const dst = arena.alloc(rows * w128 * 4);
-  heap.wasm.copyBitRows(staged, rows, w32, k, dst, w128);
+export function putBitPanels(heap: Heap, arena: Arena, src: Uint32Array, rows: number, srcWords: number, k: number, r: number): number {
+  const staged = arena.put(src);
+  const dst = arena.alloc(Math.ceil(rows / r) * r * Math.ceil(k / 128) * 16);
+  heap.wasm.packBitPanels(staged, rows, srcWords, k, r, dst);
   return dst;
 }
 
@@ -33,10 +30,11 @@ export function xnorGemm(heap: Heap, a: Uint32Array, b: Uint32Array, m: number, 
   checkArray('b', b, Uint32Array, n * w, `${n} rows of ceil(k/32) = ${w} words`);
   if (m * n > 2 ** 29) throw new LowbitError('BAD_SHAPE', `m*n = ${m * n} outputs is too large for one call; split the product`);
   return scoped(heap, (arena) => {
-    const pa = putBitRows(heap, arena, a, m, k);
-    const pb = putBitRows(heap, arena, b, n, k);
+    const pa = putBitPanels(heap, arena, a, m, w, k, PANEL_A);
+    const pb = putBitPanels(heap, arena, b, n, w, k, PANEL_B);
     const out = arena.alloc(m * n * 4);
-    heap.wasm.xnorGemm(pa, pb, m, n, Math.ceil(k / 128), k, out, n);
+    const scratch = arena.alloc(2 * PANEL_B * 4);
+    heap.wasm.xnorGemm(pa, pb, m, n, Math.ceil(k / 128), k, out, n, scratch);
     return heap.read(Int32Array, out, m * n);
   });
 }

@@ -1,0 +1,186 @@
+// Kernel benchmarks: lowbit's xnorGemm, sgemm and binary conv beside onnxruntime-web (wasm backend,
+// 1 thread) doing the float MatMul / Conv of the same shapes, in the same process and run.
+// Operations are counted as 2*m*n*k for every product (binary or float), so the rates compare.
+//
+//   npm run bench              full run; writes bench/RESULTS.md and bench/results.json
+//   npm run bench -- --quick   shorter run, prints only (what `npm start` does)
+//   options: --rounds N (default 5), --time MS per task per round (default 300)
+import os from 'node:os';
+import { writeFile, rename } from 'node:fs/promises';
+import { Bench } from 'tinybench';
+import * as ort from 'onnxruntime-web';
+import { init } from '../dist/node/index.js';
+import { onnxModel, DT } from './onnx.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const ROUNDS = opt('--rounds', quick ? 2 : 5);
+const TIME = opt('--time', quick ? 150 : 300);
+
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.simd = true;
+ort.env.logLevel = 'error';
+
+const lb = await init();
+const K = lb.kernels;
+
+// deterministic data
+let seed = 12345;
+const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const floats = (n) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+const words = (n) => Uint32Array.from({ length: n }, () => (rand() * 2 ** 32) >>> 0);
+
+async function ortSession(model) {
+  return ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+}
+
+/** ORT MatMul with B as a constant initializer (ORT pre-packs it) or as a graph input. */
+async function ortMatMul(m, k, n, bConst) {
+  const b = floats(k * n);
+  const A = { name: 'A', type: DT.FLOAT, dims: [m, k] };
+  const Bv = { name: 'B', type: DT.FLOAT, dims: [k, n] };
+  const model = onnxModel({
+    nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }],
+    inputs: bConst ? [A] : [A, Bv],
+    outputs: [{ name: 'Y', type: DT.FLOAT, dims: [m, n] }],
+    initializers: bConst ? [{ ...Bv, data: b }] : [],
+  });
+  const s = await ortSession(model);
+  const feeds = { A: new ort.Tensor('float32', floats(m * k), [m, k]) };
+  if (!bConst) feeds.B = new ort.Tensor('float32', b, [k, n]);
+  return () => s.run(feeds);
+}
+
+async function ortConv(h, w, c, cout, kk) {
+  const model = onnxModel({
+    nodes: [{ op: 'Conv', inputs: ['X', 'W'], outputs: ['Y'], attrs: { kernel_shape: [kk, kk], pads: [1, 1, 1, 1] } }],
+    inputs: [{ name: 'X', type: DT.FLOAT, dims: [1, c, h, w] }],
+    outputs: [{ name: 'Y', type: DT.FLOAT, dims: [1, cout, h, w] }],
+    initializers: [{ name: 'W', type: DT.FLOAT, dims: [cout, c, kk, kk], data: floats(cout * c * kk * kk) }],
+  });
+  const s = await ortSession(model);
+  const feeds = { X: new ort.Tensor('float32', floats(c * h * w), [1, c, h, w]) };
+  return () => s.run(feeds);
+}
+
+/** lowbit kernels with operands already resident in wasm memory (no copies): the kernel alone. */
+function residentXnor(m, k, n) {
+  const kv = Math.ceil(k / 128);
+  const pa = lb.heap.alloc(m * kv * 16), pb = lb.heap.alloc(n * kv * 16), po = lb.heap.alloc(m * n * 4);
+  lb.heap.write(pa, words(m * kv * 4));
+  lb.heap.write(pb, words(n * kv * 4));
+  return () => lb.wasm.xnorGemm(pa, pb, m, n, kv, kv * 128, po, n);
+}
+
+function residentSgemm(m, k, n) {
+  const pa = lb.heap.alloc(m * k * 4), pb = lb.heap.alloc(k * n * 4), pc = lb.heap.alloc(m * n * 4);
+  const packed = lb.heap.alloc(Math.ceil(n / 8) * 8 * k * 4), scratch = lb.heap.alloc(128);
+  lb.heap.write(pa, floats(m * k));
+  lb.heap.write(pb, floats(k * n));
+  if (m < 4) return () => lb.wasm.sgemmRows(pa, pb, m, n, k, pc);
+  lb.wasm.sgemmPackB(pb, k, n, packed); // B packed once, like ORT's constant initializer
+  return () => lb.wasm.sgemmPacked(pa, packed, m, n, k, pc, scratch);
+}
+
+/** Run tasks for ROUNDS rounds (each a fresh tinybench Bench) and keep each task's median latency. */
+async function measure(group, tasks) {
+  const lat = Object.fromEntries(tasks.map(([name]) => [name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const bench = new Bench({ time: TIME, warmupTime: 50 });
+    for (const [name, fn] of tasks) bench.add(name, fn);
+    await bench.run();
+    for (const t of bench.tasks) {
+      if (t.result.state !== 'completed') throw new Error(`${group}/${t.name}: ${t.result.state} ${t.result.error ?? ''}`);
+      lat[t.name].push(t.result.latency.p50);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, median(v)]));
+}
+
+const rows = []; // { group, task, ms, rate, unit }
+const ratios = []; // { name, value, target }
+const rate = (ops, ms) => ops / (ms * 1e6); // G ops per second
+
+for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
+  const group = `(m,k,n) = (${m},${k},${n})`;
+  const ops = 2 * m * n * k;
+  const w = Math.ceil(k / 32);
+  const xa = words(m * w), xb = words(n * w);
+  const fa = floats(m * k), fb = floats(k * n);
+  const tasks = [
+    ['lowbit xnorGemm (API, copies in+out)', () => K.xnorGemm(xa, xb, m, n, k)],
+    ['lowbit xnorGemm (kernel, resident)', residentXnor(m, k, n)],
+    ['lowbit sgemm (API, copies in+out, packs B)', () => K.sgemm(fa, fb, m, n, k)],
+    ['lowbit sgemm (kernel, B pre-packed)', residentSgemm(m, k, n)],
+    ['ort-web MatMul f32 (B initializer)', await ortMatMul(m, k, n, true)],
+    ['ort-web MatMul f32 (B input)', await ortMatMul(m, k, n, false)],
+  ];
+  const lat = await measure(group, tasks);
+  for (const [task, ms] of Object.entries(lat)) {
+    rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('xnor') ? 'GOP/s' : 'GFLOP/s' });
+  }
+  const ortBest = Math.min(lat['ort-web MatMul f32 (B initializer)'], lat['ort-web MatMul f32 (B input)']);
+  const big = m === 64;
+  ratios.push({ name: `xnorGemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit xnorGemm (API, copies in+out)'], target: big ? 20 : null });
+  ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit sgemm (API, copies in+out, packs B)'], target: big ? 0.8 : null });
+}
+
+{
+  const h = 28, wd = 28, c = 64, cout = 64, kk = 3;
+  const group = 'conv 28x28x64 -> 64, 3x3, stride 1, same (zero) padding';
+  const ops = 2 * h * wd * cout * c * kk * kk;
+  const x = words(h * wd * 2), wt = words(cout * kk * kk * 2);
+  const opts = { height: h, width: wd, channels: c, filters: cout, kernelSize: kk, padding: 'same-zero' };
+  const thr = { thresholds: new Int32Array(cout) };
+  const tasks = [
+    ['lowbit binaryConv2d -> int32 (API)', () => K.binaryConv2d(x, wt, opts)],
+    ['lowbit binaryConv2d -> packed bits, fused threshold (API)', () => K.binaryConv2d(x, wt, opts, thr)],
+    ['ort-web Conv f32 (pads 1)', await ortConv(h, wd, c, cout, kk)],
+  ];
+  const lat = await measure(group, tasks);
+  for (const [task, ms] of Object.entries(lat)) rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('binary') ? 'GOP/s' : 'GFLOP/s' });
+  ratios.push({ name: 'binaryConv2d int32 API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> int32 (API)'], target: 10 });
+  ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> packed bits, fused threshold (API)'], target: null });
+}
+
+// ---- report ----
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  node: process.version,
+  v8: process.versions.v8,
+  ortWeb: ort.env.versions?.web ?? 'unknown',
+  platform: `${os.platform()} ${os.arch()}`,
+};
+const date = new Date().toISOString();
+const command = `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`;
+
+let md = `# Kernel benchmark results\n\n`;
+md += `- date: ${date}\n- command: \`${command}\` (${ROUNDS} rounds x ${TIME} ms per task, median of per-round medians)\n`;
+md += `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; Node ${machine.node} (V8 ${machine.v8}); onnxruntime-web ${machine.ortWeb}, wasm backend, 1 thread\n`;
+md += `- operations counted as 2*m*n*k for binary and float products alike; "API" times include copying inputs into wasm memory and the result out\n\n`;
+let group = '';
+for (const r of rows) {
+  if (r.group !== group) {
+    group = r.group;
+    md += `\n### ${group}\n\n| task | median ms | rate |\n|---|---:|---:|\n`;
+  }
+  md += `| ${r.task} | ${r.ms.toFixed(4)} | ${r.rate.toFixed(1)} ${r.unit} |\n`;
+}
+md += `\n### Ratios (same run; > 1 means lowbit is faster)\n\n| ratio | value | target | met |\n|---|---:|---:|:---:|\n`;
+for (const q of ratios) md += `| ${q.name} | ${q.value.toFixed(2)}x | ${q.target ?? '-'} | ${q.target == null ? '-' : q.value >= q.target ? 'yes' : 'NO'} |\n`;
+
+console.log(md);
+if (!quick) {
+  // write atomically: a temporary file, then rename
+  await writeFile('bench/RESULTS.md.tmp', md);
+  await rename('bench/RESULTS.md.tmp', 'bench/RESULTS.md');
+  await writeFile('bench/results.json.tmp', JSON.stringify({ date, command, machine, rows, ratios }, null, 2) + '\n');
+  await rename('bench/results.json.tmp', 'bench/results.json');
+  console.log('wrote bench/RESULTS.md and bench/results.json');
+}
