@@ -42,10 +42,12 @@
 }
 
 /**
- * One 2 x 6 tile: pa = a panel, pb = b panel, kv steps. Writes row 0 at out, row 1 at out + ldo
- * (bytes): 4 i32 from the v128 columns then 2 from the scalar ones.
+ * One 2 x 6 tile: pa = a panel, pb = b panel, kv full 128-bit steps, then when `half` one more step
+ * whose upper 64 bits are zero padding (K = 576 = 4.5 steps in a 3x3x64 conv): that step runs on
+ * scalar popcnt for all 12 outputs instead of a full v128 step. Writes row 0 at out, row 1 at
+ * out + ldo (bytes): 4 i32 from the v128 columns then 2 from the scalar ones.
  */
-function xnorTile2x6(pa: usize, pb: usize, kv: i32, kbits: i32, out: usize, ldo: usize): void {
+function xnorTile2x6(pa: usize, pb: usize, kv: i32, half: bool, kbits: i32, out: usize, ldo: usize): void {
   let s00 = i32x4.splat(0), s01 = s00, s02 = s00, s03 = s00;
   let s10 = s00, s11 = s00, s12 = s00, s13 = s00;
   let t04: u64 = 0, t05: u64 = 0, t14: u64 = 0, t15: u64 = 0;
@@ -78,6 +80,21 @@ function xnorTile2x6(pa: usize, pb: usize, kv: i32, kbits: i32, out: usize, ldo:
     s10 = i32x4.add(s10, widen(c10)); s11 = i32x4.add(s11, widen(c11));
     s12 = i32x4.add(s12, widen(c12)); s13 = i32x4.add(s13, widen(c13));
   }
+  if (half) {
+    const x = load<u64>(pa, 0), y = load<u64>(pa, 16);
+    const b0 = load<u64>(pb, 0), b1 = load<u64>(pb, 16), b2 = load<u64>(pb, 32), b3 = load<u64>(pb, 48);
+    s00 = i32x4.add(s00, i32x4(<i32>popcnt(x ^ b0), 0, 0, 0));
+    s01 = i32x4.add(s01, i32x4(<i32>popcnt(x ^ b1), 0, 0, 0));
+    s02 = i32x4.add(s02, i32x4(<i32>popcnt(x ^ b2), 0, 0, 0));
+    s03 = i32x4.add(s03, i32x4(<i32>popcnt(x ^ b3), 0, 0, 0));
+    s10 = i32x4.add(s10, i32x4(<i32>popcnt(y ^ b0), 0, 0, 0));
+    s11 = i32x4.add(s11, i32x4(<i32>popcnt(y ^ b1), 0, 0, 0));
+    s12 = i32x4.add(s12, i32x4(<i32>popcnt(y ^ b2), 0, 0, 0));
+    s13 = i32x4.add(s13, i32x4(<i32>popcnt(y ^ b3), 0, 0, 0));
+    const u = load<u64>(pb, 64), w = load<u64>(pb, 80);
+    t04 += popcnt(x ^ u); t05 += popcnt(x ^ w);
+    t14 += popcnt(y ^ u); t15 += popcnt(y ^ w);
+  }
   const kb = i32x4.splat(kbits);
   v128.store(out, i32x4.sub(kb, i32x4.shl(hsum4(s00, s01, s02, s03), 1)));
   store<i32>(out, kbits - 2 * <i32>t04, 16);
@@ -93,10 +110,16 @@ function xnorTile2x6(pa: usize, pb: usize, kv: i32, kbits: i32, out: usize, ldo:
 
 /**
  * out[i * ldo + j] = kbits - 2 * popcount(a_i xor b_j) for i < m, j < n (ldo in i32 elements).
- * a, b: bit panels (packBitPanels with R = 2 and 6) of kv steps. scratch: 48 bytes for edge tiles.
+ * a, b: bit panels (packBitPanels with R = 2 and 6) of rows of `words` u64 words, i.e.
+ * kv = ceil(words / 2) steps; when `words` is odd the last step's upper half is zero padding.
+ * kbits: the number of +-1 elements in a row (the valid bits, wherever they sit in the row).
+ * scratch: 48 bytes for edge tiles.
  */
-export function xnorGemm(a: usize, b: usize, m: i32, n: i32, kv: i32, kbits: i32, out: usize, ldo: i32, scratch: usize): void {
+export function xnorGemm(a: usize, b: usize, m: i32, n: i32, words: i32, kbits: i32, out: usize, ldo: i32, scratch: usize): void {
+  const kv = (words + 1) >>> 1;
   const panelA = <usize>kv * 32, panelB = <usize>kv * 96;
+  const half = (words & 1) != 0;
+  const steps = words >>> 1;
   const ldoBytes = <usize>ldo << 2;
   const pm = (m + 1) >>> 1, pn = (n + 5) / 6;
   const nb = max<i32>(1, <i32>(NBLOCK_BYTES / panelB));
@@ -111,10 +134,10 @@ export function xnorGemm(a: usize, b: usize, m: i32, n: i32, kv: i32, kbits: i32
         const po = out + <usize>i * ldoBytes + (<usize>j << 2);
         const pb = b + <usize>q * panelB;
         if (rows == 2 && j + 6 <= n) {
-          xnorTile2x6(pa, pb, kv, kbits, po, ldoBytes);
+          xnorTile2x6(pa, pb, steps, half, kbits, po, ldoBytes);
         } else {
           // edge tile: compute all 2 x 6 into scratch (row stride 24 bytes), store the valid part
-          xnorTile2x6(pa, pb, kv, kbits, scratch, 24);
+          xnorTile2x6(pa, pb, steps, half, kbits, scratch, 24);
           const cols = <usize>min(6, n - j) << 2;
           memory.copy(po, scratch, cols);
           if (rows == 2) memory.copy(po + ldoBytes, scratch + 24, cols);

@@ -92,7 +92,7 @@ export function xnorConv2d(x: usize, n: i32, h: i32, w: i32, cw: i32,
     const rows = min(chunk, total - p0);
     im2colBits(x, h, w, cw, kh, kw, sh, sw, padT, padL, oh, ow, ones, p0, rows, col, kv);
     const pacc = thr ? acc : acc + (<usize>p0 * <usize>cout << 2);
-    xnorGemm(col, wt, rows, cout, kv, kbits, pacc, cout, scratch);
+    xnorGemm(col, wt, rows, cout, kh * kw * cw, kbits, pacc, cout, scratch);
     if (corr) correctZeroPad(pacc, cout, corr, h, w, kh, kw, sh, sw, padT, padL, oh, ow, p0, rows);
     if (thr) thresholdPack(pacc, rows, cout, thr, flip, bits + (<usize>p0 * <usize>words << 3));
   }

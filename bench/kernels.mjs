@@ -69,11 +69,16 @@ async function ortConv(h, w, c, cout, kk) {
 
 /** lowbit kernels with operands already resident in wasm memory (no copies): the kernel alone. */
 function residentXnor(m, k, n) {
-  const kv = Math.ceil(k / 128);
-  const pa = lb.heap.alloc(m * kv * 16), pb = lb.heap.alloc(n * kv * 16), po = lb.heap.alloc(m * n * 4);
-  lb.heap.write(pa, words(m * kv * 4));
-  lb.heap.write(pb, words(n * kv * 4));
-  return () => lb.wasm.xnorGemm(pa, pb, m, n, kv, kv * 128, po, n);
+  const w = Math.ceil(k / 32);
+  const panels = (rows, r) => {
+    const src = lb.heap.alloc(rows * w * 4);
+    lb.heap.write(src, words(rows * w));
+    const dst = lb.heap.alloc(Math.ceil(rows / r) * r * Math.ceil(k / 128) * 16);
+    lb.wasm.packBitPanels(src, rows, w, k, r, dst);
+    return dst;
+  };
+  const pa = panels(m, 2), pb = panels(n, 6), po = lb.heap.alloc(m * n * 4), scratch = lb.heap.alloc(64);
+  return () => lb.wasm.xnorGemm(pa, pb, m, n, Math.ceil(k / 64), k, po, n, scratch);
 }
 
 function residentSgemm(m, k, n) {

@@ -7,7 +7,7 @@ export interface WasmExports {
   packSignsRows(src: number, rows: number, k: number, dst: number, dstWords: number): void;
   copyBitRows(src: number, rows: number, srcWords: number, kbits: number, dst: number, dstWords: number): void;
   packBitPanels(src: number, rows: number, srcWords: number, kbits: number, r: number, dst: number): void;
-  xnorGemm(a: number, b: number, m: number, n: number, kv: number, kbits: number, out: number, ldo: number, scratch: number): void;
+  xnorGemm(a: number, b: number, m: number, n: number, words64: number, kbits: number, out: number, ldo: number, scratch: number): void;
   xnorConv2d(x: number, n: number, h: number, w: number, cw: number, wt: number, cout: number,
     kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number,
     ones: number, corr: number, kbits: number, col: number, chunk: number, acc: number,

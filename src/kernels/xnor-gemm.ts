@@ -34,7 +34,7 @@ export function xnorGemm(heap: Heap, a: Uint32Array, b: Uint32Array, m: number, 
     const pb = putBitPanels(heap, arena, b, n, w, k, PANEL_B);
     const out = arena.alloc(m * n * 4);
     const scratch = arena.alloc(2 * PANEL_B * 4);
-    heap.wasm.xnorGemm(pa, pb, m, n, Math.ceil(k / 128), k, out, n, scratch);
+    heap.wasm.xnorGemm(pa, pb, m, n, Math.ceil(k / 64), k, out, n, scratch);
     return heap.read(Int32Array, out, m * n);
   });
 }
