@@ -117,8 +117,10 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const w = Math.ceil(k / 32);
   const xa = words(m * w), xb = words(n * w);
   const fa = floats(m * k), fb = floats(k * n);
+  const xout = new Int32Array(m * n);
   const tasks = [
     ['lowbit xnorGemm (API, copies in+out)', () => K.xnorGemm(xa, xb, m, n, k)],
+    ['lowbit xnorGemm (API, out array reused)', () => K.xnorGemm(xa, xb, m, n, k, xout)],
     ['lowbit xnorGemm (kernel, resident)', residentXnor(m, k, n)],
     ['lowbit sgemm (API, copies in+out, packs B)', () => K.sgemm(fa, fb, m, n, k)],
     ['lowbit sgemm (kernel, B pre-packed)', residentSgemm(m, k, n)],
@@ -142,8 +144,10 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const x = words(h * wd * 2), wt = words(cout * kk * kk * 2);
   const opts = { height: h, width: wd, channels: c, filters: cout, kernelSize: kk, padding: 'same-zero' };
   const thr = { thresholds: new Int32Array(cout) };
+  const optsOut = { ...opts, out: new Int32Array(h * wd * cout) };
   const tasks = [
     ['lowbit binaryConv2d -> int32 (API)', () => K.binaryConv2d(x, wt, opts)],
+    ['lowbit binaryConv2d -> int32 (API, out array reused)', () => K.binaryConv2d(x, wt, optsOut)],
     ['lowbit binaryConv2d -> packed bits, fused threshold (API)', () => K.binaryConv2d(x, wt, opts, thr)],
     ['ort-web Conv f32 (pads 1)', await ortConv(h, wd, c, cout, kk)],
   ];

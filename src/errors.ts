@@ -22,10 +22,17 @@ type TypedArrayCtor = { new (...args: never[]): ArrayBufferView; readonly name: 
 export function checkArray(name: string, a: unknown, ctor: TypedArrayCtor, length: number, layout: string): void {
   if (!(a instanceof ctor)) {
     const got = a === null ? 'null' : typeof a === 'object' ? (a as object).constructor?.name : typeof a;
-    throw new LowbitError('BAD_ARGUMENT', `${name} must be a ${ctor.name}, got ${got}`);
+    const article = ctor.name.startsWith('Int') ? 'an' : 'a'; // an Int32Array, a Uint32Array
+    throw new LowbitError('BAD_ARGUMENT', `${name} must be ${article} ${ctor.name}, got ${got}`);
   }
   const len = (a as unknown as { length: number }).length;
   if (len !== length) {
     throw new LowbitError('BAD_SHAPE', `${name} has ${len} elements but ${layout} needs ${length}`);
   }
+}
+
+/** Validate an optional output array: undefined, or a `ctor` of exactly `length` elements. */
+export function checkOut<T>(out: T | undefined, ctor: TypedArrayCtor, length: number, layout: string): T | undefined {
+  if (out !== undefined) checkArray('out', out, ctor, length, layout);
+  return out;
 }

@@ -45,15 +45,21 @@ export class Heap {
     this.u8().set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), ptr);
   }
 
-  /** A fresh typed array holding `length` elements copied out of wasm memory at ptr. */
+  /**
+   * `length` elements copied out of wasm memory at ptr: into `out` when given (it must have exactly
+   * `length` elements; validated by the caller), else into a fresh array.
+   */
   read<T extends Int32Array | Uint32Array | Float32Array>(
-    ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T },
-    ptr: number, length: number,
+    ctor: { new (buffer: ArrayBuffer, offset?: number, length?: number): T },
+    ptr: number, length: number, out?: T,
   ): T {
-    const view = new ctor(this.wasm.memory.buffer, ptr, length);
-    const out = new ctor(length);
-    (out as Int32Array).set(view as unknown as Int32Array);
-    return out;
+    const bytes = length * 4;
+    if (out) {
+      out.set(new ctor(this.wasm.memory.buffer, ptr, length) as never);
+      return out;
+    }
+    // ArrayBuffer#slice copies without zero-filling first: the fastest fresh copy (measured)
+    return new ctor(this.wasm.memory.buffer.slice(ptr, ptr + bytes));
   }
 }
 

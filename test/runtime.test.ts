@@ -61,3 +61,30 @@ describe('runtime', () => {
     expect(() => lb.kernels.sgemm(new Float32Array(1), new Float32Array(1), 1, 1, 1)).not.toThrow();
   });
 });
+
+describe('output arrays', () => {
+  it('fill a given out array and return it, and reject one of the wrong type or length', async () => {
+    const lb = await init();
+    const r = rng(9);
+    const a = randomWords(3 * 2, r), b = randomWords(5 * 2, r);
+    const out = new Int32Array(15).fill(12345);
+    expect(lb.kernels.xnorGemm(a, b, 3, 5, 50, out)).toBe(out);
+    expect(out).toEqual(xnorGemmRef(a, b, 3, 5, 50));
+    expect(() => lb.kernels.xnorGemm(a, b, 3, 5, 50, new Int32Array(14))).toThrow(/out has 14 elements but m x n = 3 x 5 needs 15/);
+    expect(() => lb.kernels.xnorGemm(a, b, 3, 5, 50, new Float32Array(15) as never)).toThrow(/out must be an Int32Array, got Float32Array/);
+    const fa = randomFloats(6, r), fb = randomFloats(6, r), fo = new Float32Array(4);
+    expect(lb.kernels.sgemm(fa, fb, 2, 2, 3, fo)).toBe(fo);
+    expect(Array.from(fo)).toEqual(Array.from(lb.kernels.sgemm(fa, fb, 2, 2, 3)));
+    const x = randomWords(4 * 4 * 2, r), w = randomWords(2 * 9 * 2, r);
+    const opts = { height: 4, width: 4, channels: 10, filters: 2, kernelSize: 3, padding: 'same-zero' as const };
+    const sums = lb.kernels.binaryConv2d(x, w, opts);
+    const co = new Int32Array(32);
+    expect(lb.kernels.binaryConv2d(x, w, { ...opts, out: co })).toBe(co);
+    expect(co).toEqual(sums);
+    const bo = new Uint32Array(16 * 2);
+    const thr = { thresholds: new Int32Array([0, 3]) };
+    expect(lb.kernels.binaryConv2d(x, w, { ...opts, out: bo }, thr)).toBe(bo);
+    expect(bo).toEqual(lb.kernels.binaryConv2d(x, w, opts, thr));
+    expect(() => lb.kernels.binaryConv2d(x, w, { ...opts, out: new Int32Array(32) as never }, thr)).toThrow(/out must be a Uint32Array/);
+  });
+});

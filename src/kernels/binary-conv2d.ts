@@ -1,4 +1,4 @@
-import { checkArray, checkInt, LowbitError } from '../errors.js';
+import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { convOutputSize, type Padding } from './conv-shape.js';
 import { putThreshold, type BinaryThreshold } from './threshold.js';
@@ -15,6 +15,8 @@ export interface BinaryConv2dOptions {
   strides?: number | [number, number];
   /** default 'valid' */
   padding?: Padding;
+  /** optional output array to fill (Int32Array for sums, Uint32Array for fused bits), exact length */
+  out?: Int32Array | Uint32Array;
 }
 
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -54,6 +56,10 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
   }
   checkArray('x', x, Uint32Array, pixels * 2 * cw, `${n}x${h}x${w} pixels of 2*ceil(${c}/64) words`);
   checkArray('weights', weights, Uint32Array, cout * kh * kw * 2 * cw, `${cout}x${kh}x${kw} pixels of 2*ceil(${c}/64) words`);
+  const words = 2 * Math.ceil(cout / 64); // u32 words per output pixel of packed bits
+  const out = threshold
+    ? checkOut(opts.out, Uint32Array, outPixels * words, `${n}x${oh}x${ow} pixels of ${words} words`)
+    : checkOut(opts.out, Int32Array, outPixels * cout, `${n}x${oh}x${ow}x${cout} sums`);
   const wasm = heap.wasm;
   return scoped(heap, (arena) => {
     // input and weights with channel bits past C cleared
@@ -84,13 +90,12 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
     if (!threshold) {
       const acc = arena.alloc(outPixels * cout * 4);
       wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, 0, 0, 0, scratch);
-      return heap.read(Int32Array, acc, outPixels * cout);
+      return heap.read(Int32Array, acc, outPixels * cout, out as Int32Array | undefined);
     }
     const [thr, flip] = putThreshold(arena, threshold, cout);
     const acc = arena.alloc(chunk * cout * 4);
-    const words = 2 * Math.ceil(cout / 64);
     const bits = arena.alloc(outPixels * words * 4);
     wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, thr, flip, bits, scratch);
-    return heap.read(Uint32Array, bits, outPixels * words);
+    return heap.read(Uint32Array, bits, outPixels * words, out as Uint32Array | undefined);
   });
 }

@@ -17,10 +17,10 @@ export interface Kernels {
   packSigns(x: Float32Array, rows: number, k: number): Uint32Array;
   /** Sign-pack NHWC pixels: 2*ceil(c/64) u32 words (ceil(c/64) u64) per pixel. */
   packSignsNHWC(x: Float32Array, pixels: number, c: number): Uint32Array;
-  /** +-1 matrix product of m and n bit rows of length k: Int32Array m x n. */
-  xnorGemm(a: Uint32Array, b: Uint32Array, m: number, n: number, k: number): Int32Array;
-  /** f32 matrix product, a m x k, b k x n, row-major: Float32Array m x n. */
-  sgemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float32Array;
+  /** +-1 matrix product of m and n bit rows of length k: Int32Array m x n (into `out` if given). */
+  xnorGemm(a: Uint32Array, b: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  /** f32 matrix product, a m x k, b k x n, row-major: Float32Array m x n (into `out` if given). */
+  sgemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number, out?: Float32Array): Float32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -32,8 +32,8 @@ export function makeKernels(heap: Heap): Kernels {
   return {
     packSigns: (x, rows, k) => packSigns(heap, x, rows, k),
     packSignsNHWC: (x, pixels, c) => packSignsNHWC(heap, x, pixels, c),
-    xnorGemm: (a, b, m, n, k) => xnorGemm(heap, a, b, m, n, k),
-    sgemm: (a, b, m, n, k) => sgemm(heap, a, b, m, n, k),
+    xnorGemm: (a, b, m, n, k, out) => xnorGemm(heap, a, b, m, n, k, out),
+    sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

@@ -1,11 +1,14 @@
-import { checkArray, checkInt, LowbitError } from '../errors.js';
+import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 
 /** Below this many rows, streaming rows of B beats packing it (packing costs about one pass of the work). */
 const PACK_MIN_ROWS = 4;
 
-/** f32 matrix product, a: m x k, b: k x n, both row-major (ONNX MatMul); returns m x n row-major. */
-export function sgemm(heap: Heap, a: Float32Array, b: Float32Array, m: number, n: number, k: number): Float32Array {
+/**
+ * f32 matrix product, a: m x k, b: k x n, both row-major (ONNX MatMul); returns m x n row-major
+ * (in `out` if given).
+ */
+export function sgemm(heap: Heap, a: Float32Array, b: Float32Array, m: number, n: number, k: number, out?: Float32Array): Float32Array {
   checkInt('m', m);
   checkInt('n', n);
   checkInt('k', k);
@@ -14,6 +17,7 @@ export function sgemm(heap: Heap, a: Float32Array, b: Float32Array, m: number, n
   if (m * n > 2 ** 28 || k * n > 2 ** 28 || m * k > 2 ** 28) {
     throw new LowbitError('BAD_SHAPE', `sgemm operands of ${m}x${k} and ${k}x${n} exceed 1 GiB; split the product`);
   }
+  checkOut(out, Float32Array, m * n, `m x n = ${m} x ${n}`);
   return scoped(heap, (arena) => {
     const pa = arena.put(a);
     const pb = arena.put(b);
@@ -26,6 +30,6 @@ export function sgemm(heap: Heap, a: Float32Array, b: Float32Array, m: number, n
       heap.wasm.sgemmPackB(pb, k, n, packed);
       heap.wasm.sgemmPacked(pa, packed, m, n, k, pc, scratch);
     }
-    return heap.read(Float32Array, pc, m * n);
+    return heap.read(Float32Array, pc, m * n, out);
   });
 }
