@@ -21,6 +21,7 @@ function im2colBits(x: usize, h: i32, w: i32, cw: i32, kh: i32, kw: i32, sh: i32
   const pixBytes = <usize>cw << 3;
   const perImage = oh * ow;
   const used = kh * kw * cw; // u64 words per row; one more zero word if odd
+  const stepBytes: usize = 32; // one 128-bit step of a 2-row panel
   for (let r = 0; r < rows; r++) {
     const p = p0 + r;
     const img = p / perImage;
@@ -28,18 +29,38 @@ function im2colBits(x: usize, h: i32, w: i32, cw: i32, kh: i32, kw: i32, sh: i32
     const oy = qq / ow, ox = qq - (qq / ow) * ow;
     const rowBase = col + (<usize>(r >>> 1) * <usize>kv << 5) + (<usize>(r & 1) << 4);
     const base = x + <usize>img * <usize>h * <usize>w * pixBytes;
+    const y0 = oy * sh - padT, x0 = ox * sw - padL;
     let q = 0;
-    for (let ky = 0; ky < kh; ky++) {
-      const iy = oy * sh - padT + ky;
-      for (let kx = 0; kx < kw; kx++) {
-        const ix = ox * sw - padL + kx;
-        const inside = <u32>iy < <u32>h && <u32>ix < <u32>w;
-        const s = inside ? base + (<usize>iy * <usize>w + <usize>ix) * pixBytes : ones;
-        for (let t = 0; t < cw; t++) {
-          // outside the image: the +1 pixel (ones != 0) or zero bits
-          const v: u64 = inside || ones ? load<u64>(s + (<usize>t << 3)) : 0;
-          store<u64>(rowBase + (<usize>(q >>> 1) << 5) + (<usize>(q & 1) << 3), v);
+    if (y0 >= 0 && x0 >= 0 && y0 + kh <= h && x0 + kw <= w) {
+      // interior pixel: every tap inside, read with running pointers. Word q goes to
+      // rowBase + (q/2) * stepBytes + (q%2) * 8: alternately +8 and +(stepBytes - 8).
+      let srow = base + (<usize>y0 * <usize>w + <usize>x0) * pixBytes;
+      const lineBytes = <usize>w * pixBytes;
+      const words = kw * cw;
+      let d = rowBase;
+      for (let ky = 0; ky < kh; ky++) {
+        let sp = srow;
+        for (let t = 0; t < words; t++) {
+          store<u64>(d, load<u64>(sp));
+          d += (q & 1) ? stepBytes - 8 : 8;
+          sp += 8;
           q++;
+        }
+        srow += lineBytes;
+      }
+    } else {
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = y0 + ky;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = x0 + kx;
+          const inside = <u32>iy < <u32>h && <u32>ix < <u32>w;
+          const s = inside ? base + (<usize>iy * <usize>w + <usize>ix) * pixBytes : ones;
+          for (let t = 0; t < cw; t++) {
+            // outside the image: the +1 pixel (ones != 0) or zero bits
+            const v: u64 = inside || ones ? load<u64>(s + (<usize>t << 3)) : 0;
+            store<u64>(rowBase + <usize>(q >>> 1) * stepBytes + (<usize>(q & 1) << 3), v);
+            q++;
+          }
         }
       }
     }
