@@ -161,6 +161,51 @@ function xnorTile2x6Short(pa: usize, pb: usize, kv: i32, half: bool, kbits: i32,
   store<i32>(out + ldo, kbits - 2 * <i32>t15, 20);
 }
 
+/**
+ * 2 x 4 tile on v128 popcnt over the first 4 rows of a 6-row b panel: the last panel when n % 6 == 4
+ * (n = 64 or 1024), so no dead columns are computed and nothing goes through scratch.
+ */
+function xnorTile2x4(pa: usize, pb: usize, kv: i32, half: bool, kbits: i32, out: usize, ldo: usize): void {
+  let s00 = i32x4.splat(0), s01 = s00, s02 = s00, s03 = s00;
+  let s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+  for (let k0 = 0; k0 < kv; k0 += BLOCK) {
+    const steps = min(BLOCK, kv - k0);
+    let c00 = i8x16.splat(0), c01 = c00, c02 = c00, c03 = c00;
+    let c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    for (let k = 0; k < steps; k++) {
+      const vb0 = v128.load(pb, 0), vb1 = v128.load(pb, 16);
+      const vb2 = v128.load(pb, 32), vb3 = v128.load(pb, 48);
+      const va0 = v128.load(pa, 0);
+      c00 = xpop(c00, va0, vb0); c01 = xpop(c01, va0, vb1);
+      c02 = xpop(c02, va0, vb2); c03 = xpop(c03, va0, vb3);
+      const va1 = v128.load(pa, 16);
+      c10 = xpop(c10, va1, vb0); c11 = xpop(c11, va1, vb1);
+      c12 = xpop(c12, va1, vb2); c13 = xpop(c13, va1, vb3);
+      pa += 32;
+      pb += 96;
+    }
+    s00 = i32x4.add(s00, widen(c00)); s01 = i32x4.add(s01, widen(c01));
+    s02 = i32x4.add(s02, widen(c02)); s03 = i32x4.add(s03, widen(c03));
+    s10 = i32x4.add(s10, widen(c10)); s11 = i32x4.add(s11, widen(c11));
+    s12 = i32x4.add(s12, widen(c12)); s13 = i32x4.add(s13, widen(c13));
+  }
+  if (half) {
+    const x = load<u64>(pa, 0), y = load<u64>(pa, 16);
+    const b0 = load<u64>(pb, 0), b1 = load<u64>(pb, 16), b2 = load<u64>(pb, 32), b3 = load<u64>(pb, 48);
+    s00 = i32x4.add(s00, i32x4(<i32>popcnt(x ^ b0), 0, 0, 0));
+    s01 = i32x4.add(s01, i32x4(<i32>popcnt(x ^ b1), 0, 0, 0));
+    s02 = i32x4.add(s02, i32x4(<i32>popcnt(x ^ b2), 0, 0, 0));
+    s03 = i32x4.add(s03, i32x4(<i32>popcnt(x ^ b3), 0, 0, 0));
+    s10 = i32x4.add(s10, i32x4(<i32>popcnt(y ^ b0), 0, 0, 0));
+    s11 = i32x4.add(s11, i32x4(<i32>popcnt(y ^ b1), 0, 0, 0));
+    s12 = i32x4.add(s12, i32x4(<i32>popcnt(y ^ b2), 0, 0, 0));
+    s13 = i32x4.add(s13, i32x4(<i32>popcnt(y ^ b3), 0, 0, 0));
+  }
+  const kb = i32x4.splat(kbits);
+  v128.store(out, i32x4.sub(kb, i32x4.shl(hsum4(s00, s01, s02, s03), 1)));
+  v128.store(out + ldo, i32x4.sub(kb, i32x4.shl(hsum4(s10, s11, s12, s13), 1)));
+}
+
 // Panels of b per pass, so that block of b stays in L1/L2 while every panel of a runs over it.
 // @ts-ignore: decorator
 @inline const NBLOCK_BYTES: usize = 48 * 1024;
@@ -191,7 +236,10 @@ export function xnorGemm(a: usize, b: usize, m: i32, n: i32, words: i32, kbits: 
         const po = out + <usize>i * ldoBytes + (<usize>j << 2);
         const pb = b + <usize>q * panelB;
         if (rows == 2 && j + 6 <= n) {
-          if (steps <= BLOCK) xnorTile2x6Short(pa, pb, steps, half, kbits, po, ldoBytes); else xnorTile2x6(pa, pb, steps, half, kbits, po, ldoBytes);
+          if (steps <= BLOCK) xnorTile2x6Short(pa, pb, steps, half, kbits, po, ldoBytes);
+          else xnorTile2x6(pa, pb, steps, half, kbits, po, ldoBytes);
+        } else if (rows == 2 && j + 4 == n) {
+          xnorTile2x4(pa, pb, steps, half, kbits, po, ldoBytes);
         } else {
           // edge tile: compute all 2 x 6 into scratch (row stride 24 bytes), store the valid part
           xnorTile2x6(pa, pb, steps, half, kbits, scratch, 24);
