@@ -58,6 +58,16 @@ export function copyBitRows(src: usize, rows: i32, srcWords: i32, kbits: i32, ds
   const tail = kbits & 31;
   const tailMask: u32 = tail ? (<u32>1 << tail) - 1 : 0xffffffff;
   const validBytes = <usize>valid << 2;
+  if (src == dst && srcWords == dstWords) {
+    // in place: only the bits past kbits change; nothing to do when a row is exactly kbits long
+    if (tail == 0 && valid == srcWords) return;
+    for (let r = 0; r < rows; r++) {
+      const d = dst + (<usize>r * <usize>dstWords << 2);
+      if (valid > 0) store<u32>(d + validBytes - 4, load<u32>(d + validBytes - 4) & tailMask);
+      for (let w = valid; w < dstWords; w++) store<u32>(d + (<usize>w << 2), 0);
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const s = src + (<usize>r * <usize>srcWords << 2);
     const d = dst + (<usize>r * <usize>dstWords << 2);
