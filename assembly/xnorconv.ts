@@ -22,11 +22,15 @@ function im2colBits(x: usize, h: i32, w: i32, cw: i32, kh: i32, kw: i32, sh: i32
   const perImage = oh * ow;
   const used = kh * kw * cw; // u64 words per row; one more zero word if odd
   const stepBytes: usize = 32; // one 128-bit step of a 2-row panel
+  // (img, oy, ox) of pixel p0, then stepped per row: no divisions in the loop
+  let img = p0 / perImage;
+  let oy = (p0 - img * perImage) / ow;
+  let ox = p0 - img * perImage - oy * ow;
   for (let r = 0; r < rows; r++) {
-    const p = p0 + r;
-    const img = p / perImage;
-    const qq = p - img * perImage;
-    const oy = qq / ow, ox = qq - (qq / ow) * ow;
+    if (r > 0 && ++ox == ow) {
+      ox = 0;
+      if (++oy == oh) { oy = 0; img++; }
+    }
     const rowBase = col + (<usize>(r >>> 1) * <usize>kv << 5) + (<usize>(r & 1) << 4);
     const base = x + <usize>img * <usize>h * <usize>w * pixBytes;
     const y0 = oy * sh - padT, x0 = ox * sw - padL;
@@ -73,9 +77,12 @@ function correctZeroPad(acc: usize, cout: i32, corr: usize, h: i32, w: i32, kh: 
                         sh: i32, sw: i32, padT: i32, padL: i32, oh: i32, ow: i32, p0: i32, rows: i32): void {
   const perImage = oh * ow;
   const c4 = cout & ~3;
+  let oy = (p0 % perImage) / ow, ox = (p0 % perImage) % ow;
   for (let r = 0; r < rows; r++) {
-    const q = (p0 + r) % perImage;
-    const oy = q / ow, ox = q % ow;
+    if (r > 0 && ++ox == ow) {
+      ox = 0;
+      if (++oy == oh) oy = 0;
+    }
     const y0 = oy * sh - padT, x0 = ox * sw - padL;
     if (y0 >= 0 && x0 >= 0 && y0 + kh <= h && x0 + kw <= w) continue; // interior pixel
     const pa = acc + (<usize>r * <usize>cout << 2);
