@@ -34,25 +34,42 @@ function im2colBits(x: usize, h: i32, w: i32, cw: i32, kh: i32, kw: i32, sh: i32
     const rowBase = col + (<usize>(r >>> 1) * <usize>kv << 5) + (<usize>(r & 1) << 4);
     const base = x + <usize>img * <usize>h * <usize>w * pixBytes;
     const y0 = oy * sh - padT, x0 = ox * sw - padL;
-    let q = 0;
     if (y0 >= 0 && x0 >= 0 && y0 + kh <= h && x0 + kw <= w) {
-      // interior pixel: every tap inside, read with running pointers. Word q goes to
-      // rowBase + (q/2) * stepBytes + (q%2) * 8: alternately +8 and +(stepBytes - 8).
+      // interior pixel: every tap inside. A kernel row's kw * cw words are contiguous in the
+      // input, so a 128-bit step whose two words lie in one kernel row is a single 16-byte move.
       let srow = base + (<usize>y0 * <usize>w + <usize>x0) * pixBytes;
       const lineBytes = <usize>w * pixBytes;
       const words = kw * cw;
+      let sp = srow;
+      let left = words; // words left in the current kernel row
       let d = rowBase;
-      for (let ky = 0; ky < kh; ky++) {
-        let sp = srow;
-        for (let t = 0; t < words; t++) {
+      const steps = used >>> 1;
+      for (let st = 0; st < steps; st++) {
+        if (left >= 2) {
+          v128.store(d, v128.load(sp));
+          sp += 16;
+          left -= 2;
+        } else {
+          // one word ends this kernel row, the other starts the next
           store<u64>(d, load<u64>(sp));
-          d += (q & 1) ? stepBytes - 8 : 8;
-          sp += 8;
-          q++;
+          srow += lineBytes;
+          store<u64>(d, load<u64>(srow), 8);
+          sp = srow + 8;
+          left = words - 1;
         }
-        srow += lineBytes;
+        if (left == 0) {
+          srow += lineBytes;
+          sp = srow;
+          left = words;
+        }
+        d += stepBytes;
+      }
+      if (used & 1) {
+        store<u64>(d, load<u64>(sp));
+        store<u64>(d, 0, 8);
       }
     } else {
+      let q = 0;
       for (let ky = 0; ky < kh; ky++) {
         const iy = y0 + ky;
         for (let kx = 0; kx < kw; kx++) {
@@ -67,8 +84,8 @@ function im2colBits(x: usize, h: i32, w: i32, cw: i32, kh: i32, kw: i32, sh: i32
           }
         }
       }
+      if (used & 1) store<u64>(rowBase + <usize>(q >>> 1) * stepBytes + 8, 0);
     }
-    if (used & 1) store<u64>(rowBase + (<usize>(q >>> 1) << 5) + 8, 0);
   }
 }
 
