@@ -12,6 +12,10 @@
 // (measured against pure v128, pure scalar and other splits in bench/xnor-tiles.mjs). On ARM,
 // i8x16.popcnt is one NEON cnt, so the v128 share is the fast part there.
 //
+// The three tiles below (2 x 6, 2 x 6 for short K, 2 x 4 for a 4-column last panel) repeat one
+// inner loop on purpose, XNNPACK style: each is a separate micro-kernel because merging them costs
+// the measured 5-7% (widening loop) or 3-4% (dead columns through scratch); bench/NOTES.md.
+//
 // v128 columns accumulate bytes (at most 8 per step), widened to i32 every BLOCK = 31 steps
 // (31 * 8 = 248 <= 255). Sums are at most kbits < 2^30, checked by the caller: no i32 overflow.
 
