@@ -6,3 +6,4 @@ export { xnorGemm } from './xnor';
 export { xnorConv2d, tapWeightSums } from './xnorconv';
 export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
+export { affinePackA, affinePackB, affineGemm } from './affine';

@@ -14,6 +14,9 @@ export interface WasmExports {
     thr: number, flip: number, bits: number, scratch: number): void;
   tapWeightSums(wt: number, cout: number, taps: number, cw: number, c: number, corr: number): void;
   thresholdPack(acc: number, rows: number, cout: number, thr: number, flip: number, out: number): void;
+  affinePackA(a: number, m: number, k: number, za: number, dst: number): void;
+  affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void;
+  affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

@@ -111,3 +111,19 @@ export function thresholdPackRef(acc: Int32Array, rows: number, cout: number, th
     }
   return out;
 }
+
+/** ONNX MatMulInteger: sum (a - za)(b - zb) in exact integers, then wrapped to int32. */
+export function affineGemmRef(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number, m: number, n: number, k: number): Int32Array {
+  const out = new Int32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += (a[i * k + t] - za) * (b[t * n + j] - zb);
+      out[i * n + j] = s; // |s| < 2^53 here; Int32Array stores it mod 2^32
+    }
+  return out;
+}
+
+export function randomBytes(n: number, r: () => number): Uint8Array {
+  return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+}

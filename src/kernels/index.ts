@@ -2,6 +2,7 @@ import type { Heap } from '../memory.js';
 import { packSigns, packSignsNHWC } from './pack-signs.js';
 import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
+import { affineGemm } from './affine-gemm.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
 
@@ -21,6 +22,11 @@ export interface Kernels {
   xnorGemm(a: Uint32Array, b: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /** f32 matrix product, a m x k, b k x n, row-major: Float32Array m x n (into `out` if given). */
   sgemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number, out?: Float32Array): Float32Array;
+  /**
+   * 8-bit affine product, ONNX MatMulInteger semantics: a u8 m x k, b i8/u8 k x n, row-major;
+   * out = sum (a - aZero)(b - bZero) as Int32Array m x n (into `out` if given).
+   */
+  affineGemm(a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -34,6 +40,7 @@ export function makeKernels(heap: Heap): Kernels {
     packSignsNHWC: (x, pixels, c) => packSignsNHWC(heap, x, pixels, c),
     xnorGemm: (a, b, m, n, k, out) => xnorGemm(heap, a, b, m, n, k, out),
     sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
+    affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

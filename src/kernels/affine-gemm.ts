@@ -1,0 +1,41 @@
+import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
+import { scoped, type Heap } from '../memory.js';
+
+/**
+ * 8-bit affine matrix product with ONNX MatMulInteger semantics: a (u8, m x k) and b (i8 or u8,
+ * k x n), both row-major, `out[i*n + j] = sum_t (a[i][t] - aZero) * (b[t][j] - bZero)` as int32.
+ * aZero in [0, 255]; bZero in [-128, 127] for an Int8Array b, [0, 255] for a Uint8Array.
+ * Exact for k <= 33025; beyond that the int32 sum wraps as onnxruntime's does.
+ */
+export function affineGemm(heap: Heap, a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number,
+  m: number, n: number, k: number, out?: Int32Array): Int32Array {
+  checkInt('m', m);
+  checkInt('n', n);
+  checkInt('k', k);
+  checkArray('a', a, Uint8Array, m * k, `m x k = ${m} x ${k}`);
+  const signed = b instanceof Int8Array;
+  if (!signed && !(b instanceof Uint8Array)) {
+    throw new LowbitError('BAD_ARGUMENT', `b must be an Int8Array or a Uint8Array, got ${b === null ? 'null' : (b as object)?.constructor?.name ?? typeof b}`);
+  }
+  checkArray('b', b, signed ? Int8Array : Uint8Array, k * n, `k x n = ${k} x ${n}`);
+  checkInt('aZero', aZero, 0, 255);
+  if (signed) checkInt('bZero (b is Int8Array)', bZero, -128, 127);
+  else checkInt('bZero (b is Uint8Array)', bZero, 0, 255);
+  if (m * k > 2 ** 28 || k * n > 2 ** 28 || m * n > 2 ** 28) {
+    throw new LowbitError('BAD_SHAPE', `affineGemm operands of ${m}x${k} and ${k}x${n} are too large for one call; split the product`);
+  }
+  checkOut(out, Int32Array, m * n, `m x n = ${m} x ${n}`);
+  const kp = k + (k & 1);
+  return scoped(heap, (arena) => {
+    const pa8 = arena.put(a);
+    const pb8 = arena.put(b);
+    const pa = arena.alloc(Math.ceil(m / 4) * 4 * kp * 2);
+    const pb = arena.alloc(Math.ceil(n / 8) * 8 * kp * 2);
+    heap.wasm.affinePackA(pa8, m, k, aZero, pa);
+    heap.wasm.affinePackB(pb8, k, n, bZero, signed ? 1 : 0, pb);
+    const po = arena.alloc(m * n * 4);
+    const scratch = arena.alloc(128);
+    heap.wasm.affineGemm(pa, pb, m, n, k, po, scratch);
+    return heap.read(Int32Array, po, m * n, out);
+  });
+}

@@ -1,0 +1,48 @@
+// onnxruntime-node as an independent oracle for the integer kernels: lowbit's output must equal
+// ONNX MatMulInteger bit for bit on the same inputs and zero points.
+import { describe, expect, it, beforeAll } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { type Lowbit } from '../src/node/index.js';
+// @ts-expect-error: a plain .mjs helper shared with the benchmarks
+import { onnxModel, DT } from '../bench/onnx.mjs';
+import { rng, randomBytes } from './reference.js';
+import { runtime } from './helpers.js';
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+async function ortMatMulInteger(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number, m: number, n: number, k: number): Promise<Int32Array> {
+  const signed = b instanceof Int8Array;
+  const btype = signed ? DT.INT8 : DT.UINT8;
+  const model = onnxModel({
+    nodes: [{ op: 'MatMulInteger', inputs: ['A', 'B', 'az', 'bz'], outputs: ['Y'] }],
+    inputs: [{ name: 'A', type: DT.UINT8, dims: [m, k] }, { name: 'B', type: btype, dims: [k, n] }],
+    outputs: [{ name: 'Y', type: DT.INT32, dims: [m, n] }],
+    initializers: [
+      { name: 'az', type: DT.UINT8, dims: [], data: new Uint8Array([za]) },
+      { name: 'bz', type: btype, dims: [], data: signed ? new Int8Array([zb]) : new Uint8Array([zb]) },
+    ],
+  });
+  const session = await ort.InferenceSession.create(model);
+  const result = await session.run({
+    A: new ort.Tensor('uint8', a, [m, k]),
+    B: new ort.Tensor(signed ? 'int8' : 'uint8', b, [k, n]),
+  });
+  return result.Y.data as Int32Array;
+}
+
+describe('onnxruntime-node oracle', () => {
+  it('MatMulInteger: bit-exact on random shapes, u8 x i8 and u8 x u8, zero points at the extremes', async () => {
+    const r = rng(2024);
+    const cases: [number, number, number, number, number, boolean][] = [
+      [1, 1, 1, 0, 0, true], [3, 5, 7, 255, -128, true], [17, 9, 33, 0, 127, true], [64, 30, 100, 128, 5, true],
+      [1, 64, 129, 255, 255, false], [5, 3, 16, 0, 0, false], [33, 17, 255, 255, 0, false], [8, 40, 300, 3, 128, false],
+    ];
+    for (const [m, n, k, za, zb, signed] of cases) {
+      const a = randomBytes(m * k, r), b8 = randomBytes(k * n, r);
+      const b = signed ? new Int8Array(b8.buffer) : b8;
+      const want = await ortMatMulInteger(a, za, b, zb, m, n, k);
+      expect(lb.kernels.affineGemm(a, za, b, zb, m, n, k), `m=${m} n=${n} k=${k} za=${za} zb=${zb} ${signed ? 'i8' : 'u8'}`).toEqual(want);
+    }
+  });
+});
