@@ -37,9 +37,11 @@ export function sgemmPackB(b: usize, k: i32, n: i32, dst: usize): void {
   }
 }
 
-// 4 rows x 8 columns. a0..a3: row pointers into A at the block's first k; lda unused beyond them.
+// 4 rows x 8 columns, inlined at both call sites (+9-12%: V8 keeps the accumulators in registers
+// better inside the driver's loop). a0..a3: row pointers into A at the block's first k; lda unused beyond them.
 // bp: the panel at the block's first k; c: C tile (row stride ldc bytes); first: start from zero.
-function sgemmTile4x8(a0: usize, a1: usize, a2: usize, a3: usize, bp: usize, kc: i32,
+// @ts-ignore: decorator
+@inline function sgemmTile4x8(a0: usize, a1: usize, a2: usize, a3: usize, bp: usize, kc: i32,
                       c: usize, ldc: usize, first: bool): void {
   let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
   if (first) {
