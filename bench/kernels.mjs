@@ -55,6 +55,30 @@ async function ortMatMul(m, k, n, bConst) {
   return () => s.run(feeds);
 }
 
+/** ORT int8 MatMul forms with B (i8) as a constant initializer: MatMulInteger and QLinearMatMul. */
+async function ortIntMatMul(m, k, n, op) {
+  const b = Int8Array.from({ length: k * n }, () => Math.floor(rand() * 256) - 128);
+  const B = { name: 'B', type: DT.INT8, dims: [k, n], data: b };
+  const scalar = (name, type, v) => ({ name, type, dims: [], data: type === DT.FLOAT ? new Float32Array([v]) : type === DT.INT8 ? new Int8Array([v]) : new Uint8Array([v]) });
+  const model = op === 'MatMulInteger'
+    ? onnxModel({
+      nodes: [{ op, inputs: ['A', 'B', 'az', 'bz'], outputs: ['Y'] }],
+      inputs: [{ name: 'A', type: DT.UINT8, dims: [m, k] }],
+      outputs: [{ name: 'Y', type: DT.INT32, dims: [m, n] }],
+      initializers: [B, scalar('az', DT.UINT8, 3), scalar('bz', DT.INT8, 0)],
+    })
+    : onnxModel({
+      nodes: [{ op, inputs: ['A', 'as', 'az', 'B', 'bs', 'bz', 'ys', 'yz'], outputs: ['Y'] }],
+      inputs: [{ name: 'A', type: DT.UINT8, dims: [m, k] }],
+      outputs: [{ name: 'Y', type: DT.UINT8, dims: [m, n] }],
+      initializers: [B, scalar('as', DT.FLOAT, 0.02), scalar('az', DT.UINT8, 3), scalar('bs', DT.FLOAT, 0.01),
+        scalar('bz', DT.INT8, 0), scalar('ys', DT.FLOAT, 4), scalar('yz', DT.UINT8, 128)],
+    });
+  const s = await ortSession(model);
+  const feeds = { A: new ort.Tensor('uint8', Uint8Array.from({ length: m * k }, () => Math.floor(rand() * 256)), [m, k]) };
+  return () => s.run(feeds);
+}
+
 async function ortConv(h, w, c, cout, kk) {
   const model = onnxModel({
     nodes: [{ op: 'Conv', inputs: ['X', 'W'], outputs: ['Y'], attrs: { kernel_shape: [kk, kk], pads: [1, 1, 1, 1] } }],
@@ -118,23 +142,30 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const xa = words(m * w), xb = words(n * w);
   const fa = floats(m * k), fb = floats(k * n);
   const xout = new Int32Array(m * n);
+  const qa = Uint8Array.from({ length: m * k }, () => Math.floor(rand() * 256));
+  const qb = Int8Array.from({ length: k * n }, () => Math.floor(rand() * 256) - 128);
   const tasks = [
     ['lowbit xnorGemm (API, copies in+out)', () => K.xnorGemm(xa, xb, m, n, k)],
     ['lowbit xnorGemm (API, out array reused)', () => K.xnorGemm(xa, xb, m, n, k, xout)],
     ['lowbit xnorGemm (kernel, resident)', residentXnor(m, k, n)],
     ['lowbit sgemm (API, copies in+out, packs B)', () => K.sgemm(fa, fb, m, n, k)],
     ['lowbit sgemm (kernel, B pre-packed)', residentSgemm(m, k, n)],
+    ['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)', () => K.affineGemm(qa, 3, qb, 0, m, n, k, xout)],
+    ['ort-web MatMulInteger u8 x i8 (B initializer)', await ortIntMatMul(m, k, n, 'MatMulInteger')],
+    ['ort-web QLinearMatMul u8 x i8 (B initializer)', await ortIntMatMul(m, k, n, 'QLinearMatMul')],
     ['ort-web MatMul f32 (B initializer)', await ortMatMul(m, k, n, true)],
     ['ort-web MatMul f32 (B input)', await ortMatMul(m, k, n, false)],
   ];
   const lat = await measure(group, tasks);
   for (const [task, ms] of Object.entries(lat)) {
-    rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('xnor') ? 'GOP/s' : 'GFLOP/s' });
+    rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('f32') || task.includes('sgemm') ? 'GFLOP/s' : 'GOP/s' });
   }
   const ortBest = Math.min(lat['ort-web MatMul f32 (B initializer)'], lat['ort-web MatMul f32 (B input)']);
   const big = m === 64;
   ratios.push({ name: `xnorGemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit xnorGemm (API, copies in+out)'], target: big ? 20 : null });
   ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit sgemm (API, copies in+out, packs B)'], target: big ? 0.8 : null });
+  const ortInt = Math.min(lat['ort-web MatMulInteger u8 x i8 (B initializer)'], lat['ort-web QLinearMatMul u8 x i8 (B initializer)']);
+  ratios.push({ name: `affineGemm API / ort-web fastest int8 MatMul ${group}`, value: ortInt / lat['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)'], target: big ? 1.5 : null });
 }
 
 {
