@@ -7,3 +7,4 @@ export { xnorConv2d, tapWeightSums } from './xnorconv';
 export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackB, affineGemm } from './affine';
+export { packBitPlanes, maxByte, signRowSums, bitserialCombine } from './bitserial';

@@ -17,6 +17,10 @@ export interface WasmExports {
   affinePackA(a: number, m: number, k: number, za: number, dst: number): void;
   affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void;
   affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;
+  packBitPlanes(a: number, m: number, k: number, bits: number, dst: number, words: number): void;
+  maxByte(a: number, len: number): number;
+  signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
+  bitserialCombine(x: number, m: number, bits: number, n: number, wsum: number, out: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

@@ -127,3 +127,16 @@ export function affineGemmRef(a: Uint8Array, za: number, b: Int8Array | Uint8Arr
 export function randomBytes(n: number, r: () => number): Uint8Array {
   return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 }
+
+/** sum_t a[i][t] * w_j[t] for u8 codes a (m x k) and +-1 bit rows w (xnorGemm layout). */
+export function bitserialGemmRef(a: Uint8Array, w: Uint32Array, m: number, n: number, k: number): Int32Array {
+  const wpr = Math.ceil(k / 32);
+  const out = new Int32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += a[i * k + t] * bitAt(w, j * wpr, t);
+      out[i * n + j] = s;
+    }
+  return out;
+}

@@ -3,6 +3,7 @@ import { packSigns, packSignsNHWC } from './pack-signs.js';
 import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
+import { bitserialGemm } from './bitserial-gemm.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
 
@@ -27,6 +28,11 @@ export interface Kernels {
    * out = sum (a - aZero)(b - bZero) as Int32Array m x n (into `out` if given).
    */
   affineGemm(a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  /**
+   * Bit-serial product: unsigned `bits`-bit codes a (m x k, Uint8Array) times +-1 weight rows w
+   * (n rows in xnorGemm's layout): Int32Array m x n of sum_t a[i][t] * w_j[t].
+   */
+  bitserialGemm(a: Uint8Array, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -41,6 +47,7 @@ export function makeKernels(heap: Heap): Kernels {
     xnorGemm: (a, b, m, n, k, out) => xnorGemm(heap, a, b, m, n, k, out),
     sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
     affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
+    bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

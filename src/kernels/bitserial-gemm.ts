@@ -1,0 +1,51 @@
+import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
+import { scoped, type Heap } from '../memory.js';
+import { PANEL_A, PANEL_B } from './xnor-gemm.js';
+import { words32 } from './pack-signs.js';
+
+/**
+ * Bit-serial product of unsigned `bits`-bit activation codes and +-1 weights:
+ * `out[i*n + j] = sum_t a[i][t] * w_j[t]`, a: m x k codes (Uint8Array, each < 2^bits, row-major),
+ * w: n rows of ceil(k/32) u32 words in xnorGemm's layout (bit 1 = +1, LSB first).
+ * Runs `bits` xor-popcount passes over the activations' bit planes (assembly/bitserial.ts), so
+ * 1W2A costs two binary GEMMs and 1W4A four.
+ */
+export function bitserialGemm(heap: Heap, a: Uint8Array, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array {
+  checkInt('bits', bits, 1, 8);
+  checkInt('m', m);
+  checkInt('n', n);
+  checkInt('k', k);
+  const wpr = words32(k);
+  checkArray('a', a, Uint8Array, m * k, `m x k = ${m} x ${k} codes`);
+  checkArray('w', w, Uint32Array, n * wpr, `${n} rows of ceil(k/32) = ${wpr} words`);
+  if (m * bits * n > 2 ** 28 || m * k > 2 ** 28) {
+    throw new LowbitError('BAD_SHAPE', `bitserialGemm of ${m}x${k} codes and ${n} weight rows is too large for one call; split it`);
+  }
+  checkOut(out, Int32Array, m * n, `m x n = ${m} x ${n}`);
+  const wasm = heap.wasm;
+  return scoped(heap, (arena) => {
+    const pa8 = arena.put(a);
+    const top = wasm.maxByte(pa8, m * k);
+    if (top >= 1 << bits) {
+      throw new LowbitError('BAD_ARGUMENT', `a holds the code ${top}, but ${bits}-bit activations are 0..${(1 << bits) - 1}; quantize a first or raise bits`);
+    }
+    const rows = m * bits;
+    const planes = arena.alloc(rows * wpr * 4);
+    wasm.packBitPlanes(pa8, m, k, bits, planes, wpr);
+    const kv = Math.ceil(k / 128);
+    const pa = arena.alloc(Math.ceil(rows / PANEL_A) * PANEL_A * kv * 16);
+    wasm.packBitPanels(planes, rows, wpr, k, PANEL_A, pa);
+    const pw = arena.put(w);
+    wasm.copyBitRows(pw, n, wpr, k, pw, wpr); // clear bits past k in place
+    const wsum = arena.alloc(n * 4);
+    wasm.signRowSums(pw, n, wpr, k, wsum);
+    const pb = arena.alloc(Math.ceil(n / PANEL_B) * PANEL_B * kv * 16);
+    wasm.packBitPanels(pw, n, wpr, k, PANEL_B, pb);
+    const x = arena.alloc(rows * n * 4);
+    const scratch = arena.alloc(64);
+    wasm.xnorGemm(pa, pb, rows, n, Math.ceil(k / 64), k, x, n, scratch);
+    const po = arena.alloc(m * n * 4);
+    wasm.bitserialCombine(x, m, bits, n, wsum, po);
+    return heap.read(Int32Array, po, m * n, out);
+  });
+}
