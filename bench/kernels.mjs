@@ -144,6 +144,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const xout = new Int32Array(m * n);
   const qa = Uint8Array.from({ length: m * k }, () => Math.floor(rand() * 256));
   const qb = Int8Array.from({ length: k * n }, () => Math.floor(rand() * 256) - 128);
+  const codes = (bits) => Uint8Array.from({ length: m * k }, () => Math.floor(rand() * (1 << bits)));
+  const a2 = codes(2), a4 = codes(4);
   const tasks = [
     ['lowbit xnorGemm (API, copies in+out)', () => K.xnorGemm(xa, xb, m, n, k)],
     ['lowbit xnorGemm (API, out array reused)', () => K.xnorGemm(xa, xb, m, n, k, xout)],
@@ -151,6 +153,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
     ['lowbit sgemm (API, copies in+out, packs B)', () => K.sgemm(fa, fb, m, n, k)],
     ['lowbit sgemm (kernel, B pre-packed)', residentSgemm(m, k, n)],
     ['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)', () => K.affineGemm(qa, 3, qb, 0, m, n, k, xout)],
+    ['lowbit bitserialGemm 1W2A (API)', () => K.bitserialGemm(a2, 2, xb, m, n, k, xout)],
+    ['lowbit bitserialGemm 1W4A (API)', () => K.bitserialGemm(a4, 4, xb, m, n, k, xout)],
     ['ort-web MatMulInteger u8 x i8 (B initializer)', await ortIntMatMul(m, k, n, 'MatMulInteger')],
     ['ort-web QLinearMatMul u8 x i8 (B initializer)', await ortIntMatMul(m, k, n, 'QLinearMatMul')],
     ['ort-web MatMul f32 (B initializer)', await ortMatMul(m, k, n, true)],
@@ -166,6 +170,9 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit sgemm (API, copies in+out, packs B)'], target: big ? 0.8 : null });
   const ortInt = Math.min(lat['ort-web MatMulInteger u8 x i8 (B initializer)'], lat['ort-web QLinearMatMul u8 x i8 (B initializer)']);
   ratios.push({ name: `affineGemm API / ort-web fastest int8 MatMul ${group}`, value: ortInt / lat['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)'], target: big ? 1.5 : null });
+  const affine = lat['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)'];
+  ratios.push({ name: `bitserial 1W2A / own 8-bit affineGemm ${group}`, value: affine / lat['lowbit bitserialGemm 1W2A (API)'], target: big ? 2 : null });
+  ratios.push({ name: `bitserial 1W4A / own 8-bit affineGemm ${group}`, value: affine / lat['lowbit bitserialGemm 1W4A (API)'], target: big ? 1 : null });
 }
 
 {
