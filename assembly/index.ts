@@ -8,3 +8,4 @@ export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackB, affineGemm } from './affine';
 export { packBitPlanes, maxByte, signRowSums, bitserialCombine } from './bitserial';
+export { requantize } from './requantize';

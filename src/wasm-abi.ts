@@ -21,6 +21,7 @@ export interface WasmExports {
   maxByte(a: number, len: number): number;
   signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
   bitserialCombine(x: number, m: number, bits: number, n: number, wsum: number, out: number): void;
+  requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

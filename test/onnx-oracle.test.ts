@@ -46,3 +46,41 @@ describe('onnxruntime-node oracle', () => {
     }
   });
 });
+
+async function ortQLinearMatMul(a: Uint8Array, as: number, az: number, b: Int8Array, bs: number, ys: number, yz: number, m: number, n: number, k: number): Promise<Uint8Array> {
+  const f = (name: string, v: number) => ({ name, type: DT.FLOAT, dims: [], data: new Float32Array([v]) });
+  const model = onnxModel({
+    nodes: [{ op: 'QLinearMatMul', inputs: ['A', 'as', 'az', 'B', 'bs', 'bz', 'ys', 'yz'], outputs: ['Y'] }],
+    inputs: [{ name: 'A', type: DT.UINT8, dims: [m, k] }, { name: 'B', type: DT.INT8, dims: [k, n] }],
+    outputs: [{ name: 'Y', type: DT.UINT8, dims: [m, n] }],
+    initializers: [f('as', as), { name: 'az', type: DT.UINT8, dims: [], data: new Uint8Array([az]) }, f('bs', bs),
+      { name: 'bz', type: DT.INT8, dims: [], data: new Int8Array([0]) }, f('ys', ys), { name: 'yz', type: DT.UINT8, dims: [], data: new Uint8Array([yz]) }],
+  });
+  const session = await ort.InferenceSession.create(model);
+  const result = await session.run({ A: new ort.Tensor('uint8', a, [m, k]), B: new ort.Tensor('int8', b, [k, n]) });
+  return result.Y.data as Uint8Array;
+}
+
+describe('onnxruntime-node oracle, requantized', () => {
+  // onnxruntime requantizes in float: y = round_half_even(float32(acc) * float32(as * bs / ys)) + yz.
+  // lowbit stays integer: a fixed-point multiplier (>= 30 significant bits here) and rounding half
+  // toward +infinity. The two differ only where acc * M lies within float32 error of a .5 boundary,
+  // by one code; elsewhere they agree.
+  it('QLinearMatMul: affineGemm + requantize within one code, equal on almost all outputs', async () => {
+    const r = rng(99);
+    let total = 0, equal = 0;
+    for (const [m, n, k] of [[8, 16, 64], [17, 33, 300], [64, 64, 1000]] as const) {
+      const a = randomBytes(m * k, r), b = new Int8Array(randomBytes(k * n, r).buffer);
+      const [as, az, bs, ys, yz] = [0.02, 7, 0.004, 0.5 + r(), 100];
+      const want = await ortQLinearMatMul(a, as, az, b, bs, ys, yz, m, n, k);
+      const acc = lb.kernels.affineGemm(a, az, b, 0, m, n, k);
+      const got = lb.kernels.requantize(acc, m, n, { multiplier: Math.fround(Math.fround(as * bs) / Math.fround(ys)), zeroPoint: yz });
+      for (let i = 0; i < got.length; i++) {
+        expect(Math.abs(got[i] - want[i]), `m=${m} n=${n} k=${k} at ${i}`).toBeLessThanOrEqual(1);
+        total++;
+        if (got[i] === want[i]) equal++;
+      }
+    }
+    expect(equal / total).toBeGreaterThan(0.99);
+  });
+});

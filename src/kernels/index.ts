@@ -4,11 +4,13 @@ import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
 import { bitserialGemm } from './bitserial-gemm.js';
+import { requantize, type RequantizeOptions } from './requantize.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
 
 export type { BinaryConv2dOptions } from './binary-conv2d.js';
 export type { BinaryThreshold } from './threshold.js';
+export type { RequantizeOptions } from './requantize.js';
 
 /**
  * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
@@ -33,6 +35,11 @@ export interface Kernels {
    * (n rows in xnorGemm's layout): Int32Array m x n of sum_t a[i][t] * w_j[t].
    */
   bitserialGemm(a: Uint8Array, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  /**
+   * Integer-only requantization of int32 accumulators ([rows][channels]) to u8/i8 codes with a
+   * fixed-point multiplier per channel (see RequantizeOptions; rounding half toward +infinity).
+   */
+  requantize(acc: Int32Array, rows: number, channels: number, options: RequantizeOptions, out?: Uint8Array | Int8Array): Uint8Array | Int8Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -48,6 +55,7 @@ export function makeKernels(heap: Heap): Kernels {
     sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
     affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
+    requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),
