@@ -19,57 +19,65 @@
 //   B: panels of 8 columns, [n/8][kp/2][8 columns][2 k] : the two k of a pair side by side, so
 //      one pmaddwd of a broadcast (a[k], a[k+1]) with 8 lanes gives 4 columns' partial sums.
 
-/** A (u8 [m][k]) -> i16 panels of a - za (layout above), zero past k and past m. */
-export function affinePackA(a: usize, m: i32, k: i32, za: i32, dst: usize): void {
-  const kp = (k + 1) & ~1;
-  const zv = i16x8.splat(<i16>za);
-  const panels = (m + 3) >>> 2;
-  const k8 = k & ~7;
-  for (let p = 0; p < panels; p++) {
-    const i0 = p << 2;
-    const d0 = dst + (<usize>p * <usize>kp << 3);
-    if (i0 + 4 <= m) {
-      const s0 = a + <usize>i0 * <usize>k, s1 = s0 + <usize>k, s2 = s1 + <usize>k, s3 = s2 + <usize>k;
-      let d = d0;
-      for (let t = 0; t < k8; t += 8) {
-        // 4 rows x 4 k-pairs (as i32 lanes) -> 4 k-pairs x 4 rows: a 4 x 4 transpose
-        const r0 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(s0 + <usize>t)), zv);
-        const r1 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(s1 + <usize>t)), zv);
-        const r2 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(s2 + <usize>t)), zv);
-        const r3 = i16x8.sub(i16x8.extend_low_i8x16_u(v128.load64_zero(s3 + <usize>t)), zv);
-        const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-        const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-        v128.store(d, i64x2.shuffle(t0, t2, 0, 2));
-        v128.store(d, i64x2.shuffle(t0, t2, 1, 3), 16);
-        v128.store(d, i64x2.shuffle(t1, t3, 0, 2), 32);
-        v128.store(d, i64x2.shuffle(t1, t3, 1, 3), 48);
-        d += 64;
-      }
-      for (let t = k8; t < kp; t++) {
-        const pr = d0 + (<usize>(t >>> 1) << 4) + (<usize>(t & 1) << 1);
-        for (let r = 0; r < 4; r++) {
-          const v = t < k ? <i32>load<u8>(a + <usize>(i0 + r) * <usize>k + <usize>t) - za : 0;
-          store<i16>(pr + (<usize>r << 2), <i16>v);
-        }
-      }
-    } else {
-      // the last, partial panel: rows past m are zero
-      for (let t = 0; t < kp; t++) {
-        const pr = d0 + (<usize>(t >>> 1) << 4) + (<usize>(t & 1) << 1);
-        for (let r = 0; r < 4; r++) {
-          const v = t < k && i0 + r < m ? <i32>load<u8>(a + <usize>(i0 + r) * <usize>k + <usize>t) - za : 0;
-          store<i16>(pr + (<usize>r << 2), <i16>v);
-        }
-      }
-    }
-  }
-}
-
 // 8 bytes of a B row -> i16x8 of (b - zb), sign- or zero-extended
 // @ts-ignore: decorator
 @inline function widen8(p: usize, signed: bool, zv: v128): v128 {
   const v = v128.load64_zero(p);
   return i16x8.sub(signed ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), zv);
+}
+
+/**
+ * Rows -> i16 panels of (x - z): `m` rows of `k` bytes (u8, or i8 when signed != 0) become
+ * [m/r][kp/2][r rows][2 k], zero past k and past m; r = 4 (A panels) or 8 (B panels from rows of
+ * B transposed, e.g. conv weights [filters][taps * c]).
+ */
+export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r: i32, dst: usize): void {
+  const kp = (k + 1) & ~1;
+  const zv = i16x8.splat(<i16>z);
+  const sgn = signed != 0;
+  const panels = (m + r - 1) / r;
+  const pairBytes = <usize>r << 2;
+  const k8 = k & ~7;
+  for (let p = 0; p < panels; p++) {
+    const i0 = p * r;
+    const d0 = dst + <usize>p * <usize>(kp >>> 1) * pairBytes;
+    if (i0 + r <= m) {
+      // groups of 4 rows: 4 rows x 4 k-pairs (as i32 lanes) transposed to 4 k-pairs x 4 rows
+      for (let g = 0; g < r; g += 4) {
+        const s0 = a + <usize>(i0 + g) * <usize>k, s1 = s0 + <usize>k, s2 = s1 + <usize>k, s3 = s2 + <usize>k;
+        let d = d0 + (<usize>g << 2);
+        for (let t = 0; t < k8; t += 8) {
+          const r0 = widen8(s0 + <usize>t, sgn, zv), r1 = widen8(s1 + <usize>t, sgn, zv);
+          const r2 = widen8(s2 + <usize>t, sgn, zv), r3 = widen8(s3 + <usize>t, sgn, zv);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          v128.store(d, i64x2.shuffle(t0, t2, 0, 2));
+          v128.store(d + pairBytes, i64x2.shuffle(t0, t2, 1, 3));
+          v128.store(d + 2 * pairBytes, i64x2.shuffle(t1, t3, 0, 2));
+          v128.store(d + 3 * pairBytes, i64x2.shuffle(t1, t3, 1, 3));
+          d += pairBytes << 2;
+        }
+      }
+    }
+    // the tail past the last full 8 k, and a whole partial panel, element by element
+    const from = i0 + r <= m ? k8 : 0;
+    for (let t = from; t < kp; t++) {
+      const pr = d0 + <usize>(t >>> 1) * pairBytes + (<usize>(t & 1) << 1);
+      for (let q = 0; q < r; q++) {
+        let v = 0;
+        if (t < k && i0 + q < m) {
+          const s = a + <usize>(i0 + q) * <usize>k + <usize>t;
+          v = (sgn ? <i32>load<i8>(s) : <i32>load<u8>(s)) - z;
+        }
+        store<i16>(pr + (<usize>q << 2), <i16>v);
+      }
+    }
+  }
+}
+
+/** A (u8 [m][k]) -> 4-row i16 panels of a - za: affinePackRows with r = 4. */
+export function affinePackA(a: usize, m: i32, k: i32, za: i32, dst: usize): void {
+  affinePackRows(a, m, k, za, 0, 4, dst);
 }
 
 /**

@@ -6,6 +6,7 @@ export { xnorGemm } from './xnor';
 export { xnorConv2d, tapWeightSums } from './xnorconv';
 export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
-export { affinePackA, affinePackB, affineGemm } from './affine';
+export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
+export { im2colBytes } from './affineconv';
 export { packBitPlanes, maxByte, signRowSums, bitserialCombine } from './bitserial';
 export { requantize } from './requantize';

@@ -84,3 +84,37 @@ describe('onnxruntime-node oracle, requantized', () => {
     expect(equal / total).toBeGreaterThan(0.99);
   });
 });
+
+describe('onnxruntime-node oracle, ConvInteger', () => {
+  it('ConvInteger: affineConv2d is bit-exact (NHWC here, NCHW there), with padding and strides', async () => {
+    const r = rng(31);
+    for (const [h, w, c, cout, k, stride, pad, signed, xz, wz] of [
+      [6, 5, 3, 4, 3, 1, 1, true, 0, 0], [7, 7, 8, 5, 3, 2, 1, true, 200, -7], [5, 6, 16, 8, 1, 1, 0, false, 255, 128], [8, 8, 4, 6, 3, 1, 0, false, 3, 255],
+    ] as const) {
+      const x = randomBytes(h * w * c, r), w8 = randomBytes(cout * k * k * c, r);
+      const wt = signed ? new Int8Array(w8.buffer) : w8;
+      const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+      // NHWC -> NCHW and [f][kh][kw][c] -> [f][c][kh][kw] for onnxruntime
+      const xn = new Uint8Array(x.length), wn = signed ? new Int8Array(wt.length) : new Uint8Array(wt.length);
+      for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) xn[(ch * h + y) * w + xx] = x[(y * w + xx) * c + ch];
+      for (let f = 0; f < cout; f++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let ch = 0; ch < c; ch++) wn[((f * c + ch) * k + ky) * k + kx] = wt[((f * k + ky) * k + kx) * c + ch];
+      const btype = signed ? DT.INT8 : DT.UINT8;
+      const model = onnxModel({
+        nodes: [{ op: 'ConvInteger', inputs: ['X', 'W', 'xz', 'wz'], outputs: ['Y'], attrs: { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] } }],
+        inputs: [{ name: 'X', type: DT.UINT8, dims: [1, c, h, w] }],
+        outputs: [{ name: 'Y', type: DT.INT32, dims: [1, cout, oh, ow] }],
+        initializers: [{ name: 'W', type: btype, dims: [cout, c, k, k], data: wn },
+          { name: 'xz', type: DT.UINT8, dims: [], data: new Uint8Array([xz]) },
+          { name: 'wz', type: btype, dims: [], data: signed ? new Int8Array([wz]) : new Uint8Array([wz]) }],
+      });
+      const session = await ort.InferenceSession.create(model);
+      const yn = (await session.run({ X: new ort.Tensor('uint8', xn, [1, c, h, w]) })).Y.data as Int32Array;
+      // lowbit's 'same' (TF split) equals pads of 1 on every side for these shapes (3x3 at stride 1, and 7 wide at stride 2)
+      const padding = pad ? 'same' : 'valid';
+      const got = lb.kernels.affineConv2d(x, xz, wt, wz, { height: h, width: w, channels: c, filters: cout, kernelSize: k, strides: stride, padding });
+      const want = new Int32Array(oh * ow * cout);
+      for (let f = 0; f < cout; f++) for (let i = 0; i < oh * ow; i++) want[i * cout + f] = yn[f * oh * ow + i];
+      expect(got, `h=${h} w=${w} c=${c} cout=${cout} k=${k} s=${stride} pad=${pad}`).toEqual(want);
+    }
+  });
+});

@@ -140,3 +140,28 @@ export function bitserialGemmRef(a: Uint8Array, w: Uint32Array, m: number, n: nu
     }
   return out;
 }
+
+export interface AffineConvShape { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same' }
+
+/** ConvInteger on NHWC / [f][kh][kw][c]: sum (x - xz)(w - wz), out-of-image taps contribute 0. */
+export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number, s: AffineConvShape): { out: Int32Array; oh: number; ow: number; padT: number; padL: number } {
+  let oh: number, ow: number, padT = 0, padL = 0;
+  if (s.padding === 'valid') {
+    oh = Math.floor((s.h - s.kh) / s.sh) + 1; ow = Math.floor((s.w - s.kw) / s.sw) + 1;
+  } else {
+    oh = Math.ceil(s.h / s.sh); ow = Math.ceil(s.w / s.sw);
+    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2);
+    padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
+  }
+  const out = new Int32Array(s.n * oh * ow * s.cout);
+  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+    let acc = 0;
+    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
+      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+      for (let ch = 0; ch < s.c; ch++) acc += (x[((b * s.h + iy) * s.w + ix) * s.c + ch] - xz) * (wt[((f * s.kh + ky) * s.kw + kx) * s.c + ch] - wz);
+    }
+    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
+  }
+  return { out, oh, ow, padT, padL };
+}

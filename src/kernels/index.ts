@@ -4,6 +4,7 @@ import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
 import { bitserialGemm } from './bitserial-gemm.js';
+import { affineConv2d, type AffineConv2dOptions } from './affine-conv2d.js';
 import { requantize, type RequantizeOptions } from './requantize.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
@@ -11,6 +12,7 @@ import { thresholdPack, type BinaryThreshold } from './threshold.js';
 export type { BinaryConv2dOptions } from './binary-conv2d.js';
 export type { BinaryThreshold } from './threshold.js';
 export type { RequantizeOptions } from './requantize.js';
+export type { AffineConv2dOptions } from './affine-conv2d.js';
 
 /**
  * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
@@ -40,6 +42,11 @@ export interface Kernels {
    * fixed-point multiplier per channel (see RequantizeOptions; rounding half toward +infinity).
    */
   requantize(acc: Int32Array, rows: number, channels: number, options: RequantizeOptions, out?: Uint8Array | Int8Array): Uint8Array | Int8Array;
+  /**
+   * 8-bit affine conv (ONNX ConvInteger semantics) on NHWC u8 input and [filters][kh][kw][c] i8/u8
+   * weights: Int32Array [batch][oh][ow][filters].
+   */
+  affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number, opts: AffineConv2dOptions): Int32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -56,6 +63,7 @@ export function makeKernels(heap: Heap): Kernels {
     affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
     requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
+    affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

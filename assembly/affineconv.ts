@@ -1,0 +1,43 @@
+// Affine (zero-point) 2-D convolution on u8 NHWC input, ONNX ConvInteger semantics, as
+// im2col + affineGemm. Out-of-image taps read the input zero point, i.e. a real 0 (onnxruntime's
+// ConvInteger pads the same way), so they contribute nothing after the zero point is subtracted.
+
+/**
+ * Patch rows of all n*oh*ow output pixels: dst[p][(ky * kw + kx) * c + ch], bytes.
+ * x: [n][h][w][c] u8; xz: the input zero point written for out-of-image taps.
+ */
+export function im2colBytes(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                            padT: i32, padL: i32, oh: i32, ow: i32, xz: i32, dst: usize): void {
+  const pix = <usize>c;
+  const lineBytes = <usize>w * pix;
+  let d = dst;
+  for (let img = 0; img < n; img++) {
+    const base = x + <usize>img * <usize>h * lineBytes;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - padT;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - padL;
+        if (y0 >= 0 && x0 >= 0 && y0 + kh <= h && x0 + kw <= w) {
+          // interior: each kernel row is kw * c contiguous input bytes
+          let s = base + <usize>y0 * lineBytes + <usize>x0 * pix;
+          const run = <usize>kw * pix;
+          for (let ky = 0; ky < kh; ky++) {
+            memory.copy(d, s, run);
+            d += run;
+            s += lineBytes;
+          }
+        } else {
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = y0 + ky;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = x0 + kx;
+              if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + <usize>iy * lineBytes + <usize>ix * pix, pix);
+              else memory.fill(d, <u8>xz, pix);
+              d += pix;
+            }
+          }
+        }
+      }
+    }
+  }
+}

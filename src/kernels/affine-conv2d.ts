@@ -1,0 +1,69 @@
+import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
+import { scoped, type Heap } from '../memory.js';
+import { convOutputSize } from './conv-shape.js';
+
+export interface AffineConv2dOptions {
+  batch?: number;
+  height: number;
+  width: number;
+  channels: number;
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  /** 'valid' (default), or 'same': output ceil(H / stride), borders padded with a real 0 (the input zero point) */
+  padding?: 'valid' | 'same';
+  out?: Int32Array;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
+
+/**
+ * 8-bit affine convolution, ONNX ConvInteger semantics on NHWC data:
+ * x: u8 [batch][height][width][channels]; w: i8 or u8 [filters][kh][kw][channels];
+ * out[b][oy][ox][f] = sum (x - xZero)(w - wZero) over the window, as int32 (NHWC).
+ */
+export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number, opts: AffineConv2dOptions): Int32Array {
+  if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', 'affineConv2d needs an options object');
+  const n = checkInt('batch', opts.batch ?? 1);
+  const h = checkInt('height', opts.height);
+  const wd = checkInt('width', opts.width);
+  const c = checkInt('channels', opts.channels);
+  const cout = checkInt('filters', opts.filters);
+  const [kh, kw] = pair(opts.kernelSize);
+  checkInt('kernelSize[0]', kh);
+  checkInt('kernelSize[1]', kw);
+  const [sh, sw] = pair(opts.strides ?? 1);
+  checkInt('strides[0]', sh);
+  checkInt('strides[1]', sw);
+  const padding = opts.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
+  const { oh, ow, padT, padL } = convOutputSize(h, wd, kh, kw, sh, sw, padding === 'same' ? 'same-zero' : 'valid');
+  const signed = w instanceof Int8Array;
+  if (!signed && !(w instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'w must be an Int8Array or a Uint8Array');
+  checkInt('xZero', xZero, 0, 255);
+  if (signed) checkInt('wZero (w is Int8Array)', wZero, -128, 127);
+  else checkInt('wZero (w is Uint8Array)', wZero, 0, 255);
+  const kk = kh * kw * c, rows = n * oh * ow;
+  if (rows * kk > 2 ** 28 || cout * kk > 2 ** 28 || rows * cout > 2 ** 28) {
+    throw new LowbitError('BAD_SHAPE', 'affineConv2d shape is too large for one call; split the batch');
+  }
+  checkArray('x', x, Uint8Array, n * h * wd * c, `${n}x${h}x${wd}x${c} (NHWC)`);
+  checkArray('w', w, signed ? Int8Array : Uint8Array, cout * kk, `${cout}x${kh}x${kw}x${c} (filters, kh, kw, channels)`);
+  const out = checkOut(opts.out, Int32Array, rows * cout, `${n}x${oh}x${ow}x${cout}`);
+  const kp = kk + (kk & 1);
+  const wasm = heap.wasm;
+  return scoped(heap, (arena) => {
+    const px = arena.put(x);
+    const pw8 = arena.put(w);
+    const col = arena.alloc(rows * kk);
+    wasm.im2colBytes(px, n, h, wd, c, kh, kw, sh, sw, padT, padL, oh, ow, xZero, col);
+    const pa = arena.alloc(Math.ceil(rows / 4) * 4 * kp * 2);
+    wasm.affinePackRows(col, rows, kk, xZero, 0, 4, pa);
+    const pb = arena.alloc(Math.ceil(cout / 8) * 8 * kp * 2);
+    wasm.affinePackRows(pw8, cout, kk, wZero, signed ? 1 : 0, 8, pb);
+    const po = arena.alloc(rows * cout * 4);
+    const scratch = arena.alloc(128);
+    wasm.affineGemm(pa, pb, rows, cout, kk, po, scratch);
+    return heap.read(Int32Array, po, rows * cout, out);
+  });
+}
