@@ -91,6 +91,23 @@ async function ortConv(h, w, c, cout, kk) {
   return () => s.run(feeds);
 }
 
+/** ORT int8 conv forms (NCHW, W int8 initializer, pads 1): ConvInteger or QLinearConv. */
+async function ortIntConv(h, w, c, cout, kk, op) {
+  const W = { name: 'W', type: DT.INT8, dims: [cout, c, kk, kk], data: Int8Array.from({ length: cout * c * kk * kk }, () => Math.floor(rand() * 256) - 128) };
+  const f = (name, v) => ({ name, type: DT.FLOAT, dims: [], data: new Float32Array([v]) });
+  const u = (name, v) => ({ name, type: DT.UINT8, dims: [], data: new Uint8Array([v]) });
+  const i = (name, v) => ({ name, type: DT.INT8, dims: [], data: new Int8Array([v]) });
+  const attrs = { kernel_shape: [kk, kk], pads: [1, 1, 1, 1] };
+  const model = op === 'ConvInteger'
+    ? onnxModel({ nodes: [{ op, inputs: ['X', 'W', 'xz', 'wz'], outputs: ['Y'], attrs }], inputs: [{ name: 'X', type: DT.UINT8, dims: [1, c, h, w] }],
+      outputs: [{ name: 'Y', type: DT.INT32, dims: [1, cout, h, w] }], initializers: [W, u('xz', 3), i('wz', 0)] })
+    : onnxModel({ nodes: [{ op, inputs: ['X', 'xs', 'xz', 'W', 'ws', 'wz', 'ys', 'yz'], outputs: ['Y'], attrs }], inputs: [{ name: 'X', type: DT.UINT8, dims: [1, c, h, w] }],
+      outputs: [{ name: 'Y', type: DT.UINT8, dims: [1, cout, h, w] }], initializers: [W, f('xs', 0.02), u('xz', 3), f('ws', 0.01), i('wz', 0), f('ys', 4), u('yz', 128)] });
+  const s = await ortSession(model);
+  const feeds = { X: new ort.Tensor('uint8', Uint8Array.from({ length: c * h * w }, () => Math.floor(rand() * 256)), [1, c, h, w]) };
+  return () => s.run(feeds);
+}
+
 /** lowbit kernels with operands already resident in wasm memory (no copies): the kernel alone. */
 function residentXnor(m, k, n) {
   const w = Math.ceil(k / 32);
@@ -183,16 +200,25 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const opts = { height: h, width: wd, channels: c, filters: cout, kernelSize: kk, padding: 'same-zero' };
   const thr = { thresholds: new Int32Array(cout) };
   const optsOut = { ...opts, out: new Int32Array(h * wd * cout) };
+  const qx = Uint8Array.from({ length: h * wd * c }, () => Math.floor(rand() * 256));
+  const qw = Int8Array.from({ length: cout * kk * kk * c }, () => Math.floor(rand() * 256) - 128);
+  const optsAffine = { height: h, width: wd, channels: c, filters: cout, kernelSize: kk, padding: 'same' };
+  const qout = new Int32Array(h * wd * cout);
   const tasks = [
     ['lowbit binaryConv2d -> int32 (API)', () => K.binaryConv2d(x, wt, opts)],
     ['lowbit binaryConv2d -> int32 (API, out array reused)', () => K.binaryConv2d(x, wt, optsOut)],
     ['lowbit binaryConv2d -> packed bits, fused threshold (API)', () => K.binaryConv2d(x, wt, opts, thr)],
+    ['lowbit affineConv2d u8 x i8 -> int32 (API)', () => K.affineConv2d(qx, 3, qw, 0, { ...optsAffine, out: qout })],
+    ['ort-web ConvInteger u8 x i8 (pads 1)', await ortIntConv(h, wd, c, cout, kk, 'ConvInteger')],
+    ['ort-web QLinearConv u8 x i8 (pads 1)', await ortIntConv(h, wd, c, cout, kk, 'QLinearConv')],
     ['ort-web Conv f32 (pads 1)', await ortConv(h, wd, c, cout, kk)],
   ];
   const lat = await measure(group, tasks);
-  for (const [task, ms] of Object.entries(lat)) rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('binary') ? 'GOP/s' : 'GFLOP/s' });
+  for (const [task, ms] of Object.entries(lat)) rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('f32') ? 'GFLOP/s' : 'GOP/s' });
   ratios.push({ name: 'binaryConv2d int32 API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> int32 (API)'], target: 10 });
   ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> packed bits, fused threshold (API)'], target: null });
+  const ortIntConvBest = Math.min(lat['ort-web ConvInteger u8 x i8 (pads 1)'], lat['ort-web QLinearConv u8 x i8 (pads 1)']);
+  ratios.push({ name: 'affineConv2d API / ort-web fastest int8 conv', value: ortIntConvBest / lat['lowbit affineConv2d u8 x i8 -> int32 (API)'], target: null });
 }
 
 // ---- report ----
