@@ -65,27 +65,60 @@ export function signRowSums(w: usize, n: i32, words: i32, k: i32, sums: usize): 
 }
 
 /**
- * out[i][j] = (sum_p 2^p x[i * bits + p][j] + (2^bits - 1) wsum[j]) / 2  (int32; x row stride n).
+ * out[i][j] = (sum_p 2^p X_p[i][j] + (2^bits - 1) wsum[j]) / 2, int32, where X_p[i] is the n-int32
+ * row at x + i * rowStep + p * planeStep (bytes): planes interleaved per row (GEMM) or as whole
+ * blocks (conv, planes run as batch images).
  */
-export function bitserialCombine(x: usize, m: i32, bits: i32, n: i32, wsum: usize, out: usize): void {
+export function bitserialCombine(x: usize, m: i32, bits: i32, n: i32, rowStep: usize, planeStep: usize, wsum: usize, out: usize): void {
   const rowBytes = <usize>n << 2;
   const n4 = n & ~3;
   const scale = (1 << bits) - 1;
   const sv = i32x4.splat(scale);
   for (let i = 0; i < m; i++) {
-    const xi = x + <usize>(i * bits) * rowBytes;
+    const xi = x + <usize>i * rowStep;
     const oi = out + <usize>i * rowBytes;
     for (let j = 0; j < n4; j += 4) {
       const o = <usize>j << 2;
       let acc = i32x4.mul(v128.load(wsum + o), sv);
-      for (let p = 0; p < bits; p++) acc = i32x4.add(acc, i32x4.shl(v128.load(xi + <usize>p * rowBytes + o), p));
+      for (let p = 0; p < bits; p++) acc = i32x4.add(acc, i32x4.shl(v128.load(xi + <usize>p * planeStep + o), p));
       v128.store(oi + o, i32x4.shr_s(acc, 1));
     }
     for (let j = n4; j < n; j++) {
       const o = <usize>j << 2;
       let acc = load<i32>(wsum + o) * scale;
-      for (let p = 0; p < bits; p++) acc += load<i32>(xi + <usize>p * rowBytes + o) << p;
+      for (let p = 0; p < bits; p++) acc += load<i32>(xi + <usize>p * planeStep + o) << p;
       store<i32>(oi + o, acc >> 1);
+    }
+  }
+}
+
+/**
+ * Bit planes of NHWC codes for a binary conv: pixel q's `c` codes -> for each plane p the c bits
+ * at dst + (p * pixels + q) * cw * 8 (cw = ceil(c / 64) u64 words per pixel, zero past c).
+ */
+export function packBitPlanesNHWC(a: usize, pixels: i32, c: i32, bits: i32, dst: usize): void {
+  const cw = (c + 63) >>> 6;
+  const pixBytes = <usize>cw << 3;
+  const planeBytes = <usize>pixels * pixBytes;
+  memory.fill(dst, 0, <usize>bits * planeBytes);
+  const c16 = c & ~15;
+  for (let q = 0; q < pixels; q++) {
+    const s = a + <usize>q * <usize>c;
+    const d0 = dst + <usize>q * pixBytes;
+    for (let t = 0; t < c16; t += 16) {
+      const v = v128.load(s + <usize>t);
+      for (let p = 0; p < bits; p++) {
+        store<u16>(d0 + <usize>p * planeBytes + (<usize>t >>> 3), <u16>i8x16.bitmask(i8x16.shl(v, 7 - p)));
+      }
+    }
+    for (let t = c16; t < c; t++) {
+      const code = <u32>load<u8>(s + <usize>t);
+      for (let p = 0; p < bits; p++) {
+        if ((code >>> p) & 1) {
+          const w = d0 + <usize>p * planeBytes + (<usize>(t >>> 5) << 2);
+          store<u32>(w, load<u32>(w) | (<u32>1 << (t & 31)));
+        }
+      }
     }
   }
 }

@@ -8,5 +8,5 @@ export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { im2colBytes } from './affineconv';
-export { packBitPlanes, maxByte, signRowSums, bitserialCombine } from './bitserial';
+export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine } from './bitserial';
 export { requantize } from './requantize';

@@ -22,7 +22,8 @@ export interface WasmExports {
   packBitPlanes(a: number, m: number, k: number, bits: number, dst: number, words: number): void;
   maxByte(a: number, len: number): number;
   signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
-  bitserialCombine(x: number, m: number, bits: number, n: number, wsum: number, out: number): void;
+  bitserialCombine(x: number, m: number, bits: number, n: number, rowStep: number, planeStep: number, wsum: number, out: number): void;
+  packBitPlanesNHWC(a: number, pixels: number, c: number, bits: number, dst: number): void;
   requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;

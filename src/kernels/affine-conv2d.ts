@@ -1,21 +1,12 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
-import { convOutputSize } from './conv-shape.js';
+import { convGeometry, type ConvOptions } from './conv-shape.js';
 
-export interface AffineConv2dOptions {
-  batch?: number;
-  height: number;
-  width: number;
-  channels: number;
-  filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
+export interface AffineConv2dOptions extends ConvOptions {
   /** 'valid' (default), or 'same': output ceil(H / stride), borders padded with a real 0 (the input zero point) */
   padding?: 'valid' | 'same';
   out?: Int32Array;
 }
-
-const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
 /**
  * 8-bit affine convolution, ONNX ConvInteger semantics on NHWC data:
@@ -23,21 +14,9 @@ const pair = (v: number | [number, number]): [number, number] => (Array.isArray(
  * out[b][oy][ox][f] = sum (x - xZero)(w - wZero) over the window, as int32 (NHWC).
  */
 export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number, opts: AffineConv2dOptions): Int32Array {
-  if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', 'affineConv2d needs an options object');
-  const n = checkInt('batch', opts.batch ?? 1);
-  const h = checkInt('height', opts.height);
-  const wd = checkInt('width', opts.width);
-  const c = checkInt('channels', opts.channels);
-  const cout = checkInt('filters', opts.filters);
-  const [kh, kw] = pair(opts.kernelSize);
-  checkInt('kernelSize[0]', kh);
-  checkInt('kernelSize[1]', kw);
-  const [sh, sw] = pair(opts.strides ?? 1);
-  checkInt('strides[0]', sh);
-  checkInt('strides[1]', sw);
-  const padding = opts.padding ?? 'valid';
+  const padding = opts?.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
-  const { oh, ow, padT, padL } = convOutputSize(h, wd, kh, kw, sh, sw, padding === 'same' ? 'same-zero' : 'valid');
+  const { n, h, w: wd, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('affineConv2d', opts, padding === 'same' ? 'same-zero' : 'valid');
   const signed = w instanceof Int8Array;
   if (!signed && !(w instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'w must be an Int8Array or a Uint8Array');
   checkInt('xZero', xZero, 0, 255);

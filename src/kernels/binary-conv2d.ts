@@ -1,25 +1,15 @@
-import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
-import { scoped, type Heap } from '../memory.js';
-import { convOutputSize, type Padding } from './conv-shape.js';
+import { checkArray, checkOut, LowbitError } from '../errors.js';
+import { scoped, type Arena, type Heap } from '../memory.js';
+import { convGeometry, type ConvOptions, type Padding } from './conv-shape.js';
 import { putThreshold, type BinaryThreshold } from './threshold.js';
 import { PANEL_A, PANEL_B } from './xnor-gemm.js';
 
-export interface BinaryConv2dOptions {
-  /** images in the batch (default 1) */
-  batch?: number;
-  height: number;
-  width: number;
-  channels: number;
-  filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
+export interface BinaryConv2dOptions extends ConvOptions {
   /** default 'valid' */
   padding?: Padding;
   /** optional output array to fill (Int32Array for sums, Uint32Array for fused bits), exact length */
   out?: Int32Array | Uint32Array;
 }
-
-const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
 /** Bytes of im2col rows per band: small enough to stay in L1/L2 next to the weights. */
 const BAND_BYTES = 64 * 1024;
@@ -34,20 +24,8 @@ const BAND_BYTES = 64 * 1024;
 export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
 export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
 export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold?: BinaryThreshold): Int32Array | Uint32Array {
-  if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', 'binaryConv2d needs an options object');
-  const n = checkInt('batch', opts.batch ?? 1);
-  const h = checkInt('height', opts.height);
-  const w = checkInt('width', opts.width);
-  const c = checkInt('channels', opts.channels);
-  const cout = checkInt('filters', opts.filters);
-  const [kh, kw] = pair(opts.kernelSize);
-  checkInt('kernelSize[0]', kh);
-  checkInt('kernelSize[1]', kw);
-  const [sh, sw] = pair(opts.strides ?? 1);
-  checkInt('strides[0]', sh);
-  checkInt('strides[1]', sw);
-  const padding = opts.padding ?? 'valid';
-  const { oh, ow, padT, padL } = convOutputSize(h, w, kh, kw, sh, sw, padding);
+  const padding = opts?.padding ?? 'valid';
+  const { n, h, w, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('binaryConv2d', opts, padding);
   const cw = Math.ceil(c / 64); // u64 words per pixel
   const kbits = kh * kw * c;
   const pixels = n * h * w, outPixels = n * oh * ow;
@@ -67,10 +45,7 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
     wasm.copyBitRows(px, pixels, 2 * cw, c, px, 2 * cw);
     const taps = kh * kw;
     const kv = Math.ceil((taps * cw) / 2);
-    const staged = arena.put(weights);
-    wasm.copyBitRows(staged, cout * taps, 2 * cw, c, staged, 2 * cw);
-    const pw = arena.alloc(Math.ceil(cout / PANEL_B) * PANEL_B * kv * 16);
-    wasm.packBitPanels(staged, cout, taps * 2 * cw, taps * cw * 64, PANEL_B, pw);
+    const { staged, panels: pw } = putBinaryConvWeights(heap, arena, weights, cout, taps, c);
     let ones = 0, corr = 0;
     if (padding === 'same-one') {
       const onesWords = new Uint32Array(2 * cw);
@@ -98,4 +73,18 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
     wasm.xnorConv2d(px, n, h, w, cw, pw, cout, kh, kw, sh, sw, padT, padL, oh, ow, ones, corr, kbits, col, chunk, acc, thr, flip, bits, scratch);
     return heap.read(Uint32Array, bits, outPixels * words, out as Uint32Array | undefined);
   });
+}
+
+/**
+ * Binary conv weights ([cout][taps] pixels of 2*ceil(c/64) u32 words) into wasm: `staged` holds
+ * them with channel bits past c cleared (rows of taps * cw u64), `panels` the same as xnor B panels.
+ */
+export function putBinaryConvWeights(heap: Heap, arena: Arena, weights: Uint32Array, cout: number, taps: number, c: number): { staged: number; panels: number } {
+  const cw = Math.ceil(c / 64);
+  const kv = Math.ceil((taps * cw) / 2);
+  const staged = arena.put(weights);
+  heap.wasm.copyBitRows(staged, cout * taps, 2 * cw, c, staged, 2 * cw);
+  const panels = arena.alloc(Math.ceil(cout / PANEL_B) * PANEL_B * kv * 16);
+  heap.wasm.packBitPanels(staged, cout, taps * 2 * cw, taps * cw * 64, PANEL_B, panels);
+  return { staged, panels };
 }

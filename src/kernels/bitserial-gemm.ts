@@ -45,7 +45,7 @@ export function bitserialGemm(heap: Heap, a: Uint8Array, bits: number, w: Uint32
     const scratch = arena.alloc(64);
     wasm.xnorGemm(pa, pb, rows, n, Math.ceil(k / 64), k, x, n, scratch);
     const po = arena.alloc(m * n * 4);
-    wasm.bitserialCombine(x, m, bits, n, wsum, po);
+    wasm.bitserialCombine(x, m, bits, n, bits * n * 4, n * 4, wsum, po);
     return heap.read(Int32Array, po, m * n, out);
   });
 }

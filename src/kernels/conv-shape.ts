@@ -1,4 +1,4 @@
-import { LowbitError } from '../errors.js';
+import { checkInt, LowbitError } from '../errors.js';
 
 /**
  * 'valid': no padding. 'same-one': output ceil(H/stride), borders padded with +1 (Larq's
@@ -25,4 +25,39 @@ export function convOutputSize(h: number, w: number, kh: number, kw: number, sh:
   const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
   const padH = Math.max((oh - 1) * sh + kh - h, 0), padW = Math.max((ow - 1) * sw + kw - w, 0);
   return { oh, ow, padT: Math.floor(padH / 2), padL: Math.floor(padW / 2) };
+}
+
+/** The options every conv kernel takes (NHWC data). */
+export interface ConvOptions {
+  /** images in the batch (default 1) */
+  batch?: number;
+  height: number;
+  width: number;
+  channels: number;
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+}
+
+export interface ConvShape extends ConvGeometry {
+  n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
+
+/** Validate conv options (each bad value named) and work out the output geometry. */
+export function convGeometry(kernel: string, opts: ConvOptions, padding: Padding): ConvShape {
+  if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', `${kernel} needs an options object`);
+  const n = checkInt('batch', opts.batch ?? 1);
+  const h = checkInt('height', opts.height);
+  const w = checkInt('width', opts.width);
+  const c = checkInt('channels', opts.channels);
+  const cout = checkInt('filters', opts.filters);
+  const [kh, kw] = pair(opts.kernelSize);
+  checkInt('kernelSize[0]', kh);
+  checkInt('kernelSize[1]', kw);
+  const [sh, sw] = pair(opts.strides ?? 1);
+  checkInt('strides[0]', sh);
+  checkInt('strides[1]', sw);
+  return { n, h, w, c, cout, kh, kw, sh, sw, ...convOutputSize(h, w, kh, kw, sh, sw, padding) };
 }
