@@ -5,6 +5,7 @@ import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
 import { bitserialGemm } from './bitserial-gemm.js';
 import { affineConv2d, type AffineConv2dOptions } from './affine-conv2d.js';
+import { bitserialConv2d, type BitserialConv2dOptions } from './bitserial-conv2d.js';
 import { requantize, type RequantizeOptions } from './requantize.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
@@ -13,6 +14,7 @@ export type { BinaryConv2dOptions } from './binary-conv2d.js';
 export type { BinaryThreshold } from './threshold.js';
 export type { RequantizeOptions } from './requantize.js';
 export type { AffineConv2dOptions } from './affine-conv2d.js';
+export type { BitserialConv2dOptions } from './bitserial-conv2d.js';
 
 /**
  * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
@@ -47,6 +49,11 @@ export interface Kernels {
    * weights: Int32Array [batch][oh][ow][filters].
    */
   affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number, opts: AffineConv2dOptions): Int32Array;
+  /**
+   * Bit-serial conv: unsigned `bits`-bit codes (u8 NHWC) times +-1 weights in binaryConv2d's
+   * layout: Int32Array [batch][oh][ow][filters]; 'same' pads with code 0.
+   */
+  bitserialConv2d(x: Uint8Array, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -64,6 +71,7 @@ export function makeKernels(heap: Heap): Kernels {
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
     requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
     affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
+    bitserialConv2d: (x, bits, w, o) => bitserialConv2d(heap, x, bits, w, o),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

@@ -1,0 +1,72 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import fc from 'fast-check';
+import { type Lowbit } from '../src/node/index.js';
+import { rng, randomWords, bitAt } from './reference.js';
+import { runtime, poisonHeap } from './helpers.js';
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+interface Shape { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same'; bits: number }
+
+/** Direct conv of codes (NHWC u8) with +-1 weights read from binaryConv2d's packed layout; pad codes 0. */
+function ref(x: Uint8Array, wt: Uint32Array, s: Shape): Int32Array {
+  const wpp = 2 * Math.ceil(s.c / 64);
+  let oh: number, ow: number, padT = 0, padL = 0;
+  if (s.padding === 'valid') { oh = Math.floor((s.h - s.kh) / s.sh) + 1; ow = Math.floor((s.w - s.kw) / s.sw) + 1; } else {
+    oh = Math.ceil(s.h / s.sh); ow = Math.ceil(s.w / s.sw);
+    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2); padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
+  }
+  const out = new Int32Array(s.n * oh * ow * s.cout);
+  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+    let acc = 0;
+    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
+      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+      for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * bitAt(wt, ((f * s.kh + ky) * s.kw + kx) * wpp, ch);
+    }
+    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
+  }
+  return out;
+}
+
+function run(s: Shape, seed: number) {
+  const r = rng(seed);
+  const x = Uint8Array.from({ length: s.n * s.h * s.w * s.c }, () => Math.floor(r() * (1 << s.bits)));
+  const wt = randomWords(s.cout * s.kh * s.kw * 2 * Math.ceil(s.c / 64), r); // channel bits past c: garbage, ignored
+  poisonHeap(lb, 1 << 20);
+  const got = lb.kernels.bitserialConv2d(x, s.bits, wt, { batch: s.n, height: s.h, width: s.w, channels: s.c, filters: s.cout, kernelSize: [s.kh, s.kw], strides: [s.sh, s.sw], padding: s.padding });
+  return { got, want: ref(x, wt, s) };
+}
+
+describe('bitserialConv2d', () => {
+  it('matches a direct convolution for 1, 2, 4 and 8-bit codes, paddings, strides, channel counts', () => {
+    let seed = 0;
+    for (const bits of [1, 2, 4, 8]) for (const c of [1, 5, 64, 70]) for (const padding of ['valid', 'same'] as const) for (const [sh, sw] of [[1, 1], [2, 1]]) {
+      const s: Shape = { n: c === 5 ? 2 : 1, h: 6, w: 5, c, cout: c === 64 ? 7 : 13, kh: 3, kw: c === 1 ? 2 : 3, sh, sw, padding, bits };
+      const { got, want } = run(s, seed++);
+      expect(got, JSON.stringify(s)).toEqual(want);
+    }
+  });
+
+  it('property: random geometry and widths match the reference', () => {
+    fc.assert(fc.property(
+      fc.record({
+        n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }),
+        c: fc.integer({ min: 1, max: 80 }), cout: fc.integer({ min: 1, max: 14 }),
+        kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 2 }),
+        padding: fc.constantFrom<'valid' | 'same'>('valid', 'same'), bits: fc.integer({ min: 1, max: 8 }),
+      }).filter((s) => s.padding === 'same' || (s.kh <= s.h && s.kw <= s.w)),
+      fc.integer(),
+      (s, seed) => {
+        const { got, want } = run(s, seed);
+        expect(got).toEqual(want);
+      }), { numRuns: 50, seed: 13 });
+  });
+
+  it('rejects codes wider than bits', () => {
+    const x = new Uint8Array(9).fill(3); x[4] = 4;
+    expect(() => lb.kernels.bitserialConv2d(x, 2, new Uint32Array(2 * 9), { height: 3, width: 3, channels: 1, filters: 1, kernelSize: 3 }))
+      .toThrow(/x holds the code 4, but 2-bit activations are 0\.\.3/);
+  });
+});
