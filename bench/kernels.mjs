@@ -204,11 +204,15 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const qw = Int8Array.from({ length: cout * kk * kk * c }, () => Math.floor(rand() * 256) - 128);
   const optsAffine = { height: h, width: wd, channels: c, filters: cout, kernelSize: kk, padding: 'same' };
   const qout = new Int32Array(h * wd * cout);
+  const cx2 = Uint8Array.from({ length: h * wd * c }, () => Math.floor(rand() * 4));
+  const cx4 = Uint8Array.from({ length: h * wd * c }, () => Math.floor(rand() * 16));
   const tasks = [
     ['lowbit binaryConv2d -> int32 (API)', () => K.binaryConv2d(x, wt, opts)],
     ['lowbit binaryConv2d -> int32 (API, out array reused)', () => K.binaryConv2d(x, wt, optsOut)],
     ['lowbit binaryConv2d -> packed bits, fused threshold (API)', () => K.binaryConv2d(x, wt, opts, thr)],
     ['lowbit affineConv2d u8 x i8 -> int32 (API)', () => K.affineConv2d(qx, 3, qw, 0, { ...optsAffine, out: qout })],
+    ['lowbit bitserialConv2d 1W2A (API)', () => K.bitserialConv2d(cx2, 2, wt, { ...optsAffine, out: qout })],
+    ['lowbit bitserialConv2d 1W4A (API)', () => K.bitserialConv2d(cx4, 4, wt, { ...optsAffine, out: qout })],
     ['ort-web ConvInteger u8 x i8 (pads 1)', await ortIntConv(h, wd, c, cout, kk, 'ConvInteger')],
     ['ort-web QLinearConv u8 x i8 (pads 1)', await ortIntConv(h, wd, c, cout, kk, 'QLinearConv')],
     ['ort-web Conv f32 (pads 1)', await ortConv(h, wd, c, cout, kk)],
@@ -219,6 +223,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> packed bits, fused threshold (API)'], target: null });
   const ortIntConvBest = Math.min(lat['ort-web ConvInteger u8 x i8 (pads 1)'], lat['ort-web QLinearConv u8 x i8 (pads 1)']);
   ratios.push({ name: 'affineConv2d API / ort-web fastest int8 conv', value: ortIntConvBest / lat['lowbit affineConv2d u8 x i8 -> int32 (API)'], target: null });
+  ratios.push({ name: 'bitserialConv2d 1W2A / own 8-bit affineConv2d', value: lat['lowbit affineConv2d u8 x i8 -> int32 (API)'] / lat['lowbit bitserialConv2d 1W2A (API)'], target: null });
+  ratios.push({ name: 'bitserialConv2d 1W4A / own 8-bit affineConv2d', value: lat['lowbit affineConv2d u8 x i8 -> int32 (API)'] / lat['lowbit bitserialConv2d 1W4A (API)'], target: null });
 }
 
 // ---- report ----
