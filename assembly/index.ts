@@ -10,3 +10,4 @@ export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { im2colBytes } from './affineconv';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine } from './bitserial';
 export { requantize } from './requantize';
+export { affineRowSums, affinePackBLowBit, affineGemmLowBit } from './affine-lowbit';

@@ -17,6 +17,9 @@ export interface WasmExports {
   affinePackA(a: number, m: number, k: number, za: number, dst: number): void;
   affinePackRows(a: number, m: number, k: number, z: number, signed: number, r: number, dst: number): void;
   im2colBytes(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, xz: number, dst: number): void;
+  affineRowSums(a: number, m: number, k: number, za: number, rowsum: number): void;
+  affinePackBLowBit(b: number, k: number, n: number, bits: number, dst: number): void;
+  affineGemmLowBit(a: number, b: number, m: number, n: number, k: number, bits: number, zb: number, rowsum: number, out: number, scratch: number): void;
   affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void;
   affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;
   packBitPlanes(a: number, m: number, k: number, bits: number, dst: number, words: number): void;

@@ -3,6 +3,7 @@ import { packSigns, packSignsNHWC } from './pack-signs.js';
 import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
+import { affineGemmLowBit } from './affine-gemm-lowbit.js';
 import { bitserialGemm } from './bitserial-gemm.js';
 import { affineConv2d, type AffineConv2dOptions } from './affine-conv2d.js';
 import { bitserialConv2d, type BitserialConv2dOptions } from './bitserial-conv2d.js';
@@ -34,6 +35,11 @@ export interface Kernels {
    * out = sum (a - aZero)(b - bZero) as Int32Array m x n (into `out` if given).
    */
   affineGemm(a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  /**
+   * Affine product with 4- or 2-bit weight codes b (one per byte, k x n, < 2^bBits) kept sub-byte
+   * inside wasm: Int32Array m x n of sum (a - aZero)(b - bZero).
+   */
+  affineGemmLowBit(a: Uint8Array, aZero: number, b: Uint8Array, bBits: number, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /**
    * Bit-serial product: unsigned `bits`-bit codes a (m x k, Uint8Array) times +-1 weight rows w
    * (n rows in xnorGemm's layout): Int32Array m x n of sum_t a[i][t] * w_j[t].
@@ -68,6 +74,7 @@ export function makeKernels(heap: Heap): Kernels {
     xnorGemm: (a, b, m, n, k, out) => xnorGemm(heap, a, b, m, n, k, out),
     sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
     affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
+    affineGemmLowBit: (a, za, b, bits, zb, m, n, k, out) => affineGemmLowBit(heap, a, za, b, bits, zb, m, n, k, out),
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
     requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
     affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
