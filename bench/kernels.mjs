@@ -163,6 +163,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   const qb = Int8Array.from({ length: k * n }, () => Math.floor(rand() * 256) - 128);
   const codes = (bits) => Uint8Array.from({ length: m * k }, () => Math.floor(rand() * (1 << bits)));
   const a2 = codes(2), a4 = codes(4);
+  const wcodes = (bits) => Uint8Array.from({ length: k * n }, () => Math.floor(rand() * (1 << bits)));
+  const b4 = wcodes(4), b2 = wcodes(2);
   const tasks = [
     ['lowbit xnorGemm (API, copies in+out)', () => K.xnorGemm(xa, xb, m, n, k)],
     ['lowbit xnorGemm (API, out array reused)', () => K.xnorGemm(xa, xb, m, n, k, xout)],
@@ -170,6 +172,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
     ['lowbit sgemm (API, copies in+out, packs B)', () => K.sgemm(fa, fb, m, n, k)],
     ['lowbit sgemm (kernel, B pre-packed)', residentSgemm(m, k, n)],
     ['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)', () => K.affineGemm(qa, 3, qb, 0, m, n, k, xout)],
+    ['lowbit affineGemmLowBit u8 x 4-bit codes (API)', () => K.affineGemmLowBit(qa, 3, b4, 4, 8, m, n, k, xout)],
+    ['lowbit affineGemmLowBit u8 x 2-bit codes (API)', () => K.affineGemmLowBit(qa, 3, b2, 2, 1, m, n, k, xout)],
     ['lowbit bitserialGemm 1W2A (API)', () => K.bitserialGemm(a2, 2, xb, m, n, k, xout)],
     ['lowbit bitserialGemm 1W4A (API)', () => K.bitserialGemm(a4, 4, xb, m, n, k, xout)],
     ['ort-web MatMulInteger u8 x i8 (B initializer)', await ortIntMatMul(m, k, n, 'MatMulInteger')],
