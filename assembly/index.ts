@@ -11,3 +11,4 @@ export { im2colBytes } from './affineconv';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine } from './bitserial';
 export { requantize } from './requantize';
 export { affineRowSums, affinePackBLowBit, affineGemmLowBit } from './affine-lowbit';
+export { packCodes, unpackCodes } from './codes';

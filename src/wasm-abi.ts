@@ -28,6 +28,8 @@ export interface WasmExports {
   bitserialCombine(x: number, m: number, bits: number, n: number, rowStep: number, planeStep: number, wsum: number, out: number): void;
   packBitPlanesNHWC(a: number, pixels: number, c: number, bits: number, dst: number): void;
   requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number): void;
+  packCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
+  unpackCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

@@ -42,7 +42,7 @@ describe('bitserialGemm', () => {
 
   it('rejects codes wider than the bit width, and bad widths', () => {
     const a = new Uint8Array([0, 1, 2, 16]), w = new Uint32Array(1);
-    expect(() => lb.kernels.bitserialGemm(a, 4, w, 1, 1, 4)).toThrow(/a holds the code 16, but 4-bit activations are 0\.\.15/);
+    expect(() => lb.kernels.bitserialGemm(a, 4, w, 1, 1, 4)).toThrow(/a holds the code 16, but 4-bit codes are 0\.\.15/);
     expect(() => lb.kernels.bitserialGemm(a, 9, w, 1, 1, 4)).toThrow(/bits must be an integer in \[1, 8\]/);
     expect(() => lb.kernels.bitserialGemm(a, 4, new Uint32Array(2), 1, 1, 4)).toThrow(/w has 2 elements/);
   });

@@ -2,21 +2,22 @@ import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { PANEL_A, PANEL_B } from './xnor-gemm.js';
 import { words32 } from './pack-signs.js';
+import { putCodes, type PackedCodes } from './codes.js';
 
 /**
  * Bit-serial product of unsigned `bits`-bit activation codes and +-1 weights:
- * `out[i*n + j] = sum_t a[i][t] * w_j[t]`, a: m x k codes (Uint8Array, each < 2^bits, row-major),
+ * `out[i*n + j] = sum_t a[i][t] * w_j[t]`, a: m x k codes (one per byte, each < 2^bits, row-major,
+ * or PackedCodes rows at 4 or 2 bits),
  * w: n rows of ceil(k/32) u32 words in xnorGemm's layout (bit 1 = +1, LSB first).
  * Runs `bits` xor-popcount passes over the activations' bit planes (assembly/bitserial.ts), so
  * 1W2A costs two binary GEMMs and 1W4A four.
  */
-export function bitserialGemm(heap: Heap, a: Uint8Array, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array {
+export function bitserialGemm(heap: Heap, a: Uint8Array | PackedCodes, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array {
   checkInt('bits', bits, 1, 8);
   checkInt('m', m);
   checkInt('n', n);
   checkInt('k', k);
   const wpr = words32(k);
-  checkArray('a', a, Uint8Array, m * k, `m x k = ${m} x ${k} codes`);
   checkArray('w', w, Uint32Array, n * wpr, `${n} rows of ceil(k/32) = ${wpr} words`);
   if (m * bits * n > 2 ** 28 || m * k > 2 ** 28) {
     throw new LowbitError('BAD_SHAPE', `bitserialGemm of ${m}x${k} codes and ${n} weight rows is too large for one call; split it`);
@@ -24,11 +25,7 @@ export function bitserialGemm(heap: Heap, a: Uint8Array, bits: number, w: Uint32
   checkOut(out, Int32Array, m * n, `m x n = ${m} x ${n}`);
   const wasm = heap.wasm;
   return scoped(heap, (arena) => {
-    const pa8 = arena.put(a);
-    const top = wasm.maxByte(pa8, m * k);
-    if (top >= 1 << bits) {
-      throw new LowbitError('BAD_ARGUMENT', `a holds the code ${top}, but ${bits}-bit activations are 0..${(1 << bits) - 1}; quantize a first or raise bits`);
-    }
+    const pa8 = putCodes(heap, arena, 'a', a, bits, m, k);
     const rows = m * bits;
     const planes = arena.alloc(rows * wpr * 4);
     wasm.packBitPlanes(pa8, m, k, bits, planes, wpr);

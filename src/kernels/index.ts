@@ -4,6 +4,7 @@ import { xnorGemm } from './xnor-gemm.js';
 import { sgemm } from './sgemm.js';
 import { affineGemm } from './affine-gemm.js';
 import { affineGemmLowBit } from './affine-gemm-lowbit.js';
+import { packCodes, unpackCodes, type PackedCodes } from './codes.js';
 import { bitserialGemm } from './bitserial-gemm.js';
 import { affineConv2d, type AffineConv2dOptions } from './affine-conv2d.js';
 import { bitserialConv2d, type BitserialConv2dOptions } from './bitserial-conv2d.js';
@@ -16,6 +17,7 @@ export type { BinaryThreshold } from './threshold.js';
 export type { RequantizeOptions } from './requantize.js';
 export type { AffineConv2dOptions } from './affine-conv2d.js';
 export type { BitserialConv2dOptions } from './bitserial-conv2d.js';
+export type { PackedCodes } from './codes.js';
 
 /**
  * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
@@ -39,12 +41,16 @@ export interface Kernels {
    * Affine product with 4- or 2-bit weight codes b (one per byte, k x n, < 2^bBits) kept sub-byte
    * inside wasm: Int32Array m x n of sum (a - aZero)(b - bZero).
    */
-  affineGemmLowBit(a: Uint8Array, aZero: number, b: Uint8Array, bBits: number, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  affineGemmLowBit(a: Uint8Array, aZero: number, b: Uint8Array | PackedCodes, bBits: number, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  /** Pack rows x k codes (one per byte, < 2^bits) into 4- or 2-bit rows (each row byte-aligned). */
+  packCodes(codes: Uint8Array, bits: number, rows: number, k: number): PackedCodes;
+  /** Unpack 4- or 2-bit rows into one code per byte. */
+  unpackCodes(packed: PackedCodes, rows: number, k: number): Uint8Array;
   /**
    * Bit-serial product: unsigned `bits`-bit codes a (m x k, Uint8Array) times +-1 weight rows w
    * (n rows in xnorGemm's layout): Int32Array m x n of sum_t a[i][t] * w_j[t].
    */
-  bitserialGemm(a: Uint8Array, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  bitserialGemm(a: Uint8Array | PackedCodes, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /**
    * Integer-only requantization of int32 accumulators ([rows][channels]) to u8/i8 codes with a
    * fixed-point multiplier per channel (see RequantizeOptions; rounding half toward +infinity).
@@ -75,6 +81,8 @@ export function makeKernels(heap: Heap): Kernels {
     sgemm: (a, b, m, n, k, out) => sgemm(heap, a, b, m, n, k, out),
     affineGemm: (a, za, b, zb, m, n, k, out) => affineGemm(heap, a, za, b, zb, m, n, k, out),
     affineGemmLowBit: (a, za, b, bits, zb, m, n, k, out) => affineGemmLowBit(heap, a, za, b, bits, zb, m, n, k, out),
+    packCodes: (codes, bits, rows, k) => packCodes(heap, codes, bits, rows, k),
+    unpackCodes: (packed, rows, k) => unpackCodes(heap, packed, rows, k),
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
     requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
     affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
