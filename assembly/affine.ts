@@ -26,14 +26,20 @@
   return i16x8.sub(signed ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), zv);
 }
 
+// the zero point of row i: per row when given, else the scalar
+// @ts-ignore: decorator
+@inline function rowZero(z: i32, zrows: usize, i: i32): i32 {
+  return zrows ? <i32>load<i16>(zrows + (<usize>i << 1)) : z;
+}
+
 /**
  * Rows -> i16 panels of (x - z): `m` rows of `k` bytes (u8, or i8 when signed != 0) become
  * [m/r][kp/2][r rows][2 k], zero past k and past m; r = 4 (A panels) or 8 (B panels from rows of
- * B transposed, e.g. conv weights [filters][taps * c]).
+ * B transposed, e.g. conv weights [filters][taps * c]). zrows: 0, or i16 zero points per row
+ * (per output channel of conv weights) used instead of z.
  */
-export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r: i32, dst: usize): void {
+export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r: i32, dst: usize, zrows: usize): void {
   const kp = (k + 1) & ~1;
-  const zv = i16x8.splat(<i16>z);
   const sgn = signed != 0;
   const panels = (m + r - 1) / r;
   const pairBytes = <usize>r << 2;
@@ -45,10 +51,12 @@ export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r:
       // groups of 4 rows: 4 rows x 4 k-pairs (as i32 lanes) transposed to 4 k-pairs x 4 rows
       for (let g = 0; g < r; g += 4) {
         const s0 = a + <usize>(i0 + g) * <usize>k, s1 = s0 + <usize>k, s2 = s1 + <usize>k, s3 = s2 + <usize>k;
+        const z0 = i16x8.splat(<i16>rowZero(z, zrows, i0 + g)), z1 = i16x8.splat(<i16>rowZero(z, zrows, i0 + g + 1));
+        const z2 = i16x8.splat(<i16>rowZero(z, zrows, i0 + g + 2)), z3 = i16x8.splat(<i16>rowZero(z, zrows, i0 + g + 3));
         let d = d0 + (<usize>g << 2);
         for (let t = 0; t < k8; t += 8) {
-          const r0 = widen8(s0 + <usize>t, sgn, zv), r1 = widen8(s1 + <usize>t, sgn, zv);
-          const r2 = widen8(s2 + <usize>t, sgn, zv), r3 = widen8(s3 + <usize>t, sgn, zv);
+          const r0 = widen8(s0 + <usize>t, sgn, z0), r1 = widen8(s1 + <usize>t, sgn, z1);
+          const r2 = widen8(s2 + <usize>t, sgn, z2), r3 = widen8(s3 + <usize>t, sgn, z3);
           const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
           const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
           v128.store(d, i64x2.shuffle(t0, t2, 0, 2));
@@ -67,7 +75,7 @@ export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r:
         let v = 0;
         if (t < k && i0 + q < m) {
           const s = a + <usize>(i0 + q) * <usize>k + <usize>t;
-          v = (sgn ? <i32>load<i8>(s) : <i32>load<u8>(s)) - z;
+          v = (sgn ? <i32>load<i8>(s) : <i32>load<u8>(s)) - rowZero(z, zrows, i0 + q);
         }
         store<i16>(pr + (<usize>q << 2), <i16>v);
       }
@@ -77,23 +85,23 @@ export function affinePackRows(a: usize, m: i32, k: i32, z: i32, signed: i32, r:
 
 /** A (u8 [m][k]) -> 4-row i16 panels of a - za: affinePackRows with r = 4. */
 export function affinePackA(a: usize, m: i32, k: i32, za: i32, dst: usize): void {
-  affinePackRows(a, m, k, za, 0, 4, dst);
+  affinePackRows(a, m, k, za, 0, 4, dst, 0);
 }
 
 /**
- * B ([k][n] row-major, i8 when signed != 0 else u8) -> i16 panels of b - zb (layout above),
- * zero past k and n.
+ * B ([k][n] row-major, i8 when signed != 0 else u8) -> i16 panels of b - zb[column] (layout
+ * above), zero past k and n. zb: i16 zero points per column, n rounded up to 8 entries.
  */
-export function affinePackB(b: usize, k: i32, n: i32, zb: i32, signed: i32, dst: usize): void {
+export function affinePackB(b: usize, k: i32, n: i32, zb: usize, signed: i32, dst: usize): void {
   const kp = (k + 1) & ~1;
   const panels = (n + 7) >>> 3;
   const full = n >>> 3; // panels with 8 real columns
-  const zv = i16x8.splat(<i16>zb);
   const ldb = <usize>n;
   const sgn = signed != 0;
   for (let p = 0; p < panels; p++) {
     const j0 = p << 3;
     let d = dst + (<usize>p * <usize>kp << 4);
+    const zv = v128.load(zb + (<usize>j0 << 1)); // the 8 columns' zero points
     if (p < full) {
       let s = b + <usize>j0;
       for (let kk = 0; kk + 1 < k; kk += 2) {
@@ -116,8 +124,9 @@ export function affinePackB(b: usize, k: i32, n: i32, zb: i32, signed: i32, dst:
           let v0 = 0, v1 = 0;
           if (c < cols) {
             const s = b + <usize>kk * ldb + <usize>(j0 + c);
-            v0 = (sgn ? <i32>load<i8>(s) : <i32>load<u8>(s)) - zb;
-            if (kk + 1 < k) v1 = (sgn ? <i32>load<i8>(s + ldb) : <i32>load<u8>(s + ldb)) - zb;
+            const z = <i32>load<i16>(zb + (<usize>(j0 + c) << 1));
+            v0 = (sgn ? <i32>load<i8>(s) : <i32>load<u8>(s)) - z;
+            if (kk + 1 < k) v1 = (sgn ? <i32>load<i8>(s + ldb) : <i32>load<u8>(s + ldb)) - z;
           }
           store<i16>(d, <i16>v0);
           store<i16>(d, <i16>v1, 2);

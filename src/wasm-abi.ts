@@ -15,12 +15,12 @@ export interface WasmExports {
   tapWeightSums(wt: number, cout: number, taps: number, cw: number, c: number, corr: number): void;
   thresholdPack(acc: number, rows: number, cout: number, thr: number, flip: number, out: number): void;
   affinePackA(a: number, m: number, k: number, za: number, dst: number): void;
-  affinePackRows(a: number, m: number, k: number, z: number, signed: number, r: number, dst: number): void;
+  affinePackRows(a: number, m: number, k: number, z: number, signed: number, r: number, dst: number, zrows: number): void;
   im2colBytes(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, xz: number, dst: number): void;
   affineRowSums(a: number, m: number, k: number, za: number, rowsum: number): void;
   affinePackBLowBit(b: number, k: number, n: number, bits: number, dst: number): void;
   affineGemmLowBit(a: number, b: number, m: number, n: number, k: number, bits: number, zb: number, rowsum: number, out: number, scratch: number): void;
-  affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void;
+  affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void; // zb: pointer to i16 per column
   affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;
   packBitPlanes(a: number, m: number, k: number, bits: number, dst: number, words: number): void;
   maxByte(a: number, len: number): number;

@@ -44,6 +44,15 @@ describe('affineConv2d (ConvInteger semantics, NHWC)', () => {
       }), { numRuns: 60, seed: 21 });
   });
 
+  it('takes one weight zero point per filter', () => {
+    const r = rng(12);
+    const s: AffineConvShape = { n: 1, h: 5, w: 6, c: 7, cout: 11, kh: 3, kw: 3, sh: 1, sw: 1, padding: 'same' };
+    const x = randomBytes(s.h * s.w * s.c, r), w = new Int8Array(randomBytes(s.cout * 9 * s.c, r).buffer);
+    const wz = Array.from({ length: s.cout }, () => Math.floor(r() * 256) - 128);
+    const got = lb.kernels.affineConv2d(x, 4, w, wz, { height: s.h, width: s.w, channels: s.c, filters: s.cout, kernelSize: 3, padding: 'same' });
+    expect(got).toEqual(affineConv2dRef(x, 4, w, wz, s).out);
+  });
+
   it('rejects bad options by name', () => {
     const x = new Uint8Array(4 * 4 * 2), w = new Int8Array(9 * 2);
     const o = { height: 4, width: 4, channels: 2, filters: 1, kernelSize: 3 };

@@ -51,6 +51,18 @@ describe('affineGemm (MatMulInteger semantics)', () => {
       }), { numRuns: 80, seed: 11 });
   });
 
+  it('takes one zero point per column of b (per output channel)', () => {
+    const r = rng(8);
+    for (const signed of [true, false]) for (const [m, n, k] of [[3, 5, 7], [9, 17, 33], [4, 8, 100]]) {
+      const a = randomBytes(m * k, r), b8 = randomBytes(k * n, r);
+      const b = signed ? new Int8Array(b8.buffer) : b8;
+      const zb = Array.from({ length: n }, () => (signed ? Math.floor(r() * 256) - 128 : Math.floor(r() * 256)));
+      expect(lb.kernels.affineGemm(a, 9, b, zb, m, n, k), `m=${m} n=${n} k=${k}`).toEqual(affineGemmRef(a, 9, b, zb, m, n, k));
+    }
+    expect(() => lb.kernels.affineGemm(new Uint8Array(2), 0, new Int8Array(4), [0, 1, 2], 1, 2, 2)).toThrow(/bZero \(b is Int8Array\) must be a number or one per output channel \(2\), got 3 values/);
+    expect(() => lb.kernels.affineGemm(new Uint8Array(2), 0, new Int8Array(4), [0, 200], 1, 2, 2)).toThrow(/bZero \(b is Int8Array\)\[1\] must be an integer in \[-128, 127\], got 200/);
+  });
+
   it('rejects bad arguments by name', () => {
     const a = new Uint8Array(6), b = new Int8Array(6);
     expect(() => lb.kernels.affineGemm(a, 0, b, 0, 2, 3, 4)).toThrow(/a has 6 elements but m x k = 2 x 4 needs 8/);

@@ -64,9 +64,21 @@ describe('bitserialConv2d', () => {
       }), { numRuns: 50, seed: 13 });
   });
 
+  it('takes packed 4- and 2-bit codes (one row of channels per pixel)', () => {
+    for (const bits of [4, 2] as const) {
+      const s: Shape = { n: 1, h: 5, w: 4, c: 13, cout: 9, kh: 3, kw: 3, sh: 1, sw: 1, padding: 'same', bits };
+      const r = rng(bits);
+      const x = Uint8Array.from({ length: s.h * s.w * s.c }, () => Math.floor(r() * (1 << bits)));
+      const wt = randomWords(s.cout * 9 * 2, r);
+      const packed = lb.kernels.packCodes(x, bits, s.h * s.w, s.c);
+      const opts = { height: s.h, width: s.w, channels: s.c, filters: s.cout, kernelSize: 3, padding: 'same' as const };
+      expect(lb.kernels.bitserialConv2d(packed, bits, wt, opts)).toEqual(ref(x, wt, s));
+    }
+  });
+
   it('rejects codes wider than bits', () => {
     const x = new Uint8Array(9).fill(3); x[4] = 4;
     expect(() => lb.kernels.bitserialConv2d(x, 2, new Uint32Array(2 * 9), { height: 3, width: 3, channels: 1, filters: 1, kernelSize: 3 }))
-      .toThrow(/x holds the code 4, but 2-bit activations are 0\.\.3/);
+      .toThrow(/x holds the code 4, but 2-bit codes are 0\.\.3/);
   });
 });

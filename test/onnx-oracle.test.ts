@@ -11,7 +11,7 @@ import { runtime } from './helpers.js';
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
-async function ortMatMulInteger(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number, m: number, n: number, k: number): Promise<Int32Array> {
+async function ortMatMulInteger(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number | number[], m: number, n: number, k: number): Promise<Int32Array> {
   const signed = b instanceof Int8Array;
   const btype = signed ? DT.INT8 : DT.UINT8;
   const model = onnxModel({
@@ -20,7 +20,9 @@ async function ortMatMulInteger(a: Uint8Array, za: number, b: Int8Array | Uint8A
     outputs: [{ name: 'Y', type: DT.INT32, dims: [m, n] }],
     initializers: [
       { name: 'az', type: DT.UINT8, dims: [], data: new Uint8Array([za]) },
-      { name: 'bz', type: btype, dims: [], data: signed ? new Int8Array([zb]) : new Uint8Array([zb]) },
+      typeof zb === 'number'
+        ? { name: 'bz', type: btype, dims: [], data: signed ? new Int8Array([zb]) : new Uint8Array([zb]) }
+        : { name: 'bz', type: btype, dims: [n], data: signed ? Int8Array.from(zb) : Uint8Array.from(zb) },
     ],
   });
   const session = await ort.InferenceSession.create(model);
@@ -60,6 +62,18 @@ async function ortQLinearMatMul(a: Uint8Array, as: number, az: number, b: Int8Ar
   const result = await session.run({ A: new ort.Tensor('uint8', a, [m, k]), B: new ort.Tensor('int8', b, [k, n]) });
   return result.Y.data as Uint8Array;
 }
+
+describe('onnxruntime-node oracle, per-column zero points', () => {
+  it('MatMulInteger with b_zero_point of shape [n]: bit-exact', async () => {
+    const r = rng(5);
+    for (const [m, n, k, signed] of [[5, 7, 33, true], [17, 16, 100, false]] as const) {
+      const a = randomBytes(m * k, r), b8 = randomBytes(k * n, r);
+      const b = signed ? new Int8Array(b8.buffer) : b8;
+      const zb = Array.from({ length: n }, () => (signed ? Math.floor(r() * 256) - 128 : Math.floor(r() * 256)));
+      expect(lb.kernels.affineGemm(a, 11, b, zb, m, n, k)).toEqual(await ortMatMulInteger(a, 11, b, zb, m, n, k));
+    }
+  });
+});
 
 describe('onnxruntime-node oracle, requantized', () => {
   // onnxruntime requantizes in float: y = round_half_even(float32(acc) * float32(as * bs / ys)) + yz.

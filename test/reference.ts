@@ -113,12 +113,13 @@ export function thresholdPackRef(acc: Int32Array, rows: number, cout: number, th
 }
 
 /** ONNX MatMulInteger: sum (a - za)(b - zb) in exact integers, then wrapped to int32. */
-export function affineGemmRef(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number, m: number, n: number, k: number): Int32Array {
+export function affineGemmRef(a: Uint8Array, za: number, b: Int8Array | Uint8Array, zb: number | ArrayLike<number>, m: number, n: number, k: number): Int32Array {
   const out = new Int32Array(m * n);
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += (a[i * k + t] - za) * (b[t * n + j] - zb);
+      const z = typeof zb === 'number' ? zb : zb[j];
+      for (let t = 0; t < k; t++) s += (a[i * k + t] - za) * (b[t * n + j] - z);
       out[i * n + j] = s; // |s| < 2^53 here; Int32Array stores it mod 2^32
     }
   return out;
@@ -144,7 +145,7 @@ export function bitserialGemmRef(a: Uint8Array, w: Uint32Array, m: number, n: nu
 export interface AffineConvShape { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same' }
 
 /** ConvInteger on NHWC / [f][kh][kw][c]: sum (x - xz)(w - wz), out-of-image taps contribute 0. */
-export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number, s: AffineConvShape): { out: Int32Array; oh: number; ow: number; padT: number; padL: number } {
+export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number | ArrayLike<number>, s: AffineConvShape): { out: Int32Array; oh: number; ow: number; padT: number; padL: number } {
   let oh: number, ow: number, padT = 0, padL = 0;
   if (s.padding === 'valid') {
     oh = Math.floor((s.h - s.kh) / s.sh) + 1; ow = Math.floor((s.w - s.kw) / s.sw) + 1;
@@ -159,7 +160,8 @@ export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8
     for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
       const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
       if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-      for (let ch = 0; ch < s.c; ch++) acc += (x[((b * s.h + iy) * s.w + ix) * s.c + ch] - xz) * (wt[((f * s.kh + ky) * s.kw + kx) * s.c + ch] - wz);
+      const z = typeof wz === 'number' ? wz : wz[f];
+      for (let ch = 0; ch < s.c; ch++) acc += (x[((b * s.h + iy) * s.w + ix) * s.c + ch] - xz) * (wt[((f * s.kh + ky) * s.kw + kx) * s.c + ch] - z);
     }
     out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
   }

@@ -29,7 +29,7 @@ export function affineGemmLowBit(heap: Heap, a: Uint8Array, aZero: number, b: Ui
     const rowsum = arena.alloc(m * 4);
     wasm.affineRowSums(pa8, m, k, aZero, rowsum);
     const pa = arena.alloc(Math.ceil(m / 4) * 4 * kp * 2);
-    wasm.affinePackRows(pa8, m, k, aZero, 0, 4, pa);
+    wasm.affinePackRows(pa8, m, k, aZero, 0, 4, pa, 0);
     const pb = arena.alloc(Math.ceil(n / 8) * (kp / 2) * (bBits === 4 ? 8 : 4));
     wasm.affinePackBLowBit(pb8, k, n, bBits, pb);
     const po = arena.alloc(m * n * 4);

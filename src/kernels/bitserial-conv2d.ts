@@ -3,6 +3,7 @@ import { scoped, type Heap } from '../memory.js';
 import { convGeometry, type ConvOptions } from './conv-shape.js';
 import { putBinaryConvWeights } from './binary-conv2d.js';
 import { PANEL_A } from './xnor-gemm.js';
+import { putCodes, type PackedCodes } from './codes.js';
 
 export interface BitserialConv2dOptions extends ConvOptions {
   /** 'valid' (default), or 'same': output ceil(H / stride), borders padded with code 0 */
@@ -14,14 +15,15 @@ export interface BitserialConv2dOptions extends ConvOptions {
 const BAND_BYTES = 64 * 1024;
 
 /**
- * Bit-serial convolution: unsigned `bits`-bit activation codes x (u8 NHWC) with +-1 weights in
+ * Bit-serial convolution: unsigned `bits`-bit activation codes x (NHWC, one per byte or PackedCodes
+ * rows of one pixel's channels) with +-1 weights in
  * binaryConv2d's layout ([filters][kh][kw] pixels of 2*ceil(c/64) u32 words).
  * out[b][oy][ox][f] = sum over the window of x * w (int32, NHWC); padding codes are 0.
  * The `bits` planes run through the binary conv kernel as extra batch images with pad bits 0 and
  * no correction: a pad tap (every plane -1) then cancels against the weight-sum term exactly
  * (assembly/bitserial.ts).
  */
-export function bitserialConv2d(heap: Heap, x: Uint8Array, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array {
+export function bitserialConv2d(heap: Heap, x: Uint8Array | PackedCodes, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array {
   checkInt('bits', bits, 1, 8);
   const padding = opts?.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
@@ -31,16 +33,11 @@ export function bitserialConv2d(heap: Heap, x: Uint8Array, bits: number, weights
   if (taps * c > 2 ** 30 || bits * pixels * cw > 2 ** 27 || bits * outPixels * cout > 2 ** 27) {
     throw new LowbitError('BAD_SHAPE', 'bitserialConv2d shape is too large for one call; split the batch');
   }
-  checkArray('x', x, Uint8Array, pixels * c, `${n}x${h}x${w}x${c} codes (NHWC)`);
   checkArray('weights', weights, Uint32Array, cout * taps * 2 * cw, `${cout}x${kh}x${kw} pixels of 2*ceil(${c}/64) words`);
   const out = checkOut(opts.out, Int32Array, outPixels * cout, `${n}x${oh}x${ow}x${cout}`);
   const wasm = heap.wasm;
   return scoped(heap, (arena) => {
-    const px8 = arena.put(x);
-    const top = wasm.maxByte(px8, pixels * c);
-    if (top >= 1 << bits) {
-      throw new LowbitError('BAD_ARGUMENT', `x holds the code ${top}, but ${bits}-bit activations are 0..${(1 << bits) - 1}; quantize x first or raise bits`);
-    }
+    const px8 = putCodes(heap, arena, 'x', x, bits, pixels, c); // NHWC: one row of c codes per pixel
     const planes = arena.alloc(bits * pixels * cw * 8);
     wasm.packBitPlanesNHWC(px8, pixels, c, bits, planes);
     const { staged, panels } = putBinaryConvWeights(heap, arena, weights, cout, taps, c);

@@ -36,7 +36,7 @@ export interface Kernels {
    * 8-bit affine product, ONNX MatMulInteger semantics: a u8 m x k, b i8/u8 k x n, row-major;
    * out = sum (a - aZero)(b - bZero) as Int32Array m x n (into `out` if given).
    */
-  affineGemm(a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number, m: number, n: number, k: number, out?: Int32Array): Int32Array;
+  affineGemm(a: Uint8Array, aZero: number, b: Int8Array | Uint8Array, bZero: number | ArrayLike<number>, m: number, n: number, k: number, out?: Int32Array): Int32Array;
   /**
    * Affine product with 4- or 2-bit weight codes b (one per byte, k x n, < 2^bBits) kept sub-byte
    * inside wasm: Int32Array m x n of sum (a - aZero)(b - bZero).
@@ -60,12 +60,12 @@ export interface Kernels {
    * 8-bit affine conv (ONNX ConvInteger semantics) on NHWC u8 input and [filters][kh][kw][c] i8/u8
    * weights: Int32Array [batch][oh][ow][filters].
    */
-  affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number, opts: AffineConv2dOptions): Int32Array;
+  affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number | ArrayLike<number>, opts: AffineConv2dOptions): Int32Array;
   /**
    * Bit-serial conv: unsigned `bits`-bit codes (u8 NHWC) times +-1 weights in binaryConv2d's
    * layout: Int32Array [batch][oh][ow][filters]; 'same' pads with code 0.
    */
-  bitserialConv2d(x: Uint8Array, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array;
+  bitserialConv2d(x: Uint8Array | PackedCodes, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array;
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
