@@ -18,8 +18,8 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const ROUNDS = opt('--rounds', quick ? 2 : 5);
-const TIME = opt('--time', quick ? 150 : 300);
+const ROUNDS = opt('--rounds', quick ? 3 : 7);
+const TIME = opt('--time', quick ? 100 : 200);
 
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.simd = true;
@@ -132,7 +132,12 @@ function residentSgemm(m, k, n) {
   return () => lb.wasm.sgemmPacked(pa, packed, m, n, k, pc, scratch);
 }
 
-/** Run tasks for ROUNDS rounds (each a fresh tinybench Bench) and keep each task's median latency. */
+/**
+ * Run tasks for ROUNDS rounds (each a fresh tinybench Bench, tasks in turn) and keep each task's
+ * per-round median latency. Returns the median over rounds per task, and `ratio(a, b)`: the median
+ * over rounds of a's latency / b's in the same round, so both sides of a ratio share the machine's
+ * state at that moment (this machine is shared and its speed drifts).
+ */
 async function measure(group, tasks) {
   const lat = Object.fromEntries(tasks.map(([name]) => [name, []]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -145,7 +150,10 @@ async function measure(group, tasks) {
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, median(v)]));
+  const med = Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, median(v)]));
+  /** median over rounds of lat[a] / min(lat[b1], lat[b2], ...) in the same round */
+  med.ratio = (a, ...bs) => median(lat[a].map((x, r) => Math.min(...bs.map((b) => lat[b][r])) / x));
+  return med;
 }
 
 const rows = []; // { group, task, ms, rate, unit }
@@ -183,17 +191,18 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   ];
   const lat = await measure(group, tasks);
   for (const [task, ms] of Object.entries(lat)) {
+    if (typeof ms !== 'number') continue;
     rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('f32') || task.includes('sgemm') ? 'GFLOP/s' : 'GOP/s' });
   }
-  const ortBest = Math.min(lat['ort-web MatMul f32 (B initializer)'], lat['ort-web MatMul f32 (B input)']);
   const big = m === 64;
-  ratios.push({ name: `xnorGemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit xnorGemm (API, copies in+out)'], target: big ? 20 : null });
-  ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: ortBest / lat['lowbit sgemm (API, copies in+out, packs B)'], target: big ? 0.8 : null });
-  const ortInt = Math.min(lat['ort-web MatMulInteger u8 x i8 (B initializer)'], lat['ort-web QLinearMatMul u8 x i8 (B initializer)']);
-  ratios.push({ name: `affineGemm API / ort-web fastest int8 MatMul ${group}`, value: ortInt / lat['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)'], target: big ? 1.5 : null });
-  const affine = lat['lowbit affineGemm u8 x i8 (API, copies in+out, packs B)'];
-  ratios.push({ name: `bitserial 1W2A / own 8-bit affineGemm ${group}`, value: affine / lat['lowbit bitserialGemm 1W2A (API)'], target: big ? 2 : null });
-  ratios.push({ name: `bitserial 1W4A / own 8-bit affineGemm ${group}`, value: affine / lat['lowbit bitserialGemm 1W4A (API)'], target: big ? 1 : null });
+  const ortF32 = ['ort-web MatMul f32 (B initializer)', 'ort-web MatMul f32 (B input)'];
+  const ortInt = ['ort-web MatMulInteger u8 x i8 (B initializer)', 'ort-web QLinearMatMul u8 x i8 (B initializer)'];
+  const affine = 'lowbit affineGemm u8 x i8 (API, copies in+out, packs B)';
+  ratios.push({ name: `xnorGemm API / ort-web best MatMul ${group}`, value: lat.ratio('lowbit xnorGemm (API, copies in+out)', ...ortF32), target: big ? 20 : null });
+  ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: lat.ratio('lowbit sgemm (API, copies in+out, packs B)', ...ortF32), target: big ? 0.8 : null });
+  ratios.push({ name: `affineGemm API / ort-web fastest int8 MatMul ${group}`, value: lat.ratio(affine, ...ortInt), target: big ? 1.5 : null });
+  ratios.push({ name: `bitserial 1W2A / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W2A (API)', affine), target: big ? 2 : null });
+  ratios.push({ name: `bitserial 1W4A / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W4A (API)', affine), target: big ? 1 : null });
 }
 
 {
@@ -222,13 +231,13 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
     ['ort-web Conv f32 (pads 1)', await ortConv(h, wd, c, cout, kk)],
   ];
   const lat = await measure(group, tasks);
-  for (const [task, ms] of Object.entries(lat)) rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('f32') ? 'GFLOP/s' : 'GOP/s' });
-  ratios.push({ name: 'binaryConv2d int32 API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> int32 (API)'], target: 10 });
-  ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat['ort-web Conv f32 (pads 1)'] / lat['lowbit binaryConv2d -> packed bits, fused threshold (API)'], target: null });
-  const ortIntConvBest = Math.min(lat['ort-web ConvInteger u8 x i8 (pads 1)'], lat['ort-web QLinearConv u8 x i8 (pads 1)']);
-  ratios.push({ name: 'affineConv2d API / ort-web fastest int8 conv', value: ortIntConvBest / lat['lowbit affineConv2d u8 x i8 -> int32 (API)'], target: null });
-  ratios.push({ name: 'bitserialConv2d 1W2A / own 8-bit affineConv2d', value: lat['lowbit affineConv2d u8 x i8 -> int32 (API)'] / lat['lowbit bitserialConv2d 1W2A (API)'], target: null });
-  ratios.push({ name: 'bitserialConv2d 1W4A / own 8-bit affineConv2d', value: lat['lowbit affineConv2d u8 x i8 -> int32 (API)'] / lat['lowbit bitserialConv2d 1W4A (API)'], target: null });
+  for (const [task, ms] of Object.entries(lat)) if (typeof ms === 'number') rows.push({ group, task, ms, rate: rate(ops, ms), unit: task.includes('f32') ? 'GFLOP/s' : 'GOP/s' });
+  const f32 = 'ort-web Conv f32 (pads 1)', affineConv = 'lowbit affineConv2d u8 x i8 -> int32 (API)';
+  ratios.push({ name: 'binaryConv2d int32 API / ort-web Conv', value: lat.ratio('lowbit binaryConv2d -> int32 (API)', f32), target: 10 });
+  ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat.ratio('lowbit binaryConv2d -> packed bits, fused threshold (API)', f32), target: null });
+  ratios.push({ name: 'affineConv2d API / ort-web fastest int8 conv', value: lat.ratio(affineConv, 'ort-web ConvInteger u8 x i8 (pads 1)', 'ort-web QLinearConv u8 x i8 (pads 1)'), target: null });
+  ratios.push({ name: 'bitserialConv2d 1W2A / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W2A (API)', affineConv), target: null });
+  ratios.push({ name: 'bitserialConv2d 1W4A / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W4A (API)', affineConv), target: null });
 }
 
 // ---- report ----
@@ -244,7 +253,7 @@ const date = new Date().toISOString();
 const command = `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`;
 
 let md = `# Kernel benchmark results\n\n`;
-md += `- date: ${date}\n- command: \`${command}\` (${ROUNDS} rounds x ${TIME} ms per task, median of per-round medians)\n`;
+md += `- date: ${date}\n- command: \`${command}\` (${ROUNDS} rounds x ${TIME} ms per task; latencies: median of per-round medians; ratios: median of per-round ratios)\n`;
 md += `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; Node ${machine.node} (V8 ${machine.v8}); onnxruntime-web ${machine.ortWeb}, wasm backend, 1 thread\n`;
 md += `- operations counted as 2*m*n*k for binary and float products alike; "API" times include copying inputs into wasm memory and the result out\n\n`;
 let group = '';
