@@ -1,34 +1,14 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { type Lowbit } from '../src/node/index.js';
-import { rng, randomWords, bitAt } from './reference.js';
+import { rng, randomWords, bitserialConv2dRef, type BitserialConvShape } from './reference.js';
 import { runtime, poisonHeap } from './helpers.js';
 
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
-interface Shape { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same'; bits: number }
-
-/** Direct conv of codes (NHWC u8) with +-1 weights read from binaryConv2d's packed layout; pad codes 0. */
-function ref(x: Uint8Array, wt: Uint32Array, s: Shape): Int32Array {
-  const wpp = 2 * Math.ceil(s.c / 64);
-  let oh: number, ow: number, padT = 0, padL = 0;
-  if (s.padding === 'valid') { oh = Math.floor((s.h - s.kh) / s.sh) + 1; ow = Math.floor((s.w - s.kw) / s.sw) + 1; } else {
-    oh = Math.ceil(s.h / s.sh); ow = Math.ceil(s.w / s.sw);
-    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2); padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
-  }
-  const out = new Int32Array(s.n * oh * ow * s.cout);
-  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
-    let acc = 0;
-    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
-      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-      for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * bitAt(wt, ((f * s.kh + ky) * s.kw + kx) * wpp, ch);
-    }
-    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
-  }
-  return out;
-}
+type Shape = BitserialConvShape;
+const ref = bitserialConv2dRef;
 
 function run(s: Shape, seed: number) {
   const r = rng(seed);

@@ -60,6 +60,14 @@ export function sgemmRef(a: Float32Array, b: Float32Array, m: number, n: number,
   return out;
 }
 
+
+/** Output size and top/left padding of a conv, TensorFlow's 'SAME' split; 'valid' pads nothing. */
+export function refConvGeometry(h: number, w: number, kh: number, kw: number, sh: number, sw: number, same: boolean): { oh: number; ow: number; padT: number; padL: number } {
+  if (!same) return { oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, padT: 0, padL: 0 };
+  const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
+  return { oh, ow, padT: Math.floor(Math.max((oh - 1) * sh + kh - h, 0) / 2), padL: Math.floor(Math.max((ow - 1) * sw + kw - w, 0) / 2) };
+}
+
 export interface ConvRefShape {
   n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number;
   padding: 'valid' | 'same-one' | 'same-zero';
@@ -68,16 +76,7 @@ export interface ConvRefShape {
 /** Direct convolution of +-1 values read from packed NHWC words (2*ceil(c/64) u32 per pixel). */
 export function binaryConv2dRef(x: Uint32Array, wts: Uint32Array, s: ConvRefShape): { out: Int32Array; oh: number; ow: number } {
   const wpp = 2 * Math.ceil(s.c / 64);
-  let oh: number, ow: number, padT = 0, padL = 0;
-  if (s.padding === 'valid') {
-    oh = Math.floor((s.h - s.kh) / s.sh) + 1;
-    ow = Math.floor((s.w - s.kw) / s.sw) + 1;
-  } else {
-    oh = Math.ceil(s.h / s.sh);
-    ow = Math.ceil(s.w / s.sw);
-    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2);
-    padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
-  }
+  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding !== 'valid');
   const pad = s.padding === 'same-one' ? 1 : 0;
   const out = new Int32Array(s.n * oh * ow * s.cout);
   for (let b = 0; b < s.n; b++)
@@ -146,14 +145,7 @@ export interface AffineConvShape { n: number; h: number; w: number; c: number; c
 
 /** ConvInteger on NHWC / [f][kh][kw][c]: sum (x - xz)(w - wz), out-of-image taps contribute 0. */
 export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number | ArrayLike<number>, s: AffineConvShape): { out: Int32Array; oh: number; ow: number; padT: number; padL: number } {
-  let oh: number, ow: number, padT = 0, padL = 0;
-  if (s.padding === 'valid') {
-    oh = Math.floor((s.h - s.kh) / s.sh) + 1; ow = Math.floor((s.w - s.kw) / s.sw) + 1;
-  } else {
-    oh = Math.ceil(s.h / s.sh); ow = Math.ceil(s.w / s.sw);
-    padT = Math.floor(Math.max((oh - 1) * s.sh + s.kh - s.h, 0) / 2);
-    padL = Math.floor(Math.max((ow - 1) * s.sw + s.kw - s.w, 0) / 2);
-  }
+  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding === 'same');
   const out = new Int32Array(s.n * oh * ow * s.cout);
   for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
     let acc = 0;
@@ -166,4 +158,23 @@ export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8
     out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
   }
   return { out, oh, ow, padT, padL };
+}
+
+export interface BitserialConvShape extends AffineConvShape { bits: number }
+
+/** Direct conv of codes (NHWC u8) with +-1 weights in binaryConv2d's packed layout; pad codes 0. */
+export function bitserialConv2dRef(x: Uint8Array, wt: Uint32Array, s: BitserialConvShape): Int32Array {
+  const wpp = 2 * Math.ceil(s.c / 64);
+  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding === 'same');
+  const out = new Int32Array(s.n * oh * ow * s.cout);
+  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+    let acc = 0;
+    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
+      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+      for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * bitAt(wt, ((f * s.kh + ky) * s.kw + kx) * wpp, ch);
+    }
+    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
+  }
+  return out;
 }
