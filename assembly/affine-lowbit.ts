@@ -35,6 +35,24 @@ export function affineRowSums(a: usize, m: i32, k: i32, za: i32, rowsum: usize):
   return i8x16.shuffle(r0, r1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
 }
 
+// One k-pair's 16 codes ([v0 | v1] bytes) -> 8 bytes (4-bit) or 4 bytes (2-bit) at d.
+// @ts-ignore: decorator
+@inline function storePair(d: usize, v: v128, bits: i32): void {
+  if (bits == 4) {
+    // byte t = v0[t] | v1[t] << 4
+    const hi = i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const packed = v128.or(v, i16x8.shl(hi, 4)); // codes < 16: no bits cross a byte
+    store<u64>(d, i64x2.extract_lane(packed, 0));
+  } else {
+    // byte t = v0[t] | v0[t+4] << 2 | v1[t] << 4 | v1[t+4] << 6 (codes < 4)
+    const b1 = i8x16.shuffle(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+    const b2 = i8x16.shuffle(v, v, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11);
+    const b3 = i8x16.shuffle(v, v, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15);
+    const packed = v128.or(v128.or(v, i16x8.shl(b1, 2)), v128.or(i16x8.shl(b2, 4), i16x8.shl(b3, 6)));
+    store<u32>(d, i32x4.extract_lane(packed, 0));
+  }
+}
+
 /**
  * u8 codes [k][n] (each < 2^bits) -> sub-byte B panels (layout above), bits 4 or 2; zero past k, n.
  */
@@ -64,19 +82,44 @@ export function affinePackBLowBit(b: usize, k: i32, n: i32, bits: i32, dst: usiz
         }
         v = v128.load(tmp);
       }
-      if (bits == 4) {
-        // byte t = v0[t] | v1[t] << 4
-        const hi = i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-        const packed = v128.or(v, i16x8.shl(hi, 4)); // codes < 16: no bits cross a byte
-        store<u64>(d, i64x2.extract_lane(packed, 0));
-      } else {
-        // byte t = v0[t] | v0[t+4] << 2 | v1[t] << 4 | v1[t+4] << 6 (codes < 4)
-        const b1 = i8x16.shuffle(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
-        const b2 = i8x16.shuffle(v, v, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11);
-        const b3 = i8x16.shuffle(v, v, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15);
-        const packed = v128.or(v128.or(v, i16x8.shl(b1, 2)), v128.or(i16x8.shl(b2, 4), i16x8.shl(b3, 6)));
-        store<u32>(d, i32x4.extract_lane(packed, 0));
-      }
+      storePair(d, v, bits);
+      d += pairBytes;
+    }
+  }
+}
+
+// codes (k, k+1) of row j of w [n][k] as one u16 (low byte first); 0 past n, high byte 0 past k
+// @ts-ignore: decorator
+@inline function codePair(w: usize, j: i32, n: i32, k: i32, kk: i32): i32 {
+  if (j >= n) return 0;
+  const s = w + <usize>j * <usize>k + <usize>kk;
+  return kk + 1 < k ? <i32>load<u16>(s) : <i32>load<u8>(s);
+}
+
+/**
+ * B transposed: u8 codes [n][k] (rows per output channel, e.g. conv weights [filters][kh*kw*c])
+ * -> the same sub-byte B panels as affinePackBLowBit. Each filter's (k, k+1) code pair is one u16
+ * load, which is already the panel's byte order.
+ */
+export function affinePackBTLowBit(w: usize, k: i32, n: i32, bits: i32, dst: usize): void {
+  const pairs = (k + 1) >>> 1;
+  const pairBytes: usize = bits == 4 ? 8 : 4;
+  const panels = (n + 7) >>> 3;
+  let d = dst;
+  for (let p = 0; p < panels; p++) {
+    const j0 = p << 3;
+    for (let q = 0; q < pairs; q++) {
+      const kk = q << 1;
+      // lanes must be constants: the 8 filters unrolled
+      let v = i16x8.splat(<i16>codePair(w, j0, n, k, kk));
+      v = i16x8.replace_lane(v, 1, <i16>codePair(w, j0 + 1, n, k, kk));
+      v = i16x8.replace_lane(v, 2, <i16>codePair(w, j0 + 2, n, k, kk));
+      v = i16x8.replace_lane(v, 3, <i16>codePair(w, j0 + 3, n, k, kk));
+      v = i16x8.replace_lane(v, 4, <i16>codePair(w, j0 + 4, n, k, kk));
+      v = i16x8.replace_lane(v, 5, <i16>codePair(w, j0 + 5, n, k, kk));
+      v = i16x8.replace_lane(v, 6, <i16>codePair(w, j0 + 6, n, k, kk));
+      v = i16x8.replace_lane(v, 7, <i16>codePair(w, j0 + 7, n, k, kk));
+      storePair(d, v, bits);
       d += pairBytes;
     }
   }

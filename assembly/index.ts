@@ -10,5 +10,5 @@ export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { im2colBytes } from './affineconv';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine } from './bitserial';
 export { requantize } from './requantize';
-export { affineRowSums, affinePackBLowBit, affineGemmLowBit } from './affine-lowbit';
+export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit } from './affine-lowbit';
 export { packCodes, unpackCodes } from './codes';

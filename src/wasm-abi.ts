@@ -19,6 +19,7 @@ export interface WasmExports {
   im2colBytes(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, xz: number, dst: number): void;
   affineRowSums(a: number, m: number, k: number, za: number, rowsum: number): void;
   affinePackBLowBit(b: number, k: number, n: number, bits: number, dst: number): void;
+  affinePackBTLowBit(w: number, k: number, n: number, bits: number, dst: number): void;
   affineGemmLowBit(a: number, b: number, m: number, n: number, k: number, bits: number, zb: number, rowsum: number, out: number, scratch: number): void;
   affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void; // zb: pointer to i16 per column
   affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;

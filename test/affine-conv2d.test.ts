@@ -61,3 +61,25 @@ describe('affineConv2d (ConvInteger semantics, NHWC)', () => {
     expect(() => lb.kernels.affineConv2d(x, 300, w, 0, o)).toThrow(/xZero must be an integer in \[0, 255\]/);
   });
 });
+
+describe('affineConv2d with sub-byte weights', () => {
+  it('4- and 2-bit weight codes (one per byte or packed) match the reference', () => {
+    const r = rng(41);
+    for (const bits of [4, 2]) for (const [c, cout, kh, padding] of [[3, 5, 3, 'same'], [8, 9, 1, 'valid'], [5, 16, 3, 'valid'], [17, 3, 2, 'same']] as const) {
+      const s: AffineConvShape = { n: 1, h: 6, w: 5, c, cout, kh, kw: kh, sh: 1, sw: 1, padding };
+      const x = randomBytes(s.h * s.w * c, r);
+      const k = kh * kh * c;
+      const w = Uint8Array.from({ length: cout * k }, () => Math.floor(r() * (1 << bits)));
+      const xz = Math.floor(r() * 256), wz = Math.floor(r() * (1 << bits));
+      const opts = { height: s.h, width: s.w, channels: c, filters: cout, kernelSize: kh, padding };
+      const want = affineConv2dRef(x, xz, w, wz, s).out;
+      expect(lb.kernels.affineConv2d(x, xz, w, wz, { ...opts, wBits: bits }), `bits=${bits} c=${c} cout=${cout} k=${kh}`).toEqual(want);
+      expect(lb.kernels.affineConv2d(x, xz, lb.kernels.packCodes(w, bits, cout, k), wz, opts)).toEqual(want);
+    }
+    const x = new Uint8Array(9), w = new Uint8Array(9).fill(1);
+    const o = { height: 3, width: 3, channels: 1, filters: 1, kernelSize: 3 };
+    expect(() => lb.kernels.affineConv2d(x, 0, w, [0], { ...o, wBits: 4 })).toThrow(/wZero must be one number for 4-bit weights/);
+    expect(() => lb.kernels.affineConv2d(x, 0, w, 0, { ...o, wBits: 3 })).toThrow(/wBits must be 8, 4 or 2/);
+    expect(() => lb.kernels.affineConv2d(x, 0, new Uint8Array(9).fill(5), 0, { ...o, wBits: 2 })).toThrow(/w holds the code 5, but 2-bit codes are 0\.\.3/);
+  });
+});

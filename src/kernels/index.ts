@@ -60,7 +60,7 @@ export interface Kernels {
    * 8-bit affine conv (ONNX ConvInteger semantics) on NHWC u8 input and [filters][kh][kw][c] i8/u8
    * weights: Int32Array [batch][oh][ow][filters].
    */
-  affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array, wZero: number | ArrayLike<number>, opts: AffineConv2dOptions): Int32Array;
+  affineConv2d(x: Uint8Array, xZero: number, w: Int8Array | Uint8Array | PackedCodes, wZero: number | ArrayLike<number>, opts: AffineConv2dOptions): Int32Array;
   /**
    * Bit-serial conv: unsigned `bits`-bit codes (u8 NHWC) times +-1 weights in binaryConv2d's
    * layout: Int32Array [batch][oh][ow][filters]; 'same' pads with code 0.
