@@ -14,3 +14,4 @@ export const wasmUrl = new URL('../build/lowbit.wasm', import.meta.url);
 export function init(source?: WasmSource): Promise<Lowbit> {
   return initFrom(source ?? wasmUrl);
 }
+export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';

@@ -12,3 +12,4 @@ export async function init(source?: WasmSource): Promise<Lowbit> {
   }
   return initFrom(source);
 }
+export { loadFashionMnist, DEBIAN_FASHION_MNIST, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';

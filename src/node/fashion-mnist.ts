@@ -1,0 +1,52 @@
+// Fashion-MNIST from disk (Node only): --data DIR, else Debian's dataset-fashion-mnist, else the
+// small subset shipped in this package (data/fashion-mnist-subset, made by scripts/make-fashion-subset.mjs).
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LowbitError } from '../errors.js';
+import { FASHION_MNIST_CLASSES, imageSet, readIdx, type IdxArray, type ImageSet } from '../data/idx.js';
+
+export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+export const SUBSET_DIR = fileURLToPath(new URL('../../data/fashion-mnist-subset', import.meta.url));
+
+export interface FashionMnist {
+  train: ImageSet;
+  test: ImageSet;
+  classes: string[];
+  /** where it was read from */
+  source: string;
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+async function readOne(dir: string, base: string): Promise<IdxArray> {
+  for (const file of [`${base}.gz`, base]) {
+    const p = join(dir, file);
+    if (await exists(p)) return readIdx(new Uint8Array(await readFile(p)), p);
+  }
+  throw new LowbitError('DATA_MISSING', `no ${base}(.gz) in ${dir}: point --data at a Fashion-MNIST folder, or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)`);
+}
+
+/**
+ * Load Fashion-MNIST. With `dir`, read it there (an error names what is missing); without, use
+ * the Debian package's copy when installed, else the shipped subset.
+ */
+export async function loadFashionMnist(dir?: string): Promise<FashionMnist> {
+  let source: string;
+  if (dir !== undefined) {
+    if (!(await exists(dir))) {
+      throw new LowbitError('DATA_MISSING', `--data ${dir} does not exist; pass a folder holding Fashion-MNIST's IDX files (gzipped or not)`);
+    }
+    source = dir;
+  } else {
+    source = (await exists(join(DEBIAN_FASHION_MNIST, 'train-images-idx3-ubyte.gz'))) ? DEBIAN_FASHION_MNIST : SUBSET_DIR;
+  }
+  const part = async (images: string, labels: string, what: string) =>
+    imageSet(await readOne(source, images), await readOne(source, labels), 10, `${what} set in ${source}`);
+  return {
+    train: await part('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 'training'),
+    test: await part('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'test'),
+    classes: FASHION_MNIST_CLASSES,
+    source,
+  };
+}
