@@ -12,3 +12,5 @@ export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombin
 export { requantize } from './requantize';
 export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit } from './affine-lowbit';
 export { packCodes, unpackCodes } from './codes';
+export { sgdStep, adamStep, blend, relax } from './optim';
+export { projectBinary, projectTernary, projectUniform } from './quant';

@@ -31,6 +31,13 @@ export interface WasmExports {
   requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number): void;
   packCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
   unpackCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
+  sgdStep(w: number, g: number, v: number, n: number, lr: number, mu: number, wd: number): void;
+  adamStep(w: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+  blend(wf: number, wq: number, n: number, rho: number): void;
+  relax(wf: number, wq: number, out: number, n: number, lambda: number): void;
+  projectBinary(w: number, out: number, groups: number, size: number, scales: number): void;
+  projectTernary(w: number, out: number, groups: number, size: number, scales: number, scratch: number): void;
+  projectUniform(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
