@@ -14,3 +14,4 @@ export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit 
 export { packCodes, unpackCodes } from './codes';
 export { sgdStep, adamStep, blend, relax } from './optim';
 export { projectBinary, projectTernary, projectUniform } from './quant';
+export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy } from './activations';

@@ -38,6 +38,11 @@ export interface WasmExports {
   projectBinary(w: number, out: number, groups: number, size: number, scales: number): void;
   projectTernary(w: number, out: number, groups: number, size: number, scales: number, scratch: number): void;
   projectUniform(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
+  qreluForward(x: number, y: number, n: number, alpha: number, levels: number): void;
+  qreluBackward(x: number, dy: number, dx: number, n: number, alpha: number, levels: number, inside: number): number;
+  signForward(x: number, y: number, n: number): void;
+  signBackward(x: number, dy: number, dx: number, n: number): void;
+  softmaxCrossEntropy(logits: number, labels: number, rows: number, classes: number, grad: number): number;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
