@@ -15,3 +15,4 @@ export { packCodes, unpackCodes } from './codes';
 export { sgdStep, adamStep, blend, relax } from './optim';
 export { projectBinary, projectTernary, projectUniform } from './quant';
 export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy } from './activations';
+export { im2colF32, col2imF32, transposeF32 } from './im2col';

@@ -3,7 +3,7 @@ import { initFrom, type Lowbit, type WasmSource } from './runtime.js';
 
 export { LowbitError } from './errors.js';
 export { hasWasmSimd, type Lowbit, type WasmSource } from './runtime.js';
-export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, AffineConv2dOptions, BitserialConv2dOptions, PackedCodes } from './kernels/index.js';
+export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, AffineConv2dOptions, BitserialConv2dOptions, PackedCodes, Conv2dF32Options } from './kernels/index.js';
 export { fixedPointMultipliers, type FixedPointMultipliers } from './kernels/requantize.js';
 export { convOutputSize, type Padding } from './kernels/conv-shape.js';
 

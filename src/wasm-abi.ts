@@ -43,6 +43,9 @@ export interface WasmExports {
   signForward(x: number, y: number, n: number): void;
   signBackward(x: number, dy: number, dx: number, n: number): void;
   softmaxCrossEntropy(logits: number, labels: number, rows: number, classes: number, grad: number): number;
+  im2colF32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
+  col2imF32(col: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
+  transposeF32(a: number, rows: number, cols: number, out: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

@@ -8,6 +8,7 @@ import { packCodes, unpackCodes, type PackedCodes } from './codes.js';
 import { bitserialGemm } from './bitserial-gemm.js';
 import { affineConv2d, type AffineConv2dOptions } from './affine-conv2d.js';
 import { bitserialConv2d, type BitserialConv2dOptions } from './bitserial-conv2d.js';
+import { conv2dF32, conv2dF32Backward, type Conv2dF32Options } from './conv2d-f32.js';
 import { requantize, type RequantizeOptions } from './requantize.js';
 import { binaryConv2d, type BinaryConv2dOptions } from './binary-conv2d.js';
 import { thresholdPack, type BinaryThreshold } from './threshold.js';
@@ -18,6 +19,7 @@ export type { RequantizeOptions } from './requantize.js';
 export type { AffineConv2dOptions } from './affine-conv2d.js';
 export type { BitserialConv2dOptions } from './bitserial-conv2d.js';
 export type { PackedCodes } from './codes.js';
+export type { Conv2dF32Options } from './conv2d-f32.js';
 
 /**
  * The typed-array kernel API: inputs are copied into wasm memory, outputs copied out as new arrays.
@@ -66,6 +68,10 @@ export interface Kernels {
    * layout: Int32Array [batch][oh][ow][filters]; 'same' pads with code 0.
    */
   bitserialConv2d(x: Uint8Array | PackedCodes, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array;
+  /** f32 conv for training, NHWC x and [filters][kh][kw][c] w: y [n][oh][ow][filters]. */
+  conv2dF32(x: Float32Array, w: Float32Array, opts: Conv2dF32Options): Float32Array;
+  /** Gradients of conv2dF32 for upstream dy: { dx, dw }. */
+  conv2dF32Backward(x: Float32Array, w: Float32Array, dy: Float32Array, opts: Conv2dF32Options): { dx: Float32Array; dw: Float32Array };
   /** Binary conv on packed NHWC input: int32 sums, or packed bits when given a threshold. */
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions): Int32Array;
   binaryConv2d(x: Uint32Array, weights: Uint32Array, opts: BinaryConv2dOptions, threshold: BinaryThreshold): Uint32Array;
@@ -87,6 +93,8 @@ export function makeKernels(heap: Heap): Kernels {
     requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
     affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
     bitserialConv2d: (x, bits, w, o) => bitserialConv2d(heap, x, bits, w, o),
+    conv2dF32: (x, w, o) => conv2dF32(heap, x, w, o),
+    conv2dF32Backward: (x, w, dy, o) => conv2dF32Backward(heap, x, w, dy, o),
     binaryConv2d: ((x: Uint32Array, w: Uint32Array, o: BinaryConv2dOptions, t?: BinaryThreshold) =>
       t === undefined ? binaryConv2d(heap, x, w, o) : binaryConv2d(heap, x, w, o, t)) as Kernels['binaryConv2d'],
     thresholdPack: (acc, rows, channels, t) => thresholdPack(heap, acc, rows, channels, t),

@@ -1,5 +1,5 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
-import { scoped, type Heap } from '../memory.js';
+import { scoped, type Arena, type Heap } from '../memory.js';
 
 /** Below this many rows, streaming rows of B beats packing it (packing costs about one pass of the work). */
 const PACK_MIN_ROWS = 4;
@@ -22,14 +22,19 @@ export function sgemm(heap: Heap, a: Float32Array, b: Float32Array, m: number, n
     const pa = arena.put(a);
     const pb = arena.put(b);
     const pc = arena.alloc(m * n * 4);
-    if (m < PACK_MIN_ROWS) {
-      heap.wasm.sgemmRows(pa, pb, m, n, k, pc);
-    } else {
-      const packed = arena.alloc(Math.ceil(n / 8) * 8 * k * 4);
-      const scratch = arena.alloc(128);
-      heap.wasm.sgemmPackB(pb, k, n, packed);
-      heap.wasm.sgemmPacked(pa, packed, m, n, k, pc, scratch);
-    }
+    sgemmWasm(heap, arena, pa, pb, m, n, k, pc);
     return heap.read(Float32Array, pc, m * n, out);
   });
+}
+
+/** C = A B on operands already in wasm memory (row-major A m x k, B k x n, C m x n). */
+export function sgemmWasm(heap: Heap, arena: Arena, pa: number, pb: number, m: number, n: number, k: number, pc: number): void {
+  if (m < PACK_MIN_ROWS) {
+    heap.wasm.sgemmRows(pa, pb, m, n, k, pc);
+    return;
+  }
+  const packed = arena.alloc(Math.ceil(n / 8) * 8 * k * 4);
+  const scratch = arena.alloc(128);
+  heap.wasm.sgemmPackB(pb, k, n, packed);
+  heap.wasm.sgemmPacked(pa, packed, m, n, k, pc, scratch);
 }

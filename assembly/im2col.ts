@@ -1,0 +1,76 @@
+// f32 im2col / col2im on NHWC data, and a transpose, for float convolutions in training:
+//   forward  Y[M][f]  = col[M][K] x W^T[K][f]      (M = n*oh*ow output pixels, K = kh*kw*c)
+//   backward dW[f][K] = dY^T[f][M] x col[M][K];  dcol[M][K] = dY[M][f] x W[f][K];  dX = col2im(dcol)
+// Column order within a row: (ky, kx, channel), the weights' [f][kh][kw][c] layout.
+
+/** col[p][(ky*kw + kx)*c + ch] = x[img][iy][ix][ch], 0 outside the image (zero padding). */
+export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                          padT: i32, padL: i32, oh: i32, ow: i32, col: usize): void {
+  const pixBytes = <usize>c << 2;
+  let d = col;
+  for (let img = 0; img < n; img++) {
+    const base = x + <usize>img * <usize>h * <usize>w * pixBytes;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padT + ky;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padL + kx;
+            if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, pixBytes);
+            else memory.fill(d, 0, pixBytes);
+            d += pixBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2colF32: dx (zeroed here) += every column entry at its input position. */
+export function col2imF32(col: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                          padT: i32, padL: i32, oh: i32, ow: i32, dx: usize): void {
+  const pixBytes = <usize>c << 2;
+  memory.fill(dx, 0, <usize>n * <usize>h * <usize>w * pixBytes);
+  const c4 = c & ~3;
+  let s = col;
+  for (let img = 0; img < n; img++) {
+    const base = dx + <usize>img * <usize>h * <usize>w * pixBytes;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padT + ky;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padL + kx;
+            if (<u32>iy < <u32>h && <u32>ix < <u32>w) {
+              const d = base + (<usize>iy * <usize>w + <usize>ix) * pixBytes;
+              for (let ch = 0; ch < c4; ch += 4) {
+                const o = <usize>ch << 2;
+                v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+              }
+              for (let ch = c4; ch < c; ch++) {
+                const o = <usize>ch << 2;
+                store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+              }
+            }
+            s += pixBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** out[j][i] = a[i][j] for a [rows][cols] f32, in 8 x 8 blocks for cache locality. */
+export function transposeF32(a: usize, rows: i32, cols: i32, out: usize): void {
+  for (let i0 = 0; i0 < rows; i0 += 8) {
+    const i1 = min(rows, i0 + 8);
+    for (let j0 = 0; j0 < cols; j0 += 8) {
+      const j1 = min(cols, j0 + 8);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(out + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(a + ((<usize>i * <usize>cols + <usize>j) << 2)));
+        }
+      }
+    }
+  }
+}
