@@ -46,6 +46,10 @@ export interface WasmExports {
   im2colF32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
   col2imF32(col: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   transposeF32(a: number, rows: number, cols: number, out: number): void;
+  batchNormForward(x: number, rows: number, channels: number, gamma: number, beta: number, eps: number, useStats: number, mean: number, invStd: number, y: number): void;
+  batchNormBackward(x: number, dy: number, rows: number, channels: number, gamma: number, mean: number, invStd: number, dx: number, dgamma: number, dbeta: number): void;
+  maxPoolForward(x: number, n: number, h: number, w: number, c: number, k: number, s: number, oh: number, ow: number, y: number, argmax: number): void;
+  maxPoolBackward(dy: number, argmax: number, outLen: number, dx: number, xLen: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
