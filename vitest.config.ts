@@ -1,9 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+// The suite runs twice: on Node as it is (the baseline SIMD128 build loads), and with Node's
+// relaxed-SIMD flag, where init() loads lowbit-relaxed.wasm, so every kernel tester checks both.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'baseline', include: ['test/**/*.test.ts'], env: { LOWBIT_EXPECT_RELAXED: '0' } } },
+      {
+        extends: true,
+        test: {
+          name: 'relaxed',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/onnx-oracle.test.ts', 'test/idx.test.ts', 'test/core-purity.test.ts'],
+          execArgv: ['--experimental-wasm-relaxed-simd'],
+          env: { LOWBIT_EXPECT_RELAXED: '1' },
+        },
+      },
+    ],
   },
 });

@@ -18,3 +18,8 @@ export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEnt
 export { im2colF32, col2imF32, transposeF32 } from './im2col';
 export { batchNormForward, batchNormBackward } from './norm';
 export { maxPoolForward, maxPoolBackward } from './pool';
+
+/** 1 in the relaxed-SIMD build (build/lowbit-relaxed.wasm), 0 in the baseline one. */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

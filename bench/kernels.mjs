@@ -4,7 +4,9 @@
 //
 //   npm run bench              full run; writes bench/RESULTS.md and bench/results.json
 //   npm run bench -- --quick   shorter run, prints only (what `npm start` does)
-//   options: --rounds N (default 5), --time MS per task per round (default 300)
+//   npm run bench:relaxed      the same under Node's relaxed-SIMD flag (init loads lowbit-relaxed.wasm),
+//                              written to bench/RESULTS-relaxed.md
+//   options: --rounds N (default 7), --time MS per task per round (default 200), --out FILE
 import os from 'node:os';
 import { writeFile, rename } from 'node:fs/promises';
 import { Bench } from 'tinybench';
@@ -19,6 +21,8 @@ const opt = (name, dflt) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const ROUNDS = opt('--rounds', quick ? 3 : 7);
+const outIdx = args.indexOf('--out');
+const OUT = outIdx >= 0 ? args[outIdx + 1] : 'bench/RESULTS.md';
 const TIME = opt('--time', quick ? 100 : 200);
 
 ort.env.wasm.numThreads = 1;
@@ -250,11 +254,12 @@ const machine = {
   platform: `${os.platform()} ${os.arch()}`,
 };
 const date = new Date().toISOString();
-const command = `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`;
+const command = lb.relaxedSimd ? 'npm run bench:relaxed' : `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`;
 
 let md = `# Kernel benchmark results\n\n`;
 md += `- date: ${date}\n- command: \`${command}\` (${ROUNDS} rounds x ${TIME} ms per task; latencies: median of per-round medians; ratios: median of per-round ratios)\n`;
 md += `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; Node ${machine.node} (V8 ${machine.v8}); onnxruntime-web ${machine.ortWeb}, wasm backend, 1 thread\n`;
+md += `- lowbit build: ${lb.relaxedSimd ? 'lowbit-relaxed.wasm (relaxed SIMD)' : 'lowbit.wasm (baseline SIMD128)'}\n`;
 md += `- operations counted as 2*m*n*k for binary and float products alike; "API" times include copying inputs into wasm memory and the result out\n\n`;
 let group = '';
 for (const r of rows) {
@@ -270,9 +275,10 @@ for (const q of ratios) md += `| ${q.name} | ${q.value.toFixed(2)}x | ${q.target
 console.log(md);
 if (!quick) {
   // write atomically: a temporary file, then rename
-  await writeFile('bench/RESULTS.md.tmp', md);
-  await rename('bench/RESULTS.md.tmp', 'bench/RESULTS.md');
-  await writeFile('bench/results.json.tmp', JSON.stringify({ date, command, machine, rows, ratios }, null, 2) + '\n');
-  await rename('bench/results.json.tmp', 'bench/results.json');
-  console.log('wrote bench/RESULTS.md and bench/results.json');
+  const json = OUT.replace(/\.md$/, '.json').replace('RESULTS', 'results');
+  await writeFile(`${OUT}.tmp`, md);
+  await rename(`${OUT}.tmp`, OUT);
+  await writeFile(`${json}.tmp`, JSON.stringify({ date, command, machine, relaxedSimd: lb.relaxedSimd, rows, ratios }, null, 2) + '\n');
+  await rename(`${json}.tmp`, json);
+  console.log(`wrote ${OUT} and ${json}`);
 }

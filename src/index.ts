@@ -1,17 +1,21 @@
 // lowbit core: web-standard APIs only (WebAssembly, typed arrays, fetch). Node's entry point is src/node/.
-import { initFrom, type Lowbit, type WasmSource } from './runtime.js';
+import { defaultBuild, initFrom, type InitOptions, type Lowbit, type WasmSource } from './runtime.js';
 
 export { LowbitError } from './errors.js';
-export { hasWasmSimd, type Lowbit, type WasmSource } from './runtime.js';
+export { hasWasmSimd, hasRelaxedSimd, type Lowbit, type WasmSource, type InitOptions } from './runtime.js';
 export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, AffineConv2dOptions, BitserialConv2dOptions, PackedCodes, Conv2dF32Options } from './kernels/index.js';
 export { fixedPointMultipliers, type FixedPointMultipliers } from './kernels/requantize.js';
 export { convOutputSize, type Padding } from './kernels/conv-shape.js';
 
-/** URL of the lowbit.wasm shipped with the package. */
+/** URLs of the wasm builds shipped with the package: baseline SIMD128, and relaxed SIMD. */
 export const wasmUrl = new URL('../build/lowbit.wasm', import.meta.url);
+export const relaxedWasmUrl = new URL('../build/lowbit-relaxed.wasm', import.meta.url);
 
-/** Load the runtime: from `source` if given, else by fetching the bundled lowbit.wasm. */
-export function init(source?: WasmSource): Promise<Lowbit> {
-  return initFrom(source ?? wasmUrl);
+/**
+ * Load the runtime: from `source` if given, else by fetching the bundled build that suits this
+ * host (options.build; relaxed SIMD where it validates).
+ */
+export function init(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
+  return initFrom(source ?? (defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl), options);
 }
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';

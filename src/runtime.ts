@@ -18,9 +18,47 @@ export function hasWasmSimd(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
 }
 
+// (module (func (result v128) (i8x16.relaxed_swizzle (v128.const 0) (v128.const 0))))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 43, 1, 41, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 128, 2, 11,
+]);
+
+/**
+ * True when the host validates relaxed SIMD (Deno, workerd, current Chrome; Node 20 only with
+ * --experimental-wasm-relaxed-simd). Then init() loads lowbit-relaxed.wasm, whose binary kernels
+ * count bits through i8x16.relaxed_swizzle; integer results are identical in both builds.
+ */
+export function hasRelaxedSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** Which bundled wasm init() loads when given no source. */
+export function defaultBuild(options: InitOptions): 'baseline' | 'relaxed' {
+  const b = options.build ?? 'auto';
+  if (b !== 'auto' && b !== 'baseline' && b !== 'relaxed') {
+    throw new LowbitError('BAD_ARGUMENT', `build must be 'auto', 'baseline' or 'relaxed', got ${String(b)}`);
+  }
+  if (b === 'relaxed' && !hasRelaxedSimd()) {
+    throw new LowbitError('NO_RELAXED_SIMD', "this host rejects relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd); use build 'baseline' or 'auto'");
+  }
+  return b === 'auto' ? (hasRelaxedSimd() ? 'relaxed' : 'baseline') : b;
+}
+
+export interface InitOptions {
+  /**
+   * Which bundled wasm to load when init() gets no source: 'auto' (default) takes the relaxed-SIMD
+   * build where the host validates it, else the baseline SIMD128 one.
+   */
+  build?: 'auto' | 'baseline' | 'relaxed';
+}
+
 /** A loaded lowbit runtime: one wasm instance with its own memory. */
 export interface Lowbit {
   readonly kernels: Kernels;
+  /** True when the loaded wasm is the relaxed-SIMD build. */
+  readonly relaxedSimd: boolean;
   /** Current size of wasm linear memory in bytes (it grows on demand and never shrinks). */
   memoryBytes(): number;
   /** @internal the raw exports and heap, for the layers built on top */
@@ -53,7 +91,7 @@ async function toModuleOrBytes(source: WasmSource): Promise<WebAssembly.Module |
  * Instantiate the runtime from `source`. Without an argument the web build fetches the lowbit.wasm
  * that ships beside it (the Node entry point reads the file instead).
  */
-export async function initFrom(source: WasmSource): Promise<Lowbit> {
+export async function initFrom(source: WasmSource, _options: InitOptions = {}): Promise<Lowbit> {
   if (!hasWasmSimd()) {
     throw new LowbitError('NO_WASM_SIMD',
       'this JavaScript host has no WebAssembly SIMD128; lowbit needs Node >= 16.4, Deno, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4');
@@ -65,7 +103,8 @@ export async function initFrom(source: WasmSource): Promise<Lowbit> {
     exports = result.exports as unknown as WasmExports;
   } catch (e) {
     if (e instanceof WebAssembly.CompileError) {
-      throw new LowbitError('WASM_INVALID', `lowbit.wasm did not compile (${e.message}); the bytes are not a lowbit build for this host`);
+      const hint = hasRelaxedSimd() ? '' : ' (lowbit-relaxed.wasm needs relaxed SIMD, which this host rejects: load lowbit.wasm)';
+      throw new LowbitError('WASM_INVALID', `the wasm did not compile (${e.message}); the bytes are not a lowbit build for this host${hint}`);
     }
     throw e;
   }
@@ -75,6 +114,7 @@ export async function initFrom(source: WasmSource): Promise<Lowbit> {
   const heap = new Heap(exports);
   return {
     kernels: makeKernels(heap),
+    relaxedSimd: exports.relaxedSimd() === 1,
     memoryBytes: () => exports.memoryBytes(),
     wasm: exports,
     heap,

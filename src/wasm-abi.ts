@@ -4,6 +4,7 @@ export interface WasmExports {
   alloc(bytes: number): number;
   free(ptr: number): void;
   memoryBytes(): number;
+  relaxedSimd(): number;
   packSignsRows(src: number, rows: number, k: number, dst: number, dstWords: number): void;
   copyBitRows(src: number, rows: number, srcWords: number, kbits: number, dst: number, dstWords: number): void;
   packBitPanels(src: number, rows: number, srcWords: number, kbits: number, r: number, dst: number): void;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { init, hasWasmSimd, LowbitError, wasmUrl } from '../src/node/index.js';
+import { init, hasWasmSimd, hasRelaxedSimd, LowbitError, wasmUrl, relaxedWasmUrl } from '../src/node/index.js';
 import { rng, randomWords, randomFloats, xnorGemmRef } from './reference.js';
 
 describe('runtime', () => {
@@ -86,5 +86,22 @@ describe('output arrays', () => {
     expect(lb.kernels.binaryConv2d(x, w, { ...opts, out: bo }, thr)).toBe(bo);
     expect(bo).toEqual(lb.kernels.binaryConv2d(x, w, opts, thr));
     expect(() => lb.kernels.binaryConv2d(x, w, { ...opts, out: new Int32Array(32) as never }, thr)).toThrow(/out must be a Uint32Array/);
+  });
+});
+
+describe('wasm builds', () => {
+  it('init() loads the relaxed-SIMD build exactly where the host validates it', async () => {
+    const expectRelaxed = process.env.LOWBIT_EXPECT_RELAXED === '1'; // set by vitest.config.ts per project
+    expect(hasRelaxedSimd()).toBe(expectRelaxed);
+    expect((await init()).relaxedSimd).toBe(expectRelaxed);
+    expect((await init(undefined, { build: 'baseline' })).relaxedSimd).toBe(false);
+    if (expectRelaxed) {
+      expect((await init(undefined, { build: 'relaxed' })).relaxedSimd).toBe(true);
+    } else {
+      await expect(init(undefined, { build: 'relaxed' })).rejects.toMatchObject({ code: 'NO_RELAXED_SIMD' });
+      const bytes = new Uint8Array(await readFile(relaxedWasmUrl));
+      await expect(init(bytes)).rejects.toMatchObject({ code: 'WASM_INVALID', message: expect.stringMatching(/load lowbit\.wasm/) });
+    }
+    await expect(init(undefined, { build: 'fast' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });
 });
