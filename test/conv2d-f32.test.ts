@@ -1,7 +1,7 @@
 // f32 convolution for training: forward against a direct loop, both gradients against finite differences.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
-import { rng, randomFloats, refConvGeometry } from './reference.js';
+import { rng, randomFloats, directConv } from './reference.js';
 import { runtime } from './helpers.js';
 
 let lb: Lowbit;
@@ -10,18 +10,12 @@ beforeAll(async () => { lb = await runtime(); });
 interface S { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same' }
 
 function ref(x: Float32Array, w: Float32Array, s: S): Float64Array {
-  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding === 'same');
-  const y = new Float64Array(s.n * oh * ow * s.cout);
-  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+  return directConv(s, s.padding === 'same', (b, iy, ix, f, ky, kx, inside) => {
+    if (!inside) return 0;
     let acc = 0;
-    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
-      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-      for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * w[((f * s.kh + ky) * s.kw + kx) * s.c + ch];
-    }
-    y[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
-  }
-  return y;
+    for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * w[((f * s.kh + ky) * s.kw + kx) * s.c + ch];
+    return acc;
+  }).out;
 }
 
 const opts = (s: S) => ({ batch: s.n, height: s.h, width: s.w, channels: s.c, filters: s.cout, kernelSize: [s.kh, s.kw] as [number, number], strides: [s.sh, s.sw] as [number, number], padding: s.padding });

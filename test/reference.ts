@@ -68,6 +68,25 @@ export function refConvGeometry(h: number, w: number, kh: number, kw: number, sh
   return { oh, ow, padT: Math.floor(Math.max((oh - 1) * sh + kh - h, 0) / 2), padL: Math.floor(Math.max((ow - 1) * sw + kw - w, 0) / 2) };
 }
 
+/**
+ * A direct convolution: out[b][oy][ox][f] = sum over window taps of term(b, iy, ix, f, ky, kx, inside),
+ * NHWC output order. `inside` is false for taps outside the image (iy / ix then outside too).
+ */
+export function directConv(s: { n: number; h: number; w: number; cout: number; kh: number; kw: number; sh: number; sw: number }, same: boolean,
+  term: (b: number, iy: number, ix: number, f: number, ky: number, kx: number, inside: boolean) => number): { out: Float64Array; oh: number; ow: number } {
+  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, same);
+  const out = new Float64Array(s.n * oh * ow * s.cout);
+  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+    let acc = 0;
+    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
+      acc += term(b, iy, ix, f, ky, kx, iy >= 0 && iy < s.h && ix >= 0 && ix < s.w);
+    }
+    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
+  }
+  return { out, oh, ow };
+}
+
 export interface ConvRefShape {
   n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number;
   padding: 'valid' | 'same-one' | 'same-zero';
@@ -76,28 +95,14 @@ export interface ConvRefShape {
 /** Direct convolution of +-1 values read from packed NHWC words (2*ceil(c/64) u32 per pixel). */
 export function binaryConv2dRef(x: Uint32Array, wts: Uint32Array, s: ConvRefShape): { out: Int32Array; oh: number; ow: number } {
   const wpp = 2 * Math.ceil(s.c / 64);
-  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding !== 'valid');
   const pad = s.padding === 'same-one' ? 1 : 0;
-  const out = new Int32Array(s.n * oh * ow * s.cout);
-  for (let b = 0; b < s.n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++)
-        for (let oc = 0; oc < s.cout; oc++) {
-          let acc = 0;
-          for (let ky = 0; ky < s.kh; ky++)
-            for (let kx = 0; kx < s.kw; kx++) {
-              const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
-              const inside = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w;
-              const wo = ((oc * s.kh + ky) * s.kw + kx) * wpp;
-              const xo = ((b * s.h + iy) * s.w + ix) * wpp;
-              for (let ch = 0; ch < s.c; ch++) {
-                const xv = inside ? bitAt(x, xo, ch) : pad;
-                acc += xv * bitAt(wts, wo, ch);
-              }
-            }
-          out[((b * oh + oy) * ow + ox) * s.cout + oc] = acc;
-        }
-  return { out, oh, ow };
+  const { out, oh, ow } = directConv(s, s.padding !== 'valid', (b, iy, ix, f, ky, kx, inside) => {
+    let acc = 0;
+    const wo = ((f * s.kh + ky) * s.kw + kx) * wpp, xo = ((b * s.h + iy) * s.w + ix) * wpp;
+    for (let ch = 0; ch < s.c; ch++) acc += (inside ? bitAt(x, xo, ch) : pad) * bitAt(wts, wo, ch);
+    return acc;
+  });
+  return { out: Int32Array.from(out), oh, ow };
 }
 
 export function thresholdPackRef(acc: Int32Array, rows: number, cout: number, thr: Int32Array, flip?: Uint8Array): Uint32Array {
@@ -144,20 +149,15 @@ export function bitserialGemmRef(a: Uint8Array, w: Uint32Array, m: number, n: nu
 export interface AffineConvShape { n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number; padding: 'valid' | 'same' }
 
 /** ConvInteger on NHWC / [f][kh][kw][c]: sum (x - xz)(w - wz), out-of-image taps contribute 0. */
-export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number | ArrayLike<number>, s: AffineConvShape): { out: Int32Array; oh: number; ow: number; padT: number; padL: number } {
-  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding === 'same');
-  const out = new Int32Array(s.n * oh * ow * s.cout);
-  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+export function affineConv2dRef(x: Uint8Array, xz: number, wt: Int8Array | Uint8Array, wz: number | ArrayLike<number>, s: AffineConvShape): { out: Int32Array; oh: number; ow: number } {
+  const { out, oh, ow } = directConv(s, s.padding === 'same', (b, iy, ix, f, ky, kx, inside) => {
+    if (!inside) return 0;
+    const z = typeof wz === 'number' ? wz : wz[f];
     let acc = 0;
-    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
-      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-      const z = typeof wz === 'number' ? wz : wz[f];
-      for (let ch = 0; ch < s.c; ch++) acc += (x[((b * s.h + iy) * s.w + ix) * s.c + ch] - xz) * (wt[((f * s.kh + ky) * s.kw + kx) * s.c + ch] - z);
-    }
-    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
-  }
-  return { out, oh, ow, padT, padL };
+    for (let ch = 0; ch < s.c; ch++) acc += (x[((b * s.h + iy) * s.w + ix) * s.c + ch] - xz) * (wt[((f * s.kh + ky) * s.kw + kx) * s.c + ch] - z);
+    return acc;
+  });
+  return { out: Int32Array.from(out), oh, ow };
 }
 
 export interface BitserialConvShape extends AffineConvShape { bits: number }
@@ -165,16 +165,10 @@ export interface BitserialConvShape extends AffineConvShape { bits: number }
 /** Direct conv of codes (NHWC u8) with +-1 weights in binaryConv2d's packed layout; pad codes 0. */
 export function bitserialConv2dRef(x: Uint8Array, wt: Uint32Array, s: BitserialConvShape): Int32Array {
   const wpp = 2 * Math.ceil(s.c / 64);
-  const { oh, ow, padT, padL } = refConvGeometry(s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.padding === 'same');
-  const out = new Int32Array(s.n * oh * ow * s.cout);
-  for (let b = 0; b < s.n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let f = 0; f < s.cout; f++) {
+  return Int32Array.from(directConv(s, s.padding === 'same', (b, iy, ix, f, ky, kx, inside) => {
+    if (!inside) return 0;
     let acc = 0;
-    for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-      const iy = oy * s.sh - padT + ky, ix = ox * s.sw - padL + kx;
-      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-      for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * bitAt(wt, ((f * s.kh + ky) * s.kw + kx) * wpp, ch);
-    }
-    out[((b * oh + oy) * ow + ox) * s.cout + f] = acc;
-  }
-  return out;
+    for (let ch = 0; ch < s.c; ch++) acc += x[((b * s.h + iy) * s.w + ix) * s.c + ch] * bitAt(wt, ((f * s.kh + ky) * s.kw + kx) * wpp, ch);
+    return acc;
+  }).out);
 }
