@@ -82,3 +82,41 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, rows: i32, cla
   }
   return <f32>(loss / <f64>rows);
 }
+
+/** ReLU: y = max(x, 0). */
+export function reluForward(x: usize, y: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) v128.store(y + (<usize>i << 2), f32x4.max(v128.load(x + (<usize>i << 2)), z));
+  for (let i = n4; i < n; i++) store<f32>(y + (<usize>i << 2), max(load<f32>(x + (<usize>i << 2)), <f32>0));
+}
+
+/** ReLU backward: dx = dy where x > 0, else 0. */
+export function reluBackward(x: usize, dy: usize, dx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}
+
+/** y[r][c] += b[c] over `rows` rows of `cols`. */
+export function addBias(y: usize, rows: i32, cols: i32, b: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const p = y + (<usize>r * <usize>cols << 2);
+    for (let c = 0; c < cols; c++) store<f32>(p + (<usize>c << 2), load<f32>(p + (<usize>c << 2)) + load<f32>(b + (<usize>c << 2)));
+  }
+}
+
+/** out[c] = sum over rows of a[r][c] (bias gradients). */
+export function columnSums(a: usize, rows: i32, cols: i32, out: usize): void {
+  memory.fill(out, 0, <usize>cols << 2);
+  for (let r = 0; r < rows; r++) {
+    const p = a + (<usize>r * <usize>cols << 2);
+    for (let c = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), load<f32>(out + (<usize>c << 2)) + load<f32>(p + (<usize>c << 2)));
+  }
+}
+
+/** dst = src * scale + offset for n bytes (u8 pixels -> f32 inputs). */
+export function bytesToF32(src: usize, n: i32, scale: f32, offset: f32, dst: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + <usize>i) * scale + offset);
+}

@@ -14,7 +14,7 @@ export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit 
 export { packCodes, unpackCodes } from './codes';
 export { sgdStep, adamStep, blend, relax } from './optim';
 export { projectBinary, projectTernary, projectUniform } from './quant';
-export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy } from './activations';
+export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy, reluForward, reluBackward, addBias, columnSums, bytesToF32 } from './activations';
 export { im2colF32, col2imF32, transposeF32 } from './im2col';
 export { batchNormForward, batchNormBackward } from './norm';
 export { maxPoolForward, maxPoolBackward } from './pool';

@@ -51,6 +51,11 @@ export interface WasmExports {
   batchNormBackward(x: number, dy: number, rows: number, channels: number, gamma: number, mean: number, invStd: number, dx: number, dgamma: number, dbeta: number): void;
   maxPoolForward(x: number, n: number, h: number, w: number, c: number, k: number, s: number, oh: number, ow: number, y: number, argmax: number): void;
   maxPoolBackward(dy: number, argmax: number, outLen: number, dx: number, xLen: number): void;
+  reluForward(x: number, y: number, n: number): void;
+  reluBackward(x: number, dy: number, dx: number, n: number): void;
+  addBias(y: number, rows: number, cols: number, b: number): void;
+  columnSums(a: number, rows: number, cols: number, out: number): void;
+  bytesToF32(src: number, n: number, scale: number, offset: number, dst: number): void;
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;

@@ -1,0 +1,71 @@
+import type { Heap } from '../memory.js';
+
+/** A trainable f32 tensor in wasm memory: values w and gradient g, `size` elements each. */
+export interface Param {
+  name: string;
+  w: number;
+  g: number;
+  size: number;
+}
+
+/**
+ * A layer over NHWC batches in wasm memory. forward / backward take and return pointers to f32
+ * buffers the layer owns (valid until its next call); TypeScript only passes them along.
+ */
+export interface Layer {
+  readonly name: string;
+  /** Allocate parameters for this per-sample input shape; returns the per-sample output shape. */
+  build(heap: Heap, inShape: number[], seed: number): number[];
+  forward(x: number, batch: number, training: boolean): number;
+  /** dy: gradient of the output; accumulates parameter gradients (overwritten each call); returns dx. */
+  backward(dy: number, batch: number): number;
+  params(): Param[];
+  dispose(): void;
+}
+
+/** A wasm buffer that grows to the largest size asked for (per-batch activations). */
+export class Slot {
+  private ptr = 0;
+  private bytes = 0;
+  constructor(private readonly heap: Heap) {}
+  get(bytes: number): number {
+    if (bytes > this.bytes) {
+      if (this.ptr) this.heap.free(this.ptr);
+      this.ptr = this.heap.alloc(bytes);
+      this.bytes = bytes;
+    }
+    return this.ptr;
+  }
+  free(): void {
+    if (this.ptr) this.heap.free(this.ptr);
+    this.ptr = 0;
+    this.bytes = 0;
+  }
+}
+
+/** Deterministic normal samples (mulberry32 + Box-Muller) for weight initialisation. */
+export function normals(n: number, seed: number, std: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()); // init only
+  return out;
+}
+
+/** Allocate a parameter (values from `init`, zero gradient). */
+export function param(heap: Heap, name: string, init: Float32Array): Param {
+  const w = heap.alloc(init.byteLength), g = heap.alloc(init.byteLength);
+  heap.write(w, init);
+  heap.u8().fill(0, g, g + init.byteLength);
+  return { name, w, g, size: init.length };
+}
+
+export function freeParams(heap: Heap, ps: Param[]): void {
+  for (const p of ps) { heap.free(p.w); heap.free(p.g); }
+}

@@ -1,0 +1,105 @@
+// Parameter-free and per-channel layers: ReLU, max pooling, flatten, batch norm.
+import { LowbitError } from '../errors.js';
+import type { Heap } from '../memory.js';
+import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export class ReLU implements Layer {
+  readonly name = 'relu';
+  private heap!: Heap; private n = 0; private x = 0;
+  private y!: Slot; private dx!: Slot;
+  build(heap: Heap, inShape: number[]): number[] { this.heap = heap; this.n = size(inShape); this.y = new Slot(heap); this.dx = new Slot(heap); return inShape; }
+  forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm.reluForward(x, y, batch * this.n); return y; }
+  backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm.reluBackward(this.x, dy, dx, batch * this.n); return dx; }
+  params(): Param[] { return []; }
+  dispose(): void { this.y.free(); this.dx.free(); }
+}
+
+/** k x k max pooling with stride k ('valid'). */
+export class MaxPool implements Layer {
+  readonly name: string;
+  private heap!: Heap; private h = 0; private w = 0; private c = 0; private oh = 0; private ow = 0;
+  private y!: Slot; private arg!: Slot; private dx!: Slot;
+  constructor(readonly k = 2) { this.name = `maxpool(${k})`; }
+  build(heap: Heap, inShape: number[]): number[] {
+    if (inShape.length !== 3) throw new LowbitError('BAD_SHAPE', `${this.name} needs [height, width, channels] input, got [${inShape.join(', ')}]`);
+    this.heap = heap; [this.h, this.w, this.c] = inShape;
+    this.oh = Math.floor(this.h / this.k); this.ow = Math.floor(this.w / this.k);
+    this.y = new Slot(heap); this.arg = new Slot(heap); this.dx = new Slot(heap);
+    return [this.oh, this.ow, this.c];
+  }
+  forward(x: number, batch: number): number {
+    const n = batch * this.oh * this.ow * this.c;
+    const y = this.y.get(n * 4), arg = this.arg.get(n * 4);
+    this.heap.wasm.maxPoolForward(x, batch, this.h, this.w, this.c, this.k, this.k, this.oh, this.ow, y, arg);
+    return y;
+  }
+  backward(dy: number, batch: number): number {
+    const xLen = batch * this.h * this.w * this.c;
+    const dx = this.dx.get(xLen * 4);
+    this.heap.wasm.maxPoolBackward(dy, this.arg.get(0), batch * this.oh * this.ow * this.c, dx, xLen);
+    return dx;
+  }
+  params(): Param[] { return []; }
+  dispose(): void { this.y.free(); this.arg.free(); this.dx.free(); }
+}
+
+/** NHWC is contiguous: flattening only changes the shape. */
+export class Flatten implements Layer {
+  readonly name = 'flatten';
+  build(_heap: Heap, inShape: number[]): number[] { return [size(inShape)]; }
+  forward(x: number): number { return x; }
+  backward(dy: number): number { return dy; }
+  params(): Param[] { return []; }
+  dispose(): void {}
+}
+
+/** Batch norm over the last dimension; running statistics (momentum 0.9) serve inference. */
+export class BatchNorm implements Layer {
+  readonly name = 'batchnorm';
+  private heap!: Heap; private c = 0; private per = 0; private x = 0;
+  private gamma!: Param; private beta!: Param;
+  private mean = 0; private invStd = 0; private runMean = 0; private runInv = 0;
+  private runningMean!: Float32Array; private runningVar!: Float32Array;
+  private y!: Slot; private dx!: Slot;
+  constructor(readonly eps = 1e-3, readonly momentum = 0.9) {}
+  build(heap: Heap, inShape: number[]): number[] {
+    this.heap = heap; this.c = inShape[inShape.length - 1]; this.per = size(inShape) / this.c;
+    this.gamma = param(heap, 'batchnorm.gamma', new Float32Array(this.c).fill(1));
+    this.beta = param(heap, 'batchnorm.beta', new Float32Array(this.c));
+    this.mean = heap.alloc(this.c * 4); this.invStd = heap.alloc(this.c * 4);
+    this.runMean = heap.alloc(this.c * 4); this.runInv = heap.alloc(this.c * 4);
+    this.runningMean = new Float32Array(this.c); this.runningVar = new Float32Array(this.c).fill(1);
+    this.y = new Slot(heap); this.dx = new Slot(heap);
+    return inShape;
+  }
+  forward(x: number, batch: number, training: boolean): number {
+    this.x = x;
+    const rows = batch * this.per, y = this.y.get(rows * this.c * 4), h = this.heap;
+    if (training) {
+      h.wasm.batchNormForward(x, rows, this.c, this.gamma.w, this.beta.w, this.eps, 0, this.mean, this.invStd, y);
+      const m = h.read(Float32Array, this.mean, this.c), inv = h.read(Float32Array, this.invStd, this.c);
+      for (let i = 0; i < this.c; i++) { // per channel, not per element
+        this.runningMean[i] = this.momentum * this.runningMean[i] + (1 - this.momentum) * m[i];
+        this.runningVar[i] = this.momentum * this.runningVar[i] + (1 - this.momentum) * (1 / (inv[i] * inv[i]) - this.eps);
+      }
+    } else {
+      h.write(this.runMean, this.runningMean);
+      h.write(this.runInv, this.runningVar.map((v) => 1 / Math.sqrt(v + this.eps)));
+      h.wasm.batchNormForward(x, rows, this.c, this.gamma.w, this.beta.w, this.eps, 1, this.runMean, this.runInv, y);
+    }
+    return y;
+  }
+  backward(dy: number, batch: number): number {
+    const rows = batch * this.per, dx = this.dx.get(rows * this.c * 4);
+    this.heap.wasm.batchNormBackward(this.x, dy, rows, this.c, this.gamma.w, this.mean, this.invStd, dx, this.gamma.g, this.beta.g);
+    return dx;
+  }
+  params(): Param[] { return [this.gamma, this.beta]; }
+  dispose(): void {
+    freeParams(this.heap, this.params());
+    for (const p of [this.mean, this.invStd, this.runMean, this.runInv]) this.heap.free(p);
+    this.y.free(); this.dx.free();
+  }
+}

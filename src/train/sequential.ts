@@ -1,0 +1,127 @@
+import { LowbitError } from '../errors.js';
+import type { Heap } from '../memory.js';
+import type { ImageSet } from '../data/idx.js';
+import { Slot, type Layer, type Param } from '../layers/layer.js';
+
+/** Layers in a chain over per-sample input shape `inShape`; the last layer's outputs are logits. */
+export class Sequential {
+  readonly outShape: number[];
+  constructor(readonly heap: Heap, readonly layers: Layer[], readonly inShape: number[], seed = 1) {
+    let shape = inShape;
+    layers.forEach((l, i) => { shape = l.build(heap, shape, seed * 7919 + i); });
+    this.outShape = shape;
+  }
+  forward(x: number, batch: number, training: boolean): number {
+    for (const l of this.layers) x = l.forward(x, batch, training);
+    return x;
+  }
+  backward(dy: number, batch: number): void {
+    for (let i = this.layers.length - 1; i >= 0; i--) dy = this.layers[i].backward(dy, batch);
+  }
+  params(): Param[] { return this.layers.flatMap((l) => l.params()); }
+  dispose(): void { for (const l of this.layers) l.dispose(); }
+}
+
+/** SGD with momentum and weight decay over every parameter of a model (wasm sgdStep). */
+export class Sgd {
+  private readonly velocity: number[];
+  constructor(readonly heap: Heap, readonly ps: Param[], public lr: number, readonly momentum = 0.9, readonly weightDecay = 0) {
+    this.velocity = ps.map((p) => { const v = heap.alloc(p.size * 4); heap.u8().fill(0, v, v + p.size * 4); return v; });
+  }
+  step(): void { this.ps.forEach((p, i) => this.heap.wasm.sgdStep(p.w, p.g, this.velocity[i], p.size, this.lr, this.momentum, this.weightDecay)); }
+  dispose(): void { for (const v of this.velocity) this.heap.free(v); }
+}
+
+/** Copies images and labels of the given indices into wasm as f32 pixels / 255 and u8 labels. */
+class Batcher {
+  private readonly bytes: Slot; private readonly pixels: Slot; private readonly labels: Slot;
+  readonly size: number;
+  constructor(private readonly heap: Heap, private readonly data: ImageSet) {
+    this.size = data.height * data.width;
+    this.bytes = new Slot(heap); this.pixels = new Slot(heap); this.labels = new Slot(heap);
+  }
+  load(indices: ArrayLike<number>, from: number, count: number): { x: number; y: number; labels: Uint8Array } {
+    const staging = new Uint8Array(count * this.size), lab = new Uint8Array(count);
+    for (let i = 0; i < count; i++) { // per image, not per pixel
+      const j = indices[from + i];
+      staging.set(this.data.images.subarray(j * this.size, (j + 1) * this.size), i * this.size);
+      lab[i] = this.data.labels[j];
+    }
+    const b = this.bytes.get(staging.length), x = this.pixels.get(staging.length * 4), y = this.labels.get(count);
+    this.heap.write(b, staging);
+    this.heap.write(y, lab);
+    this.heap.wasm.bytesToF32(b, staging.length, 1 / 255, 0, x);
+    return { x, y, labels: lab };
+  }
+  dispose(): void { this.bytes.free(); this.pixels.free(); this.labels.free(); }
+}
+
+/** Seeded Fisher-Yates permutation of 0 .. n-1. */
+export function permutation(n: number, seed: number): Uint32Array {
+  let s = seed >>> 0;
+  const p = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+export interface EpochResult { loss: number; accuracy: number; images: number; seconds: number }
+
+function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count: number, classes: number): number {
+  const z = heap.read(Float32Array, logits, count * classes);
+  let hits = 0;
+  for (let i = 0; i < count; i++) { // per image
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (z[i * classes + c] > z[i * classes + best]) best = c;
+    if (best === labels[i]) hits++;
+  }
+  return hits;
+}
+
+/** One epoch of minibatch training with softmax cross-entropy, in a seeded order. */
+export function trainEpoch(model: Sequential, opt: Sgd, data: ImageSet, batch: number, seed: number): EpochResult {
+  const classes = model.outShape[0];
+  if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
+  const heap = model.heap, order = permutation(data.count, seed), batcher = new Batcher(heap, data), grad = new Slot(heap);
+  const t0 = performance.now();
+  let lossSum = 0, hits = 0, seen = 0;
+  try {
+    for (let from = 0; from < data.count; from += batch) {
+      const count = Math.min(batch, data.count - from);
+      const { x, y, labels } = batcher.load(order, from, count);
+      const logits = model.forward(x, count, true);
+      const g = grad.get(count * classes * 4);
+      const loss = heap.wasm.softmaxCrossEntropy(logits, y, count, classes, g);
+      if (!Number.isFinite(loss)) throw new LowbitError('NAN_LOSS', `the loss became ${loss} at image ${from}; lower the learning rate`);
+      hits += argmaxHits(heap, logits, labels, count, classes);
+      model.backward(g, count);
+      opt.step();
+      lossSum += loss * count;
+      seen += count;
+    }
+  } finally {
+    batcher.dispose();
+    grad.free();
+  }
+  return { loss: lossSum / seen, accuracy: hits / seen, images: seen, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Accuracy of the model (inference mode) on a data set. */
+export function evaluate(model: Sequential, data: ImageSet, batch = 256): number {
+  const classes = model.outShape[0], order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const batcher = new Batcher(model.heap, data);
+  let hits = 0;
+  try {
+    for (let from = 0; from < data.count; from += batch) {
+      const count = Math.min(batch, data.count - from);
+      const { x, labels } = batcher.load(order, from, count);
+      hits += argmaxHits(model.heap, model.forward(x, count, false), labels, count, classes);
+    }
+  } finally {
+    batcher.dispose();
+  }
+  return hits / data.count;
+}
