@@ -16,6 +16,11 @@ export const relaxedWasmUrl = new URL('../build/lowbit-relaxed.wasm', import.met
  * host (options.build; relaxed SIMD where it validates).
  */
 export function init(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
-  return initFrom(source ?? (defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl), options);
+  return initFrom(source ?? bundledWasmUrl(options));
+}
+
+/** The bundled build that suits this host (or the one options.build asks for). */
+export function bundledWasmUrl(options: InitOptions = {}): URL {
+  return defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
 }
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';

@@ -91,7 +91,7 @@ async function toModuleOrBytes(source: WasmSource): Promise<WebAssembly.Module |
  * Instantiate the runtime from `source`. Without an argument the web build fetches the lowbit.wasm
  * that ships beside it (the Node entry point reads the file instead).
  */
-export async function initFrom(source: WasmSource, _options: InitOptions = {}): Promise<Lowbit> {
+export async function initFrom(source: WasmSource): Promise<Lowbit> {
   if (!hasWasmSimd()) {
     throw new LowbitError('NO_WASM_SIMD',
       'this JavaScript host has no WebAssembly SIMD128; lowbit needs Node >= 16.4, Deno, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4');

@@ -1,6 +1,6 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
-import { convGeometry, type ConvOptions } from './conv-shape.js';
+import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { zeroPointsI16 } from './affine-gemm.js';
 import { isPackedCodes, putCodes, type PackedCodes } from './codes.js';
 
@@ -22,8 +22,7 @@ export interface AffineConv2dOptions extends ConvOptions {
  */
 export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Array | Uint8Array | PackedCodes, wZero: number | ArrayLike<number>, opts: AffineConv2dOptions): Int32Array {
   const padding = opts?.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
-  const { n, h, w: wd, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('affineConv2d', opts, padding === 'same' ? 'same-zero' : 'valid');
+  const { n, h, w: wd, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('affineConv2d', opts, zeroPadding(padding));
   const kk = kh * kw * c, rows = n * oh * ow;
   if (rows * kk > 2 ** 28 || cout * kk > 2 ** 28 || rows * cout > 2 ** 28) {
     throw new LowbitError('BAD_SHAPE', 'affineConv2d shape is too large for one call; split the batch');

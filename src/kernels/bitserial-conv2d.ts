@@ -1,6 +1,6 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
-import { convGeometry, type ConvOptions } from './conv-shape.js';
+import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { putBinaryConvWeights } from './binary-conv2d.js';
 import { PANEL_A } from './xnor-gemm.js';
 import { putCodes, type PackedCodes } from './codes.js';
@@ -26,8 +26,7 @@ const BAND_BYTES = 64 * 1024;
 export function bitserialConv2d(heap: Heap, x: Uint8Array | PackedCodes, bits: number, weights: Uint32Array, opts: BitserialConv2dOptions): Int32Array {
   checkInt('bits', bits, 1, 8);
   const padding = opts?.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
-  const { n, h, w, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('bitserialConv2d', opts, padding === 'same' ? 'same-zero' : 'valid');
+  const { n, h, w, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('bitserialConv2d', opts, zeroPadding(padding));
   const cw = Math.ceil(c / 64), taps = kh * kw;
   const pixels = n * h * w, outPixels = n * oh * ow;
   if (taps * c > 2 ** 30 || bits * pixels * cw > 2 ** 27 || bits * outPixels * cout > 2 ** 27) {

@@ -61,3 +61,12 @@ export function convGeometry(kernel: string, opts: ConvOptions, padding: Padding
   checkInt('strides[1]', sw);
   return { n, h, w, c, cout, kh, kw, sh, sw, ...convOutputSize(h, w, kh, kw, sh, sw, padding) };
 }
+
+/**
+ * The padding of the integer and float convs, 'valid' or 'same' (a real zero at the borders),
+ * validated and mapped to the geometry's name for it.
+ */
+export function zeroPadding(padding: unknown): Padding {
+  if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
+  return padding === 'same' ? 'same-zero' : 'valid';
+}

@@ -1,6 +1,6 @@
 import { checkArray, LowbitError } from '../errors.js';
 import { scoped, type Arena, type Heap } from '../memory.js';
-import { convGeometry, type ConvOptions, type ConvShape } from './conv-shape.js';
+import { convGeometry, zeroPadding, type ConvOptions, type ConvShape } from './conv-shape.js';
 import { sgemmWasm } from './sgemm.js';
 
 export interface Conv2dF32Options extends ConvOptions {
@@ -10,8 +10,7 @@ export interface Conv2dF32Options extends ConvOptions {
 
 function shapeOf(opts: Conv2dF32Options): ConvShape {
   const padding = opts?.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid' or 'same', got ${String(padding)}`);
-  const s = convGeometry('conv2dF32', opts, padding === 'same' ? 'same-zero' : 'valid');
+  const s = convGeometry('conv2dF32', opts, zeroPadding(padding));
   if (s.n * s.oh * s.ow * s.kh * s.kw * s.c > 2 ** 27) throw new LowbitError('BAD_SHAPE', 'conv2dF32 im2col would exceed 512 MiB; split the batch');
   return s;
 }

@@ -1,6 +1,6 @@
 import { LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
-import { convOutputSize } from '../kernels/conv-shape.js';
+import { convOutputSize, zeroPadding } from '../kernels/conv-shape.js';
 import { sgemmWasm } from '../kernels/sgemm.js';
 import { freeParams, normals, param, Slot, type Layer, type Param } from './layer.js';
 
@@ -20,7 +20,7 @@ export class Conv2d implements Layer {
     if (inShape.length !== 3) throw new LowbitError('BAD_SHAPE', `${this.name} needs [height, width, channels] input, got [${inShape.join(', ')}]`);
     this.heap = heap;
     [this.h, this.wd, this.c] = inShape;
-    const g = convOutputSize(this.h, this.wd, this.kernel, this.kernel, 1, 1, this.padding === 'same' ? 'same-zero' : 'valid');
+    const g = convOutputSize(this.h, this.wd, this.kernel, this.kernel, 1, 1, zeroPadding(this.padding));
     ({ oh: this.oh, ow: this.ow, padT: this.padT, padL: this.padL } = g);
     const K = this.kernel * this.kernel * this.c;
     this.w = param(heap, `${this.name}.w`, normals(this.filters * K, seed, Math.sqrt(2 / K)));
