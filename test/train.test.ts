@@ -49,7 +49,7 @@ describe('Sequential', () => {
     const first = trainEpoch(model, opt, data.train, 32, 1);
     const second = trainEpoch(model, opt, data.train, 32, 2);
     expect(second.loss).toBeLessThan(first.loss);
-    // measured 84.1% for this seed (bench-free check that learning works; 10 classes: chance is 10%)
+    // a check that learning works (10 classes: chance is 10%); this seed reached 84.1% when the bar was set
     expect(evaluate(model, data.test)).toBeGreaterThan(0.78);
     opt.dispose();
     model.dispose();
