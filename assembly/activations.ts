@@ -6,11 +6,18 @@
  *   y = 0 for x <= 0; min(ceil(x / alpha), L) * alpha otherwise.
  */
 export function qreluForward(x: usize, y: usize, n: i32, alpha: f32, levels: i32): void {
-  const L = <f32>levels;
-  for (let i = 0; i < n; i++) {
+  const L = <f32>levels, inv = <f32>1 / alpha;
+  const vz = f32x4.splat(0), vL = f32x4.splat(L), va = f32x4.splat(alpha), vi = f32x4.splat(inv);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    store<f32>(y + o, v > 0 ? min(Mathf.ceil(v / alpha), L) * alpha : 0);
+    // max(., 0) maps x <= 0 to code 0: ceil of a non-positive x / alpha is <= 0
+    const code = f32x4.min(f32x4.max(f32x4.ceil(f32x4.mul(v128.load(x + o), vi)), vz), vL);
+    v128.store(y + o, f32x4.mul(code, va));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, min(max(Mathf.ceil(load<f32>(x + o) * inv), <f32>0), L) * alpha);
   }
 }
 
@@ -22,26 +29,45 @@ export function qreluForward(x: usize, y: usize, n: i32, alpha: f32, levels: i32
  */
 export function qreluBackward(x: usize, dy: usize, dx: usize, n: i32, alpha: f32, levels: i32, inside: f32): f32 {
   const top = <f32>levels * alpha;
-  let da: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  const vz = f32x4.splat(0), vt = f32x4.splat(top);
+  let sIn = f32x4.splat(0), sOut = f32x4.splat(0); // sums of dy inside / above, per lane
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o), g = v128.load(dy + o);
+    const above = f32x4.gt(v, vt);
+    const inMask = v128.andnot(f32x4.gt(v, vz), above);
+    v128.store(dx + o, v128.and(g, inMask));
+    sIn = f32x4.add(sIn, v128.and(g, inMask));
+    sOut = f32x4.add(sOut, v128.and(g, above));
+  }
+  let tin = <f64>f32x4.extract_lane(sIn, 0) + <f64>f32x4.extract_lane(sIn, 1) + <f64>f32x4.extract_lane(sIn, 2) + <f64>f32x4.extract_lane(sIn, 3);
+  let tout = <f64>f32x4.extract_lane(sOut, 0) + <f64>f32x4.extract_lane(sOut, 1) + <f64>f32x4.extract_lane(sOut, 2) + <f64>f32x4.extract_lane(sOut, 3);
+  for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o), g = load<f32>(dy + o);
     if (v <= 0) {
       store<f32>(dx + o, 0);
     } else if (v <= top) {
       store<f32>(dx + o, g);
-      da += <f64>(g * inside);
+      tin += <f64>g;
     } else {
       store<f32>(dx + o, 0);
-      da += <f64>(g * <f32>levels);
+      tout += <f64>g;
     }
   }
-  return <f32>da;
+  return <f32>(tin * <f64>inside + tout * <f64>levels);
 }
 
 /** Sign activation: +1 for x >= 0, -1 otherwise (the binary layers' convention). */
 export function signForward(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const z = f32x4.splat(0), one = f32x4.splat(1), minus = f32x4.splat(-1);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, v128.bitselect(one, minus, f32x4.ge(v128.load(x + o), z)));
+  }
+  for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(x + o) >= 0 ? 1 : -1);
   }
@@ -49,7 +75,13 @@ export function signForward(x: usize, y: usize, n: i32): void {
 
 /** Clipped straight-through gradient of sign: dx = dy for |x| <= 1, else 0. */
 export function signBackward(x: usize, dy: usize, dx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.le(f32x4.abs(v128.load(x + o)), one)));
+  }
+  for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dx + o, Mathf.abs(load<f32>(x + o)) <= 1 ? load<f32>(dy + o) : 0);
   }
@@ -93,7 +125,13 @@ export function reluForward(x: usize, y: usize, n: i32): void {
 
 /** ReLU backward: dx = dy where x > 0, else 0. */
 export function reluBackward(x: usize, dy: usize, dx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const z = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(x + o), z)));
+  }
+  for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dy + o) : 0);
   }

@@ -1,4 +1,6 @@
 // Batch normalization over `rows` positions (N*H*W) of `channels` channels, NHWC rows.
+// Channels go 4 to a v128 lane group; a channel count that is not a multiple of 4 finishes in
+// scalar code. Per-channel sums run across rows in f32 lanes (rows <= a few 100k in training).
 
 /**
  * Training forward: per channel mean and biased variance over the rows, xhat = (x - mean) * invStd,
@@ -7,23 +9,31 @@
  */
 export function batchNormForward(x: usize, rows: i32, channels: i32, gamma: usize, beta: usize, eps: f32,
                                  useStats: i32, mean: usize, invStd: usize, y: usize): void {
-  const rowBytes = <usize>channels << 2;
+  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
   if (!useStats) {
     memory.fill(mean, 0, rowBytes);
     memory.fill(invStd, 0, rowBytes); // holds sums of squares first
     for (let r = 0; r < rows; r++) {
       const p = x + <usize>r * rowBytes;
-      for (let c = 0; c < channels; c++) {
+      for (let c = 0; c < c4; c += 4) {
         const o = <usize>c << 2;
-        const v = load<f32>(p + o);
-        store<f32>(mean + o, load<f32>(mean + o) + v);
+        v128.store(mean + o, f32x4.add(v128.load(mean + o), v128.load(p + o)));
+      }
+      for (let c = c4; c < channels; c++) {
+        const o = <usize>c << 2;
+        store<f32>(mean + o, load<f32>(mean + o) + load<f32>(p + o));
       }
     }
     const inv = <f32>1 / <f32>rows;
     for (let c = 0; c < channels; c++) store<f32>(mean + (<usize>c << 2), load<f32>(mean + (<usize>c << 2)) * inv);
     for (let r = 0; r < rows; r++) {
       const p = x + <usize>r * rowBytes;
-      for (let c = 0; c < channels; c++) {
+      for (let c = 0; c < c4; c += 4) {
+        const o = <usize>c << 2;
+        const d = f32x4.sub(v128.load(p + o), v128.load(mean + o));
+        v128.store(invStd + o, f32x4.add(v128.load(invStd + o), f32x4.mul(d, d)));
+      }
+      for (let c = c4; c < channels; c++) {
         const o = <usize>c << 2;
         const d = load<f32>(p + o) - load<f32>(mean + o);
         store<f32>(invStd + o, load<f32>(invStd + o) + d * d);
@@ -34,12 +44,23 @@ export function batchNormForward(x: usize, rows: i32, channels: i32, gamma: usiz
       store<f32>(invStd + o, <f32>1 / Mathf.sqrt(load<f32>(invStd + o) * inv + eps));
     }
   }
+  affineRows(x, rows, channels, gamma, beta, mean, invStd, y);
+}
+
+// y[r][c] = x[r][c] * a[c] + b[c], a = gamma invStd, b = beta - mean a. Rows outer: one pass over
+// x; a and b are recomputed per row from L1-resident per-channel vectors (cheaper than the traffic).
+function affineRows(x: usize, rows: i32, channels: i32, gamma: usize, beta: usize, mean: usize, invStd: usize, y: usize): void {
+  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
   for (let r = 0; r < rows; r++) {
     const p = x + <usize>r * rowBytes, q = y + <usize>r * rowBytes;
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c < c4; c += 4) {
       const o = <usize>c << 2;
-      const xh = (load<f32>(p + o) - load<f32>(mean + o)) * load<f32>(invStd + o);
-      store<f32>(q + o, load<f32>(gamma + o) * xh + load<f32>(beta + o));
+      const a = f32x4.mul(v128.load(gamma + o), v128.load(invStd + o));
+      v128.store(q + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(mean + o)), a), v128.load(beta + o)));
+    }
+    for (let c = c4; c < channels; c++) {
+      const o = <usize>c << 2;
+      store<f32>(q + o, (load<f32>(p + o) - load<f32>(mean + o)) * load<f32>(gamma + o) * load<f32>(invStd + o) + load<f32>(beta + o));
     }
   }
 }
@@ -50,12 +71,19 @@ export function batchNormForward(x: usize, rows: i32, channels: i32, gamma: usiz
  */
 export function batchNormBackward(x: usize, dy: usize, rows: i32, channels: i32, gamma: usize, mean: usize, invStd: usize,
                                   dx: usize, dgamma: usize, dbeta: usize): void {
-  const rowBytes = <usize>channels << 2;
+  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
   memory.fill(dgamma, 0, rowBytes);
   memory.fill(dbeta, 0, rowBytes);
   for (let r = 0; r < rows; r++) {
     const p = x + <usize>r * rowBytes, g = dy + <usize>r * rowBytes;
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(mean + o)), v128.load(invStd + o));
+      const d = v128.load(g + o);
+      v128.store(dgamma + o, f32x4.add(v128.load(dgamma + o), f32x4.mul(d, xh)));
+      v128.store(dbeta + o, f32x4.add(v128.load(dbeta + o), d));
+    }
+    for (let c = c4; c < channels; c++) {
       const o = <usize>c << 2;
       const xh = (load<f32>(p + o) - load<f32>(mean + o)) * load<f32>(invStd + o);
       const d = load<f32>(g + o);
@@ -63,14 +91,21 @@ export function batchNormBackward(x: usize, dy: usize, rows: i32, channels: i32,
       store<f32>(dbeta + o, load<f32>(dbeta + o) + d);
     }
   }
-  const M = <f32>rows;
+  // dx = k (dy - dbeta / M - xhat dgamma / M), k = gamma invStd; rows outer (one pass)
+  const vInvM = f32x4.splat(<f32>1 / <f32>rows), invM = <f32>1 / <f32>rows;
   for (let r = 0; r < rows; r++) {
     const p = x + <usize>r * rowBytes, g = dy + <usize>r * rowBytes, q = dx + <usize>r * rowBytes;
-    for (let c = 0; c < channels; c++) {
+    for (let c = 0; c < c4; c += 4) {
       const o = <usize>c << 2;
-      const is = load<f32>(invStd + o);
-      const xh = (load<f32>(p + o) - load<f32>(mean + o)) * is;
-      store<f32>(q + o, load<f32>(gamma + o) * is / M * (M * load<f32>(g + o) - load<f32>(dbeta + o) - xh * load<f32>(dgamma + o)));
+      const is = v128.load(invStd + o);
+      const xh = f32x4.mul(f32x4.sub(v128.load(p + o), v128.load(mean + o)), is);
+      const t = f32x4.sub(v128.load(g + o), f32x4.mul(f32x4.add(v128.load(dbeta + o), f32x4.mul(xh, v128.load(dgamma + o))), vInvM));
+      v128.store(q + o, f32x4.mul(f32x4.mul(v128.load(gamma + o), is), t));
+    }
+    for (let c = c4; c < channels; c++) {
+      const o = <usize>c << 2;
+      const is = load<f32>(invStd + o), xh = (load<f32>(p + o) - load<f32>(mean + o)) * is;
+      store<f32>(q + o, load<f32>(gamma + o) * is * (load<f32>(g + o) - (load<f32>(dbeta + o) + xh * load<f32>(dgamma + o)) * invM));
     }
   }
 }

@@ -105,3 +105,117 @@ export function projectUniform(w: usize, out: usize, groups: i32, size: i32, bit
     store<f32>(scales + (<usize>gi << 2), s);
   }
 }
+
+/**
+ * b_w = 2, the TWN heuristic (BCGD's code): delta = 0.7 mean |w|; keep |w| >= delta as +-s with
+ * s = mean of the kept |w| (the least-squares scale for that support), the rest 0.
+ */
+export function projectTernaryThreshold(w: usize, out: usize, groups: i32, size: i32, scales: usize): void {
+  for (let gi = 0; gi < groups; gi++) {
+    const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
+    let sum: f64 = 0;
+    for (let i = 0; i < size; i++) sum += <f64>Mathf.abs(load<f32>(p + (<usize>i << 2)));
+    const delta = <f32>(0.7 * sum / <f64>size);
+    let kept: f64 = 0, count = 0;
+    for (let i = 0; i < size; i++) {
+      const a = Mathf.abs(load<f32>(p + (<usize>i << 2)));
+      if (a >= delta) { kept += <f64>a; count++; }
+    }
+    const s = count > 0 ? <f32>(kept / <f64>count) : <f32>0;
+    for (let i = 0; i < size; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(p + o);
+      store<f32>(q + o, s > 0 && Mathf.abs(v) >= delta ? (v >= 0 ? s : -s) : 0);
+    }
+    store<f32>(scales + (<usize>gi << 2), s);
+  }
+}
+
+// Nearest power-of-two level of a = |w| / s in {0, 2^(1-n), .., 2^-1, 1}: thresholds at 3/4 of
+// each level (the midpoint of 2^-k and 2^-(k+1)); below the midpoint of 0 and the smallest level -> 0.
+@inline function pow2Level(a: f32, n: i32): f32 {
+  let lv: f32 = 1;
+  for (let k = 0; k < n; k++) {
+    if (a >= lv * <f32>0.75) return lv;
+    lv *= 0.5;
+  }
+  return a >= lv ? lv * 2 : 0; // lv = 2^-n here: the midpoint of 0 and the smallest level 2^(1-n)
+}
+
+/**
+ * b_w >= 3, power-of-two set (LBW-Net): s {0, +-2^(1-n), .., +-2^-1, +-1}, n = 2^(bits-1) - 1
+ * nonzero magnitudes. Starts from s = max |w| (so the top level is the largest weight), then
+ * alternates `rounds` times between nearest-level assignment and the least-squares scale
+ * s = <|w|, p> / <p, p> over the assigned pattern p.
+ */
+export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
+  const n = (1 << (bits - 1)) - 1;
+  for (let gi = 0; gi < groups; gi++) {
+    const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
+    let s: f32 = 0;
+    for (let i = 0; i < size; i++) s = max(s, Mathf.abs(load<f32>(p + (<usize>i << 2))));
+    for (let r = 0; r < rounds && s > 0; r++) {
+      let wp: f64 = 0, pp: f64 = 0;
+      for (let i = 0; i < size; i++) {
+        const a = Mathf.abs(load<f32>(p + (<usize>i << 2)));
+        const lv = pow2Level(a / s, n);
+        wp += <f64>a * <f64>lv;
+        pp += <f64>lv * <f64>lv;
+      }
+      if (pp > 0) s = <f32>(wp / pp);
+    }
+    for (let i = 0; i < size; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(p + o);
+      const lv = s > 0 ? pow2Level(Mathf.abs(v) / s, n) : 0;
+      store<f32>(q + o, v >= 0 ? s * lv : -s * lv);
+    }
+    store<f32>(scales + (<usize>gi << 2), s);
+  }
+}
+
+/**
+ * Trained affine mapping, k bits, per group g (scale s[g] > 0, offset b[g]):
+ * q = clip(round((w - b) / s), 0, L), L = 2^bits - 1; out = s q + b.
+ */
+export function affineQuantForward(w: usize, out: usize, groups: i32, size: i32, bits: i32, s: usize, b: usize): void {
+  const L = <f32>((1 << bits) - 1);
+  for (let gi = 0; gi < groups; gi++) {
+    const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
+    const sc = load<f32>(s + (<usize>gi << 2)), off = load<f32>(b + (<usize>gi << 2));
+    for (let i = 0; i < size; i++) {
+      const o = <usize>i << 2;
+      const code = min(L, max(<f32>0, nearest<f32>((load<f32>(p + o) - off) / sc)));
+      store<f32>(q + o, sc * code + off);
+    }
+  }
+}
+
+/**
+ * Straight-through backward of affineQuantForward for the gradient gq of the loss in the quantized
+ * weights. Inside the range (0 <= (w - b) / s <= L): dq/dw = 1, dq/ds = code - (w - b) / s,
+ * dq/db = 0. Clipped: dq/dw = 0, dq/ds = code (0 or L), dq/db = 1. Writes gw and the group sums
+ * gs[g], gb[g] (overwritten).
+ */
+export function affineQuantBackward(w: usize, gq: usize, gw: usize, groups: i32, size: i32, bits: i32, s: usize, b: usize,
+                                    gs: usize, gb: usize): void {
+  const L = <f32>((1 << bits) - 1);
+  for (let gi = 0; gi < groups; gi++) {
+    const base = <usize>gi * <usize>size << 2;
+    const sc = load<f32>(s + (<usize>gi << 2)), off = load<f32>(b + (<usize>gi << 2));
+    let ds: f64 = 0, db: f64 = 0;
+    for (let i = 0; i < size; i++) {
+      const o = base + (<usize>i << 2);
+      const u = (load<f32>(w + o) - off) / sc, g = load<f32>(gq + o);
+      if (u < 0) {
+        store<f32>(gw + o, 0); db += <f64>g;
+      } else if (u > L) {
+        store<f32>(gw + o, 0); db += <f64>g; ds += <f64>(g * L);
+      } else {
+        store<f32>(gw + o, g); ds += <f64>(g * (nearest<f32>(u) - u));
+      }
+    }
+    store<f32>(gs + (<usize>gi << 2), <f32>ds);
+    store<f32>(gb + (<usize>gi << 2), <f32>db);
+  }
+}

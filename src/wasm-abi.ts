@@ -39,6 +39,10 @@ export interface WasmExports {
   projectBinary(w: number, out: number, groups: number, size: number, scales: number): void;
   projectTernary(w: number, out: number, groups: number, size: number, scales: number, scratch: number): void;
   projectUniform(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
+  projectTernaryThreshold(w: number, out: number, groups: number, size: number, scales: number): void;
+  projectPow2(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
+  affineQuantForward(w: number, out: number, groups: number, size: number, bits: number, s: number, b: number): void;
+  affineQuantBackward(w: number, gq: number, gw: number, groups: number, size: number, bits: number, s: number, b: number, gs: number, gb: number): void;
   qreluForward(x: number, y: number, n: number, alpha: number, levels: number): void;
   qreluBackward(x: number, dy: number, dx: number, n: number, alpha: number, levels: number, inside: number): number;
   signForward(x: number, y: number, n: number): void;
