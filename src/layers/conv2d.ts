@@ -1,19 +1,30 @@
 import { LowbitError } from '../errors.js';
-import { scoped, type Heap } from '../memory.js';
+import type { Heap } from '../memory.js';
 import { convOutputSize, zeroPadding } from '../kernels/conv-shape.js';
-import { sgemmWasm } from '../kernels/sgemm.js';
-import { freeParams, normals, param, Slot, type Layer, type Param } from './layer.js';
+import type { WeightQuantizer } from '../quantize/weights.js';
+import { Slot, type Layer, type Param } from './layer.js';
+import { LinearWeights } from './weights.js';
 
-/** f32 2-D convolution, NHWC, weights [filters][k][k][c], stride 1, 'same' or 'valid'; He-normal init. */
+export interface Conv2dOptions {
+  /** 'same' (default, zero padding) or 'valid' */
+  padding?: 'same' | 'valid';
+  /** how the weights are quantized in the forward pass (default float) */
+  kernelQuantizer?: WeightQuantizer;
+}
+
+/** 2-D convolution, NHWC, weights [filters][k][k][c], stride 1; im2col + the shared weight core. */
 export class Conv2d implements Layer {
   readonly name: string;
+  readonly padding: 'same' | 'valid';
+  inputGrad = true;
   private heap!: Heap;
-  private w!: Param;
-  private b!: Param;
+  private core!: LinearWeights;
   private h = 0; private wd = 0; private c = 0; private oh = 0; private ow = 0; private padT = 0; private padL = 0;
   private readonly s: Slot[] = [];
-  constructor(readonly filters: number, readonly kernel: number, readonly padding: 'same' | 'valid' = 'same') {
-    this.name = `conv2d(${filters}, ${kernel}x${kernel}, ${padding})`;
+  constructor(readonly filters: number, readonly kernel: number, readonly options: Conv2dOptions = {}) {
+    this.padding = options.padding ?? 'same';
+    const q = options.kernelQuantizer;
+    this.name = `conv2d(${filters}, ${kernel}x${kernel}, ${this.padding}${q && q.kind !== 'float' ? `, ${q.label}` : ''})`;
   }
 
   build(heap: Heap, inShape: number[], seed: number): number[] {
@@ -22,43 +33,33 @@ export class Conv2d implements Layer {
     [this.h, this.wd, this.c] = inShape;
     const g = convOutputSize(this.h, this.wd, this.kernel, this.kernel, 1, 1, zeroPadding(this.padding));
     ({ oh: this.oh, ow: this.ow, padT: this.padT, padL: this.padL } = g);
-    const K = this.kernel * this.kernel * this.c;
-    this.w = param(heap, `${this.name}.w`, normals(this.filters * K, seed, Math.sqrt(2 / K)));
-    this.b = param(heap, `${this.name}.b`, new Float32Array(this.filters));
-    for (let i = 0; i < 6; i++) this.s.push(new Slot(heap));
+    this.core = new LinearWeights(heap, this.name, this.filters, this.kernel * this.kernel * this.c, this.options.kernelQuantizer, seed);
+    for (let i = 0; i < 4; i++) this.s.push(new Slot(heap));
     return [this.oh, this.ow, this.filters];
   }
 
-  private get K() { return this.kernel * this.kernel * this.c; }
+  get weights(): LinearWeights { return this.core; }
 
-  forward(x: number, batch: number, _training: boolean): number {
-    const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.K;
+  forward(x: number, batch: number): number {
+    const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.core.K;
     const col = this.s[0].get(M * K * 4);
     wasm.im2colF32(x, batch, this.h, this.wd, this.c, this.kernel, this.kernel, 1, 1, this.padT, this.padL, this.oh, this.ow, col);
-    const wt = this.s[1].get(K * this.filters * 4);
-    wasm.transposeF32(this.w.w, this.filters, K, wt);
-    const y = this.s[2].get(M * this.filters * 4);
-    scoped(this.heap, (arena) => sgemmWasm(this.heap, arena, col, wt, M, this.filters, K, y));
-    wasm.addBias(y, M, this.filters, this.b.w);
+    const y = this.s[1].get(M * this.filters * 4);
+    this.core.forward(col, M, y);
     return y;
   }
 
   backward(dy: number, batch: number): number {
-    const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.K;
+    const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.core.K;
     const col = this.s[0].get(M * K * 4); // from forward
-    const dyt = this.s[3].get(this.filters * M * 4);
-    wasm.transposeF32(dy, M, this.filters, dyt);
-    const dcol = this.s[4].get(M * K * 4);
-    scoped(this.heap, (arena) => {
-      sgemmWasm(this.heap, arena, dyt, col, this.filters, K, M, this.w.g); // dW = dy^T col
-      sgemmWasm(this.heap, arena, dy, this.w.w, M, K, this.filters, dcol); // dcol = dy W
-    });
-    wasm.columnSums(dy, M, this.filters, this.b.g);
-    const dx = this.s[5].get(batch * this.h * this.wd * this.c * 4);
+    const dcol = this.inputGrad ? this.s[2].get(M * K * 4) : 0;
+    this.core.backward(col, dy, M, dcol);
+    if (!dcol) return 0;
+    const dx = this.s[3].get(batch * this.h * this.wd * this.c * 4);
     wasm.col2imF32(dcol, batch, this.h, this.wd, this.c, this.kernel, this.kernel, 1, 1, this.padT, this.padL, this.oh, this.ow, dx);
     return dx;
   }
 
-  params(): Param[] { return [this.w, this.b]; }
-  dispose(): void { freeParams(this.heap, this.params()); for (const s of this.s) s.free(); }
+  params(): Param[] { return this.core.params(); }
+  dispose(): void { this.core.dispose(); for (const s of this.s) s.free(); }
 }

@@ -1,50 +1,49 @@
-import { scoped, type Heap } from '../memory.js';
-import { sgemmWasm } from '../kernels/sgemm.js';
-import { freeParams, normals, param, Slot, type Layer, type Param } from './layer.js';
+import type { Heap } from '../memory.js';
+import type { WeightQuantizer } from '../quantize/weights.js';
+import { Slot, type Layer, type Param } from './layer.js';
+import { LinearWeights } from './weights.js';
 
-/** Fully connected: y = x W + b, W [in][units] (row-major, ONNX MatMul layout), He-normal init. */
+export interface DenseOptions {
+  /** how the weights are quantized in the forward pass (default float) */
+  kernelQuantizer?: WeightQuantizer;
+}
+
+/** Fully connected: y = x W^T + b, W [units][in] (one row per unit), He-normal init. */
 export class Dense implements Layer {
   readonly name: string;
-  private heap!: Heap;
-  private w!: Param;
-  private b!: Param;
+  inputGrad = true;
+  private core!: LinearWeights;
   private inSize = 0;
   private x = 0;
-  private readonly out: Slot[] = [];
-  constructor(readonly units: number) { this.name = `dense(${units})`; }
+  private readonly y: Slot[] = [];
+  constructor(readonly units: number, readonly options: DenseOptions = {}) {
+    const q = options.kernelQuantizer;
+    this.name = `dense(${units}${q && q.kind !== 'float' ? `, ${q.label}` : ''})`;
+  }
 
   build(heap: Heap, inShape: number[], seed: number): number[] {
-    this.heap = heap;
     this.inSize = inShape.reduce((a, b) => a * b, 1);
-    this.w = param(heap, `${this.name}.w`, normals(this.inSize * this.units, seed, Math.sqrt(2 / this.inSize)));
-    this.b = param(heap, `${this.name}.b`, new Float32Array(this.units));
-    this.out.push(new Slot(heap), new Slot(heap), new Slot(heap), new Slot(heap));
+    this.core = new LinearWeights(heap, this.name, this.units, this.inSize, this.options.kernelQuantizer, seed);
+    this.y.push(new Slot(heap), new Slot(heap));
     return [this.units];
   }
 
-  forward(x: number, batch: number, _training: boolean): number {
+  /** The quantized view of the weights (float: a copy of w). */
+  get weights(): LinearWeights { return this.core; }
+
+  forward(x: number, batch: number): number {
     this.x = x;
-    const y = this.out[0].get(batch * this.units * 4);
-    scoped(this.heap, (arena) => sgemmWasm(this.heap, arena, x, this.w.w, batch, this.units, this.inSize, y));
-    this.heap.wasm.addBias(y, batch, this.units, this.b.w);
+    const y = this.y[0].get(batch * this.units * 4);
+    this.core.forward(x, batch, y);
     return y;
   }
 
   backward(dy: number, batch: number): number {
-    const wasm = this.heap.wasm;
-    const xt = this.out[1].get(this.inSize * batch * 4);
-    wasm.transposeF32(this.x, batch, this.inSize, xt);
-    const wt = this.out[2].get(this.units * this.inSize * 4);
-    wasm.transposeF32(this.w.w, this.inSize, this.units, wt);
-    const dx = this.out[3].get(batch * this.inSize * 4);
-    scoped(this.heap, (arena) => {
-      sgemmWasm(this.heap, arena, xt, dy, this.inSize, this.units, batch, this.w.g); // dW = x^T dy
-      sgemmWasm(this.heap, arena, dy, wt, batch, this.inSize, this.units, dx); // dx = dy W^T
-    });
-    wasm.columnSums(dy, batch, this.units, this.b.g);
+    const dx = this.inputGrad ? this.y[1].get(batch * this.inSize * 4) : 0;
+    this.core.backward(this.x, dy, batch, dx);
     return dx;
   }
 
-  params(): Param[] { return [this.w, this.b]; }
-  dispose(): void { freeParams(this.heap, this.params()); for (const s of this.out) s.free(); }
+  params(): Param[] { return this.core.params(); }
+  dispose(): void { this.core.dispose(); for (const s of this.y) s.free(); }
 }

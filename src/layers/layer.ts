@@ -1,4 +1,5 @@
 import type { Heap } from '../memory.js';
+import type { QuantizedWeight } from '../quantize/weights.js';
 
 /** A trainable f32 tensor in wasm memory: values w and gradient g, `size` elements each. */
 export interface Param {
@@ -6,6 +7,14 @@ export interface Param {
   w: number;
   g: number;
   size: number;
+  /** set on quantized weights: the forward / backward passes use `quant.wq`, the optimizer updates `w` */
+  quant?: QuantizedWeight;
+}
+
+/** Non-trainable state a layer keeps in JavaScript (batch norm's running statistics), for checkpoints. */
+export interface Buffer {
+  name: string;
+  data: Float32Array;
 }
 
 /**
@@ -20,6 +29,10 @@ export interface Layer {
   /** dy: gradient of the output; accumulates parameter gradients (overwritten each call); returns dx. */
   backward(dy: number, batch: number): number;
   params(): Param[];
+  /** non-trainable state to checkpoint (default none) */
+  buffers?(): Buffer[];
+  /** false for a model's first layer: backward need not compute the input gradient (returns 0) */
+  inputGrad?: boolean;
   dispose(): void;
 }
 

@@ -1,20 +1,10 @@
-// Parameter-free and per-channel layers: ReLU, max pooling, flatten, batch norm.
+// Parameter-free and per-channel layers: max pooling, flatten, batch norm.
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
+import { freeParams, param, Slot, type Buffer, type Layer, type Param } from './layer.js';
+export { ReLU } from './activations.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-export class ReLU implements Layer {
-  readonly name = 'relu';
-  private heap!: Heap; private n = 0; private x = 0;
-  private y!: Slot; private dx!: Slot;
-  build(heap: Heap, inShape: number[]): number[] { this.heap = heap; this.n = size(inShape); this.y = new Slot(heap); this.dx = new Slot(heap); return inShape; }
-  forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm.reluForward(x, y, batch * this.n); return y; }
-  backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm.reluBackward(this.x, dy, dx, batch * this.n); return dx; }
-  params(): Param[] { return []; }
-  dispose(): void { this.y.free(); this.dx.free(); }
-}
 
 /** k x k max pooling with stride k ('valid'). */
 export class MaxPool implements Layer {
@@ -97,6 +87,7 @@ export class BatchNorm implements Layer {
     return dx;
   }
   params(): Param[] { return [this.gamma, this.beta]; }
+  buffers(): Buffer[] { return [{ name: 'batchnorm.runningMean', data: this.runningMean }, { name: 'batchnorm.runningVar', data: this.runningVar }]; }
   dispose(): void {
     freeParams(this.heap, this.params());
     for (const p of [this.mean, this.invStd, this.runMean, this.runInv]) this.heap.free(p);

@@ -10,30 +10,25 @@ export class Sequential {
     let shape = inShape;
     layers.forEach((l, i) => { shape = l.build(heap, shape, seed * 7919 + i); });
     this.outShape = shape;
+    // the first layer with parameters need not compute its input gradient (nothing upstream learns)
+    const first = layers.find((l) => l.params().length > 0);
+    if (first && 'inputGrad' in first) first.inputGrad = false;
   }
   forward(x: number, batch: number, training: boolean): number {
     for (const l of this.layers) x = l.forward(x, batch, training);
     return x;
   }
   backward(dy: number, batch: number): void {
-    for (let i = this.layers.length - 1; i >= 0; i--) dy = this.layers[i].backward(dy, batch);
+    for (let i = this.layers.length - 1; i >= 0 && dy; i--) dy = this.layers[i].backward(dy, batch);
   }
   params(): Param[] { return this.layers.flatMap((l) => l.params()); }
   dispose(): void { for (const l of this.layers) l.dispose(); }
 }
 
-/** SGD with momentum and weight decay over every parameter of a model (wasm sgdStep). */
-export class Sgd {
-  private readonly velocity: number[];
-  constructor(readonly heap: Heap, readonly ps: Param[], public lr: number, readonly momentum = 0.9, readonly weightDecay = 0) {
-    this.velocity = ps.map((p) => { const v = heap.alloc(p.size * 4); heap.u8().fill(0, v, v + p.size * 4); return v; });
-  }
-  step(): void { this.ps.forEach((p, i) => this.heap.wasm.sgdStep(p.w, p.g, this.velocity[i], p.size, this.lr, this.momentum, this.weightDecay)); }
-  dispose(): void { for (const v of this.velocity) this.heap.free(v); }
-}
+export { Sgd, Adam, type Optimizer } from './optimizers.js';
 
 /** Copies images and labels of the given indices into wasm as f32 pixels / 255 and u8 labels. */
-class Batcher {
+export class Batcher {
   private readonly bytes: Slot; private readonly pixels: Slot; private readonly labels: Slot;
   readonly size: number;
   constructor(private readonly heap: Heap, private readonly data: ImageSet) {
@@ -70,7 +65,7 @@ export function permutation(n: number, seed: number): Uint32Array {
 
 export interface EpochResult { loss: number; accuracy: number; images: number; seconds: number }
 
-function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count: number, classes: number): number {
+export function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count: number, classes: number): number {
   const z = heap.read(Float32Array, logits, count * classes);
   let hits = 0;
   for (let i = 0; i < count; i++) { // per image
@@ -82,7 +77,7 @@ function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count: numbe
 }
 
 /** One epoch of minibatch training with softmax cross-entropy, in a seeded order. */
-export function trainEpoch(model: Sequential, opt: Sgd, data: ImageSet, batch: number, seed: number): EpochResult {
+export function trainEpoch(model: Sequential, opt: { step(): void }, data: ImageSet, batch: number, seed: number): EpochResult {
   const classes = model.outShape[0];
   if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
   const heap = model.heap, order = permutation(data.count, seed), batcher = new Batcher(heap, data), grad = new Slot(heap);

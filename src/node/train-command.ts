@@ -1,0 +1,126 @@
+// `lowbit train`: build the documented model, train it with progress, checkpoint after every
+// epoch (atomically), resume, and report test accuracy. Used by the CLI, `npm start` and bench/.
+import { readFile } from 'node:fs/promises';
+import { LowbitError } from '../errors.js';
+import { init } from './index.js';
+import { loadFashionMnist, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
+import { writeFileAtomic } from './files.js';
+import { Sequential } from '../train/sequential.js';
+import { buildLayers, describeArch, validateArch, type Arch } from '../train/models.js';
+import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary } from '../train/trainer.js';
+import { SCHEDULES, type ScheduleKind } from '../train/schedule.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+
+export interface TrainRunOptions {
+  arch: Arch; wbits: number; abits: number; firstLastBits: number; alphaGrad: '3-valued' | '2-valued';
+  perChannel: boolean; weightSet: 'uniform' | 'pow2' | 'affine';
+  optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
+  momentum: number; weightDecay: number; seed: number;
+  /** a folder, 'subset' (the shipped subset), or undefined (Debian's package when installed, else the subset) */
+  data?: string;
+  /** checkpoint file written after every epoch; undefined: none */
+  out?: string;
+  resume: boolean;
+  /** use only the first N training images (quick runs); undefined: all */
+  limit?: number;
+}
+
+export const TRAIN_DEFAULTS: TrainRunOptions = {
+  arch: 'cnn', wbits: 1, abits: 4, firstLastBits: 8, alphaGrad: '3-valued', perChannel: false, weightSet: 'uniform',
+  optimizer: 'bcgd', epochs: 10, batch: 64, lr: 0.05, rho: 1e-5, schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, seed: 1,
+  resume: false,
+};
+
+/** The options that define a run (a resumed run must match them). */
+const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit'] as const;
+
+export interface TrainIO {
+  /** a line of output (epoch summaries, results) */
+  log(line: string): void;
+  /** per-batch progress (a progress bar on a terminal) */
+  progress?(p: BatchProgress): void;
+}
+
+export interface TrainRunResult { testAccuracy: number; history: EpochSummary[]; data: string; description: string; seconds: number }
+
+export function validateRun(o: TrainRunOptions): void {
+  validateArch(o);
+  const pos = (name: string, v: number, int = false) => {
+    if (!(Number.isFinite(v) && v > 0) || (int && !Number.isInteger(v))) throw new LowbitError('BAD_ARGUMENT', `--${name} must be a positive ${int ? 'integer' : 'number'}, got ${v}`);
+  };
+  pos('epochs', o.epochs, true); pos('batch', o.batch, true); pos('lr', o.lr);
+  if (o.batch > 4096) throw new LowbitError('BAD_ARGUMENT', `--batch must be at most 4096, got ${o.batch}`);
+  if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `--optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
+  if (!SCHEDULES.includes(o.schedule)) throw new LowbitError('BAD_ARGUMENT', `--schedule must be one of ${SCHEDULES.join(', ')}, got '${o.schedule}'`);
+  if (!(o.rho >= 0 && o.rho <= 1)) throw new LowbitError('BAD_ARGUMENT', `--rho must be in [0, 1], got ${o.rho}`);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new LowbitError('BAD_ARGUMENT', `--momentum must be in [0, 1), got ${o.momentum}`);
+  if (!(o.weightDecay >= 0)) throw new LowbitError('BAD_ARGUMENT', `--weight-decay must be >= 0, got ${o.weightDecay}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 31) throw new LowbitError('BAD_ARGUMENT', `--seed must be an integer in [0, 2^31], got ${o.seed}`);
+  if (o.limit !== undefined) pos('limit', o.limit, true);
+  if (o.resume && !o.out) throw new LowbitError('BAD_ARGUMENT', '--resume needs --out FILE (the checkpoint to continue)');
+  if (o.optimizer === 'bcgd' && o.wbits === 32) throw new LowbitError('BAD_ARGUMENT', 'bcgd blends float weights toward their quantized values: use --wbits 1, 2, 4 or 8 with it (or --optimizer sgd / adam for a float model)');
+  if (o.optimizer === 'binaryrelax' && o.wbits === 32) throw new LowbitError('BAD_ARGUMENT', 'binaryrelax needs quantized weights: use --wbits 1, 2, 4 or 8 with it');
+}
+
+async function loadData(o: TrainRunOptions): Promise<FashionMnist> {
+  const data = await loadFashionMnist(o.data === 'subset' ? SUBSET_DIR : o.data);
+  if (o.limit !== undefined && o.limit < data.train.count) data.train = { ...data.train, count: o.limit };
+  return data;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<TrainRunResult> {
+  validateRun(opts);
+  const t0 = performance.now();
+  let o = opts;
+  let checkpoint: ReturnType<typeof decodeCheckpoint> | undefined;
+  if (o.resume) {
+    let bytes: Uint8Array;
+    try { bytes = new Uint8Array(await readFile(o.out!)); } catch (e) {
+      throw new LowbitError('BAD_CHECKPOINT', `--resume: cannot read ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run without --resume to start a new run`);
+    }
+    checkpoint = decodeCheckpoint(bytes, o.out);
+    const saved = checkpoint.header.config as Partial<TrainRunOptions>;
+    for (const k of RUN_KEYS) {
+      if (k === 'epochs') continue;
+      if (saved[k] !== o[k]) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} was trained with ${k} = ${String(saved[k])}, this run asks ${String(o[k])}; use the same flags (or a new --out)`);
+    }
+    if (saved.epochs !== o.epochs) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} is a run of ${saved.epochs} epochs (its schedule depends on it); pass --epochs ${saved.epochs}`);
+  }
+  const lb = await init();
+  const data = await loadData(o);
+  const description = describeArch(o);
+  const model = new Sequential(lb.heap, buildLayers(o), [data.train.height, data.train.width, 1], o.seed);
+  const trainer = new Trainer(model, { ...o }, data.train.count);
+  const config = Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]]));
+  try {
+    if (checkpoint) {
+      restoreCheckpoint(trainer, lb.heap, checkpoint, o.out);
+      io.log(`resumed ${o.out} after epoch ${trainer.epoch} of ${o.epochs}`);
+    }
+    io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}`);
+    io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
+    while (trainer.epoch < o.epochs) {
+      const s = trainer.runEpoch(data.train, io.progress);
+      s.testAccuracy = trainer.evaluate(data.test);
+      let line = `epoch ${s.epoch}/${o.epochs}: loss ${s.loss.toFixed(4)}, train ${pct(s.trainAccuracy)}, test ${pct(s.testAccuracy)}, ${s.imagesPerSecond.toFixed(0)} images/s, ${s.seconds.toFixed(1)} s`;
+      if (o.out) {
+        await writeFileAtomic(o.out, encodeCheckpoint(trainer, config));
+        line += `; checkpoint ${o.out}`;
+      }
+      io.log(line);
+    }
+    const testAccuracy = trainer.history.at(-1)?.testAccuracy ?? trainer.evaluate(data.test);
+    return { testAccuracy, history: trainer.history, data: data.source, description, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    if (e instanceof LowbitError && e.code === 'NAN_LOSS') {
+      const kept = o.out && trainer.epoch > 0 ? ` The last good checkpoint (epoch ${trainer.epoch}) is kept in ${o.out}.` : '';
+      throw new LowbitError('NAN_LOSS', e.message + kept);
+    }
+    throw e;
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,138 @@
+// Weight quantizers as values passed to layers (Larq's kernelQuantizer idea): a binary or 4-bit
+// layer is the same layer with another quantizer. Training keeps float weights w_f; the forward and
+// backward passes use w = proj_Q(w_f) (../shared/algorithms.md), written by `project` into a buffer
+// the layer reads. Projections run in wasm (assembly/quant.ts).
+import { LowbitError } from '../errors.js';
+import type { Heap } from '../memory.js';
+import { param, type Param } from '../layers/layer.js';
+
+export type WeightQuantizerKind = 'float' | 'binary' | 'ternary' | 'uniform' | 'pow2' | 'affine';
+
+export interface WeightQuantizer {
+  readonly kind: WeightQuantizerKind;
+  /** bits per weight (32 for float) */
+  readonly bits: number;
+  /** one scale per output channel instead of one per layer */
+  readonly perChannel: boolean;
+  /** ternary only: 'exact' (LBW-Net sort, default) or 'threshold' (TWN's 0.7 mean |w|) */
+  readonly method?: 'exact' | 'threshold';
+  /** a short label: '1-bit binary', '4-bit uniform', ... */
+  readonly label: string;
+}
+
+interface Options { perChannel?: boolean }
+
+function checkBits(kind: string, bits: number, min: number, max: number): void {
+  if (!Number.isInteger(bits) || bits < min || bits > max) {
+    throw new LowbitError('BAD_ARGUMENT', `${kind} weight quantizer: bits must be an integer in [${min}, ${max}], got ${bits}`);
+  }
+}
+
+/** The weight quantizers. */
+export const weightQuantizers = {
+  float: (): WeightQuantizer => ({ kind: 'float', bits: 32, perChannel: false, label: 'float32' }),
+  /** {+-s}, s = mean |w| (exact least squares). */
+  binary: (o: Options = {}): WeightQuantizer => ({ kind: 'binary', bits: 1, perChannel: !!o.perChannel, label: '1-bit binary' }),
+  /** s {0, +-1}: the exact O(N log N) projection, or TWN's threshold heuristic. */
+  ternary: (o: Options & { method?: 'exact' | 'threshold' } = {}): WeightQuantizer =>
+    ({ kind: 'ternary', bits: 2, perChannel: !!o.perChannel, method: o.method ?? 'exact', label: `2-bit ternary (${o.method ?? 'exact'})` }),
+  /** s {0, +-1, .., +-(2^(bits-1) - 1)}, approximate projection (3 rounds of level assignment + least-squares scale). */
+  uniform: (bits: number, o: Options = {}): WeightQuantizer => {
+    checkBits('uniform', bits, 2, 8);
+    return { kind: 'uniform', bits, perChannel: !!o.perChannel, label: `${bits}-bit uniform` };
+  },
+  /** s {0, +-2^(1-n), .., +-1}, n = 2^(bits-1) - 1 (LBW-Net's power-of-two set). */
+  pow2: (bits: number, o: Options = {}): WeightQuantizer => {
+    checkBits('pow2', bits, 2, 6);
+    return { kind: 'pow2', bits, perChannel: !!o.perChannel, label: `${bits}-bit power-of-two` };
+  },
+  /** s q + b, q in 0 .. 2^bits - 1, with scale s and offset b trained (straight-through). */
+  affine: (bits: number, o: Options = {}): WeightQuantizer => {
+    checkBits('affine', bits, 2, 8);
+    return { kind: 'affine', bits, perChannel: !!o.perChannel, label: `${bits}-bit trained affine` };
+  },
+  /** The default quantizer for a bit width: 32 float, 1 binary, 2 ternary, 3..8 uniform. */
+  forBits: (bits: number, o: Options = {}): WeightQuantizer => {
+    if (bits === 32) return weightQuantizers.float();
+    if (bits === 1) return weightQuantizers.binary(o);
+    if (bits === 2) return weightQuantizers.ternary(o);
+    if (Number.isInteger(bits) && bits >= 3 && bits <= 8) return weightQuantizers.uniform(bits, o);
+    throw new LowbitError('BAD_ARGUMENT', `weight bits must be 1..8 or 32, got ${bits}`);
+  },
+};
+
+const ROUNDS = 3;
+
+/**
+ * The quantized view of one weight tensor [groups-of-out][size] held by a layer: `wf` is the
+ * trained float parameter, `wq` the buffer the layer computes with. For 'affine', `extra` holds
+ * the trained scale and offset (one per group).
+ */
+export class QuantizedWeight {
+  readonly wq: number;
+  readonly scales: number;
+  readonly groups: number;
+  readonly size: number;
+  readonly extra: Param[] = [];
+  private scratch = 0;
+  private gq = 0;
+
+  constructor(private readonly heap: Heap, readonly q: WeightQuantizer, readonly wf: Param, outChannels: number) {
+    this.groups = q.perChannel ? outChannels : 1;
+    this.size = wf.size / this.groups;
+    this.wq = heap.alloc(wf.size * 4);
+    this.scales = heap.alloc(this.groups * 4);
+    if (q.kind === 'ternary' && q.method !== 'threshold') this.scratch = heap.alloc((2 * this.size + 256) * 4);
+    if (q.kind === 'affine') {
+      // init: s = (max - min) / L, b = min per group, so the codes span the initial weights
+      const w = heap.read(Float32Array, wf.w, wf.size), L = 2 ** q.bits - 1;
+      const s = new Float32Array(this.groups), b = new Float32Array(this.groups);
+      for (let gi = 0; gi < this.groups; gi++) { // per group, at build time
+        let lo = Infinity, hi = -Infinity;
+        for (const v of w.subarray(gi * this.size, (gi + 1) * this.size)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        s[gi] = Math.max((hi - lo) / L, 1e-8); b[gi] = lo;
+      }
+      this.extra.push(param(heap, `${wf.name}.scale`, s), param(heap, `${wf.name}.offset`, b));
+      this.gq = heap.alloc(wf.size * 4);
+    }
+    this.project();
+  }
+
+  /** wq = proj_Q(wf). */
+  project(): void {
+    const { heap, wf, wq, groups, size, scales } = this, k = heap.wasm, q = this.q;
+    switch (q.kind) {
+      case 'float': heap.u8().copyWithin(wq, wf.w, wf.w + wf.size * 4); break;
+      case 'binary': k.projectBinary(wf.w, wq, groups, size, scales); break;
+      case 'ternary':
+        if (q.method === 'threshold') k.projectTernaryThreshold(wf.w, wq, groups, size, scales);
+        else k.projectTernary(wf.w, wq, groups, size, scales, this.scratch);
+        break;
+      case 'uniform': k.projectUniform(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
+      case 'pow2': k.projectPow2(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
+      case 'affine': {
+        // keep the trained scale positive (it divides in the projection)
+        const s = heap.read(Float32Array, this.extra[0].w, groups);
+        if (s.some((v) => !(v >= 1e-8))) heap.write(this.extra[0].w, s.map((v) => (v >= 1e-8 ? v : 1e-8)));
+        k.affineQuantForward(wf.w, wq, groups, size, q.bits, this.extra[0].w, this.extra[1].w);
+        break;
+      }
+    }
+  }
+
+  /**
+   * After the layer wrote d loss / d wq into wf.g: the straight-through gradient for wf is the same
+   * (BinaryConnect), except 'affine', whose backward also yields the scale and offset gradients.
+   */
+  backward(): void {
+    if (this.q.kind !== 'affine') return;
+    const { heap, wf } = this, n = wf.size * 4;
+    heap.u8().copyWithin(this.gq, wf.g, wf.g + n);
+    heap.wasm.affineQuantBackward(wf.w, this.gq, wf.g, this.groups, this.size, this.q.bits, this.extra[0].w, this.extra[1].w, this.extra[0].g, this.extra[1].g);
+  }
+
+  dispose(): void {
+    for (const p of [this.wq, this.scales, this.scratch, this.gq]) if (p) this.heap.free(p);
+    for (const p of this.extra) { this.heap.free(p.w); this.heap.free(p.g); }
+  }
+}

@@ -1,0 +1,78 @@
+// The documented architectures (README "Training"), parameterised by bit widths. Hidden layers
+// get `wbits` weights and `abits` activations; the first and last layers' weights get
+// `firstLastBits` (8 or 32) when the hidden layers are quantized.
+//   cnn: conv 3x3 32 - BN - act - maxpool 2 - conv 3x3 64 - BN - act - maxpool 2 - dense 256 - BN - act - dense 10
+//   mlp: dense 256 - BN - act - dense 256 - BN - act - dense 10
+import { LowbitError } from '../errors.js';
+import { weightQuantizers, type WeightQuantizer } from '../quantize/weights.js';
+import type { Layer } from '../layers/layer.js';
+import { Conv2d } from '../layers/conv2d.js';
+import { Dense } from '../layers/dense.js';
+import { QReLU, ReLU, Sign } from '../layers/activations.js';
+import { BatchNorm, Flatten, MaxPool } from '../layers/simple.js';
+
+export const ARCHS = ['mlp', 'cnn'] as const;
+export type Arch = (typeof ARCHS)[number];
+export const WEIGHT_BITS = [1, 2, 4, 8, 32] as const;
+export const ACT_BITS = [1, 2, 4, 8, 32] as const;
+
+export interface ArchOptions {
+  arch: Arch;
+  /** hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float */
+  wbits: number;
+  /** hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU */
+  abits: number;
+  /** first and last layers' weight bits when wbits < 32: 8 (default) or 32 */
+  firstLastBits?: number;
+  /** quantized ReLU's alpha gradient */
+  alphaGrad?: '3-valued' | '2-valued';
+  /** one weight scale per output channel */
+  perChannel?: boolean;
+  /** hidden weights with 2..8 bits: 'uniform' (default; ternary at 2), 'pow2' or 'affine' */
+  weightSet?: 'uniform' | 'pow2' | 'affine';
+}
+
+function hiddenQuantizer(o: ArchOptions): WeightQuantizer {
+  const perChannel = !!o.perChannel;
+  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'pow2') return weightQuantizers.pow2(Math.min(o.wbits, 6), { perChannel });
+  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'affine') return weightQuantizers.affine(o.wbits, { perChannel });
+  return weightQuantizers.forBits(o.wbits, { perChannel });
+}
+
+export function validateArch(o: ArchOptions): void {
+  if (!ARCHS.includes(o.arch)) throw new LowbitError('BAD_ARGUMENT', `arch must be one of ${ARCHS.join(', ')}, got '${o.arch}'`);
+  if (!(WEIGHT_BITS as readonly number[]).includes(o.wbits)) throw new LowbitError('BAD_ARGUMENT', `wbits must be one of ${WEIGHT_BITS.join(', ')}, got ${o.wbits}`);
+  if (!(ACT_BITS as readonly number[]).includes(o.abits)) throw new LowbitError('BAD_ARGUMENT', `abits must be one of ${ACT_BITS.join(', ')}, got ${o.abits}`);
+  const fl = o.firstLastBits ?? 8;
+  if (fl !== 8 && fl !== 32) throw new LowbitError('BAD_ARGUMENT', `first-last-bits must be 8 or 32, got ${fl}`);
+}
+
+/** The layers of an architecture (input [28, 28, 1], 10 classes). */
+export function buildLayers(o: ArchOptions): Layer[] {
+  validateArch(o);
+  const quantized = o.wbits !== 32;
+  const edge = quantized ? weightQuantizers.forBits(o.firstLastBits ?? 8) : weightQuantizers.float();
+  const hidden = hiddenQuantizer(o);
+  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 ? new Sign() : new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad }));
+  if (o.arch === 'cnn') {
+    return [
+      new Conv2d(32, 3, { kernelQuantizer: edge }), new BatchNorm(), act(), new MaxPool(2),
+      new Conv2d(64, 3, { kernelQuantizer: hidden }), new BatchNorm(), act(), new MaxPool(2),
+      new Flatten(), new Dense(256, { kernelQuantizer: hidden }), new BatchNorm(), act(),
+      new Dense(10, { kernelQuantizer: edge }),
+    ];
+  }
+  return [
+    new Flatten(), new Dense(256, { kernelQuantizer: edge }), new BatchNorm(), act(),
+    new Dense(256, { kernelQuantizer: hidden }), new BatchNorm(), act(),
+    new Dense(10, { kernelQuantizer: edge }),
+  ];
+}
+
+/** A one-line description: "cnn 1W4A (first/last 8-bit)". */
+export function describeArch(o: ArchOptions): string {
+  const w = o.wbits === 32 ? 'float' : `${o.wbits}W`;
+  const a = o.abits === 32 ? (o.wbits === 32 ? '' : '32A') : `${o.abits}A`;
+  const edge = o.wbits === 32 ? '' : ` (first/last layer weights ${(o.firstLastBits ?? 8) === 32 ? 'float' : `${o.firstLastBits ?? 8}-bit`})`;
+  return `${o.arch} ${w}${a}${edge}`;
+}

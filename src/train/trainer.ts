@@ -1,0 +1,144 @@
+// A seeded, deterministic training run: model + optimizer + quantized update rule + schedule,
+// epoch by epoch, with per-batch progress and the state a checkpoint needs.
+import { LowbitError } from '../errors.js';
+import type { ImageSet } from '../data/idx.js';
+import type { Buffer } from '../layers/layer.js';
+import { Slot } from '../layers/layer.js';
+import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
+import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
+import { QuantRule, type RuleKind } from './rules.js';
+import { learningRate, type ScheduleKind } from './schedule.js';
+
+export const OPTIMIZERS = ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface TrainOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  /** 'bcgd' | 'binaryconnect' | 'binaryrelax' (momentum SGD inside) or 'sgd' | 'adam' (on quantized
+   * weights these train BinaryConnect-style: gradients at proj_Q(w_f) update w_f) */
+  optimizer: OptimizerName;
+  schedule?: ScheduleKind;
+  momentum?: number;
+  weightDecay?: number;
+  rho?: number;
+  /** BinaryRelax: fraction of the run in phase 1 (default 0.75, the paper's 150 of 200 epochs) */
+  relaxFraction?: number;
+  seed: number;
+}
+
+export interface BatchProgress {
+  epoch: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; etaSeconds: number; lr: number;
+}
+
+export interface EpochSummary {
+  epoch: number; loss: number; trainAccuracy: number; testAccuracy?: number; seconds: number; imagesPerSecond: number; lr: number;
+}
+
+export class Trainer {
+  readonly optimizer: Optimizer;
+  readonly rule: QuantRule;
+  /** completed epochs */
+  epoch = 0;
+  history: EpochSummary[] = [];
+  private readonly stepsPerEpoch: number;
+
+  constructor(readonly model: Sequential, readonly options: TrainOptions, readonly trainCount: number) {
+    const o = options;
+    if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
+    this.stepsPerEpoch = Math.ceil(trainCount / o.batch);
+    const ps = model.params(), heap = model.heap;
+    this.optimizer = o.optimizer === 'adam'
+      ? new Adam(heap, ps, o.lr, o.weightDecay ?? 0)
+      : new Sgd(heap, ps, o.lr, o.momentum ?? 0.9, o.weightDecay ?? 1e-4);
+    const kind: RuleKind = o.optimizer === 'bcgd' || o.optimizer === 'binaryrelax' ? o.optimizer : 'binaryconnect';
+    const total = this.stepsPerEpoch * o.epochs;
+    this.rule = new QuantRule(heap, kind, ps, { rho: o.rho ?? 1e-5, relaxSteps: Math.round(total * (o.relaxFraction ?? 0.75)) });
+  }
+
+  /** One epoch in the seeded order for this epoch; onBatch after every batch. */
+  runEpoch(data: ImageSet, onBatch?: (p: BatchProgress) => void): EpochSummary {
+    const { model, options: o } = this, heap = model.heap, classes = model.outShape[0];
+    if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
+    const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
+    const batches = Math.ceil(data.count / o.batch), total = this.stepsPerEpoch * o.epochs;
+    const t0 = performance.now();
+    let lossSum = 0, hits = 0, seen = 0, lr = o.lr;
+    try {
+      for (let b = 0; b < batches; b++) {
+        const from = b * o.batch, count = Math.min(o.batch, data.count - from);
+        const { x, y, labels } = batcher.load(order, from, count);
+        const logits = model.forward(x, count, true);
+        const g = grad.get(count * classes * 4);
+        const loss = heap.wasm.softmaxCrossEntropy(logits, y, count, classes, g);
+        if (!Number.isFinite(loss)) {
+          throw new LowbitError('NAN_LOSS', `the loss became ${loss} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
+        }
+        hits += argmaxHits(heap, logits, labels, count, classes);
+        model.backward(g, count);
+        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total);
+        this.optimizer.lr = lr;
+        this.rule.beforeStep();
+        this.optimizer.step();
+        this.rule.afterStep();
+        lossSum += loss * count;
+        seen += count;
+        if (onBatch) {
+          const secs = (performance.now() - t0) / 1000, ips = seen / Math.max(secs, 1e-9);
+          onBatch({ epoch: this.epoch + 1, batch: b + 1, batches, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: ips, etaSeconds: (data.count - seen) / ips, lr });
+        }
+      }
+    } finally {
+      batcher.dispose();
+      grad.free();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.epoch++;
+    const summary: EpochSummary = { epoch: this.epoch, loss: lossSum / seen, trainAccuracy: hits / seen, seconds, imagesPerSecond: seen / seconds, lr };
+    this.history.push(summary);
+    return summary;
+  }
+
+  /** Accuracy with exactly quantized weights, batch statistics off. */
+  evaluate(data: ImageSet): number {
+    return this.rule.exact(() => evaluate(this.model, data));
+  }
+
+  /** Every wasm tensor of the run's state, with names unique in the model (layer index prefix). */
+  tensors(): WasmTensor[] {
+    const names = this.model.layers.flatMap((l, i) => l.params().map((p) => `${i}:${p.name}`));
+    const ps = this.model.params();
+    const out: WasmTensor[] = ps.map((p, i) => ({ name: names[i], ptr: p.w, size: p.size }));
+    for (const t of this.optimizer.state()) {
+      const [index, what] = t.name.split('#');
+      out.push({ ...t, name: `${names[Number(index)]}#${what}` });
+    }
+    return out;
+  }
+
+  /** JavaScript-side state (batch norm running statistics), named like tensors(). */
+  buffers(): Buffer[] {
+    return this.model.layers.flatMap((l, i) => (l.buffers?.() ?? []).map((b) => ({ name: `${i}:${b.name}`, data: b.data })));
+  }
+
+  /** Scalars to checkpoint: epoch, the optimizer's and the rule's counters. */
+  scalars(): Record<string, number> {
+    return { epoch: this.epoch, ...prefix('optimizer.', this.optimizer.scalars), ...prefix('rule.', this.rule.scalars) };
+  }
+
+  /** After tensors and buffers were restored: set the scalars and recompute the quantized weights. */
+  restoreScalars(s: Record<string, number>, history: EpochSummary[]): void {
+    this.epoch = s.epoch;
+    for (const k of Object.keys(this.optimizer.scalars)) this.optimizer.scalars[k] = s[`optimizer.${k}`];
+    for (const k of Object.keys(this.rule.scalars)) this.rule.scalars[k] = s[`rule.${k}`];
+    this.history = history;
+    this.rule.reproject();
+  }
+
+  dispose(): void { this.optimizer.dispose(); }
+}
+
+function prefix(p: string, r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [p + k, v]));
+}
