@@ -6,18 +6,18 @@
  *   y = 0 for x <= 0; min(ceil(x / alpha), L) * alpha otherwise.
  */
 export function qreluForward(x: usize, y: usize, n: i32, alpha: f32, levels: i32): void {
-  const L = <f32>levels, inv = <f32>1 / alpha;
-  const vz = f32x4.splat(0), vL = f32x4.splat(L), va = f32x4.splat(alpha), vi = f32x4.splat(inv);
+  const L = <f32>levels;
+  const vz = f32x4.splat(0), vL = f32x4.splat(L), va = f32x4.splat(alpha);
   const n4 = n & ~3;
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
     // max(., 0) maps x <= 0 to code 0: ceil of a non-positive x / alpha is <= 0
-    const code = f32x4.min(f32x4.max(f32x4.ceil(f32x4.mul(v128.load(x + o), vi)), vz), vL);
+    const code = f32x4.min(f32x4.max(f32x4.ceil(f32x4.div(v128.load(x + o), va)), vz), vL); // divide, as the reference: x * (1 / alpha) can round across a level
     v128.store(y + o, f32x4.mul(code, va));
   }
   for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(y + o, min(max(Mathf.ceil(load<f32>(x + o) * inv), <f32>0), L) * alpha);
+    store<f32>(y + o, min(max(Mathf.ceil(load<f32>(x + o) / alpha), <f32>0), L) * alpha);
   }
 }
 

@@ -60,8 +60,8 @@ describe('batch norm', () => {
 });
 
 describe('max pooling', () => {
-  it('forward takes window maxima per channel; backward routes dy to each argmax', () => {
-    const r = rng(2), n = 2, h = 5, w = 4, c = 3, k = 2, s = 2, oh = 2, ow = 2;
+  it.each([3, 8, 6])('forward takes window maxima per channel; backward routes dy to each argmax (%i channels)', (c) => {
+    const r = rng(2 + c), n = 2, h = 5, w = 4, k = 2, s = 2, oh = 2, ow = 2;
     const x = randomFloats(n * h * w * c, r);
     const py = lb.heap.alloc(n * oh * ow * c * 4), pa = lb.heap.alloc(n * oh * ow * c * 4);
     lb.wasm.maxPoolForward(put(x), n, h, w, c, k, s, oh, ow, py, pa);
@@ -80,5 +80,11 @@ describe('max pooling', () => {
     for (let i = 0; i < x.length; i++) if (dx[i] !== 0) { nonzero++; expect(y).toContain(x[i]); }
     expect(nonzero).toBe(y.length);
     expect(dx.reduce((a, v) => a + v, 0)).toBeCloseTo(dy.reduce((a, v) => a + v, 0), 4);
+  });
+
+  it.each([4, 5])('ties go to the first tap of the window (%i channels)', (c) => {
+    const x = new Float32Array(2 * 2 * c).fill(7), py = lb.heap.alloc(c * 4), pa = lb.heap.alloc(c * 4);
+    lb.wasm.maxPoolForward(put(x), 1, 2, 2, c, 2, 2, 1, 1, py, pa);
+    expect(Array.from(lb.heap.read(Int32Array, pa, c))).toEqual(Array.from({ length: c }, (_, i) => i));
   });
 });

@@ -15,8 +15,8 @@ describe('Sequential', () => {
   // with and without batch norm: a conv bias followed by batch norm has zero gradient (the norm
   // removes it), so only the second architecture checks the conv bias
   const architectures = [
-    () => [new Conv2d(3, 3, 'same'), new BatchNorm(), new ReLU(), new MaxPool(2), new Flatten(), new Dense(4)],
-    () => [new Conv2d(3, 3, 'valid'), new ReLU(), new Flatten(), new Dense(5), new ReLU(), new Dense(4)],
+    () => [new Conv2d(3, 3, { padding: 'same' }), new BatchNorm(), new ReLU(), new MaxPool(2), new Flatten(), new Dense(4)],
+    () => [new Conv2d(3, 3, { padding: 'valid' }), new ReLU(), new Flatten(), new Dense(5), new ReLU(), new Dense(4)],
   ];
   it.each([0, 1])('backward gives the gradient of the loss for every parameter (finite differences, architecture %i)', (arch) => {
     const batch = 3, classes = 4;

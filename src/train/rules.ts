@@ -59,8 +59,8 @@ export class QuantRule {
 
   /** After the optimizer step: the weights the next forward pass uses. */
   afterStep(): void {
-    this.scalars.step++;
     if (this.relaxing) this.scalars.lambda *= this.growth;
+    this.scalars.step++;
     this.reproject();
   }
 

@@ -1,0 +1,124 @@
+// Weight quantizers (assembly/quant.ts through src/quantize/weights.ts) against plain float64
+// references of ../shared/algorithms.md, on awkward sizes and per-channel groups.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { type Lowbit } from '../src/node/index.js';
+import { QuantizedWeight, weightQuantizers, type WeightQuantizer } from '../src/quantize/weights.js';
+import { param } from '../src/layers/layer.js';
+import { initialAlpha } from '../src/layers/activations.js';
+import { rng, randomFloats } from './reference.js';
+import { runtime, poisonHeap } from './helpers.js';
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+/** TWN threshold: delta = 0.7 mean|w|, s = mean of kept |w|. */
+function ternaryThresholdRef(w: Float32Array): Float64Array {
+  const a = Array.from(w, Math.abs), delta = Math.fround(0.7 * a.reduce((s, v) => s + v, 0) / w.length);
+  const kept = a.filter((v) => v >= delta), s = kept.length ? kept.reduce((x, y) => x + y, 0) / kept.length : 0;
+  return Float64Array.from(w, (v) => (Math.abs(v) >= delta ? Math.sign(v || 1) * s : 0));
+}
+
+/** Nearest of s {0, +-2^(1-n) .. +-1} with s refit by least squares, from s = max|w|. */
+function pow2Ref(w: Float32Array, bits: number, rounds = 3): Float64Array {
+  const n = 2 ** (bits - 1) - 1;
+  const levels = [0, ...Array.from({ length: n }, (_, k) => 2 ** -k)];
+  const nearest = (a: number) => levels.reduce((best, l) => (Math.abs(a - l) < Math.abs(a - best) || (Math.abs(a - l) === Math.abs(a - best) && l > best) ? l : best), 0);
+  let s = Math.max(...Array.from(w, Math.abs));
+  for (let r = 0; r < rounds && s > 0; r++) {
+    let wp = 0, pp = 0;
+    for (const v of w) { const p = nearest(Math.abs(v) / s); wp += Math.abs(v) * p; pp += p * p; }
+    if (pp > 0) s = wp / pp;
+  }
+  return Float64Array.from(w, (v) => Math.sign(v || 1) * s * nearest(Math.abs(v) / s));
+}
+
+/** Trained affine: s clip(round((w - b) / s), 0, L) + b. */
+function affineRef(w: Float32Array, bits: number, s: number, b: number): Float64Array {
+  const L = 2 ** bits - 1;
+  return Float64Array.from(w, (v) => s * Math.min(L, Math.max(0, Math.round((v - b) / s))) + b);
+}
+
+function quantize(q: WeightQuantizer, w: Float32Array, outCh: number): { qw: QuantizedWeight; wq: Float32Array } {
+  poisonHeap(lb);
+  const p = param(lb.heap, 'w', w);
+  const qw = new QuantizedWeight(lb.heap, q, p, outCh);
+  return { qw, wq: lb.heap.read(Float32Array, qw.wq, w.length) };
+}
+
+const SIZES: [number, number][] = [[1, 1], [1, 7], [3, 33], [5, 64], [16, 129]];
+
+describe('weight quantizers', () => {
+  it.each(SIZES)('ternary (threshold) and power-of-two match the references, per layer and per channel (%i x %i)', (groups, size) => {
+    const w = randomFloats(groups * size, rng(groups * 100 + size));
+    for (const perChannel of [false, true]) {
+      const g = perChannel ? groups : 1, n = w.length / g;
+      const cases: [WeightQuantizer, (x: Float32Array) => Float64Array][] = [
+        [weightQuantizers.ternary({ method: 'threshold', perChannel }), ternaryThresholdRef],
+        [weightQuantizers.pow2(3, { perChannel }), (x) => pow2Ref(x, 3)],
+        [weightQuantizers.pow2(4, { perChannel }), (x) => pow2Ref(x, 4)],
+      ];
+      for (const [q, ref] of cases) {
+        const { qw, wq } = quantize(q, w, groups);
+        for (let gi = 0; gi < g; gi++) {
+          const want = ref(w.subarray(gi * n, (gi + 1) * n));
+          for (let i = 0; i < n; i++) expect(wq[gi * n + i], `${q.label} group ${gi} [${i}]`).toBeCloseTo(want[i], 5);
+        }
+        qw.dispose();
+      }
+    }
+  });
+
+  it('power-of-two levels are zero or a power of two times the scale', () => {
+    const w = randomFloats(500, rng(4));
+    const { qw, wq } = quantize(weightQuantizers.pow2(4), w, 1);
+    const s = lb.heap.read(Float32Array, qw.scales, 1)[0];
+    for (const v of wq) if (v !== 0) expect(Math.log2(Math.abs(v) / s) % 1, `${v}`).toBeCloseTo(0, 5);
+    expect(new Set(Array.from(wq, Math.abs)).size).toBeLessThanOrEqual(8); // 0 and 7 magnitudes
+    qw.dispose();
+  });
+
+  it.each(SIZES)('trained affine: forward from the trained scale / offset, straight-through backward (%i x %i)', (groups, size) => {
+    const r = rng(groups + size), w = randomFloats(groups * size, r), bits = 3;
+    const { qw, wq } = quantize(weightQuantizers.affine(bits, { perChannel: true }), w, groups);
+    const [sP, bP] = qw.extra;
+    // init spans each group's weights: the first code is its minimum, the last its maximum
+    const s = lb.heap.read(Float32Array, sP.w, groups), b = lb.heap.read(Float32Array, bP.w, groups);
+    for (let gi = 0; gi < groups; gi++) {
+      const want = affineRef(w.subarray(gi * size, (gi + 1) * size), bits, s[gi], b[gi]);
+      for (let i = 0; i < size; i++) expect(wq[gi * size + i]).toBeCloseTo(want[i], 5);
+    }
+    // move the offset so some weights clip, then check the backward against the STE formulas
+    lb.heap.write(bP.w, b.map((v, i) => v + 0.3 * s[i] * 7 * (i % 2 ? 1 : -1)));
+    qw.project();
+    const b2 = lb.heap.read(Float32Array, bP.w, groups);
+    const gq = randomFloats(w.length, r);
+    lb.heap.write(qw.wf.g, gq);
+    qw.backward();
+    const gw = lb.heap.read(Float32Array, qw.wf.g, w.length), gs = lb.heap.read(Float32Array, sP.g, groups), gb = lb.heap.read(Float32Array, bP.g, groups);
+    for (let gi = 0; gi < groups; gi++) {
+      let ds = 0, db = 0;
+      for (let i = gi * size; i < (gi + 1) * size; i++) {
+        const u = (w[i] - b2[gi]) / s[gi], L = 2 ** bits - 1;
+        if (u < 0) { db += gq[i]; expect(gw[i]).toBe(0); } else if (u > L) { db += gq[i]; ds += gq[i] * L; expect(gw[i]).toBe(0); } else { ds += gq[i] * (Math.round(u) - u); expect(gw[i]).toBe(gq[i]); }
+      }
+      expect(gs[gi]).toBeCloseTo(ds, 3);
+      expect(gb[gi]).toBeCloseTo(db, 3);
+    }
+    qw.dispose();
+  });
+
+  it('bad bit widths are refused with a clear error', () => {
+    expect(() => weightQuantizers.uniform(9)).toThrow(/uniform weight quantizer: bits must be an integer in \[2, 8\], got 9/);
+    expect(() => weightQuantizers.forBits(16)).toThrow(/1..8 or 32, got 16/);
+    expect(() => weightQuantizers.affine(1.5)).toThrow(/got 1.5/);
+  });
+});
+
+describe('quantized ReLU initial alpha', () => {
+  it("reproduces BCGD's table (the MSE-optimal step for a half-Gaussian)", () => {
+    expect(initialAlpha(1)).toBeCloseTo(1.2221, 2);
+    expect(initialAlpha(2)).toBeCloseTo(0.6511, 2);
+    expect(initialAlpha(4)).toBeCloseTo(0.1946, 2);
+    expect(initialAlpha(8)).toBeLessThan(initialAlpha(4) / 8);
+  });
+});

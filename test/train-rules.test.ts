@@ -1,0 +1,175 @@
+// Quantized training (issue 4): the update rules, schedules, layer gradients at the quantized
+// weights, qReLU layer, checkpoint round trips and resume, NaN handling.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { type Lowbit, loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
+import { Sequential } from '../src/train/sequential.js';
+import { Trainer } from '../src/train/trainer.js';
+import { QuantRule } from '../src/train/rules.js';
+import { Sgd } from '../src/train/optimizers.js';
+import { learningRate } from '../src/train/schedule.js';
+import { buildLayers } from '../src/train/models.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint.js';
+import { Conv2d } from '../src/layers/conv2d.js';
+import { Dense } from '../src/layers/dense.js';
+import { QReLU, ReLU } from '../src/layers/activations.js';
+import { BatchNorm, Flatten, MaxPool } from '../src/layers/simple.js';
+import { weightQuantizers } from '../src/quantize/weights.js';
+import type { ImageSet } from '../src/data/idx.js';
+import { rng, randomFloats } from './reference.js';
+import { runtime } from './helpers.js';
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+const f32 = (p: number, n: number) => lb.heap.read(Float32Array, p, n);
+
+/** A dense layer on 5 inputs with quantized weights and hand-set gradients. */
+function denseWith(q = weightQuantizers.binary()) {
+  const d = new Dense(3, { kernelQuantizer: q });
+  d.build(lb.heap, [5], 3);
+  const w = d.params()[0];
+  return { d, w };
+}
+
+describe('update rules', () => {
+  it('BCGD: w_f <- (1 - rho) w_f + rho proj(w_f) - lr v, then w = proj(w_f)', () => {
+    const { d, w } = denseWith();
+    const rho = 0.1, lr = 0.5, wf = f32(w.w, w.size), wq = f32(w.quant!.wq, w.size);
+    const g = randomFloats(w.size, rng(1));
+    lb.heap.write(w.g, g);
+    const sgd = new Sgd(lb.heap, [w], lr, 0, 0), rule = new QuantRule(lb.heap, 'bcgd', [w], { rho });
+    rule.beforeStep(); sgd.step(); rule.afterStep();
+    const want = wf.map((v, i) => (1 - rho) * v + rho * wq[i] - lr * g[i]);
+    const got = f32(w.w, w.size);
+    for (let i = 0; i < w.size; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    const s = want.reduce((a, v) => a + Math.abs(v), 0) / want.length;
+    expect(Array.from(f32(w.quant!.wq, w.size))).toEqual(Array.from(want, (v) => Math.fround(v >= 0 ? s : -s)).map((v) => expect.closeTo(v, 6)));
+    sgd.dispose(); d.dispose();
+  });
+
+  it('BinaryConnect is BCGD without the blend; BinaryRelax relaxes, grows lambda, then quantizes exactly', () => {
+    const { d, w } = denseWith(weightQuantizers.ternary());
+    const wf0 = f32(w.w, w.size);
+    const bc = new QuantRule(lb.heap, 'binaryconnect', [w]);
+    bc.beforeStep();
+    expect(Array.from(f32(w.w, w.size))).toEqual(Array.from(wf0));
+    const br = new QuantRule(lb.heap, 'binaryrelax', [w], { relaxSteps: 4, lambdaStart: 1, lambdaEnd: 16 });
+    const exact = f32(w.quant!.wq, w.size);
+    w.quant!.project();
+    const proj = f32(w.quant!.wq, w.size);
+    br.reproject();
+    const relaxed = f32(w.quant!.wq, w.size);
+    for (let i = 0; i < w.size; i++) expect(relaxed[i]).toBeCloseTo((1 * proj[i] + wf0[i]) / 2, 6);
+    expect(exact).toBeDefined();
+    for (let k = 0; k < 4; k++) br.afterStep();
+    expect(br.scalars.lambda).toBeCloseTo(16, 4); // geometric: 1 -> 16 over the 4 relaxed steps
+    expect(br.relaxing).toBe(false);
+    expect(Array.from(f32(w.quant!.wq, w.size))).toEqual(Array.from(proj));
+    d.dispose();
+  });
+
+  it('schedules: cosine from lr to 0, step x0.1 at 40% and 70%', () => {
+    expect(learningRate('cosine', 0.1, 0, 100)).toBeCloseTo(0.1);
+    expect(learningRate('cosine', 0.1, 50, 100)).toBeCloseTo(0.05);
+    expect(learningRate('cosine', 0.1, 100, 100)).toBeCloseTo(0);
+    expect([0, 39, 40, 69, 70].map((t) => learningRate('step', 1, t, 100))).toEqual([1, 1, 0.1, 0.1, expect.closeTo(0.01, 9)]);
+    expect(() => learningRate('linear' as never, 1, 0, 1)).toThrow(/unknown schedule 'linear'/);
+  });
+});
+
+describe('quantized layers', () => {
+  // qReLU and sign are piecewise constant (their straight-through gradients are no derivative), so
+  // this model keeps ReLU: it checks that every quantized layer differentiates at the weights it used
+  it('backward gives d loss / d w at the quantized weights the forward pass used (finite differences on w)', () => {
+    const batch = 3, classes = 4;
+    const layers = [new Conv2d(3, 3, { kernelQuantizer: weightQuantizers.binary({ perChannel: true }) }), new BatchNorm(), new MaxPool(2), new Flatten(),
+      new Dense(5, { kernelQuantizer: weightQuantizers.ternary() }), new ReLU(), new Dense(classes, { kernelQuantizer: weightQuantizers.uniform(4) })];
+    const model = new Sequential(lb.heap, layers, [6, 6, 2], 5);
+    const r = rng(3);
+    const x = lb.heap.alloc(batch * 72 * 4), y = lb.heap.alloc(batch), g = lb.heap.alloc(batch * classes * 4);
+    lb.heap.write(x, randomFloats(batch * 72, r));
+    lb.heap.write(y, new Uint8Array([0, 3, 1]));
+    const loss = () => lb.wasm.softmaxCrossEntropy(model.forward(x, batch, true), y, batch, classes, g);
+    loss();
+    model.backward(g, batch);
+    let checked = 0;
+    for (const p of model.params().filter((q) => q.quant)) {
+      const grad = f32(p.g, p.size), wq = f32(p.quant!.wq, p.size);
+      for (let j = 0; j < p.size; j += Math.max(1, Math.floor(p.size / 7))) {
+        const h = 1e-3;
+        const at = (v: number) => { const ww = wq.slice(); ww[j] = v; lb.heap.write(p.quant!.wq, ww); return loss(); };
+        const num = (at(wq[j] + h) - at(wq[j] - h)) / (2 * h);
+        lb.heap.write(p.quant!.wq, wq);
+        expect(Math.abs(grad[j] - num), `${p.name}[${j}]: backward ${grad[j]}, finite difference ${num}`).toBeLessThan(5e-3 + 5e-2 * Math.abs(num));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(15);
+    model.dispose();
+  });
+
+  it('qReLU clamps alpha to [1e-3, 5] and writes rate * d alpha clipped to [-1, 1]', () => {
+    const q = new QReLU({ bits: 2, alpha: 9, alphaRate: 1 });
+    q.build(lb.heap, [4]);
+    const x = lb.heap.alloc(16), dy = lb.heap.alloc(16);
+    lb.heap.write(x, Float32Array.of(-1, 1, 20, 100));
+    lb.heap.write(dy, Float32Array.of(1, 1, 1, 1));
+    q.forward(x, 1);
+    expect(q.value).toBe(5);
+    q.backward(dy, 1);
+    expect(f32(q.params()[0].g, 1)[0]).toBe(1); // 2 (inside) + 3 (above) = 5, clipped to 1
+    expect(() => new QReLU({ bits: 9 })).toThrow(/qrelu bits must be an integer in \[1, 8\], got 9/);
+    q.dispose();
+  });
+});
+
+function tinySet(data: ImageSet, count: number): ImageSet { return { ...data, count }; }
+
+describe('training runs', () => {
+  it('resuming from a checkpoint continues bit-identically (BinaryRelax 1W2A, Adam-free SGD state included)', async () => {
+    const data = await loadFashionMnist(SUBSET_DIR), train = tinySet(data.train, 256);
+    const arch = { arch: 'cnn' as const, wbits: 1, abits: 2 };
+    const opts = { epochs: 2, batch: 64, lr: 0.05, optimizer: 'binaryrelax' as const, seed: 7 };
+    const make = () => { const m = new Sequential(lb.heap, buildLayers(arch), [28, 28, 1], 7); return { m, t: new Trainer(m, opts, train.count) }; };
+    const a = make();
+    a.t.runEpoch(train); a.t.runEpoch(train);
+    const b = make();
+    b.t.runEpoch(train);
+    const bytes = encodeCheckpoint(b.t, { arch });
+    b.t.dispose(); b.m.dispose();
+    const c = make();
+    restoreCheckpoint(c.t, lb.heap, decodeCheckpoint(bytes));
+    expect(c.t.epoch).toBe(1);
+    c.t.runEpoch(train);
+    const wa = a.t.tensors(), wc = c.t.tensors();
+    expect(wc.map((t) => t.name)).toEqual(wa.map((t) => t.name));
+    wa.forEach((t, i) => expect(f32(wc[i].ptr, t.size), t.name).toEqual(f32(t.ptr, t.size)));
+    const test = tinySet(data.test, 200);
+    expect(c.t.evaluate(test)).toBe(a.t.evaluate(test));
+    for (const x of [a, c]) { x.t.dispose(); x.m.dispose(); }
+  });
+
+  it('a corrupt, truncated or mismatched checkpoint is refused with BAD_CHECKPOINT', () => {
+    const m = new Sequential(lb.heap, buildLayers({ arch: 'mlp', wbits: 1, abits: 1 }), [28, 28, 1], 1);
+    const t = new Trainer(m, { epochs: 1, batch: 8, lr: 0.1, optimizer: 'bcgd', seed: 1 }, 8);
+    const good = encodeCheckpoint(t, {});
+    const flipped = good.slice(); flipped[flipped.length - 5] ^= 0x10;
+    expect(() => decodeCheckpoint(flipped)).toThrow(/checksum mismatch/);
+    expect(() => decodeCheckpoint(good.subarray(0, good.length - 4))).toThrow(/truncated or corrupt/);
+    expect(() => decodeCheckpoint(good.subarray(0, 40))).toThrow(/truncated|corrupt|does not parse/);
+    const magic = good.slice(); magic[0] = 0x4e;
+    expect(() => decodeCheckpoint(magic)).toThrow(/bad magic/);
+    const other = new Sequential(lb.heap, buildLayers({ arch: 'mlp', wbits: 32, abits: 32 }), [28, 28, 1], 1);
+    const to = new Trainer(other, { epochs: 1, batch: 8, lr: 0.1, optimizer: 'adam', seed: 1 }, 8);
+    expect(() => restoreCheckpoint(to, lb.heap, decodeCheckpoint(good))).toThrow(/counter 'optimizer.t' is missing|has no tensor|holds \d+ tensors/);
+    for (const x of [t, to]) x.dispose();
+    m.dispose(); other.dispose();
+  });
+
+  it('a NaN loss stops training with NAN_LOSS naming the epoch and batch', async () => {
+    const data = await loadFashionMnist(SUBSET_DIR);
+    const m = new Sequential(lb.heap, buildLayers({ arch: 'mlp', wbits: 32, abits: 32 }), [28, 28, 1], 1);
+    const t = new Trainer(m, { epochs: 1, batch: 32, lr: 1e30, optimizer: 'sgd', seed: 1, schedule: 'constant' }, 320);
+    expect(() => t.runEpoch(tinySet(data.train, 320))).toThrow(/the loss became (NaN|Infinity) in epoch 1, batch \d+: training stopped; lower the learning rate/);
+    t.dispose(); m.dispose();
+  });
+});
