@@ -60,17 +60,28 @@ export function col2imF32(col: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
   }
 }
 
-/** out[j][i] = a[i][j] for a [rows][cols] f32, in 8 x 8 blocks for cache locality. */
+/** out [cols][rows] = a [rows][cols]^T: 4x4 blocks through v128 shuffles, scalar edges. */
 export function transposeF32(a: usize, rows: i32, cols: i32, out: usize): void {
-  for (let i0 = 0; i0 < rows; i0 += 8) {
-    const i1 = min(rows, i0 + 8);
-    for (let j0 = 0; j0 < cols; j0 += 8) {
-      const j1 = min(cols, j0 + 8);
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          store<f32>(out + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(a + ((<usize>i * <usize>cols + <usize>j) << 2)));
-        }
-      }
+  const r4 = rows & ~3, c4 = cols & ~3;
+  const rs = <usize>cols << 2, os = <usize>rows << 2;
+  for (let i = 0; i < r4; i += 4) {
+    const src = a + <usize>i * rs;
+    for (let j = 0; j < c4; j += 4) {
+      const p = src + (<usize>j << 2);
+      const x0 = v128.load(p), x1 = v128.load(p + rs), x2 = v128.load(p + 2 * rs), x3 = v128.load(p + 3 * rs);
+      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+      const q = out + <usize>j * os + (<usize>i << 2);
+      v128.store(q, v128.shuffle<f64>(t0, t1, 0, 2));
+      v128.store(q + os, v128.shuffle<f64>(t0, t1, 1, 3));
+      v128.store(q + 2 * os, v128.shuffle<f64>(t2, t3, 0, 2));
+      v128.store(q + 3 * os, v128.shuffle<f64>(t2, t3, 1, 3));
     }
+    for (let ii = i; ii < i + 4; ii++) {
+      for (let j = c4; j < cols; j++) store<f32>(out + ((<usize>j * <usize>rows + <usize>ii) << 2), load<f32>(a + ((<usize>ii * <usize>cols + <usize>j) << 2)));
+    }
+  }
+  for (let i = r4; i < rows; i++) {
+    for (let j = 0; j < cols; j++) store<f32>(out + ((<usize>j * <usize>rows + <usize>i) << 2), load<f32>(a + ((<usize>i * <usize>cols + <usize>j) << 2)));
   }
 }

@@ -4,12 +4,25 @@
 
 /** b_w = 1: s = mean |w|, out = s sign(w) with sign(0) = +1. The exact least-squares projection. */
 export function projectBinary(w: usize, out: usize, groups: i32, size: i32, scales: usize): void {
+  const n4 = size & ~3, zero = f32x4.splat(0);
   for (let gi = 0; gi < groups; gi++) {
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
+    // |w| summed in f32 lanes, flushed to f64 every 1024 elements (keeps the mean accurate for big layers)
     let sum: f64 = 0;
-    for (let i = 0; i < size; i++) sum += <f64>Mathf.abs(load<f32>(p + (<usize>i << 2)));
+    for (let i0 = 0; i0 < n4; i0 += 1024) {
+      const i1 = min(n4, i0 + 1024);
+      let acc = f32x4.splat(0);
+      for (let i = i0; i < i1; i += 4) acc = f32x4.add(acc, f32x4.abs(v128.load(p + (<usize>i << 2))));
+      sum += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+    }
+    for (let i = n4; i < size; i++) sum += <f64>Mathf.abs(load<f32>(p + (<usize>i << 2)));
     const s = <f32>(sum / <f64>size);
-    for (let i = 0; i < size; i++) {
+    const vs = f32x4.splat(s), vn = f32x4.splat(-s);
+    for (let i = 0; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(q + o, v128.bitselect(vs, vn, f32x4.ge(v128.load(p + o), zero)));
+    }
+    for (let i = n4; i < size; i++) {
       const o = <usize>i << 2;
       store<f32>(q + o, load<f32>(p + o) >= 0 ? s : -s);
     }

@@ -24,3 +24,17 @@ export function bundledWasmUrl(options: InitOptions = {}): URL {
   return defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
 }
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';
+// training
+export { Sequential, evaluate } from './train/sequential.js';
+export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
+export { Dense, type DenseOptions } from './layers/dense.js';
+export { ReLU, Sign, QReLU, initialAlpha, type QReLUOptions } from './layers/activations.js';
+export { BatchNorm, MaxPool, Flatten } from './layers/simple.js';
+export type { Layer, Param } from './layers/layer.js';
+export { weightQuantizers, QuantizedWeight, type WeightQuantizer } from './quantize/weights.js';
+export { Sgd, Adam, type Optimizer } from './train/optimizers.js';
+export { QuantRule, type RuleKind, type RuleOptions } from './train/rules.js';
+export { learningRate, type ScheduleKind } from './train/schedule.js';
+export { Trainer, type TrainOptions, type EpochSummary, type BatchProgress } from './train/trainer.js';
+export { buildLayers, describeArch, type ArchOptions } from './train/models.js';
+export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './train/checkpoint.js';

@@ -59,3 +59,17 @@ describe('conv2dF32', () => {
     }
   });
 });
+
+describe('transposeF32', () => {
+  it.each([[1, 1], [1, 9], [9, 1], [4, 4], [7, 5], [8, 12], [13, 66]])('out = a^T exactly (%i x %i), 4x4 SIMD blocks and scalar edges', (rows, cols) => {
+    const a = randomFloats(rows * cols, rng(rows * 31 + cols));
+    const pa = lb.heap.alloc(a.byteLength), po = lb.heap.alloc(a.byteLength + 64);
+    lb.heap.write(pa, a);
+    lb.heap.u8().fill(0xa5, po, po + a.byteLength + 64);
+    lb.wasm.transposeF32(pa, rows, cols, po);
+    const out = lb.heap.read(Float32Array, po, rows * cols + 16);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(out[j * rows + i]).toBe(a[i * cols + j]);
+    expect(new Uint8Array(out.buffer, rows * cols * 4, 64).every((b) => b === 0xa5)).toBe(true); // nothing written past the end
+    lb.heap.free(pa); lb.heap.free(po);
+  });
+});

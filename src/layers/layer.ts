@@ -12,7 +12,7 @@ export interface Param {
 }
 
 /** Non-trainable state a layer keeps in JavaScript (batch norm's running statistics), for checkpoints. */
-export interface Buffer {
+export interface StateBuffer {
   name: string;
   data: Float32Array;
 }
@@ -30,7 +30,7 @@ export interface Layer {
   backward(dy: number, batch: number): number;
   params(): Param[];
   /** non-trainable state to checkpoint (default none) */
-  buffers?(): Buffer[];
+  buffers?(): StateBuffer[];
   /** false for a model's first layer: backward need not compute the input gradient (returns 0) */
   inputGrad?: boolean;
   dispose(): void;

@@ -1,7 +1,7 @@
 // Parameter-free and per-channel layers: max pooling, flatten, batch norm.
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { freeParams, param, Slot, type Buffer, type Layer, type Param } from './layer.js';
+import { freeParams, param, Slot, type StateBuffer, type Layer, type Param } from './layer.js';
 export { ReLU } from './activations.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -87,7 +87,7 @@ export class BatchNorm implements Layer {
     return dx;
   }
   params(): Param[] { return [this.gamma, this.beta]; }
-  buffers(): Buffer[] { return [{ name: 'batchnorm.runningMean', data: this.runningMean }, { name: 'batchnorm.runningVar', data: this.runningVar }]; }
+  buffers(): StateBuffer[] { return [{ name: 'batchnorm.runningMean', data: this.runningMean }, { name: 'batchnorm.runningVar', data: this.runningVar }]; }
   dispose(): void {
     freeParams(this.heap, this.params());
     for (const p of [this.mean, this.invStd, this.runMean, this.runInv]) this.heap.free(p);

@@ -2,7 +2,7 @@
 // epoch by epoch, with per-batch progress and the state a checkpoint needs.
 import { LowbitError } from '../errors.js';
 import type { ImageSet } from '../data/idx.js';
-import type { Buffer } from '../layers/layer.js';
+import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
 import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
@@ -118,7 +118,7 @@ export class Trainer {
   }
 
   /** JavaScript-side state (batch norm running statistics), named like tensors(). */
-  buffers(): Buffer[] {
+  buffers(): StateBuffer[] {
     return this.model.layers.flatMap((l, i) => (l.buffers?.() ?? []).map((b) => ({ name: `${i}:${b.name}`, data: b.data })));
   }
 
