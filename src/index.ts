@@ -38,3 +38,8 @@ export { learningRate, type ScheduleKind } from './train/schedule.js';
 export { Trainer, type TrainOptions, type EpochSummary, type BatchProgress } from './train/trainer.js';
 export { buildLayers, describeArch, type ArchOptions } from './train/models.js';
 export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './train/checkpoint.js';
+// inference
+export { compile } from './infer/compile.js';
+export { Engine } from './infer/engine.js';
+export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
+export type { Plan, PlanStep } from './infer/plan.js';

@@ -124,6 +124,19 @@ describe('quantized layers', () => {
 
 function tinySet(data: ImageSet, count: number): ImageSet { return { ...data, count }; }
 
+describe('model summary', () => {
+  it('counts weights, storage and MACs by weight precision', () => {
+    const m = new Sequential(lb.heap, buildLayers({ arch: 'cnn', wbits: 1, abits: 4 }), [28, 28, 1], 1);
+    // conv 32 (8-bit, 3x3x1) on 28x28, conv 64 (1-bit, 3x3x32) on 14x14, dense 3136 -> 256 (1-bit), dense 256 -> 10 (8-bit)
+    const w1 = 64 * 9 * 32 + 3136 * 256, w8 = 32 * 9 + 256 * 10;
+    const macs1 = 14 * 14 * 64 * 288 + 3136 * 256, macs8 = 28 * 28 * 32 * 9 + 2560;
+    const s = m.summary();
+    expect(s).toContain(`1-bit: ${w1.toLocaleString('en-US')} weights (${(w1 / 8 / 1024).toFixed(1)} KiB), ${(macs1 / 1e6).toFixed(2)} M MACs`);
+    expect(s).toContain(`8-bit: ${w8.toLocaleString('en-US')} weights (${(w8 / 1024).toFixed(1)} KiB), ${(macs8 / 1e6).toFixed(2)} M MACs`);
+    m.dispose();
+  });
+});
+
 describe('training runs', () => {
   it('resuming from a checkpoint continues bit-identically (BinaryRelax 1W2A, Adam-free SGD state included)', async () => {
     const data = await loadFashionMnist(SUBSET_DIR), train = tinySet(data.train, 256);

@@ -61,5 +61,6 @@ export class Conv2d implements Layer {
   }
 
   params(): Param[] { return this.core.params(); }
+  cost() { return { weights: this.filters * this.core.K, weightBits: this.core.quant.q.bits, macs: this.oh * this.ow * this.filters * this.core.K }; }
   dispose(): void { this.core.dispose(); for (const s of this.s) s.free(); }
 }

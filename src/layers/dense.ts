@@ -45,5 +45,6 @@ export class Dense implements Layer {
   }
 
   params(): Param[] { return this.core.params(); }
+  cost() { return { weights: this.units * this.inSize, weightBits: this.core.quant.q.bits, macs: this.units * this.inSize }; }
   dispose(): void { this.core.dispose(); for (const s of this.y) s.free(); }
 }

@@ -31,6 +31,8 @@ export interface Layer {
   params(): Param[];
   /** non-trainable state to checkpoint (default none) */
   buffers?(): StateBuffer[];
+  /** weights and multiply-accumulates per sample, for summaries (layers with weights only) */
+  cost?(): { weights: number; weightBits: number; macs: number };
   /** false for a model's first layer: backward need not compute the input gradient (returns 0) */
   inputGrad?: boolean;
   dispose(): void;

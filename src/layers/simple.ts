@@ -87,6 +87,11 @@ export class BatchNorm implements Layer {
     return dx;
   }
   params(): Param[] { return [this.gamma, this.beta]; }
+  /** gamma, beta and the running statistics, for compiling to integer thresholds */
+  stats(): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number } {
+    return { gamma: this.heap.read(Float32Array, this.gamma.w, this.c), beta: this.heap.read(Float32Array, this.beta.w, this.c),
+      mean: this.runningMean.slice(), variance: this.runningVar.slice(), eps: this.eps };
+  }
   buffers(): StateBuffer[] { return [{ name: 'batchnorm.runningMean', data: this.runningMean }, { name: 'batchnorm.runningVar', data: this.runningVar }]; }
   dispose(): void {
     freeParams(this.heap, this.params());

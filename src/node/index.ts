@@ -4,6 +4,7 @@ import { initFrom, type InitOptions, type Lowbit, type WasmSource } from '../run
 import { bundledWasmUrl } from '../index.js';
 
 export * from '../index.js';
+import { setDefaultRuntime } from '../infer/engine.js';
 
 /** Load the runtime: from `source` if given, else from the wasm file in this package that suits this host. */
 export async function init(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
@@ -12,3 +13,5 @@ export async function init(source?: WasmSource, options: InitOptions = {}): Prom
   return initFrom(source);
 }
 export { loadFashionMnist, DEBIAN_FASHION_MNIST, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
+
+setDefaultRuntime(() => init());

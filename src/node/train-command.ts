@@ -100,6 +100,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
       io.log(`resumed ${o.out} after epoch ${trainer.epoch} of ${o.epochs}`);
     }
     io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}`);
+    io.log(`weights by precision: ${model.summary()}`);
     io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
     while (trainer.epoch < o.epochs) {
       const s = trainer.runEpoch(data.train, io.progress);

@@ -22,6 +22,26 @@ export class Sequential {
     for (let i = this.layers.length - 1; i >= 0 && dy; i--) dy = this.layers[i].backward(dy, batch);
   }
   params(): Param[] { return this.layers.flatMap((l) => l.params()); }
+
+  /**
+   * A Larq-style summary: weights, their storage once quantized, and multiply-accumulates per
+   * sample, by weight precision ("1-bit: 819,200 weights (100 KiB), 3.6 M MACs; ...").
+   */
+  summary(): string {
+    const by = new Map<number, { weights: number; macs: number }>();
+    for (const l of this.layers) {
+      const c = l.cost?.();
+      if (!c) continue;
+      const e = by.get(c.weightBits) ?? { weights: 0, macs: 0 };
+      e.weights += c.weights; e.macs += c.macs;
+      by.set(c.weightBits, e);
+    }
+    const kib = (bits: number) => `${(bits / 8 / 1024).toFixed(1)} KiB`;
+    const total = [...by].reduce((a, [b, e]) => a + b * e.weights, 0);
+    const parts = [...by].sort((a, b) => a[0] - b[0]).map(([b, e]) =>
+      `${b === 32 ? 'float32' : `${b}-bit`}: ${e.weights.toLocaleString('en-US')} weights (${kib(b * e.weights)}), ${(e.macs / 1e6).toFixed(2)} M MACs`);
+    return `${parts.join('; ')}; weights stored in ${kib(total)} (float32: ${kib(32 * [...by.values()].reduce((a, e) => a + e.weights, 0))})`;
+  }
   dispose(): void { for (const l of this.layers) l.dispose(); }
 }
 

@@ -1,0 +1,97 @@
+// Integer-only inference steps between layers (issue 5): BatchNorm + quantized ReLU folded into
+// per-channel integer thresholds, and max pooling on codes and on packed sign bits.
+
+/**
+ * acc [rows][c] i32 -> codes [rows][c] u8 with L = levels thresholds per channel, thr [c][L]:
+ * code = #{k : acc >= thr[c][k]} (flip[c] = 0), or #{k : acc < thr[c][k]} (flip[c] = 1).
+ * BatchNorm then qReLU is y / alpha = A acc + B, code = clamp(ceil(A acc + B), 0, L), so code >= k
+ * iff A acc + B > k - 1: for A > 0 iff acc >= floor((k - 1 - B) / A) + 1 (the thresholds the
+ * compiler stores); for A < 0 iff acc < ceil((k - 1 - B) / A) (flip). Exact integer comparisons.
+ */
+export function multiThreshold(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, flip: usize, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const pa = acc + (<usize>r * <usize>c << 2), po = out + <usize>r * <usize>c;
+    for (let ch = 0; ch < c; ch++) {
+      const a = load<i32>(pa + (<usize>ch << 2));
+      const t = thr + (<usize>ch * <usize>levels << 2);
+      let n = 0;
+      // thresholds ascend with k (flip 0) or descend (flip 1): count with a branch-free sum
+      if (load<u8>(flip + <usize>ch)) {
+        for (let k = 0; k < levels; k++) n += <i32>(a < load<i32>(t + (<usize>k << 2)));
+      } else {
+        for (let k = 0; k < levels; k++) n += <i32>(a >= load<i32>(t + (<usize>k << 2)));
+      }
+      store<u8>(po + <usize>ch, <u8>n);
+    }
+  }
+}
+
+/** Max pooling of u8 codes, NHWC, k x k windows, stride k ('valid'). */
+export function maxPoolU8(x: usize, n: i32, h: i32, w: i32, c: i32, k: i32, oh: i32, ow: i32, y: usize): void {
+  const c16 = c & ~15;
+  let q = y;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const first = x + <usize>(((img * h + oy * k) * w + ox * k) * c);
+        for (let ch = 0; ch < c16; ch += 16) {
+          let m = i8x16.splat(0);
+          for (let ky = 0; ky < k; ky++) {
+            for (let kx = 0; kx < k; kx++) m = i8x16.max_u(m, v128.load(first + <usize>((ky * w + kx) * c + ch)));
+          }
+          v128.store(q + <usize>ch, m);
+        }
+        for (let ch = c16; ch < c; ch++) {
+          let m: u32 = 0;
+          for (let ky = 0; ky < k; ky++) {
+            for (let kx = 0; kx < k; kx++) m = max(m, <u32>load<u8>(first + <usize>((ky * w + kx) * c + ch)));
+          }
+          store<u8>(q + <usize>ch, <u8>m);
+        }
+        q += <usize>c;
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling of packed sign bits (bit 1 = +1): the max of +-1 values is their OR. Pixels of
+ * `words` u32 words, NHWC, k x k windows, stride k.
+ */
+export function maxPoolBits(x: usize, n: i32, h: i32, w: i32, words: i32, k: i32, oh: i32, ow: i32, y: usize): void {
+  let q = y;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const first = x + (<usize>(((img * h + oy * k) * w + ox * k) * words) << 2);
+        for (let j = 0; j < words; j++) {
+          let m: u32 = 0;
+          for (let ky = 0; ky < k; ky++) {
+            for (let kx = 0; kx < k; kx++) m |= load<u32>(first + (<usize>((ky * w + kx) * words + j) << 2));
+          }
+          store<u32>(q + (<usize>j << 2), m);
+        }
+        q += <usize>words << 2;
+      }
+    }
+  }
+}
+
+/** Rows of packed bits (wordsPerRow u32 words, LSB first) -> k bytes per row, 1 for a set bit, else 0. */
+export function unpackBitsU8(x: usize, rows: i32, wordsPerRow: i32, k: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>r * <usize>wordsPerRow << 2), q = out + <usize>r * <usize>k;
+    for (let j = 0; j < k; j++) store<u8>(q + <usize>j, <u8>((load<u32>(p + (<usize>(j >>> 5) << 2)) >>> (<u32>j & 31)) & 1));
+  }
+}
+
+/** Logits from the last layer's int32 sums: out[r][c] = scale[c] (mul acc[r][c] - sub[c]) + bias[c]. */
+export function affineLogits(acc: usize, rows: i32, cols: i32, mul: i32, sub: usize, scale: usize, bias: usize, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const o = (<usize>r * <usize>cols + <usize>c) << 2, co = <usize>c << 2;
+      const a = mul * load<i32>(acc + o) - load<i32>(sub + co);
+      store<f32>(out + o, <f32>(<f64>load<f32>(scale + co) * <f64>a + <f64>load<f32>(bias + co)));
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// compile(model): a trained Sequential -> an integer-only Plan (./plan.ts).
+//
+// Real values per step: input x = s_in * a (a: pixel byte with s_in = 1/255, a qReLU code with
+// s_in = alpha, or a sign +-1 with s_in = 1); weights w[c] = step[c] * q (q integer: +-1 for
+// binary with step = s, the level index for k-bit uniform with step = s). So the pre-activation is
+// z[c] = s_in step[c] acc[c] + bias[c] with acc the integer dot product, and after inference-mode
+// BatchNorm y = A[c] acc + B[c]:
+//   A = s_in step g / sqrt(var + eps),  B = (bias - mean) g / sqrt(var + eps) + beta.
+// The next activation then becomes integer comparisons on acc (assembly/infer.ts, threshold.ts):
+//   qReLU: code = clamp(ceil(y / alpha), 0, L) = #{k in 1..L : acc >= T_k}, T_k = floor((k-1-B')/A') + 1
+//          (A' = A / alpha, B' = B / alpha; for A' < 0 the count of acc < ceil((k-1-B')/A'))
+//   sign:  bit = y >= 0 = acc >= ceil(-B/A) (A > 0), or !(acc >= floor(-B/A) + 1) (A < 0, flip)
+// The last layer keeps logit = s_in step acc + bias as one float scale and bias per class.
+import { LowbitError } from '../errors.js';
+import type { Sequential } from '../train/sequential.js';
+import type { Heap } from '../memory.js';
+import type { Layer } from '../layers/layer.js';
+import { Conv2d } from '../layers/conv2d.js';
+import { Dense } from '../layers/dense.js';
+import { QReLU, ReLU, Sign } from '../layers/activations.js';
+import { BatchNorm, Flatten, MaxPool } from '../layers/simple.js';
+import type { LinearWeights } from '../layers/weights.js';
+import type { ActKind, Plan, PlanStep } from './plan.js';
+import { stepOutputShape } from './plan.js';
+
+const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+const clampI32 = (v: number) => Math.min(I32_MAX, Math.max(I32_MIN, v));
+const fail = (msg: string) => new LowbitError('CANNOT_COMPILE', msg);
+
+/** Integer weights of a layer: binary bits or int8 codes, with the real step per output channel. */
+function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array } {
+  const qz = lw.quant, q = qz.q;
+  if (q.kind !== 'binary' && q.kind !== 'ternary' && q.kind !== 'uniform' && !(q.kind === 'pow2' && q.bits <= 4)) {
+    throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform), and --first-last-bits 8`);
+  }
+  const wq = heap.read(Float32Array, qz.wq, lw.w.size), scales = heap.read(Float32Array, qz.scales, qz.groups);
+  // pow2 levels s 2^-j, j < n, are integers in units of s 2^(1-n)
+  const unit = q.kind === 'pow2' ? 2 ** (1 - (2 ** (q.bits - 1) - 1)) : 1;
+  const step = new Float64Array(lw.out), codes = new Float32Array(wq.length);
+  const rowsPerGroup = lw.out / qz.groups;
+  for (let o = 0; o < lw.out; o++) { // per output channel, at compile time
+    const s = scales[Math.floor(o / rowsPerGroup)] * unit;
+    step[o] = s;
+    for (let i = o * lw.K; i < (o + 1) * lw.K; i++) codes[i] = s > 0 ? Math.round(wq[i] / s) : 0;
+  }
+  const max = q.kind === 'binary' ? 1 : 127;
+  if (codes.some((v) => Math.abs(v) > max)) throw fail(`${name}: weight codes exceed ${max}`);
+  return { kind: q.kind === 'binary' ? 'binary' : 'int8', bits: q.bits, q: codes, step };
+}
+
+/** Pack +-1 codes [rows][pixels][c] into rows of pixels of 2 * ceil(c / 64) u32 words (bit 1 = +1). */
+function packBinary(codes: Float32Array, rows: number, pixels: number, c: number): Uint32Array {
+  const wpp = 2 * Math.ceil(c / 64), out = new Uint32Array(rows * pixels * wpp);
+  for (let p = 0; p < rows * pixels; p++) { // compile time
+    for (let ch = 0; ch < c; ch++) if (codes[p * c + ch] > 0) out[p * wpp + (ch >>> 5)] |= 1 << (ch & 31);
+  }
+  return out;
+}
+
+function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shift: Float64Array } {
+  // y = g (z - mean) + beta = g z + shift
+  const g = new Float64Array(c).fill(1), shift = new Float64Array(c);
+  if (bn) {
+    const st = bn.stats();
+    for (let i = 0; i < c; i++) {
+      g[i] = st.gamma[i] / Math.sqrt(st.variance[i] + st.eps);
+      shift[i] = st.beta[i] - st.mean[i] * g[i];
+    }
+  }
+  return { g, shift };
+}
+
+/** Compile a trained model into an integer-only plan; throws CANNOT_COMPILE naming the layer. */
+export function compile(model: Sequential, classes: string[], meta: Record<string, unknown> = {}): Plan {
+  const L = model.layers;
+  if (model.inShape.length !== 3) throw fail(`the model input must be [height, width, channels] pixels, got [${model.inShape.join(', ')}]`);
+  let shape = model.inShape.slice() as [number, number, number];
+  let input: ActKind = 'pixels', inBits = 8, sIn = 1 / 255;
+  const steps: PlanStep[] = [];
+  let i = 0;
+  const take = <T extends Layer>(ctor: new (...a: never[]) => T): T | undefined => (L[i] instanceof ctor ? (L[i++] as T) : undefined);
+  while (i < L.length) {
+    if (take(Flatten)) { shape = [1, 1, shape[0] * shape[1] * shape[2]]; continue; }
+    const layer = L[i++];
+    if (!(layer instanceof Conv2d) && !(layer instanceof Dense)) throw fail(`layer ${i - 1} (${layer.name}) must follow a conv2d or dense layer`);
+    const lw = layer.weights, name = `layer ${i - 1} (${layer.name})`;
+    const iw = integerWeights(model.heap, lw, name);
+    const conv = layer instanceof Conv2d;
+    if (!conv && shape[0] * shape[1] * shape[2] !== lw.K) throw fail(`${name}: input size ${shape.join('x')} does not match ${lw.K}`);
+    if (conv && layer.options.padding === 'valid' && input === 'bits') throw fail(`${name}: 'valid' convolutions on sign bits are not supported`);
+    const step: PlanStep = {
+      kind: conv ? 'conv' : 'dense', h: conv ? shape[0] : 1, w: conv ? shape[1] : 1, c: conv ? shape[2] : lw.K, out: lw.out,
+      k: conv ? (layer as Conv2d).kernel : 1, padding: conv ? (layer as Conv2d).padding : 'valid',
+      input, inBits, weights: iw.kind, weightBits: iw.bits, output: 'logits', outBits: 32, pool: 0,
+    };
+    if (input === 'pixels' && iw.kind === 'binary') throw fail(`${name}: binary weights on raw pixels are not supported; keep the first layer 8-bit (--first-last-bits 8)`);
+    if (input === 'bits' && iw.kind === 'int8' && conv) throw fail(`${name}: k-bit weights on sign bits are supported for dense layers only`);
+    if (iw.kind === 'binary') step.wBinary = packBinary(iw.q, lw.out, step.k * step.k, step.c);
+    else step.wInt8 = Int8Array.from(iw.q);
+    const bias = lw.params()[1];
+    const heap = model.heap, b = heap.read(Float32Array, bias.w, lw.out);
+    const bn = take(BatchNorm);
+    const { g, shift } = bnAffine(bn, lw.out);
+    const A = new Float64Array(lw.out), B = new Float64Array(lw.out);
+    for (let o = 0; o < lw.out; o++) { A[o] = sIn * iw.step[o] * g[o]; B[o] = b[o] * g[o] + shift[o]; }
+    const q = take(QReLU), sg = q ? undefined : take(Sign);
+    if (L[i] instanceof ReLU) throw fail(`layer ${i} (relu): a float ReLU cannot run integer-only; train with --abits 1, 2, 4 or 8`);
+    if (q) {
+      const alpha = Math.min(5, Math.max(1e-3, q.value)), levels = 2 ** q.bits - 1;
+      const thr = new Int32Array(lw.out * levels), flip = new Uint8Array(lw.out);
+      for (let o = 0; o < lw.out; o++) {
+        const a = A[o] / alpha, bb = B[o] / alpha;
+        for (let k = 1; k <= levels; k++) {
+          const t = (k - 1 - bb) / a;
+          thr[o * levels + k - 1] = a > 0 ? clampI32(Math.floor(t) + 1) : a < 0 ? clampI32(Math.ceil(t)) : (Math.ceil(bb) >= k ? I32_MIN : I32_MAX);
+        }
+        flip[o] = a < 0 ? 1 : 0;
+      }
+      Object.assign(step, { output: 'codes', outBits: q.bits, thresholds: thr, flip });
+      input = 'codes'; inBits = q.bits; sIn = alpha;
+    } else if (sg) {
+      const thr = new Int32Array(lw.out), flip = new Uint8Array(lw.out);
+      for (let o = 0; o < lw.out; o++) {
+        const t = -B[o] / A[o];
+        thr[o] = A[o] > 0 ? clampI32(Math.ceil(t)) : A[o] < 0 ? clampI32(Math.floor(t) + 1) : (B[o] >= 0 ? I32_MIN : I32_MAX);
+        flip[o] = A[o] < 0 ? 1 : 0;
+      }
+      Object.assign(step, { output: 'bits', outBits: 1, thresholds: thr, flip });
+      input = 'bits'; inBits = 1; sIn = 1;
+    } else {
+      if (bn) throw fail(`${name}: batch norm without an activation after it is only supported on the last layer`);
+      if (i !== L.length) throw fail(`${name}: a weight layer without an activation must be the last layer (the logits)`);
+      step.scale = Float32Array.from(A);
+      step.bias = Float32Array.from(B);
+    }
+    const pool = take(MaxPool);
+    if (pool) {
+      if (!conv) throw fail(`${name}: max pooling after a dense layer is not supported`);
+      step.pool = pool.k;
+    }
+    shape = stepOutputShape(step);
+    steps.push(step);
+  }
+  const last = steps.at(-1);
+  if (!last || last.output !== 'logits') throw fail('the model must end in a dense or conv layer giving the logits');
+  if (last.out !== classes.length) throw fail(`the model has ${last.out} outputs but ${classes.length} class names were given`);
+  return { inputShape: model.inShape.slice() as [number, number, number], classes, steps, meta };
+}

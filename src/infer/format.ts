@@ -1,0 +1,171 @@
+// The model file (.lbm), little-endian:
+//   0  "LBM\0"  magic
+//   4  u32      format version (1)
+//   8  u32      header bytes (JSON, UTF-8)
+//  12  u32      CRC-32 of every byte from offset 16 to the end
+//  16  JSON header: { inputShape, classes, meta, steps: [{ ...shape fields, tensors: { name: [dtype, offset, length] } }] }
+//      then tensor sections, each 16-byte aligned, offsets from the start of the file.
+// decodeModel validates magic, version, lengths, checksum, every field's type and range, every
+// section's bounds and size against the shapes, before anything reaches wasm; each failure is a
+// LowbitError('BAD_MODEL') saying what is wrong.
+import { LowbitError } from '../errors.js';
+import { crc32 } from '../train/checkpoint.js';
+import type { Plan, PlanStep } from './plan.js';
+import { stepOutputShape } from './plan.js';
+
+const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
+export const MODEL_VERSION = 1;
+/** Bounds that keep a hostile file from asking for unbounded memory or time. */
+const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
+
+type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32';
+const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
+const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4 };
+const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool'] as const;
+
+export function encodeModel(plan: Plan): Uint8Array {
+  validatePlan(plan);
+  const sections: { data: Uint8Array; offset: number }[] = [];
+  const steps = plan.steps.map((s) => {
+    const t: Record<string, [DType, number, number]> = {};
+    for (const [name, dtype] of Object.entries(TENSORS)) {
+      const a = s[name as keyof PlanStep] as ArrayBufferView & { length: number } | undefined;
+      if (!a) continue;
+      sections.push({ data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset: 0 });
+      t[name] = [dtype, sections.length - 1, a.length];
+    }
+    return { ...Object.fromEntries(SHAPE_KEYS.map((k) => [k, s[k]])), tensors: t };
+  });
+  // offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point
+  let json = new Uint8Array(0);
+  for (let pass = 0; pass < 4; pass++) {
+    let at = (16 + json.length + 15) & ~15;
+    for (const s of sections) { s.offset = at; at = (at + s.data.length + 15) & ~15; }
+    const header = { inputShape: plan.inputShape, classes: plan.classes, meta: plan.meta,
+      steps: steps.map((s) => ({ ...s, tensors: Object.fromEntries(Object.entries(s.tensors).map(([k, [d, i, n]]) => [k, [d, sections[i].offset, n]])) })) };
+    const next = new TextEncoder().encode(JSON.stringify(header));
+    if (next.length === json.length) { json = next; break; }
+    json = next;
+  }
+  const end = sections.length ? sections.at(-1)!.offset + sections.at(-1)!.data.length : (16 + json.length + 15) & ~15;
+  const out = new Uint8Array(end);
+  out.set(MAGIC, 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(4, MODEL_VERSION, true);
+  dv.setUint32(8, json.length, true);
+  out.set(json, 16);
+  for (const s of sections) out.set(s.data, s.offset);
+  dv.setUint32(12, crc32(out.subarray(16)), true);
+  return out;
+}
+
+const bad = (msg: string) => new LowbitError('BAD_MODEL', `model file: ${msg}`);
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return v;
+}
+function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw bad(`${what} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+/** Parse and validate a .lbm file into a plan. */
+export function decodeModel(bytes: Uint8Array): Plan {
+  if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
+  if (bytes.length < 16 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a lowbit model (bad magic; expected a .lbm file written by lowbit)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(4, true);
+  if (version !== MODEL_VERSION) throw bad(`format version ${version}; this lowbit reads version ${MODEL_VERSION} (update lowbit or re-export the model)`);
+  const jsonLen = dv.getUint32(8, true);
+  if (16 + jsonLen > bytes.length) throw bad(`truncated: the header claims ${jsonLen} bytes but only ${bytes.length - 16} follow`);
+  if (crc32(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen)));
+  } catch (e) {
+    throw bad(`the JSON header does not parse (${(e as Error).message})`);
+  }
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) throw bad('the header must be a JSON object');
+  const shape = h.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 3) throw bad('inputShape must be [height, width, channels]');
+  const inputShape: [number, number, number] = [int(shape[0], 'inputShape[0]', 1, MAX_DIM), int(shape[1], 'inputShape[1]', 1, MAX_DIM), int(shape[2], 'inputShape[2]', 1, MAX_CHANNELS)];
+  if (!Array.isArray(h.classes) || h.classes.length < 1 || h.classes.length > MAX_CHANNELS || !h.classes.every((c) => typeof c === 'string')) throw bad('classes must be a non-empty array of names');
+  const meta = typeof h.meta === 'object' && h.meta !== null && !Array.isArray(h.meta) ? (h.meta as Record<string, unknown>) : {};
+  if (!Array.isArray(h.steps) || h.steps.length < 1 || h.steps.length > MAX_STEPS) throw bad(`steps must be an array of 1..${MAX_STEPS} layers`);
+  const steps = h.steps.map((raw: unknown, i: number): PlanStep => {
+    if (typeof raw !== 'object' || raw === null) throw bad(`step ${i} must be an object`);
+    const r = raw as Record<string, unknown>, at = `step ${i}`;
+    const s: PlanStep = {
+      kind: oneOf(r.kind, `${at}.kind`, ['conv', 'dense'] as const),
+      h: int(r.h, `${at}.h`, 1, MAX_DIM), w: int(r.w, `${at}.w`, 1, MAX_DIM), c: int(r.c, `${at}.c`, 1, MAX_ACTIVATION),
+      out: int(r.out, `${at}.out`, 1, MAX_CHANNELS), k: int(r.k, `${at}.k`, 1, 15),
+      padding: oneOf(r.padding, `${at}.padding`, ['same', 'valid'] as const),
+      input: oneOf(r.input, `${at}.input`, ['pixels', 'codes', 'bits'] as const), inBits: int(r.inBits, `${at}.inBits`, 1, 8),
+      weights: oneOf(r.weights, `${at}.weights`, ['binary', 'int8'] as const), weightBits: int(r.weightBits, `${at}.weightBits`, 1, 8),
+      output: oneOf(r.output, `${at}.output`, ['codes', 'bits', 'logits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 32),
+      pool: int(r.pool, `${at}.pool`, 0, 8),
+    };
+    const t = r.tensors;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad(`${at}.tensors must be an object`);
+    for (const [name, spec] of Object.entries(t as Record<string, unknown>)) {
+      const dtype = TENSORS[name];
+      if (!dtype) throw bad(`${at} has an unknown tensor '${name}'`);
+      if (!Array.isArray(spec) || spec.length !== 3 || spec[0] !== dtype) throw bad(`${at}.tensors.${name} must be ["${dtype}", offset, length]`);
+      const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
+      if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
+      if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
+      const copy = bytes.slice(offset, offset + length * BYTES[dtype]).buffer;
+      const view = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : new Float32Array(copy);
+      (s as unknown as Record<string, unknown>)[name] = view;
+    }
+    return s;
+  });
+  const plan: Plan = { inputShape, classes: h.classes as string[], steps, meta };
+  validatePlan(plan);
+  return plan;
+}
+
+/** Shapes chain, kinds pair with kernels that exist, tensors have the sizes the shapes need. */
+export function validatePlan(plan: Plan): void {
+  let [h, w, c] = plan.inputShape;
+  let input: PlanStep['input'] = 'pixels', inBits = 8;
+  plan.steps.forEach((s, i) => {
+    const at = `step ${i} (${s.kind})`;
+    const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
+    if (s.kind === 'conv') {
+      need(s.h === h && s.w === w && s.c === c, `input ${s.h}x${s.w}x${s.c} does not match the previous output ${h}x${w}x${c}`);
+      need(s.padding === 'same' || (s.h >= s.k && s.w >= s.k), `a ${s.k}x${s.k} 'valid' kernel does not fit ${s.h}x${s.w}`);
+    } else {
+      need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match the previous output ${h}x${w}x${c} = ${h * w * c}`);
+      need(s.input !== 'bits' || c % 64 === 0, `sign bits feed a dense layer only from 64-channel multiples, got ${c} channels`);
+    }
+    need(s.input === input && s.inBits === inBits, `input ${s.input} (${s.inBits} bits) does not match the previous output ${input} (${inBits} bits)`);
+    need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
+    need(!(s.input === 'bits' && s.weights === 'int8' && s.kind === 'conv'), 'k-bit weights on sign bits run in dense layers only');
+    need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
+    const taps = s.k * s.k, oh = s.padding === 'same' ? s.h : s.h - s.k + 1, ow = s.padding === 'same' ? s.w : s.w - s.k + 1;
+    need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES, 'the layer is too large');
+    if (s.weights === 'binary') need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
+    else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);
+    if (s.output === 'codes') {
+      need(s.outBits >= 1 && s.outBits <= 8, `code outputs take 1..8 bits, got ${s.outBits}`);
+      need(s.thresholds?.length === s.out * (2 ** s.outBits - 1), `thresholds must hold ${s.out} x ${2 ** s.outBits - 1} values`);
+      need(s.flip?.length === s.out && s.flip.every((f) => f <= 1), `flip must hold ${s.out} values of 0 or 1`);
+    } else if (s.output === 'bits') {
+      need(s.outBits === 1, 'bit outputs have outBits 1');
+      need(s.thresholds?.length === s.out && s.flip?.length === s.out && s.flip.every((f) => f <= 1), `thresholds and flip must hold ${s.out} values`);
+    } else {
+      need(i === plan.steps.length - 1, 'only the last step may output logits');
+      need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
+      need(s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
+      need(s.pool === 0, 'no pooling after the logits');
+    }
+    need(s.pool === 0 || s.kind === 'conv', 'pooling follows conv layers only');
+    [h, w, c] = stepOutputShape(s);
+    need(h >= 1 && w >= 1, 'pooling leaves no pixels');
+    input = s.output === 'codes' ? 'codes' : 'bits';
+    inBits = s.output === 'codes' ? s.outBits : 1;
+  });
+  if (plan.steps.at(-1)?.output !== 'logits') throw bad('the last step must output logits');
+}
