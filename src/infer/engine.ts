@@ -12,8 +12,8 @@ let defaultInit: Init | undefined;
 /** The runtime loader Engine.load uses when given none (the Node entry installs its file reader). */
 export function setDefaultRuntime(init: Init): void { defaultInit = init; }
 
-/** Images per internal batch: bounds wasm memory whatever `count` is. */
-const CHUNK = 256;
+/** Largest per-chunk activation (elements): images run in chunks that keep every layer under it. */
+const CHUNK_ELEMENTS = 1 << 22;
 
 interface Prepared extends PlanStep {
   /** dense int8 weights transposed to [in][out] (MatMulInteger's B) */
@@ -26,10 +26,14 @@ interface Prepared extends PlanStep {
 
 export class Engine {
   private readonly steps: Prepared[];
+  private readonly chunk: number;
   private disposed = false;
 
   private constructor(private readonly lb: Lowbit, readonly plan: Plan) {
     this.steps = plan.steps.map((s) => prepare(s));
+    // per image: the largest output (int32 sums) or im2col-sized input of any step
+    const per = Math.max(...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
+    this.chunk = Math.max(1, Math.min(256, Math.floor(CHUNK_ELEMENTS / per)));
   }
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
@@ -58,8 +62,8 @@ export class Engine {
       throw new LowbitError('BAD_SHAPE', `pixels has ${pixels.length} bytes but ${count} image(s) of ${h}x${w}x${c} need ${count * per}`);
     }
     const classes = this.plan.classes.length, out = new Float32Array(count * classes);
-    for (let from = 0; from < count; from += CHUNK) {
-      const n = Math.min(CHUNK, count - from);
+    for (let from = 0; from < count; from += this.chunk) {
+      const n = Math.min(this.chunk, count - from);
       out.set(this.run(pixels.subarray(from * per, (from + n) * per), n), from * classes);
     }
     return out;

@@ -4,6 +4,29 @@ import { parseArgs } from 'node:util';
 import { LowbitError } from '../errors.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-command.js';
 import { progressBar } from './progress.js';
+import { benchModel, evalModel, exportModel, inferImages, infoModel } from './model-commands.js';
+
+/** export / eval / info / infer / bench */
+async function modelCommand(command: string, args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { data: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    throw new LowbitError('BAD_ARGUMENT', `${(e as Error).message.replace(/\. To specify .*$/s, '')}; see lowbit --help`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { process.stdout.write(HELP); return 0; }
+  const log = (l: string) => console.log(l);
+  const need = (n: number, usage: string) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: lowbit ${usage}`); };
+  switch (command) {
+    case 'export': need(1, 'export CKPT --model FILE'); if (!values.model) throw new LowbitError('BAD_ARGUMENT', 'usage: lowbit export CKPT --model FILE'); await exportModel(positionals[0], values.model, log); return 0;
+    case 'eval': need(1, 'eval MODEL [--data DIR|subset]'); await evalModel(positionals[0], values.data, log); return 0;
+    case 'info': need(1, 'info MODEL'); await infoModel(positionals[0], log); return 0;
+    case 'infer': need(2, 'infer MODEL IMAGE...'); await inferImages(positionals[0], positionals.slice(1), log); return 0;
+    case 'bench': need(1, 'bench MODEL'); await benchModel(positionals[0], log); return 0;
+    default: throw new LowbitError('BAD_ARGUMENT', `unknown command '${command}'; run lowbit --help`);
+  }
+}
 
 const D = TRAIN_DEFAULTS;
 const TRAIN_HELP = `Usage: lowbit train [flags]
@@ -37,6 +60,7 @@ Data and files
                             copy shipped in the package; default /usr/share/datasets/fashion-mnist
                             (Debian: apt-get install dataset-fashion-mnist) when present, else the subset
   --out FILE                checkpoint written (atomically) after every epoch
+  --model FILE              after training, compile to an integer-only model file (.lbm)
   --resume                  continue the run checkpointed in --out FILE
   --quiet                   no progress bar
   -h, --help                this text
@@ -45,7 +69,14 @@ Data and files
 const HELP = `Usage: lowbit <command> [flags]
 
 Commands
-  train      train a low-bit Fashion-MNIST classifier (lowbit train --help)
+  train                 train a low-bit Fashion-MNIST classifier (lowbit train --help)
+  export CKPT --model FILE   compile a training checkpoint into an integer-only model file (.lbm)
+  eval MODEL [--data DIR|subset]   test-set accuracy, per-class accuracy and the confusion matrix
+  info MODEL            layers, bit widths, weights, file size, MACs by kind
+  infer MODEL IMAGE...  classify PNG files or raw 28x28 u8 images
+  bench MODEL           load-to-first-prediction time, batch-1 latency, batch-64 throughput
+
+Models shipped with lowbit: models/fashion-cnn-1w1a.lbm and models/fashion-cnn-1w4a.lbm.
 
 lowbit trains and runs binary and low-bit neural networks in WebAssembly SIMD.
 `;
@@ -72,7 +103,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
         'alpha-grad': { type: 'string' }, 'weight-set': { type: 'string' }, 'per-channel': { type: 'boolean' },
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         schedule: { type: 'string' }, rho: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-        seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
+        seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
         resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -100,7 +131,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     weightDecay: num('weight-decay', s('weight-decay'), D.weightDecay),
     seed: num('seed', s('seed'), D.seed),
     limit: limit === undefined ? undefined : num('limit', limit, 0),
-    data: s('data'), out: s('out'), resume: !!values.resume, quiet: !!values.quiet,
+    data: s('data'), out: s('out'), model: s('model'), resume: !!values.resume, quiet: !!values.quiet,
   };
 }
 
@@ -111,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     }
-    if (command !== 'train') throw new LowbitError('BAD_ARGUMENT', `unknown command '${command}'; run lowbit --help`);
+    if (command !== 'train') return await modelCommand(command, rest);
     const opts = parseTrainArgs(rest);
     if (opts === 'help') { process.stdout.write(TRAIN_HELP); return 0; }
     const bar = opts.quiet ? undefined : progressBar(process.stderr);

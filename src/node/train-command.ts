@@ -10,6 +10,8 @@ import { buildLayers, describeArch, validateArch, type Arch } from '../train/mod
 import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary } from '../train/trainer.js';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+import { compile } from '../infer/compile.js';
+import { encodeModel } from '../infer/format.js';
 
 export interface TrainRunOptions {
   arch: Arch; wbits: number; abits: number; firstLastBits: number; alphaGrad: '3-valued' | '2-valued';
@@ -23,6 +25,8 @@ export interface TrainRunOptions {
   resume: boolean;
   /** use only the first N training images (quick runs); undefined: all */
   limit?: number;
+  /** after training, compile to an integer-only model file (.lbm) here */
+  model?: string;
 }
 
 export const TRAIN_DEFAULTS: TrainRunOptions = {
@@ -33,6 +37,26 @@ export const TRAIN_DEFAULTS: TrainRunOptions = {
 
 /** The options that define a run (a resumed run must match them). */
 const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit'] as const;
+
+/**
+ * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
+ * statistics restored (for export to a model file).
+ */
+export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Sequential; config: TrainRunOptions; epochs: number; history: EpochSummary[] }> {
+  const cp = decodeCheckpoint(bytes, what);
+  const config = { ...TRAIN_DEFAULTS, ...(cp.header.config as Partial<TrainRunOptions>), resume: false, out: undefined };
+  try { validateRun(config); } catch (e) { throw new LowbitError('BAD_CHECKPOINT', `${what}: its configuration is not valid (${(e as Error).message})`); }
+  const lb = await init();
+  const model = new Sequential(lb.heap, buildLayers(config), [28, 28, 1], config.seed);
+  const trainer = new Trainer(model, { ...config }, config.limit ?? 60000);
+  try {
+    restoreCheckpoint(trainer, lb.heap, cp, what);
+    for (const p of trainer.rule.quantized) p.quant!.project(); // exact quantization for export
+  } finally {
+    trainer.dispose();
+  }
+  return { model, config, epochs: cp.header.scalars.epoch, history: cp.header.history ?? [] };
+}
 
 export interface TrainIO {
   /** a line of output (epoch summaries, results) */
@@ -69,6 +93,15 @@ async function loadData(o: TrainRunOptions): Promise<FashionMnist> {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** What a model file records about how it was trained. */
+export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, data: string): Record<string, unknown> {
+  return {
+    arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel,
+    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: data.includes('fashion-mnist-subset') ? 'fashion-mnist subset' : 'fashion-mnist', testAccuracy, date: new Date().toISOString().slice(0, 10) },
+    producer: 'lowbit',
+  };
+}
 
 export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<TrainRunResult> {
   validateRun(opts);
@@ -113,6 +146,11 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
       io.log(line);
     }
     const testAccuracy = trainer.history.at(-1)?.testAccuracy ?? trainer.evaluate(data.test);
+    if (o.model) {
+      const bytes = trainer.rule.exact(() => encodeModel(compile(model, data.classes, provenance(o, testAccuracy, trainer.epoch, data.source))));
+      await writeFileAtomic(o.model, bytes);
+      io.log(`model ${o.model} (${bytes.length.toLocaleString('en-US')} bytes, integer-only)`);
+    }
     return { testAccuracy, history: trainer.history, data: data.source, description, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     if (e instanceof LowbitError && e.code === 'NAN_LOSS') {

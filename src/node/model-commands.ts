@@ -1,0 +1,131 @@
+// `lowbit export | eval | info | infer | bench`: the model file's commands.
+import { readFile, stat } from 'node:fs/promises';
+import { LowbitError } from '../errors.js';
+import { init } from './index.js';
+import { loadFashionMnist, SUBSET_DIR } from './fashion-mnist.js';
+import { writeFileAtomic } from './files.js';
+import { modelFromCheckpoint, provenance } from './train-command.js';
+import { compile } from '../infer/compile.js';
+import { encodeModel, decodeModel } from '../infer/format.js';
+import { Engine } from '../infer/engine.js';
+import { stepOutputShape, type PlanStep } from '../infer/plan.js';
+import { decodePng, isPng, resizeGray } from '../data/png.js';
+import { FASHION_MNIST_CLASSES } from '../data/idx.js';
+
+async function readBytes(path: string, what: string): Promise<Uint8Array> {
+  try { return new Uint8Array(await readFile(path)); } catch (e) {
+    throw new LowbitError('FILE_NOT_FOUND', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+export async function loadEngine(path: string): Promise<Engine> {
+  return Engine.load(await readBytes(path, 'model'), { runtime: await init() });
+}
+
+/** Checkpoint -> integer-only model file. */
+export async function exportModel(ckpt: string, out: string, log: (l: string) => void): Promise<void> {
+  const { model, config, epochs, history } = await modelFromCheckpoint(await readBytes(ckpt, 'checkpoint'), ckpt);
+  try {
+    const acc = history.at(-1)?.testAccuracy ?? NaN;
+    const bytes = encodeModel(compile(model, FASHION_MNIST_CLASSES, provenance(config, acc, epochs, config.data ?? 'fashion-mnist')));
+    await writeFileAtomic(out, bytes);
+    log(`${out}: ${bytes.length.toLocaleString('en-US')} bytes, integer-only, from ${ckpt} (epoch ${epochs}${Number.isFinite(acc) ? `, test accuracy ${(100 * acc).toFixed(2)}%` : ''})`);
+  } finally {
+    model.dispose();
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export async function evalModel(path: string, dataDir: string | undefined, log: (l: string) => void): Promise<number> {
+  const engine = await loadEngine(path);
+  const data = await loadFashionMnist(dataDir === 'subset' ? SUBSET_DIR : dataDir);
+  const t = data.test, [h, w, c] = engine.inputShape;
+  if (t.height !== h || t.width !== w || c !== 1) throw new LowbitError('BAD_DATA', `the model takes ${h}x${w}x${c} images, the data has ${t.height}x${t.width}`);
+  const t0 = performance.now();
+  const pred = engine.predict(t.images.subarray(0, t.count * h * w), t.count);
+  const secs = (performance.now() - t0) / 1000;
+  const k = engine.classes.length, conf = new Int32Array(k * k);
+  let hits = 0;
+  for (let i = 0; i < t.count; i++) { conf[t.labels[i] * k + pred[i]]++; if (pred[i] === t.labels[i]) hits++; } // per image
+  const names = engine.classes;
+  log(`${path} on ${data.source} (${t.count} test images): accuracy ${pct(hits / t.count)}, ${(t.count / secs).toFixed(0)} images/s`);
+  log('\nper class:');
+  for (let a = 0; a < k; a++) {
+    const n = conf.subarray(a * k, a * k + k).reduce((x, y) => x + y, 0);
+    log(`  ${names[a].padEnd(12)} ${n ? pct(conf[a * k + a] / n).padStart(7) : '    n/a'}  (${n} images)`);
+  }
+  log('\nconfusion matrix (rows: true class, columns: predicted):');
+  log(`  ${''.padEnd(12)} ${names.map((_, j) => String(j).padStart(5)).join('')}`);
+  for (let a = 0; a < k; a++) log(`  ${`${a} ${names[a]}`.slice(0, 12).padEnd(12)} ${Array.from(conf.subarray(a * k, a * k + k), (v) => String(v).padStart(5)).join('')}`);
+  engine.dispose();
+  return hits / t.count;
+}
+
+function macsOf(s: PlanStep): number {
+  const [oh, ow] = s.kind === 'conv' ? (s.padding === 'same' ? [s.h, s.w] : [s.h - s.k + 1, s.w - s.k + 1]) : [1, 1];
+  return oh * ow * s.out * s.k * s.k * s.c;
+}
+function macKind(s: PlanStep): string {
+  if (s.weights === 'binary') return s.input === 'bits' ? 'binary xnor-popcount (1x1 bit)' : `bit-serial (1-bit weights x ${s.inBits}-bit codes)`;
+  return s.input === 'bits' ? `int8 weights x sign bits` : `${s.weightBits}-bit weights x ${s.inBits}-bit ${s.input === 'pixels' ? 'pixels' : 'codes'} (int8 affine)`;
+}
+
+export async function infoModel(path: string, log: (l: string) => void): Promise<void> {
+  const bytes = await readBytes(path, 'model');
+  const plan = decodeModel(bytes), size = (await stat(path)).size;
+  log(`${path}: ${size.toLocaleString('en-US')} bytes, input ${plan.inputShape.join('x')}, ${plan.classes.length} classes (${plan.classes.join(', ')})`);
+  if (Object.keys(plan.meta).length) log(`provenance: ${JSON.stringify(plan.meta)}`);
+  log('\nlayers:');
+  const byKind = new Map<string, number>();
+  let params = 0;
+  plan.steps.forEach((s, i) => {
+    const out = stepOutputShape(s), n = s.out * s.k * s.k * s.c;
+    params += n;
+    byKind.set(macKind(s), (byKind.get(macKind(s)) ?? 0) + macsOf(s));
+    const what = s.kind === 'conv' ? `conv ${s.k}x${s.k} ${s.c}->${s.out} ${s.padding}` : `dense ${s.c}->${s.out}`;
+    const post = s.output === 'codes' ? `-> ${s.outBits}-bit codes (thresholds)` : s.output === 'bits' ? '-> sign bits (threshold)' : '-> logits (scale, bias)';
+    log(`  ${i}: ${what}, ${s.weightBits}-bit weights, ${s.input}${s.input === 'codes' ? ` (${s.inBits}-bit)` : ''} in ${post}${s.pool ? `, max pool ${s.pool}` : ''}; out ${out.join('x')}; ${n.toLocaleString('en-US')} weights`);
+  });
+  log(`\nweights: ${params.toLocaleString('en-US')}; MACs per image by kind:`);
+  for (const [k, m] of byKind) log(`  ${k}: ${(m / 1e6).toFixed(2)} M`);
+}
+
+export async function inferImages(path: string, files: string[], log: (l: string) => void): Promise<void> {
+  if (!files.length) throw new LowbitError('BAD_ARGUMENT', 'give one or more images: PNG files or raw 28x28 bytes');
+  const engine = await loadEngine(path), [h, w, c] = engine.inputShape;
+  for (const f of files) {
+    const bytes = await readBytes(f, 'image');
+    let px: Uint8Array;
+    if (isPng(bytes)) px = resizeGray(await decodePng(bytes, f), w, h);
+    else if (bytes.length === h * w * c) px = bytes;
+    else throw new LowbitError('BAD_IMAGE', `${f}: not a PNG, and ${bytes.length} bytes is not a raw ${h}x${w}x${c} image (${h * w * c} bytes)`);
+    const t0 = performance.now();
+    const z = engine.logits(px, 1);
+    const us = (performance.now() - t0) * 1000;
+    const best = Array.from(z).indexOf(Math.max(...z));
+    const e = Array.from(z, (v) => Math.exp(v - z[best])), sum = e.reduce((a, b) => a + b, 0);
+    log(`${f}: ${engine.classes[best]} (class ${best}, p ${(e[best] / sum).toFixed(3)}, ${us.toFixed(0)} us)`);
+  }
+  engine.dispose();
+}
+
+export async function benchModel(path: string, log: (l: string) => void): Promise<void> {
+  const t0 = performance.now();
+  const bytes = await readBytes(path, 'model');
+  const engine = await Engine.load(bytes, { runtime: await init() });
+  const [h, w, c] = engine.inputShape, one = new Uint8Array(h * w * c).fill(128);
+  engine.predict(one, 1);
+  const cold = performance.now() - t0;
+  const lat: number[] = [];
+  for (let i = 0; i < 300; i++) { const s = performance.now(); engine.predict(one, 1); lat.push(performance.now() - s); }
+  lat.sort((a, b) => a - b);
+  const batch = new Uint8Array(64 * h * w * c).map((_, i) => (i * 7) & 255);
+  engine.predict(batch, 64);
+  let n = 0;
+  const s = performance.now();
+  while (performance.now() - s < 1000) { engine.predict(batch, 64); n += 64; }
+  const ips = n / ((performance.now() - s) / 1000);
+  log(`${path}: load + first prediction ${cold.toFixed(1)} ms; batch 1 latency median ${(lat[150] * 1000).toFixed(0)} us (p90 ${(lat[270] * 1000).toFixed(0)} us); batch 64 ${ips.toFixed(0)} images/s`);
+  engine.dispose();
+}
