@@ -23,4 +23,4 @@ export { maxPoolForward, maxPoolBackward } from './pool';
 export function relaxedSimd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-export { multiThreshold, maxPoolU8, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
+export { multiThreshold, multiThresholdSigned, maxPoolSignedI32, maxPoolU8, maxPoolBits, unpackBitsU8, affineLogits } from './infer';

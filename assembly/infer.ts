@@ -95,3 +95,68 @@ export function affineLogits(acc: usize, rows: i32, cols: i32, mul: i32, sub: us
     }
   }
 }
+
+/**
+ * multiThreshold in SIMD form: thr [levels][c] (level-major, so 4 channels load at once) and a
+ * per-channel sign s[c] = +-1: code = #{k : s[c] acc >= thr[k][c]}. The Engine converts a flipped
+ * channel's "acc < T" into "-acc >= 1 - T" at load time.
+ */
+export function multiThresholdSigned(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize): void {
+  const c4 = c & ~3, rowStride = <usize>c << 2, lvStride = <usize>c << 2;
+  for (let r = 0; r < rows; r++) {
+    const pa = acc + <usize>r * rowStride, po = out + <usize>r * <usize>c;
+    for (let ch = 0; ch < c4; ch += 4) {
+      const o = <usize>ch << 2;
+      const a = i32x4.mul(v128.load(pa + o), v128.load(sign + o));
+      let n = i32x4.splat(0);
+      let t = thr + o;
+      for (let k = 0; k < levels; k++) {
+        n = i32x4.sub(n, i32x4.ge_s(a, v128.load(t))); // a mask of -1 where the level is reached
+        t += lvStride;
+      }
+      const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(n, n), i16x8.narrow_i32x4_u(n, n));
+      store<i32>(po + <usize>ch, i32x4.extract_lane(b, 0));
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const a = load<i32>(pa + (<usize>ch << 2)) * load<i32>(sign + (<usize>ch << 2));
+      let n = 0;
+      for (let k = 0; k < levels; k++) n += <i32>(a >= load<i32>(thr + <usize>k * lvStride + (<usize>ch << 2)));
+      store<u8>(po + <usize>ch, <u8>n);
+    }
+  }
+}
+
+/**
+ * Max pooling of int32 sums times a per-channel sign (NHWC, k x k, stride k): out = max over the
+ * window of sign[c] acc. A threshold step is monotone in sign[c] acc, so pooling these sums and
+ * then thresholding once equals thresholding every pixel and pooling the codes (4x fewer
+ * thresholds for 2x2 pooling).
+ */
+export function maxPoolSignedI32(acc: usize, n: i32, h: i32, w: i32, c: i32, k: i32, sign: usize, oh: i32, ow: i32, out: usize): void {
+  const c4 = c & ~3;
+  let q = out;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const first = acc + (<usize>(((img * h + oy * k) * w + ox * k) * c) << 2);
+        for (let ch = 0; ch < c4; ch += 4) {
+          const s = v128.load(sign + (<usize>ch << 2));
+          let m = i32x4.splat(i32.MIN_VALUE);
+          for (let ky = 0; ky < k; ky++) {
+            for (let kx = 0; kx < k; kx++) m = i32x4.max_s(m, i32x4.mul(s, v128.load(first + (<usize>((ky * w + kx) * c + ch) << 2))));
+          }
+          v128.store(q + (<usize>ch << 2), m);
+        }
+        for (let ch = c4; ch < c; ch++) {
+          const s = load<i32>(sign + (<usize>ch << 2));
+          let m = i32.MIN_VALUE;
+          for (let ky = 0; ky < k; ky++) {
+            for (let kx = 0; kx < k; kx++) m = max(m, s * load<i32>(first + (<usize>((ky * w + kx) * c + ch) << 2)));
+          }
+          store<i32>(q + (<usize>ch << 2), m);
+        }
+        q += <usize>c << 2;
+      }
+    }
+  }
+}

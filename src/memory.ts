@@ -14,7 +14,7 @@ export class Heap {
   alloc(bytes: number): number {
     let ptr = 0;
     try {
-      ptr = this.wasm.alloc(bytes);
+      ptr = this.wasm.alloc(bytes) >>> 0; // a usize: past 2 GiB the i32 comes back negative
     } catch (e) {
       ptr = 0;
     }

@@ -1,11 +1,11 @@
 // The Engine runs an integer-only plan (./plan.ts) on u8 pixels: integer kernels between layers,
 // one float scale per class at the end. Web-standard: loads from bytes in any host.
 import { LowbitError, checkInt } from '../errors.js';
-import { scoped } from '../memory.js';
 import type { Lowbit } from '../runtime.js';
-import type { Plan, PlanStep } from './plan.js';
+import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { decodeModel } from './format.js';
+import { makeRunner, Resident, type Runner } from './runners.js';
 
 type Init = () => Promise<Lowbit>;
 let defaultInit: Init | undefined;
@@ -15,22 +15,28 @@ export function setDefaultRuntime(init: Init): void { defaultInit = init; }
 /** Largest per-chunk activation (elements): images run in chunks that keep every layer under it. */
 const CHUNK_ELEMENTS = 1 << 22;
 
-interface Prepared extends PlanStep {
-  /** dense int8 weights transposed to [in][out] (MatMulInteger's B) */
-  wT?: Int8Array;
-  /** dense binary weight rows of ceil(in / 32) words */
-  wRows?: Uint32Array;
-  /** per output channel sum of int8 codes (for +-1 inputs: sum q x = 2 sum q b - sum q) */
-  qsum?: Int32Array;
-}
-
 export class Engine {
-  private readonly steps: Prepared[];
+  private readonly resident: Resident;
+  private readonly runners: Runner[];
+  private readonly input: (bytes: number) => number;
   private readonly chunk: number;
   private disposed = false;
 
   private constructor(private readonly lb: Lowbit, readonly plan: Plan) {
-    this.steps = plan.steps.map((s) => prepare(s));
+    this.resident = new Resident(lb.heap);
+    try {
+      let words = 0;
+      this.runners = plan.steps.map((s) => {
+        const run = makeRunner(this.resident, s, words);
+        const [h, w, c] = stepOutputShape(s);
+        words = h * w * 2 * Math.ceil(c / 64);
+        return run;
+      });
+    } catch (e) {
+      this.resident.dispose();
+      throw e;
+    }
+    this.input = this.resident.slot();
     // per image: the largest output (int32 sums) or im2col-sized input of any step
     const per = Math.max(...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
     this.chunk = Math.max(1, Math.min(256, Math.floor(CHUNK_ELEMENTS / per)));
@@ -61,10 +67,13 @@ export class Engine {
     if (pixels.length !== count * per) {
       throw new LowbitError('BAD_SHAPE', `pixels has ${pixels.length} bytes but ${count} image(s) of ${h}x${w}x${c} need ${count * per}`);
     }
-    const classes = this.plan.classes.length, out = new Float32Array(count * classes);
+    const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
     for (let from = 0; from < count; from += this.chunk) {
       const n = Math.min(this.chunk, count - from);
-      out.set(this.run(pixels.subarray(from * per, (from + n) * per), n), from * classes);
+      let x = this.input(n * per);
+      heap.write(x, pixels.subarray(from * per, (from + n) * per));
+      for (const run of this.runners) x = run(x, n);
+      heap.read(Float32Array, x, n * classes, out.subarray(from * classes, (from + n) * classes));
     }
     return out;
   }
@@ -80,87 +89,9 @@ export class Engine {
     return out;
   }
 
-  dispose(): void { this.disposed = true; }
-
-  private run(pixels: Uint8Array, n: number): Float32Array {
-    const K = this.lb.kernels, heap = this.lb.heap, wasm = heap.wasm;
-    let x: Uint8Array | Uint32Array = pixels;
-    for (const s of this.steps) {
-      const [oh, ow] = s.kind === 'conv' ? (s.padding === 'same' ? [s.h, s.w] : [s.h - s.k + 1, s.w - s.k + 1]) : [1, 1];
-      const rows = n * oh * ow;
-      const conv = { batch: n, height: s.h, width: s.w, channels: s.c, filters: s.out, kernelSize: s.k };
-      let acc: Int32Array | undefined;
-      let bits: Uint32Array | undefined;
-      if (s.kind === 'conv') {
-        if (s.weights === 'int8') acc = K.affineConv2d(x as Uint8Array, 0, s.wInt8!, 0, { ...conv, padding: s.padding });
-        else if (s.input === 'codes') acc = K.bitserialConv2d(x as Uint8Array, s.inBits, s.wBinary!, { ...conv, padding: s.padding });
-        else if (s.output === 'bits') bits = K.binaryConv2d(x as Uint32Array, s.wBinary!, { ...conv, padding: s.padding === 'same' ? 'same-zero' : 'valid' }, { thresholds: s.thresholds!, flip: s.flip });
-        else acc = K.binaryConv2d(x as Uint32Array, s.wBinary!, { ...conv, padding: s.padding === 'same' ? 'same-zero' : 'valid' });
-      } else if (s.weights === 'binary') {
-        acc = s.input === 'bits' ? K.xnorGemm(x as Uint32Array, s.wRows!, n, s.out, s.c) : K.bitserialGemm(x as Uint8Array, s.inBits, s.wRows!, n, s.out, s.c);
-      } else {
-        const a = s.input === 'bits' ? unpackBits(this.lb, x as Uint32Array, n, s.c) : (x as Uint8Array);
-        acc = K.affineGemm(a, 0, s.wT!, 0, n, s.out, s.c);
-      }
-      if (s.output === 'logits') {
-        const plus = s.input === 'bits' && s.weights === 'int8';
-        return scoped(heap, (arena) => {
-          const po = arena.alloc(rows * s.out * 4);
-          wasm.affineLogits(arena.put(acc!), rows, s.out, plus ? 2 : 1, arena.put(plus ? s.qsum! : new Int32Array(s.out)), arena.put(s.scale!), arena.put(s.bias!), po);
-          return heap.read(Float32Array, po, rows * s.out);
-        });
-      }
-      if (s.output === 'bits') {
-        bits ??= K.thresholdPack(acc!, rows, s.out, { thresholds: s.thresholds!, flip: s.flip });
-        x = s.pool ? poolBits(this.lb, bits, n, oh, ow, 2 * Math.ceil(s.out / 64), s.pool) : bits;
-      } else {
-        const levels = 2 ** s.outBits - 1;
-        x = scoped(heap, (arena) => {
-          const po = arena.alloc(rows * s.out);
-          wasm.multiThreshold(arena.put(acc!), rows, s.out, arena.put(s.thresholds!), levels, arena.put(s.flip!), po);
-          if (!s.pool) return heap.u8().slice(po, po + rows * s.out);
-          const [ph, pw] = stepOutputShape(s);
-          const pp = arena.alloc(n * ph * pw * s.out);
-          wasm.maxPoolU8(po, n, oh, ow, s.out, s.pool, ph, pw, pp);
-          return heap.u8().slice(pp, pp + n * ph * pw * s.out);
-        });
-      }
-    }
-    throw new LowbitError('BAD_MODEL', 'the plan has no logits step');
+  /** Free the model's wasm memory; the Engine cannot be used afterwards. */
+  dispose(): void {
+    if (!this.disposed) this.resident.dispose();
+    this.disposed = true;
   }
-}
-
-function poolBits(lb: Lowbit, bits: Uint32Array, n: number, h: number, w: number, words: number, k: number): Uint32Array {
-  const oh = Math.floor(h / k), ow = Math.floor(w / k), heap = lb.heap;
-  return scoped(heap, (arena) => {
-    const po = arena.alloc(n * oh * ow * words * 4);
-    heap.wasm.maxPoolBits(arena.put(bits), n, h, w, words, k, oh, ow, po);
-    return heap.read(Uint32Array, po, n * oh * ow * words);
-  });
-}
-
-function unpackBits(lb: Lowbit, bits: Uint32Array, rows: number, k: number): Uint8Array {
-  const heap = lb.heap, wpr = bits.length / rows;
-  return scoped(heap, (arena) => {
-    const po = arena.alloc(rows * k);
-    heap.wasm.unpackBitsU8(arena.put(bits), rows, wpr, k, po);
-    return heap.u8().slice(po, po + rows * k);
-  });
-}
-
-/** Load-time layouts: dense int8 weights transposed, dense binary rows re-cut to ceil(in / 32) words. */
-function prepare(s: PlanStep): Prepared {
-  const p: Prepared = { ...s };
-  if (s.kind !== 'dense') return p;
-  if (s.wInt8) {
-    const wT = new Int8Array(s.c * s.out), qsum = new Int32Array(s.out);
-    for (let o = 0; o < s.out; o++) for (let i = 0; i < s.c; i++) { wT[i * s.out + o] = s.wInt8[o * s.c + i]; qsum[o] += s.wInt8[o * s.c + i]; } // load time
-    p.wT = wT; p.qsum = qsum;
-  }
-  if (s.wBinary) {
-    const from = 2 * Math.ceil(s.c / 64), to = Math.ceil(s.c / 32), rows = new Uint32Array(s.out * to);
-    for (let o = 0; o < s.out; o++) rows.set(s.wBinary.subarray(o * from, o * from + to), o * to); // load time
-    p.wRows = rows;
-  }
-  return p;
 }

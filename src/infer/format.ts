@@ -145,7 +145,7 @@ export function validatePlan(plan: Plan): void {
     need(!(s.input === 'bits' && s.weights === 'int8' && s.kind === 'conv'), 'k-bit weights on sign bits run in dense layers only');
     need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
     const taps = s.k * s.k, oh = s.padding === 'same' ? s.h : s.h - s.k + 1, ow = s.padding === 'same' ? s.w : s.w - s.k + 1;
-    need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES, 'the layer is too large');
+    need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
     if (s.weights === 'binary') need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
     else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);
     if (s.output === 'codes') {

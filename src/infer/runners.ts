@@ -1,0 +1,172 @@
+// Resident step runners for the Engine: weights are packed into wasm once at load (kernel operand
+// layouts), activations stay in wasm between steps, so a prediction copies only the pixels in and
+// the logits out. Each runner calls the raw kernels the typed-array API wraps (src/kernels/).
+import type { Heap } from '../memory.js';
+import { Slot } from '../layers/layer.js';
+import { convOutputSize } from '../kernels/conv-shape.js';
+import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
+import type { PlanStep } from './plan.js';
+import { stepOutputShape } from './plan.js';
+
+/** Runs one step on `n` images at x (wasm), returning where its output is (valid until its next run). */
+export type Runner = (x: number, n: number) => number;
+
+export class Resident {
+  private readonly ptrs: number[] = [];
+  private readonly slots: Slot[] = [];
+  constructor(readonly heap: Heap) {}
+  put(a: ArrayBufferView): number { const p = this.heap.alloc(Math.max(16, a.byteLength)); this.heap.write(p, a); this.ptrs.push(p); return p; }
+  alloc(bytes: number): number { const p = this.heap.alloc(Math.max(16, bytes)); this.ptrs.push(p); return p; }
+  /** a growable per-run buffer */
+  slot(): (bytes: number) => number { const s = new Slot(this.heap); this.slots.push(s); return (b) => s.get(Math.max(16, b)); }
+  dispose(): void { for (const p of this.ptrs) this.heap.free(p); for (const s of this.slots) s.free(); this.ptrs.length = 0; }
+}
+
+/** +-1 int8 weights [out][taps][c] from bit pixels of 2 * ceil(c / 64) words (load time). */
+function binaryToInt8(w: Uint32Array, rows: number, c: number): Int8Array {
+  const wpp = 2 * Math.ceil(c / 64), out = new Int8Array(rows * c);
+  for (let p = 0; p < rows; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] = (w[p * wpp + (ch >>> 5)] >>> (ch & 31)) & 1 ? 1 : -1;
+  return out;
+}
+
+/**
+ * Build the runner of a step. `inWords`: u32 words per image of a 'bits' input (pixels x
+ * 2 * ceil(c / 64) words of the previous step). Codes x binary weights run on the 8-bit affine
+ * kernel with +-1 int8 weights: at 3+ bits that costs no more than the bit planes would, and it
+ * has no 64-channel padding (bit-serial is worth it at 1-2 bits; a next step).
+ */
+export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
+  const wasm = r.heap.wasm;
+  const conv = s.kind === 'conv';
+  const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, 1, 1, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
+  const { oh, ow, padT, padL } = g;
+  const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
+  const accBuf = r.slot(), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot(), packBuf = r.slot(), u8Buf = r.slot();
+  const scratch = r.alloc(128);
+  let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
+  let fusedBits = false;
+
+  if (!conv && s.input === 'codes' && s.weights === 'binary') {
+    // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
+    // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2
+    const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), kv = Math.ceil(s.c / 128);
+    const rows = new Uint32Array(s.out * wpr);
+    for (let o = 0; o < s.out; o++) rows.set(s.wBinary!.subarray(o * from, o * from + wpr), o * wpr); // load time
+    const staged = r.put(rows), wsum = r.alloc(s.out * 4), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
+    wasm.signRowSums(staged, s.out, wpr, s.c, wsum);
+    wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
+    accumulate = (x, n) => {
+      const planeRows = n * s.inBits, planes = u8Buf(planeRows * wpr * 4);
+      wasm.packBitPlanes(x, n, s.c, s.inBits, planes, wpr);
+      const pa = packBuf(Math.ceil(planeRows / PANEL_A) * PANEL_A * kv * 16);
+      wasm.packBitPanels(planes, planeRows, wpr, s.c, PANEL_A, pa);
+      const xs = colBuf(planeRows * s.out * 4);
+      wasm.xnorGemm(pa, pb, planeRows, s.out, Math.ceil(s.c / 64), s.c, xs, s.out, scratch);
+      const acc = accBuf(n * s.out * 4);
+      wasm.bitserialCombine(xs, n, s.inBits, s.out, s.inBits * s.out * 4, s.out * 4, wsum, acc);
+      return acc;
+    };
+  } else if (s.input !== 'bits' || (s.weights === 'int8' && !conv)) {
+    // affine: u8 pixels / codes (or unpacked 0/1 bits) x int8 weights
+    const w8 = s.wInt8 ?? binaryToInt8(s.wBinary!, s.out * taps, s.c);
+    const pw8 = r.put(w8), pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
+    wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
+    accumulate = (x, n) => {
+      const rows = n * oh * ow;
+      let col = x;
+      if (s.input === 'bits') { col = u8Buf(n * s.c); wasm.unpackBitsU8(x, n, inWords, s.c, col); }
+      else if (conv) { col = colBuf(rows * kk); wasm.im2colBytes(x, n, s.h, s.w, s.c, s.k, s.k, 1, 1, padT, padL, oh, ow, 0, col); }
+      const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
+      wasm.affinePackRows(col, rows, kk, 0, 0, 4, pa, 0);
+      const acc = accBuf(rows * s.out * 4);
+      wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
+      return acc;
+    };
+  } else if (conv) {
+    // +-1 x +-1 conv on packed bits (padding with a real 0 through the per-tap correction)
+    const cw = Math.ceil(s.c / 64), kv = Math.ceil((taps * cw) / 2);
+    const staged = r.put(s.wBinary!);
+    wasm.copyBitRows(staged, s.out * taps, 2 * cw, s.c, staged, 2 * cw);
+    const pw = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
+    wasm.packBitPanels(staged, s.out, taps * 2 * cw, taps * cw * 64, PANEL_B, pw);
+    let corr = 0;
+    if (s.padding === 'same') { corr = r.alloc(taps * s.out * 4); wasm.tapWeightSums(staged, s.out, taps, cw, s.c, corr); }
+    fusedBits = s.output === 'bits';
+    const thr = fusedBits ? r.put(s.thresholds!) : 0, flip = fusedBits ? r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 0))) : 0;
+    const words = 2 * Math.ceil(s.out / 64);
+    accumulate = (x, n) => {
+      const outPixels = n * oh * ow;
+      const chunk = Math.max(PANEL_A, Math.floor(Math.min(outPixels + 1, (64 * 1024) / (kv * 16)) / PANEL_A) * PANEL_A);
+      const col = colBuf(chunk * kv * 16);
+      if (!fusedBits) {
+        const acc = accBuf(outPixels * s.out * 4);
+        wasm.xnorConv2d(x, n, s.h, s.w, cw, pw, s.out, s.k, s.k, 1, 1, padT, padL, oh, ow, 0, corr, kk, col, chunk, acc, 0, 0, 0, scratch);
+        return acc;
+      }
+      const acc = accBuf(chunk * s.out * 4), bits = outBuf(outPixels * words * 4);
+      wasm.xnorConv2d(x, n, s.h, s.w, cw, pw, s.out, s.k, s.k, 1, 1, padT, padL, oh, ow, 0, corr, kk, col, chunk, acc, thr, flip, bits, scratch);
+      return bits;
+    };
+  } else {
+    // +-1 x +-1 dense: xnor GEMM on bit panels
+    const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), kw64 = Math.ceil(s.c / 64);
+    const rows = new Uint32Array(s.out * wpr);
+    for (let o = 0; o < s.out; o++) rows.set(s.wBinary!.subarray(o * from, o * from + wpr), o * wpr); // load time
+    const staged = r.put(rows), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16);
+    wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
+    accumulate = (x, n) => {
+      const pa = packBuf(Math.ceil(n / PANEL_A) * PANEL_A * Math.ceil(s.c / 128) * 16);
+      wasm.packBitPanels(x, n, inWords, s.c, PANEL_A, pa);
+      const acc = accBuf(n * s.out * 4);
+      wasm.xnorGemm(pa, pb, n, s.out, kw64, s.c, acc, s.out, scratch);
+      return acc;
+    };
+  }
+
+  const [ph, pwid] = stepOutputShape(s);
+  if (s.output === 'logits') {
+    const plus = s.input === 'bits' && s.weights === 'int8';
+    const qsum = new Int32Array(s.out);
+    if (plus) for (let o = 0; o < s.out; o++) for (let i = 0; i < s.c; i++) qsum[o] += s.wInt8![o * s.c + i]; // load time
+    const sub = r.put(qsum), scale = r.put(s.scale!), bias = r.put(s.bias!);
+    return (x, n) => {
+      const acc = accumulate(x, n), rows = n * oh * ow, out = outBuf(rows * s.out * 4);
+      wasm.affineLogits(acc, rows, s.out, plus ? 2 : 1, sub, scale, bias, out);
+      return out;
+    };
+  }
+  if (s.output === 'bits') {
+    const words = 2 * Math.ceil(s.out / 64);
+    const thr = r.put(s.thresholds!), flip = r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 0)));
+    return (x, n) => {
+      const rows = n * oh * ow;
+      let bits = accumulate(x, n);
+      if (!fusedBits) { const b = outBuf(rows * words * 4); wasm.thresholdPack(bits, rows, s.out, thr, flip, b); bits = b; }
+      if (!s.pool) return bits;
+      const pooled = poolBuf(n * ph * pwid * words * 4);
+      wasm.maxPoolBits(bits, n, oh, ow, words, s.pool, ph, pwid, pooled);
+      return pooled;
+    };
+  }
+  // codes: level-major thresholds with the flip folded into a sign (acc < T == -acc >= 1 - T)
+  const L = 2 ** s.outBits - 1, thrT = new Int32Array(L * s.out), sign = new Int32Array(s.out);
+  for (let c = 0; c < s.out; c++) { // load time
+    const f = s.flip![c] === 1;
+    sign[c] = f ? -1 : 1;
+    for (let k = 0; k < L; k++) { const t = s.thresholds![c * L + k]; thrT[k * s.out + c] = f ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, 1 - t)) : t; }
+  }
+  const pt = r.put(thrT), psign = r.put(sign), ones = r.put(new Int32Array(s.out).fill(1));
+  return (x, n) => {
+    const rows = n * oh * ow, acc = accumulate(x, n);
+    if (!s.pool) {
+      const codes = outBuf(rows * s.out);
+      wasm.multiThresholdSigned(acc, rows, s.out, pt, L, psign, codes);
+      return codes;
+    }
+    // pool the signed sums first (the codes are monotone in them), then threshold the pooled ones
+    const pooledRows = n * ph * pwid, pooled = poolBuf(pooledRows * s.out * 4), codes = outBuf(pooledRows * s.out);
+    wasm.maxPoolSignedI32(acc, n, oh, ow, s.out, s.pool, psign, ph, pwid, pooled);
+    wasm.multiThresholdSigned(pooled, pooledRows, s.out, pt, L, ones, codes);
+    return codes;
+  };
+}
