@@ -19,7 +19,30 @@ export const MODEL_VERSION = 1;
 const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
 
 type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32';
-const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
+const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
+
+/**
+ * Sub-byte storage of 2..4-bit integer weights: codes q in [-(2^(b-1) - 1), 2^(b-1) - 1] stored as
+ * q + 2^(b-1) in 2-bit (b = 2) or 4-bit (b = 3, 4) fields, LSB first, back to back.
+ */
+function fieldBits(weightBits: number): number { return weightBits <= 2 ? 2 : 4; }
+function packWeights(q: Int8Array, weightBits: number): Uint8Array | undefined {
+  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb;
+  if (weightBits > 4 || q.some((v) => v < -lim || v > lim)) return undefined;
+  const out = new Uint8Array(Math.ceil(q.length / per));
+  for (let i = 0; i < q.length; i++) out[(i / per) | 0] |= (q[i] + lim + 1) << ((i % per) * fb); // encode time
+  return out;
+}
+function unpackWeights(p: Uint8Array, n: number, weightBits: number): Int8Array {
+  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb, mask = (1 << fb) - 1;
+  const q = new Int8Array(n);
+  for (let i = 0; i < n; i++) { // load time
+    const v = ((p[(i / per) | 0] >> ((i % per) * fb)) & mask) - lim - 1;
+    if (v < -lim || v > lim) throw bad(`a ${weightBits}-bit weight code is out of range (${v})`);
+    q[i] = v;
+  }
+  return q;
+}
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4 };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool'] as const;
 
@@ -28,8 +51,9 @@ export function encodeModel(plan: Plan): Uint8Array {
   const sections: { data: Uint8Array; offset: number }[] = [];
   const steps = plan.steps.map((s) => {
     const t: Record<string, [DType, number, number]> = {};
+    const packed = s.wInt8 ? packWeights(s.wInt8, s.weightBits) : undefined;
     for (const [name, dtype] of Object.entries(TENSORS)) {
-      const a = s[name as keyof PlanStep] as ArrayBufferView & { length: number } | undefined;
+      const a = (name === 'wPacked' ? packed : name === 'wInt8' && packed ? undefined : s[name as keyof PlanStep]) as ArrayBufferView & { length: number } | undefined;
       if (!a) continue;
       sections.push({ data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset: 0 });
       t[name] = [dtype, sections.length - 1, a.length];
@@ -118,6 +142,14 @@ export function decodeModel(bytes: Uint8Array): Plan {
       const copy = bytes.slice(offset, offset + length * BYTES[dtype]).buffer;
       const view = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : new Float32Array(copy);
       (s as unknown as Record<string, unknown>)[name] = view;
+    }
+    const packed = (s as unknown as { wPacked?: Uint8Array }).wPacked;
+    if (packed) {
+      delete (s as unknown as { wPacked?: Uint8Array }).wPacked;
+      const n = s.out * s.k * s.k * s.c, fb = s.weightBits <= 2 ? 2 : 4;
+      if (s.weights !== 'int8' || s.weightBits > 4 || s.wInt8) throw bad(`${at}: packed weights are for 2..4-bit integer weights only`);
+      if (packed.length !== Math.ceil((n * fb) / 8)) throw bad(`${at}: wPacked must hold ${Math.ceil((n * fb) / 8)} bytes for ${n} ${s.weightBits}-bit codes`);
+      s.wInt8 = unpackWeights(packed, n, s.weightBits);
     }
     return s;
   });
