@@ -20,7 +20,8 @@ describe('lowbit train', () => {
     const r = await lowbit('train', '--help');
     expect(r.code).toBe(0);
     const src = await readFile(new URL('../src/node/cli.ts', import.meta.url), 'utf8');
-    const options = src.slice(src.indexOf('options: {'), src.indexOf('help: {'));
+    const train = src.slice(src.indexOf('export function parseTrainArgs'));
+    const options = train.slice(train.indexOf('options: {'), train.indexOf('help: {'));
     const flags = [...options.matchAll(/'?([a-z-]+)'?: \{ type:/g)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(20);
     for (const f of flags) expect(r.stdout, `--${f}`).toMatch(new RegExp(`--${f}\\b`));
@@ -75,5 +76,59 @@ describe('lowbit train', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the loss became (NaN|Infinity) in epoch 1, batch \d+: training stopped; lower the learning rate/);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('lowbit export / eval / info / infer', () => {
+  const model = new URL('../models/fashion-cnn-1w4a.lbm', import.meta.url).pathname;
+
+  it('info lists the layers, bit widths and MACs by kind', async () => {
+    const r = await lowbit('info', model);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/conv 3x3 32->64 same, 1-bit weights, codes \(4-bit\) in -> 4-bit codes/);
+    expect(r.stdout).toMatch(/bit-serial \(1-bit weights x 4-bit codes\): [\d.]+ M/);
+  });
+
+  it('eval reports accuracy, per-class accuracy and a confusion matrix', async () => {
+    const r = await lowbit('eval', model, '--data', 'subset');
+    expect(r.code).toBe(0);
+    const acc = Number(/accuracy ([\d.]+)%/.exec(r.stdout)![1]);
+    expect(acc).toBeGreaterThan(85); // the shipped model on the 1000-image subset test split
+    expect(r.stdout).toMatch(/Ankle boot\s+[\d.]+%\s+\(100 images\)/);
+    expect(r.stdout.split('\n').filter((l) => /^\s+\d \S/.test(l)).length).toBe(10); // 10 matrix rows
+  });
+
+  it('infer classifies raw 28x28 bytes and PNG files; bad inputs get clear errors', async () => {
+    const { loadFashionMnist, SUBSET_DIR } = await import('../src/node/index.js');
+    const { encodePng } = await import('./png-encode.js');
+    const data = await loadFashionMnist(SUBSET_DIR);
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-infer-'));
+    // the first test image of class 1 (trouser): raw and as a 56x56 PNG (resized back by area)
+    const i = data.test.labels.indexOf(1), img = data.test.images.subarray(i * 784, (i + 1) * 784);
+    const big = new Uint8Array(56 * 56).map((_, j) => img[(Math.floor(Math.floor(j / 56) / 2)) * 28 + Math.floor((j % 56) / 2)]);
+    await writeFile(join(dir, 'trouser.raw'), img);
+    await writeFile(join(dir, 'trouser.png'), encodePng(big, 56, 56, 0));
+    await writeFile(join(dir, 'short.raw'), img.subarray(0, 100));
+    const r = await lowbit('infer', model, join(dir, 'trouser.raw'), join(dir, 'trouser.png'));
+    expect(r.stderr).toBe('');
+    expect(r.stdout.match(/: Trouser \(class 1, p [\d.]+, \d+ us\)/g)?.length).toBe(2);
+    const bad = await lowbit('infer', model, join(dir, 'short.raw'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not a PNG, and 100 bytes is not a raw 28x28x1 image \(784 bytes\)/);
+    const missing = await lowbit('eval', join(dir, 'nope.lbm'));
+    expect(missing.stderr).toMatch(/cannot read model .*nope.lbm \(ENOENT\)/);
+    await writeFile(join(dir, 'junk.lbm'), 'LBM\0junk');
+    expect((await lowbit('info', join(dir, 'junk.lbm'))).stderr).toMatch(/model file: truncated: 8 bytes/);
+  });
+
+  it('export compiles a checkpoint into a model that eval runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-export-'));
+    const ck = join(dir, 'r.ckpt'), lbm = join(dir, 'r.lbm');
+    expect((await lowbit('train', '--arch', 'mlp', '--wbits', '2', '--abits', '2', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet', '--out', ck)).code).toBe(0);
+    const e = await lowbit('export', ck, '--model', lbm);
+    expect(e.stdout).toMatch(/r.lbm: [\d,]+ bytes, integer-only, from .*r.ckpt \(epoch 1, test accuracy [\d.]+%\)/);
+    const ev = await lowbit('eval', lbm, '--data', 'subset');
+    expect(ev.code).toBe(0);
+    expect(Number(/accuracy ([\d.]+)%/.exec(ev.stdout)![1])).toBeGreaterThan(30);
   });
 });

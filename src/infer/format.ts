@@ -97,7 +97,8 @@ function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
 /** Parse and validate a .lbm file into a plan. */
 export function decodeModel(bytes: Uint8Array): Plan {
   if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
-  if (bytes.length < 16 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a lowbit model (bad magic; expected a .lbm file written by lowbit)');
+  if (MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a lowbit model (bad magic; expected a .lbm file written by lowbit)');
+  if (bytes.length < 16) throw bad(`truncated: ${bytes.length} bytes, a model needs at least its 16-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
   if (version !== MODEL_VERSION) throw bad(`format version ${version}; this lowbit reads version ${MODEL_VERSION} (update lowbit or re-export the model)`);
