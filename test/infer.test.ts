@@ -97,7 +97,8 @@ describe('model file', () => {
   it('round-trips, and names what is wrong in a bad file', () => {
     expect(encodeModel(decodeModel(good))).toEqual(good);
     const cases: [Uint8Array, RegExp][] = [
-      [good.slice(0, 10), /bad magic/],
+      [good.slice(0, 10), /truncated: 10 bytes/],
+      [Uint8Array.from([0x50, 0x4b, 3, 4, ...good.slice(4)]), /not a lowbit model \(bad magic/],
       [Uint8Array.from([...good.slice(0, 4), 9, 0, 0, 0, ...good.slice(8)]), /format version 9/],
       [good.slice(0, good.length - 100), /checksum mismatch/],
       [(() => { const b = good.slice(); b[b.length - 1] ^= 1; return b; })(), /checksum mismatch/],
