@@ -2,6 +2,15 @@
 // im2col + affineGemm. Out-of-image taps read the input zero point, i.e. a real 0 (onnxruntime's
 // ConvInteger pads the same way), so they contribute nothing after the zero point is subtracted.
 
+// memory.copy costs a call-like setup; short runs (a 3x3 kernel row of 1..8 channels) go by hand
+// @ts-ignore: decorator
+@inline function copyShort(d: usize, s: usize, n: usize): void {
+  if (n >= 32) { memory.copy(d, s, n); return; }
+  let i: usize = 0;
+  for (; i + 4 <= n; i += 4) store<u32>(d + i, load<u32>(s + i));
+  for (; i < n; i++) store<u8>(d + i, load<u8>(s + i));
+}
+
 /**
  * Patch rows of all n*oh*ow output pixels: dst[p][(ky * kw + kx) * c + ch], bytes.
  * x: [n][h][w][c] u8; xz: the input zero point written for out-of-image taps.
@@ -22,7 +31,7 @@ export function im2colBytes(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
           let s = base + <usize>y0 * lineBytes + <usize>x0 * pix;
           const run = <usize>kw * pix;
           for (let ky = 0; ky < kh; ky++) {
-            memory.copy(d, s, run);
+            copyShort(d, s, run);
             d += run;
             s += lineBytes;
           }
@@ -31,7 +40,8 @@ export function im2colBytes(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
             const iy = y0 + ky;
             for (let kx = 0; kx < kw; kx++) {
               const ix = x0 + kx;
-              if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + <usize>iy * lineBytes + <usize>ix * pix, pix);
+              if (<u32>iy < <u32>h && <u32>ix < <u32>w) copyShort(d, base + <usize>iy * lineBytes + <usize>ix * pix, pix);
+              else if (pix == 1) store<u8>(d, <u8>xz);
               else memory.fill(d, <u8>xz, pix);
               d += pix;
             }

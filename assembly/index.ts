@@ -24,3 +24,4 @@ export function relaxedSimd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 export { multiThreshold, multiThresholdSigned, maxPoolSignedI32, maxPoolU8, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
+export { im2colBits32, padCorrection32 } from './xnorconv32';

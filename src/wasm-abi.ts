@@ -70,4 +70,6 @@ export interface WasmExports {
   affineLogits(acc: number, rows: number, cols: number, mul: number, sub: number, scale: number, bias: number, out: number): void;
   multiThresholdSigned(acc: number, rows: number, c: number, thr: number, levels: number, sign: number, out: number): void;
   maxPoolSignedI32(acc: number, n: number, h: number, w: number, c: number, k: number, sign: number, oh: number, ow: number, out: number): void;
+  im2colBits32(x: number, n: number, h: number, w: number, wpp: number, kh: number, kw: number, padT: number, padL: number, oh: number, ow: number, dst: number): void;
+  padCorrection32(acc: number, n: number, h: number, w: number, kh: number, kw: number, padT: number, padL: number, oh: number, ow: number, corr: number, cout: number, offset: number): void;
 }

@@ -82,6 +82,28 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
       wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
       return acc;
     };
+  } else if (conv && s.c <= 32) {
+    // +-1 x +-1 conv on at most 32 channels: im2col of one u32 per tap (dense rows), the xnor GEMM,
+    // then the zero-padding correction (assembly/xnorconv32.ts)
+    const cw = Math.ceil(s.c / 64), kb = taps * 32;
+    const staged = r.put(s.wBinary!);
+    wasm.copyBitRows(staged, s.out * taps, 2 * cw, s.c, staged, 2 * cw);
+    const corr = r.alloc(taps * s.out * 4);
+    wasm.tapWeightSums(staged, s.out, taps, cw, s.c, corr);
+    const rowsW = new Uint32Array(s.out * taps);
+    for (let i = 0; i < s.out * taps; i++) rowsW[i] = s.wBinary![i * 2 * cw] & (s.c === 32 ? 0xffffffff : (1 << s.c) - 1); // load time
+    const pw = r.put(rowsW), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(kb / 128) * 16);
+    wasm.packBitPanels(pw, s.out, taps, kb, PANEL_B, pb);
+    accumulate = (x, n) => {
+      const rows = n * oh * ow, col = colBuf(rows * taps * 4);
+      wasm.im2colBits32(x, n, s.h, s.w, 2 * cw, s.k, s.k, padT, padL, oh, ow, col);
+      const pa = packBuf(Math.ceil(rows / PANEL_A) * PANEL_A * Math.ceil(kb / 128) * 16);
+      wasm.packBitPanels(col, rows, taps, kb, PANEL_A, pa);
+      const acc = accBuf(rows * s.out * 4);
+      wasm.xnorGemm(pa, pb, rows, s.out, Math.ceil(kb / 64), kb, acc, s.out, scratch);
+      wasm.padCorrection32(acc, n, s.h, s.w, s.k, s.k, padT, padL, oh, ow, corr, s.out, -taps * (32 - s.c));
+      return acc;
+    };
   } else if (conv) {
     // +-1 x +-1 conv on packed bits (padding with a real 0 through the per-tap correction)
     const cw = Math.ceil(s.c / 64), kv = Math.ceil((taps * cw) / 2);
@@ -138,8 +160,18 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
   if (s.output === 'bits') {
     const words = 2 * Math.ceil(s.out / 64);
     const thr = r.put(s.thresholds!), flip = r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 0)));
+    // pool first on signed sums (bit = s acc >= T' with s = -1, T' = 1 - T for flipped channels)
+    const sign = r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 1)));
+    const thrSigned = r.put(Int32Array.from(s.thresholds!, (t, c) => (s.flip![c] ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, 1 - t)) : t)));
+    const noFlip = r.put(new Int32Array(s.out));
     return (x, n) => {
       const rows = n * oh * ow;
+      if (!fusedBits && s.pool) {
+        const acc = accumulate(x, n), pr = n * ph * pwid, pooled = poolBuf(pr * s.out * 4), b = outBuf(pr * words * 4);
+        wasm.maxPoolSignedI32(acc, n, oh, ow, s.out, s.pool, sign, ph, pwid, pooled);
+        wasm.thresholdPack(pooled, pr, s.out, thrSigned, noFlip, b);
+        return b;
+      }
       let bits = accumulate(x, n);
       if (!fusedBits) { const b = outBuf(rows * words * 4); wasm.thresholdPack(bits, rows, s.out, thr, flip, b); bits = b; }
       if (!s.pool) return bits;
