@@ -43,3 +43,4 @@ export { compile } from './infer/compile.js';
 export { Engine } from './infer/engine.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';
+export { decodePng, resizeGray, isPng, type GrayImage } from './data/png.js';
