@@ -1,5 +1,6 @@
 // lowbit core: web-standard APIs only (WebAssembly, typed arrays, fetch). Node's entry point is src/node/.
 import { defaultBuild, initFrom, type InitOptions, type Lowbit, type WasmSource } from './runtime.js';
+import { LowbitError } from './errors.js';
 
 export { LowbitError } from './errors.js';
 export { hasWasmSimd, hasRelaxedSimd, type Lowbit, type WasmSource, type InitOptions } from './runtime.js';
@@ -7,9 +8,18 @@ export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, 
 export { fixedPointMultipliers, type FixedPointMultipliers } from './kernels/requantize.js';
 export { convOutputSize, type Padding } from './kernels/conv-shape.js';
 
+/** A file beside this module, or undefined where modules have no URL (bundled into a Worker). */
+function besideModule(path: string): URL | undefined {
+  try {
+    return new URL(path, import.meta.url);
+  } catch {
+    return undefined;
+  }
+}
+
 /** URLs of the wasm builds shipped with the package: baseline SIMD128, and relaxed SIMD. */
-export const wasmUrl = new URL('../build/lowbit.wasm', import.meta.url);
-export const relaxedWasmUrl = new URL('../build/lowbit-relaxed.wasm', import.meta.url);
+export const wasmUrl = besideModule('../build/lowbit.wasm') as URL;
+export const relaxedWasmUrl = besideModule('../build/lowbit-relaxed.wasm') as URL;
 
 /**
  * Load the runtime: from `source` if given, else by fetching the bundled build that suits this
@@ -21,7 +31,11 @@ export function init(source?: WasmSource, options: InitOptions = {}): Promise<Lo
 
 /** The bundled build that suits this host (or the one options.build asks for). */
 export function bundledWasmUrl(options: InitOptions = {}): URL {
-  return defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
+  const url = defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
+  if (!url) {
+    throw new LowbitError('WASM_LOAD', 'this host gives modules no URL to find lowbit.wasm beside them: pass the wasm to init() (in Workers: import lowbit.wasm as a module)');
+  }
+  return url;
 }
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';
 // training

@@ -1,0 +1,76 @@
+// A Cloudflare Worker that classifies Fashion-MNIST images with a shipped integer-only model.
+//   GET  /          usage text
+//   POST /classify  body: raw 28x28 u8 bytes (784) or a PNG -> { label, class, scores, micros }
+// The wasm comes in as a module import (Workers compile wasm at deploy time, never from bytes at
+// request time) and the model as a data import; both are declared in config.capnp (workerd) or
+// wrangler.toml. Runtime and engine are created once per isolate and reused.
+import lowbitWasm from './lowbit.wasm';
+import modelBytes from './model.lbm';
+import { init, Engine, LowbitError, decodePng, resizeGray, isPng } from '../../dist/index.js';
+
+const MAX_BODY = 1 << 20; // 1 MiB: a 28x28 image is 784 bytes, a PNG of a photo a few hundred KB
+const USAGE = `lowbit Fashion-MNIST classifier (integer-only ${'1W4A'} CNN in WebAssembly)
+
+POST /classify with a body of 784 raw bytes (a 28x28 grayscale image, row by row, 0..255) or a PNG
+(any size; converted to gray and resized to 28x28). Answers JSON:
+  { "label": "Sandal", "class": 5, "scores": [10 softmax probabilities], "micros": 120 }
+Errors answer JSON { "error": "..." } with 400 (malformed body), 413 (body over 1 MiB), 404, 405.
+`;
+
+let engine; // per isolate
+async function getEngine() {
+  engine ??= await Engine.load(new Uint8Array(modelBytes), { runtime: await init(lowbitWasm) });
+  return engine;
+}
+
+const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+/** The body, refusing more than MAX_BODY bytes whatever Content-Length says. */
+async function readBody(request) {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > MAX_BODY) return null;
+  const reader = request.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY) { await reader.cancel(); return null; }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === '/') return new Response(USAGE, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    if (url.pathname !== '/classify') return json({ error: `no route ${url.pathname}; see GET /` }, 404);
+    if (request.method !== 'POST') return json({ error: 'POST an image to /classify' }, 405);
+    try {
+      const body = await readBody(request);
+      if (body === null) return json({ error: `body over ${MAX_BODY} bytes` }, 413);
+      const e = await getEngine();
+      const [h, w] = e.inputShape;
+      let pixels;
+      if (isPng(body)) pixels = resizeGray(await decodePng(body, 'body'), w, h);
+      else if (body.length === h * w) pixels = body;
+      else return json({ error: `body must be a PNG or ${h * w} raw bytes (a ${h}x${w} grayscale image), got ${body.length} bytes` }, 400);
+      const t0 = performance.now();
+      const z = e.logits(pixels, 1);
+      const micros = Math.round((performance.now() - t0) * 1000);
+      const max = Math.max(...z), ex = Array.from(z, (v) => Math.exp(v - max)), sum = ex.reduce((a, b) => a + b, 0);
+      const scores = ex.map((v) => Number((v / sum).toFixed(5)));
+      const best = scores.indexOf(Math.max(...scores));
+      return json({ label: e.classes[best], class: best, scores, micros });
+    } catch (err) {
+      if (err instanceof LowbitError) return json({ error: err.message, code: err.code }, err.code === 'BAD_IMAGE' ? 400 : 500);
+      return json({ error: `internal error: ${err?.message ?? String(err)}` }, 500);
+    }
+  },
+};

@@ -1,0 +1,68 @@
+// examples/workers in the real workerd runtime (npm package `workerd`), over HTTP on loopback.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
+import { encodePng } from './png-encode.js';
+
+const root = new URL('..', import.meta.url).pathname;
+let proc: ChildProcess | undefined;
+let base = '';
+let log = '';
+
+beforeAll(async () => {
+  for (let attempt = 0; attempt < 5 && !base; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    proc = spawn(join(root, 'node_modules/.bin/workerd'), ['serve', join(root, 'examples/workers/config.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (d) => { log += d; });
+    proc.stderr!.on('data', (d) => { log += d; });
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (proc.exitCode !== null) break;
+      try { if ((await fetch(`http://127.0.0.1:${port}/`)).ok) { base = `http://127.0.0.1:${port}`; break; } } catch { /* not up yet */ }
+    }
+    if (!base) proc.kill();
+  }
+  if (!base) throw new Error(`workerd did not start: ${log}`);
+}, 30_000);
+afterAll(() => { proc?.kill(); });
+
+const post = (body: Uint8Array | string) => fetch(`${base}/classify`, { method: 'POST', body });
+
+describe('examples/workers', () => {
+  it('GET / answers a usage text', async () => {
+    const r = await fetch(`${base}/`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/POST \/classify with a body of 784 raw bytes/);
+  });
+
+  it('POST /classify classifies raw bytes and a PNG', async () => {
+    const data = await loadFashionMnist(SUBSET_DIR);
+    const i = data.test.labels.indexOf(5), img = data.test.images.slice(i * 784, (i + 1) * 784); // a sandal
+    for (const body of [img, encodePng(img, 28, 28, 0)]) {
+      const r = await post(body);
+      expect(r.status).toBe(200);
+      const j = await r.json() as { label: string; class: number; scores: number[]; micros: number };
+      expect(j.label).toBe('Sandal');
+      expect(j.class).toBe(5);
+      expect(j.scores).toHaveLength(10);
+      expect(j.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+      expect(typeof j.micros).toBe('number');
+    }
+  });
+
+  it('malformed bodies get 400, oversized 413, wrong routes 404 / 405; the isolate keeps serving', async () => {
+    const bad = await post('abc');
+    expect(bad.status).toBe(400);
+    expect((await bad.json() as { error: string }).error).toMatch(/body must be a PNG or 784 raw bytes .* got 3 bytes/);
+    const png = await post(Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72));
+    expect(png.status).toBe(400);
+    expect((await png.json() as { error: string }).error).toMatch(/truncated PNG/);
+    const big = await post(new Uint8Array((1 << 20) + 1));
+    expect(big.status).toBe(413);
+    expect((await fetch(`${base}/classify`)).status).toBe(405);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    const ok = await post(new Uint8Array(784).fill(0));
+    expect(ok.status).toBe(200);
+  });
+});
