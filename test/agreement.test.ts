@@ -14,7 +14,7 @@ const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'))
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
-describe.skipIf(!full && process.env.LOWBIT_FULL_DATA !== 'required')('integer plan vs fake-quantized model, full test set', () => {
+describe.skipIf(!full && process.env.LOWBIT_CI !== '1')('integer plan vs fake-quantized model, full test set', () => {
   it.each<ArchOptions>([{ arch: 'cnn', wbits: 1, abits: 4 }, { arch: 'cnn', wbits: 1, abits: 1 }])('%j', async (arch) => {
     const sub = await loadFashionMnist(SUBSET_DIR), test = (await loadFashionMnist(DEBIAN_FASHION_MNIST)).test;
     const model = new Sequential(lb.heap, buildLayers(arch), [28, 28, 1], 11);

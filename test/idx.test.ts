@@ -81,7 +81,7 @@ describe('Fashion-MNIST loading', () => {
 
   const debian = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'));
   // the full set comes from Debian's dataset-fashion-mnist (.ci/run installs it)
-  it.skipIf(!debian && process.env.LOWBIT_FULL_DATA !== 'required')('the full set from the Debian package: 60000 + 10000 images', async () => {
+  it.skipIf(!debian && process.env.LOWBIT_CI !== '1')('the full set from the Debian package: 60000 + 10000 images', async () => {
     const d = await loadFashionMnist(DEBIAN_FASHION_MNIST);
     expect([d.train.count, d.test.count]).toEqual([60000, 10000]);
   });
