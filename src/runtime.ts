@@ -1,4 +1,3 @@
-import { instantiate } from '@assemblyscript/loader';
 import { LowbitError } from './errors.js';
 import { Heap } from './memory.js';
 import type { WasmExports } from './wasm-abi.js';
@@ -87,6 +86,36 @@ async function toModuleOrBytes(source: WasmSource): Promise<WebAssembly.Module |
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** An AssemblyScript string in wasm memory: UTF-16 code units, byte length in the u32 before it. */
+function readString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return '';
+  const bytes = new Uint32Array(memory.buffer, (ptr - 4) >>> 0, 1)[0];
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr >>> 0, Math.min(bytes >>> 1, 1000)));
+}
+
+/**
+ * Instantiate lowbit.wasm directly (its only import is AssemblyScript's abort, decoded here into a
+ * LowbitError). @assemblyscript/loader's instantiate took 26-37 ms here against 0.3 ms for this
+ * (it post-processes every export), most of the 20 ms import-to-first-prediction budget.
+ */
+async function instantiateLowbit(bin: WebAssembly.Module | Uint8Array): Promise<WasmExports> {
+  let memory: WebAssembly.Memory | undefined;
+  const imports = {
+    env: {
+      abort(msg: number, file: number, line: number, col: number): never {
+        const what = memory ? `${readString(memory, msg)} at ${readString(memory, file)}:${line}:${col}` : 'abort';
+        throw new LowbitError('WASM_ABORT', `lowbit.wasm aborted: ${what}; please report it with the input that caused it`);
+      },
+    },
+  };
+  const instance = bin instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(bin, imports)
+    : (await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, imports)).instance;
+  const exports = instance.exports as unknown as WasmExports;
+  memory = exports.memory;
+  return exports;
+}
+
 /**
  * Instantiate the runtime from `source`. Without an argument the web build fetches the lowbit.wasm
  * that ships beside it (the Node entry point reads the file instead).
@@ -99,8 +128,7 @@ export async function initFrom(source: WasmSource): Promise<Lowbit> {
   const bin = await toModuleOrBytes(source);
   let exports: WasmExports;
   try {
-    const result = await instantiate<Record<string, unknown>>(bin as never, {});
-    exports = result.exports as unknown as WasmExports;
+    exports = await instantiateLowbit(bin);
   } catch (e) {
     if (e instanceof WebAssembly.CompileError) {
       const hint = hasRelaxedSimd() ? '' : ' (lowbit-relaxed.wasm needs relaxed SIMD, which this host rejects: load lowbit.wasm)';
