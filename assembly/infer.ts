@@ -160,3 +160,27 @@ export function maxPoolSignedI32(acc: usize, n: i32, h: i32, w: i32, c: i32, k: 
     }
   }
 }
+
+/** Rows of packed sign bits (pixels of wpp u32 words, c channels each) -> +-1 int8, [pixels][c] (load time). */
+export function unpackSignsI8(x: usize, pixels: i32, wpp: i32, c: i32, out: usize): void {
+  for (let p = 0; p < pixels; p++) {
+    const s = x + (<usize>p * <usize>wpp << 2), d = out + <usize>p * <usize>c;
+    for (let ch = 0; ch < c; ch++) store<i8>(d + <usize>ch, ((load<u32>(s + (<usize>(ch >>> 5) << 2)) >>> (<u32>ch & 31)) & 1) ? 1 : -1);
+  }
+}
+
+let crcTable: usize = 0;
+/** CRC-32 (IEEE, as zip and PNG) of n bytes: the model file's checksum, checked at load. */
+export function crc32(p: usize, n: i32): u32 {
+  if (!crcTable) {
+    crcTable = heap.alloc(1024);
+    for (let i: u32 = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      store<u32>(crcTable + (<usize>i << 2), c);
+    }
+  }
+  let c: u32 = 0xffffffff;
+  for (let i = 0; i < n; i++) c = load<u32>(crcTable + (<usize>((c ^ <u32>load<u8>(p + <usize>i)) & 255) << 2)) ^ (c >>> 8);
+  return c ^ 0xffffffff;
+}

@@ -72,4 +72,6 @@ export interface WasmExports {
   maxPoolSignedI32(acc: number, n: number, h: number, w: number, c: number, k: number, sign: number, oh: number, ow: number, out: number): void;
   im2colBits32(x: number, n: number, h: number, w: number, wpp: number, kh: number, kw: number, padT: number, padL: number, oh: number, ow: number, dst: number): void;
   padCorrection32(acc: number, n: number, h: number, w: number, kh: number, kw: number, padT: number, padL: number, oh: number, ow: number, corr: number, cout: number, offset: number): void;
+  unpackSignsI8(x: number, pixels: number, wpp: number, c: number, out: number): void;
+  crc32(p: number, n: number): number;
 }

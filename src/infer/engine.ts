@@ -1,6 +1,7 @@
 // The Engine runs an integer-only plan (./plan.ts) on u8 pixels: integer kernels between layers,
 // one float scale per class at the end. Web-standard: loads from bytes in any host.
 import { LowbitError, checkInt } from '../errors.js';
+import { scoped } from '../memory.js';
 import type { Lowbit } from '../runtime.js';
 import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
@@ -44,12 +45,15 @@ export class Engine {
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
   static async load(bytes: Uint8Array, options: { runtime?: Lowbit } = {}): Promise<Engine> {
-    const plan = decodeModel(bytes);
+    if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
     let lb = options.runtime;
     if (!lb) {
       if (!defaultInit) { const core = await import('../index.js'); lb = await core.init(); } else lb = await defaultInit();
     }
-    return new Engine(lb, plan);
+    const heap = lb.heap;
+    // the checksum in wasm: a cold JavaScript loop over the file cost milliseconds at start-up
+    const crc = (b: Uint8Array) => scoped(heap, (arena) => heap.wasm.crc32(arena.put(b), b.length) >>> 0);
+    return new Engine(lb, decodeModel(bytes, crc));
   }
 
   /** Run a plan directly (tests, compile-and-run without a file). */

@@ -95,7 +95,7 @@ function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
 }
 
 /** Parse and validate a .lbm file into a plan. */
-export function decodeModel(bytes: Uint8Array): Plan {
+export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = crc32): Plan {
   if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a lowbit model (bad magic; expected a .lbm file written by lowbit)');
   if (bytes.length < 16) throw bad(`truncated: ${bytes.length} bytes, a model needs at least its 16-byte preamble`);
@@ -104,7 +104,7 @@ export function decodeModel(bytes: Uint8Array): Plan {
   if (version !== MODEL_VERSION) throw bad(`format version ${version}; this lowbit reads version ${MODEL_VERSION} (update lowbit or re-export the model)`);
   const jsonLen = dv.getUint32(8, true);
   if (16 + jsonLen > bytes.length) throw bad(`truncated: the header claims ${jsonLen} bytes but only ${bytes.length - 16} follow`);
-  if (crc32(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
+  if (crc(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
   let h: Record<string, unknown>;
   try {
     h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen)));

@@ -22,12 +22,6 @@ export class Resident {
   dispose(): void { for (const p of this.ptrs) this.heap.free(p); for (const s of this.slots) s.free(); this.ptrs.length = 0; }
 }
 
-/** +-1 int8 weights [out][taps][c] from bit pixels of 2 * ceil(c / 64) words (load time). */
-function binaryToInt8(w: Uint32Array, rows: number, c: number): Int8Array {
-  const wpp = 2 * Math.ceil(c / 64), out = new Int8Array(rows * c);
-  for (let p = 0; p < rows; p++) for (let ch = 0; ch < c; ch++) out[p * c + ch] = (w[p * wpp + (ch >>> 5)] >>> (ch & 31)) & 1 ? 1 : -1;
-  return out;
-}
 
 /**
  * Build the runner of a step. `inWords`: u32 words per image of a 'bits' input (pixels x
@@ -68,8 +62,10 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
     };
   } else if (s.input !== 'bits' || (s.weights === 'int8' && !conv)) {
     // affine: u8 pixels / codes (or unpacked 0/1 bits) x int8 weights
-    const w8 = s.wInt8 ?? binaryToInt8(s.wBinary!, s.out * taps, s.c);
-    const pw8 = r.put(w8), pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
+    let pw8: number;
+    if (s.wInt8) pw8 = r.put(s.wInt8);
+    else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
+    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
     wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
     accumulate = (x, n) => {
       const rows = n * oh * ow;
