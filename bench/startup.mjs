@@ -26,7 +26,8 @@ await writeFile('/tmp/lowbit-engine-entry.js', `export { init, Engine } from '${
 await writeFile('/tmp/lowbit-engine.min.js', esbuildMin('/tmp/lowbit-engine-entry.js'));
 const sizes = [
   ['lowbit: dist/lowbit.js (the whole core, as shipped) + lowbit.wasm', await gz([join(root, 'dist/lowbit.js'), join(root, 'build/lowbit.wasm')])],
-  ['lowbit: init + Engine, minified by a bundler (esbuild) + lowbit.wasm', await gz(['/tmp/lowbit-engine.min.js', join(root, 'build/lowbit.wasm')])],
+  ['lowbit: `lowbit/engine` (dist/engine.bundle.js, minified, as shipped) + lowbit.wasm', await gz([join(root, 'dist/engine.bundle.js'), join(root, 'build/lowbit.wasm')])],
+  ['lowbit: init + Engine, tree-shaken and minified by a bundler (esbuild) + lowbit.wasm', await gz(['/tmp/lowbit-engine.min.js', join(root, 'build/lowbit.wasm')])],
   ['lowbit: the same + lowbit-relaxed.wasm (both builds)', await gz(['/tmp/lowbit-engine.min.js', join(root, 'build/lowbit.wasm'), join(root, 'build/lowbit-relaxed.wasm')])],
   ['onnxruntime-web 1.30: ort.wasm.min.mjs + ort-wasm-simd-threaded.wasm (+ its .mjs)', await gz([nm('onnxruntime-web/dist/ort.wasm.min.mjs'), nm('onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'), nm('onnxruntime-web/dist/ort-wasm-simd-threaded.mjs')])],
   ['TensorFlow.js 4.22: tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm', await gz([nm('@tensorflow/tfjs-core/dist/tf-core.min.js'), nm('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'), nm('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')])],
@@ -37,12 +38,12 @@ const model = join(root, 'models/fashion-cnn-1w4a.lbm');
 const nodeScript = `import { readFileSync } from 'node:fs';
 const bytes = new Uint8Array(readFileSync(${JSON.stringify(model)}));
 const t0 = performance.now();
-const { Engine } = await import(${JSON.stringify(join(root, 'dist/node/lowbit.js'))});
+const { Engine } = await import(${JSON.stringify(join(root, 'dist/node/engine.bundle.js'))});
 const e = await Engine.load(bytes); e.predict(new Uint8Array(784), 1);
 console.log(performance.now() - t0);`;
 const denoScript = `const bytes = await Deno.readFile(${JSON.stringify(model)});
 const t0 = performance.now();
-const { init, Engine } = await import(${JSON.stringify(join(root, 'dist/lowbit.js'))});
+const { init, Engine } = await import(${JSON.stringify(join(root, 'dist/engine.bundle.js'))});
 const e = await Engine.load(bytes, { runtime: await init() }); e.predict(new Uint8Array(784), 1);
 console.log(performance.now() - t0);`;
 await writeFile('/tmp/lowbit-start-node.mjs', nodeScript);
@@ -83,7 +84,7 @@ for (let i = 0; i < RUNS; i++) {
   chrome.push(await page.evaluate(async ([b]) => {
     const bytes = new Uint8Array(await (await fetch(`${b}/models/fashion-cnn-1w4a.lbm`)).arrayBuffer());
     const t0 = performance.now();
-    const { init, Engine } = await import(`${b}/dist/lowbit.js`);
+    const { init, Engine } = await import(`${b}/dist/engine.bundle.js`);
     const e = await Engine.load(bytes, { runtime: await init() }); e.predict(new Uint8Array(784), 1);
     return performance.now() - t0;
   }, [base]));
@@ -111,10 +112,10 @@ target < 20 ms in Node and workerd):
 
 | host | import -> first prediction |
 |---|---:|
-| Node ${process.versions.node} (dist/node/lowbit.js) | ${times.Node.toFixed(1)} ms |
-| ${denoVersion} (dist/lowbit.js; relaxed-SIMD build) | ${times.Deno.toFixed(1)} ms |
+| Node ${process.versions.node} (\`lowbit/engine\`: dist/node/engine.bundle.js) | ${times.Node.toFixed(1)} ms |
+| ${denoVersion} (\`lowbit/engine\`: dist/engine.bundle.js; relaxed-SIMD build) | ${times.Deno.toFixed(1)} ms |
 | workerd ${wdVersion} (examples/workers; first request minus a warm one: ${wdFirst.toFixed(1)} - ${wdWarm.toFixed(1)} ms) | ${times.workerd.toFixed(1)} ms |
-| Chromium ${chromeVersion} (headless; dist/lowbit.js) | ${times.Chromium.toFixed(1)} ms |
+| Chromium ${chromeVersion} (headless; dist/engine.bundle.js) | ${times.Chromium.toFixed(1)} ms |
 <!-- runtimes:end -->
 `;
 let md = await readFile(values.out, 'utf8');

@@ -1,0 +1,6 @@
+// lowbit/engine: only what inference needs (init, Engine, errors), for the smallest bundle and the
+// fastest start-up; web-standard like the core.
+export { init, wasmUrl, relaxedWasmUrl, bundledWasmUrl } from './index.js';
+export { Engine } from './infer/engine.js';
+export { LowbitError } from './errors.js';
+export type { Lowbit, WasmSource, InitOptions } from './runtime.js';
