@@ -23,5 +23,5 @@ export { maxPoolForward, maxPoolBackward } from './pool';
 export function relaxedSimd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-export { crc32, unpackSignsI8, multiThreshold, multiThresholdSigned, maxPoolSignedI32, maxPoolU8, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
+export { crc32, unpackSignsI8, multiThresholdSigned, maxPoolSignedI32, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
 export { im2colBits32, padCorrection32 } from './xnorconv32';

@@ -1,58 +1,6 @@
-// Integer-only inference steps between layers (issue 5): BatchNorm + quantized ReLU folded into
-// per-channel integer thresholds, and max pooling on codes and on packed sign bits.
-
-/**
- * acc [rows][c] i32 -> codes [rows][c] u8 with L = levels thresholds per channel, thr [c][L]:
- * code = #{k : acc >= thr[c][k]} (flip[c] = 0), or #{k : acc < thr[c][k]} (flip[c] = 1).
- * BatchNorm then qReLU is y / alpha = A acc + B, code = clamp(ceil(A acc + B), 0, L), so code >= k
- * iff A acc + B > k - 1: for A > 0 iff acc >= floor((k - 1 - B) / A) + 1 (the thresholds the
- * compiler stores); for A < 0 iff acc < ceil((k - 1 - B) / A) (flip). Exact integer comparisons.
- */
-export function multiThreshold(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, flip: usize, out: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const pa = acc + (<usize>r * <usize>c << 2), po = out + <usize>r * <usize>c;
-    for (let ch = 0; ch < c; ch++) {
-      const a = load<i32>(pa + (<usize>ch << 2));
-      const t = thr + (<usize>ch * <usize>levels << 2);
-      let n = 0;
-      // thresholds ascend with k (flip 0) or descend (flip 1): count with a branch-free sum
-      if (load<u8>(flip + <usize>ch)) {
-        for (let k = 0; k < levels; k++) n += <i32>(a < load<i32>(t + (<usize>k << 2)));
-      } else {
-        for (let k = 0; k < levels; k++) n += <i32>(a >= load<i32>(t + (<usize>k << 2)));
-      }
-      store<u8>(po + <usize>ch, <u8>n);
-    }
-  }
-}
-
-/** Max pooling of u8 codes, NHWC, k x k windows, stride k ('valid'). */
-export function maxPoolU8(x: usize, n: i32, h: i32, w: i32, c: i32, k: i32, oh: i32, ow: i32, y: usize): void {
-  const c16 = c & ~15;
-  let q = y;
-  for (let img = 0; img < n; img++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        const first = x + <usize>(((img * h + oy * k) * w + ox * k) * c);
-        for (let ch = 0; ch < c16; ch += 16) {
-          let m = i8x16.splat(0);
-          for (let ky = 0; ky < k; ky++) {
-            for (let kx = 0; kx < k; kx++) m = i8x16.max_u(m, v128.load(first + <usize>((ky * w + kx) * c + ch)));
-          }
-          v128.store(q + <usize>ch, m);
-        }
-        for (let ch = c16; ch < c; ch++) {
-          let m: u32 = 0;
-          for (let ky = 0; ky < k; ky++) {
-            for (let kx = 0; kx < k; kx++) m = max(m, <u32>load<u8>(first + <usize>((ky * w + kx) * c + ch)));
-          }
-          store<u8>(q + <usize>ch, <u8>m);
-        }
-        q += <usize>c;
-      }
-    }
-  }
-}
+// Integer-only inference steps between layers (issue 5): BatchNorm + quantized ReLU / sign folded
+// into per-channel integer thresholds (the derivation is in src/infer/compile.ts), max pooling on
+// signed sums and on packed sign bits, bit unpacking, logits and the model checksum.
 
 /**
  * Max pooling of packed sign bits (bit 1 = +1): the max of +-1 values is their OR. Pixels of
@@ -97,9 +45,9 @@ export function affineLogits(acc: usize, rows: i32, cols: i32, mul: i32, sub: us
 }
 
 /**
- * multiThreshold in SIMD form: thr [levels][c] (level-major, so 4 channels load at once) and a
- * per-channel sign s[c] = +-1: code = #{k : s[c] acc >= thr[k][c]}. The Engine converts a flipped
- * channel's "acc < T" into "-acc >= 1 - T" at load time.
+ * acc [rows][c] i32 -> codes [rows][c] u8: code = #{k : s[c] acc >= thr[k][c]}, with thr
+ * [levels][c] (level-major, so 4 channels load at once) and a per-channel sign s[c] = +-1. The
+ * Engine turns a flipped channel's "acc < T" into "-acc >= 1 - T" at load time.
  */
 export function multiThresholdSigned(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize): void {
   const c4 = c & ~3, rowStride = <usize>c << 2, lvStride = <usize>c << 2;

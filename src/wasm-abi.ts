@@ -63,8 +63,6 @@ export interface WasmExports {
   sgemmPackB(b: number, k: number, n: number, dst: number): void;
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
-  multiThreshold(acc: number, rows: number, c: number, thr: number, levels: number, flip: number, out: number): void;
-  maxPoolU8(x: number, n: number, h: number, w: number, c: number, k: number, oh: number, ow: number, y: number): void;
   maxPoolBits(x: number, n: number, h: number, w: number, words: number, k: number, oh: number, ow: number, y: number): void;
   unpackBitsU8(x: number, rows: number, wordsPerRow: number, k: number, out: number): void;
   affineLogits(acc: number, rows: number, cols: number, mul: number, sub: number, scale: number, bias: number, out: number): void;
