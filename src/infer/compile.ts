@@ -22,6 +22,7 @@ import { BatchNorm, Flatten, MaxPool } from '../layers/simple.js';
 import type { LinearWeights } from '../layers/weights.js';
 import type { ActKind, Plan, PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
+import { packSignsNHWC } from '../kernels/pack-signs.js';
 
 const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 const clampI32 = (v: number) => Math.min(I32_MAX, Math.max(I32_MIN, v));
@@ -46,15 +47,6 @@ function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'b
   const max = q.kind === 'binary' ? 1 : 127;
   if (codes.some((v) => Math.abs(v) > max)) throw fail(`${name}: weight codes exceed ${max}`);
   return { kind: q.kind === 'binary' ? 'binary' : 'int8', bits: q.bits, q: codes, step };
-}
-
-/** Pack +-1 codes [rows][pixels][c] into rows of pixels of 2 * ceil(c / 64) u32 words (bit 1 = +1). */
-function packBinary(codes: Float32Array, rows: number, pixels: number, c: number): Uint32Array {
-  const wpp = 2 * Math.ceil(c / 64), out = new Uint32Array(rows * pixels * wpp);
-  for (let p = 0; p < rows * pixels; p++) { // compile time
-    for (let ch = 0; ch < c; ch++) if (codes[p * c + ch] > 0) out[p * wpp + (ch >>> 5)] |= 1 << (ch & 31);
-  }
-  return out;
 }
 
 function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shift: Float64Array } {
@@ -95,7 +87,8 @@ export function compile(model: Sequential, classes: string[], meta: Record<strin
     };
     if (input === 'pixels' && iw.kind === 'binary') throw fail(`${name}: binary weights on raw pixels are not supported; keep the first layer 8-bit (--first-last-bits 8)`);
     if (input === 'bits' && iw.kind === 'int8' && conv) throw fail(`${name}: k-bit weights on sign bits are supported for dense layers only`);
-    if (iw.kind === 'binary') step.wBinary = packBinary(iw.q, lw.out, step.k * step.k, step.c);
+    // binary: [out][k][k] pixels of 2 * ceil(c / 64) words, bit 1 = +1 (binaryConv2d's weight layout)
+    if (iw.kind === 'binary') step.wBinary = packSignsNHWC(model.heap, iw.q, lw.out * step.k * step.k, step.c);
     else step.wInt8 = Int8Array.from(iw.q);
     const bias = lw.params()[1];
     const heap = model.heap, b = heap.read(Float32Array, bias.w, lw.out);

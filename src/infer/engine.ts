@@ -45,7 +45,6 @@ export class Engine {
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
   static async load(bytes: Uint8Array, options: { runtime?: Lowbit } = {}): Promise<Engine> {
-    if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
     let lb = options.runtime;
     if (!lb) {
       if (!defaultInit) { const core = await import('../index.js'); lb = await core.init(); } else lb = await defaultInit();

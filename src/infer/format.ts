@@ -11,7 +11,7 @@
 import { LowbitError } from '../errors.js';
 import { crc32 } from '../train/checkpoint.js';
 import type { Plan, PlanStep } from './plan.js';
-import { stepOutputShape } from './plan.js';
+import { stepConvSize, stepOutputShape } from './plan.js';
 
 const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
 export const MODEL_VERSION = 1;
@@ -177,7 +177,7 @@ export function validatePlan(plan: Plan): void {
     need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
     need(!(s.input === 'bits' && s.weights === 'int8' && s.kind === 'conv'), 'k-bit weights on sign bits run in dense layers only');
     need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
-    const taps = s.k * s.k, oh = s.padding === 'same' ? s.h : s.h - s.k + 1, ow = s.padding === 'same' ? s.w : s.w - s.k + 1;
+    const taps = s.k * s.k, [oh, ow] = stepConvSize(s);
     need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
     if (s.weights === 'binary') need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
     else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);

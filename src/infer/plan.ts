@@ -48,9 +48,14 @@ export interface Plan {
   meta: Record<string, unknown>;
 }
 
+/** [oh, ow] of a step's layer before pooling (stride 1; 'same' keeps the size; dense: [1, 1]). */
+export function stepConvSize(s: PlanStep): [number, number] {
+  if (s.kind === 'dense') return [1, 1];
+  return s.padding === 'same' ? [s.h, s.w] : [s.h - s.k + 1, s.w - s.k + 1];
+}
+
 /** Output shape [h, w, c] of a step (after its pooling). */
 export function stepOutputShape(s: PlanStep): [number, number, number] {
-  if (s.kind === 'dense') return [1, 1, s.out];
-  const oh = s.padding === 'same' ? s.h : s.h - s.k + 1, ow = s.padding === 'same' ? s.w : s.w - s.k + 1;
+  const [oh, ow] = stepConvSize(s);
   return s.pool ? [Math.floor(oh / s.pool), Math.floor(ow / s.pool), s.out] : [oh, ow, s.out];
 }

@@ -5,6 +5,7 @@ import type { Heap } from '../memory.js';
 import { Slot } from '../layers/layer.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
 import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
+import { flipMasks } from '../kernels/threshold.js';
 import type { PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
 
@@ -22,6 +23,27 @@ export class Resident {
   dispose(): void { for (const p of this.ptrs) this.heap.free(p); for (const s of this.slots) s.free(); this.ptrs.length = 0; }
 }
 
+/**
+ * A step's thresholds ([out][levels]) with the flip folded into a per-channel sign, level-major
+ * ([levels][out]): for a flipped channel "acc < T" is "-acc >= 1 - T" (clamped to int32), so every
+ * channel becomes "sign[c] acc >= thr[k][c]" (load time).
+ */
+function signedThresholds(s: PlanStep, levels: number): { thr: Int32Array; sign: Int32Array } {
+  const thr = new Int32Array(levels * s.out), sign = new Int32Array(s.out);
+  for (let c = 0; c < s.out; c++) {
+    const f = s.flip![c] === 1;
+    sign[c] = f ? -1 : 1;
+    for (let k = 0; k < levels; k++) { const t = s.thresholds![c * levels + k]; thr[k * s.out + c] = f ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, 1 - t)) : t; }
+  }
+  return { thr, sign };
+}
+
+/** Dense binary weights as rows of ceil(c / 32) words (the file keeps 2 * ceil(c / 64) per row). */
+function denseBitRows(s: PlanStep): Uint32Array {
+  const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), rows = new Uint32Array(s.out * wpr);
+  for (let o = 0; o < s.out; o++) rows.set(s.wBinary!.subarray(o * from, o * from + wpr), o * wpr); // load time
+  return rows;
+}
 
 /**
  * Build the runner of a step. `inWords`: u32 words per image of a 'bits' input (pixels x
@@ -43,10 +65,8 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
   if (!conv && s.input === 'codes' && s.weights === 'binary') {
     // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
     // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2
-    const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), kv = Math.ceil(s.c / 128);
-    const rows = new Uint32Array(s.out * wpr);
-    for (let o = 0; o < s.out; o++) rows.set(s.wBinary!.subarray(o * from, o * from + wpr), o * wpr); // load time
-    const staged = r.put(rows), wsum = r.alloc(s.out * 4), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
+    const wpr = Math.ceil(s.c / 32), kv = Math.ceil(s.c / 128);
+    const staged = r.put(denseBitRows(s)), wsum = r.alloc(s.out * 4), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
     wasm.signRowSums(staged, s.out, wpr, s.c, wsum);
     wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
     accumulate = (x, n) => {
@@ -110,7 +130,7 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
     let corr = 0;
     if (s.padding === 'same') { corr = r.alloc(taps * s.out * 4); wasm.tapWeightSums(staged, s.out, taps, cw, s.c, corr); }
     fusedBits = s.output === 'bits';
-    const thr = fusedBits ? r.put(s.thresholds!) : 0, flip = fusedBits ? r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 0))) : 0;
+    const thr = fusedBits ? r.put(s.thresholds!) : 0, flip = fusedBits ? r.put(flipMasks(s.flip, s.out)) : 0;
     const words = 2 * Math.ceil(s.out / 64);
     accumulate = (x, n) => {
       const outPixels = n * oh * ow;
@@ -127,10 +147,8 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
     };
   } else {
     // +-1 x +-1 dense: xnor GEMM on bit panels
-    const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), kw64 = Math.ceil(s.c / 64);
-    const rows = new Uint32Array(s.out * wpr);
-    for (let o = 0; o < s.out; o++) rows.set(s.wBinary!.subarray(o * from, o * from + wpr), o * wpr); // load time
-    const staged = r.put(rows), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16);
+    const wpr = Math.ceil(s.c / 32), kw64 = Math.ceil(s.c / 64);
+    const staged = r.put(denseBitRows(s)), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16);
     wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
     accumulate = (x, n) => {
       const pa = packBuf(Math.ceil(n / PANEL_A) * PANEL_A * Math.ceil(s.c / 128) * 16);
@@ -155,10 +173,9 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
   }
   if (s.output === 'bits') {
     const words = 2 * Math.ceil(s.out / 64);
-    const thr = r.put(s.thresholds!), flip = r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 0)));
-    // pool first on signed sums (bit = s acc >= T' with s = -1, T' = 1 - T for flipped channels)
-    const sign = r.put(Int32Array.from(s.flip!, (f) => (f ? -1 : 1)));
-    const thrSigned = r.put(Int32Array.from(s.thresholds!, (t, c) => (s.flip![c] ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, 1 - t)) : t)));
+    const thr = r.put(s.thresholds!), flip = r.put(flipMasks(s.flip, s.out));
+    // pool first on signed sums (bit = sign acc >= T', see signedThresholds), then threshold without flips
+    const folded = signedThresholds(s, 1), sign = r.put(folded.sign), thrSigned = r.put(folded.thr);
     const noFlip = r.put(new Int32Array(s.out));
     return (x, n) => {
       const rows = n * oh * ow;
@@ -176,14 +193,9 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
       return pooled;
     };
   }
-  // codes: level-major thresholds with the flip folded into a sign (acc < T == -acc >= 1 - T)
-  const L = 2 ** s.outBits - 1, thrT = new Int32Array(L * s.out), sign = new Int32Array(s.out);
-  for (let c = 0; c < s.out; c++) { // load time
-    const f = s.flip![c] === 1;
-    sign[c] = f ? -1 : 1;
-    for (let k = 0; k < L; k++) { const t = s.thresholds![c * L + k]; thrT[k * s.out + c] = f ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, 1 - t)) : t; }
-  }
-  const pt = r.put(thrT), psign = r.put(sign), ones = r.put(new Int32Array(s.out).fill(1));
+  // codes: level-major thresholds with the flip folded into a sign
+  const L = 2 ** s.outBits - 1, folded = signedThresholds(s, L);
+  const pt = r.put(folded.thr), psign = r.put(folded.sign), ones = r.put(new Int32Array(s.out).fill(1));
   return (x, n) => {
     const rows = n * oh * ow, acc = accumulate(x, n);
     if (!s.pool) {

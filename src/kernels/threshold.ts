@@ -15,12 +15,15 @@ export interface BinaryThreshold {
 export function putThreshold(arena: Arena, t: BinaryThreshold, channels: number): [number, number] {
   if (typeof t !== 'object' || t === null) throw new LowbitError('BAD_ARGUMENT', 'threshold must be { thresholds, flip? }');
   checkArray('threshold.thresholds', t.thresholds, Int32Array, channels, `one threshold per output channel (${channels})`);
+  if (t.flip !== undefined) checkArray('threshold.flip', t.flip, Uint8Array, channels, `one flag per output channel (${channels})`);
+  return [arena.put(t.thresholds), arena.put(flipMasks(t.flip, channels))];
+}
+
+/** The kernels' flip operand: a lane mask per channel, -1 where flip[c] is set (none: all 0). */
+export function flipMasks(flip: Uint8Array | undefined, channels: number): Int32Array {
   const masks = new Int32Array(channels);
-  if (t.flip !== undefined) {
-    checkArray('threshold.flip', t.flip, Uint8Array, channels, `one flag per output channel (${channels})`);
-    for (let c = 0; c < channels; c++) masks[c] = t.flip[c] ? -1 : 0; // per channel, not per element
-  }
-  return [arena.put(t.thresholds), arena.put(masks)];
+  if (flip) for (let c = 0; c < channels; c++) masks[c] = flip[c] ? -1 : 0; // per channel, not per element
+  return masks;
 }
 
 /**

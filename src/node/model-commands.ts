@@ -8,7 +8,7 @@ import { modelFromCheckpoint, provenance } from './train-command.js';
 import { compile } from '../infer/compile.js';
 import { encodeModel, decodeModel } from '../infer/format.js';
 import { Engine } from '../infer/engine.js';
-import { stepOutputShape, type PlanStep } from '../infer/plan.js';
+import { stepConvSize, stepOutputShape, type PlanStep } from '../infer/plan.js';
 import { decodePng, isPng, resizeGray } from '../data/png.js';
 import { FASHION_MNIST_CLASSES } from '../data/idx.js';
 
@@ -63,7 +63,7 @@ export async function evalModel(path: string, dataDir: string | undefined, log: 
 }
 
 function macsOf(s: PlanStep): number {
-  const [oh, ow] = s.kind === 'conv' ? (s.padding === 'same' ? [s.h, s.w] : [s.h - s.k + 1, s.w - s.k + 1]) : [1, 1];
+  const [oh, ow] = stepConvSize(s);
   return oh * ow * s.out * s.k * s.k * s.c;
 }
 function macKind(s: PlanStep): string {
