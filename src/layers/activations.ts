@@ -6,28 +6,23 @@ import { param, Slot, type Layer, type Param } from './layer.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export class ReLU implements Layer {
-  readonly name = 'relu';
+/** A parameter-free elementwise layer over one forward and one backward kernel (x, y, n) / (x, dy, dx, n). */
+abstract class Pointwise implements Layer {
   private heap!: Heap; private n = 0; private x = 0;
   private y!: Slot; private dx!: Slot;
+  constructor(readonly name: string, private readonly fwd: 'reluForward' | 'signForward', private readonly bwd: 'reluBackward' | 'signBackward') {}
   build(heap: Heap, inShape: number[]): number[] { this.heap = heap; this.n = size(inShape); this.y = new Slot(heap); this.dx = new Slot(heap); return inShape; }
-  forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm.reluForward(x, y, batch * this.n); return y; }
-  backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm.reluBackward(this.x, dy, dx, batch * this.n); return dx; }
+  forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm[this.fwd](x, y, batch * this.n); return y; }
+  backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm[this.bwd](this.x, dy, dx, batch * this.n); return dx; }
   params(): Param[] { return []; }
   dispose(): void { this.y.free(); this.dx.free(); }
 }
 
+/** ReLU: max(x, 0); backward passes dy where x > 0. */
+export class ReLU extends Pointwise { constructor() { super('relu', 'reluForward', 'reluBackward'); } }
+
 /** Sign: +1 for x >= 0, else -1; backward passes dy where |x| <= 1 (clipped straight-through). */
-export class Sign implements Layer {
-  readonly name = 'sign';
-  private heap!: Heap; private n = 0; private x = 0;
-  private y!: Slot; private dx!: Slot;
-  build(heap: Heap, inShape: number[]): number[] { this.heap = heap; this.n = size(inShape); this.y = new Slot(heap); this.dx = new Slot(heap); return inShape; }
-  forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm.signForward(x, y, batch * this.n); return y; }
-  backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm.signBackward(this.x, dy, dx, batch * this.n); return dx; }
-  params(): Param[] { return []; }
-  dispose(): void { this.y.free(); this.dx.free(); }
-}
+export class Sign extends Pointwise { constructor() { super('sign', 'signForward', 'signBackward'); } }
 
 const alphaCache = new Map<number, number>();
 

@@ -6,7 +6,7 @@
 import { scoped, type Heap } from '../memory.js';
 import { sgemmWasm } from '../kernels/sgemm.js';
 import { QuantizedWeight, weightQuantizers, type WeightQuantizer } from '../quantize/weights.js';
-import { normals, param, Slot, type Param } from './layer.js';
+import { freeParams, normals, param, Slot, type Param } from './layer.js';
 
 export class LinearWeights {
   readonly w: Param;
@@ -49,7 +49,7 @@ export class LinearWeights {
   params(): Param[] { return [this.w, this.b, ...this.quant.extra]; }
 
   dispose(): void {
-    for (const p of [this.w, this.b]) { this.heap.free(p.w); this.heap.free(p.g); }
+    freeParams(this.heap, [this.w, this.b]);
     this.quant.dispose();
     this.wt.free();
     this.dyt.free();

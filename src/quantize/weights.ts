@@ -4,7 +4,7 @@
 // the layer reads. Projections run in wasm (assembly/quant.ts).
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { param, type Param } from '../layers/layer.js';
+import { freeParams, param, type Param } from '../layers/layer.js';
 
 export type WeightQuantizerKind = 'float' | 'binary' | 'ternary' | 'uniform' | 'pow2' | 'affine';
 
@@ -133,6 +133,6 @@ export class QuantizedWeight {
 
   dispose(): void {
     for (const p of [this.wq, this.scales, this.scratch, this.gq]) if (p) this.heap.free(p);
-    for (const p of this.extra) { this.heap.free(p.w); this.heap.free(p.g); }
+    freeParams(this.heap, this.extra);
   }
 }

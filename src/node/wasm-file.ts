@@ -1,0 +1,21 @@
+// Node's way to the wasm: read the file beside this package's dist/node/ (also where the bundled
+// entries dist/node/lowbit.js and dist/node/engine.bundle.js sit), and make it Engine.load's default.
+import { readFile } from 'node:fs/promises';
+import { defaultBuild, initFrom, type InitOptions, type Lowbit, type WasmSource } from '../runtime.js';
+import { setDefaultRuntime } from '../infer/engine.js';
+
+export const wasmUrl = new URL('../../build/lowbit.wasm', import.meta.url);
+export const relaxedWasmUrl = new URL('../../build/lowbit-relaxed.wasm', import.meta.url);
+
+export function bundledWasmUrl(options: InitOptions = {}): URL {
+  return defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
+}
+
+/** Load the runtime: from `source` if given, else from the wasm file in this package that suits this host. */
+export async function init(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
+  if (source === undefined) source = bundledWasmUrl(options);
+  if (source instanceof URL && source.protocol === 'file:') return initFrom(await readFile(source));
+  return initFrom(source);
+}
+
+setDefaultRuntime(() => init());
