@@ -1,4 +1,3 @@
-import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import type { ImageSet } from '../data/idx.js';
 import { Slot, type Layer, type Param } from '../layers/layer.js';
@@ -83,8 +82,6 @@ export function permutation(n: number, seed: number): Uint32Array {
   return p;
 }
 
-export interface EpochResult { loss: number; accuracy: number; images: number; seconds: number }
-
 export function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count: number, classes: number): number {
   const z = heap.read(Float32Array, logits, count * classes);
   let hits = 0;
@@ -94,34 +91,6 @@ export function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count
     if (best === labels[i]) hits++;
   }
   return hits;
-}
-
-/** One epoch of minibatch training with softmax cross-entropy, in a seeded order. */
-export function trainEpoch(model: Sequential, opt: { step(): void }, data: ImageSet, batch: number, seed: number): EpochResult {
-  const classes = model.outShape[0];
-  if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
-  const heap = model.heap, order = permutation(data.count, seed), batcher = new Batcher(heap, data), grad = new Slot(heap);
-  const t0 = performance.now();
-  let lossSum = 0, hits = 0, seen = 0;
-  try {
-    for (let from = 0; from < data.count; from += batch) {
-      const count = Math.min(batch, data.count - from);
-      const { x, y, labels } = batcher.load(order, from, count);
-      const logits = model.forward(x, count, true);
-      const g = grad.get(count * classes * 4);
-      const loss = heap.wasm.softmaxCrossEntropy(logits, y, count, classes, g);
-      if (!Number.isFinite(loss)) throw new LowbitError('NAN_LOSS', `the loss became ${loss} at image ${from}; lower the learning rate`);
-      hits += argmaxHits(heap, logits, labels, count, classes);
-      model.backward(g, count);
-      opt.step();
-      lossSum += loss * count;
-      seen += count;
-    }
-  } finally {
-    batcher.dispose();
-    grad.free();
-  }
-  return { loss: lossSum / seen, accuracy: hits / seen, images: seen, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Accuracy of the model (inference mode) on a data set. */
