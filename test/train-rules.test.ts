@@ -16,7 +16,7 @@ import { BatchNorm, Flatten, MaxPool } from '../src/layers/simple.js';
 import { weightQuantizers } from '../src/quantize/weights.js';
 import type { ImageSet } from '../src/data/idx.js';
 import { rng, randomFloats } from './reference.js';
-import { runtime } from './helpers.js';
+import { runtime, expectGradientsMatch } from './helpers.js';
 
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
@@ -80,29 +80,11 @@ describe('quantized layers', () => {
   // qReLU and sign are piecewise constant (their straight-through gradients are no derivative), so
   // this model keeps ReLU: it checks that every quantized layer differentiates at the weights it used
   it('backward gives d loss / d w at the quantized weights the forward pass used (finite differences on w)', () => {
-    const batch = 3, classes = 4;
+    const classes = 4;
     const layers = [new Conv2d(3, 3, { kernelQuantizer: weightQuantizers.binary({ perChannel: true }) }), new BatchNorm(), new MaxPool(2), new Flatten(),
       new Dense(5, { kernelQuantizer: weightQuantizers.ternary() }), new ReLU(), new Dense(classes, { kernelQuantizer: weightQuantizers.uniform(4) })];
     const model = new Sequential(lb.heap, layers, [6, 6, 2], 5);
-    const r = rng(3);
-    const x = lb.heap.alloc(batch * 72 * 4), y = lb.heap.alloc(batch), g = lb.heap.alloc(batch * classes * 4);
-    lb.heap.write(x, randomFloats(batch * 72, r));
-    lb.heap.write(y, new Uint8Array([0, 3, 1]));
-    const loss = () => lb.wasm.softmaxCrossEntropy(model.forward(x, batch, true), y, batch, classes, g);
-    loss();
-    model.backward(g, batch);
-    let checked = 0;
-    for (const p of model.params().filter((q) => q.quant)) {
-      const grad = f32(p.g, p.size), wq = f32(p.quant!.wq, p.size);
-      for (let j = 0; j < p.size; j += Math.max(1, Math.floor(p.size / 7))) {
-        const h = 1e-3;
-        const at = (v: number) => { const ww = wq.slice(); ww[j] = v; lb.heap.write(p.quant!.wq, ww); return loss(); };
-        const num = (at(wq[j] + h) - at(wq[j] - h)) / (2 * h);
-        lb.heap.write(p.quant!.wq, wq);
-        expect(Math.abs(grad[j] - num), `${p.name}[${j}]: backward ${grad[j]}, finite difference ${num}`).toBeLessThan(5e-3 + 5e-2 * Math.abs(num));
-        checked++;
-      }
-    }
+    const checked = expectGradientsMatch(lb, model, [6, 6, 2], 3, 7, (p) => p.quant?.wq);
     expect(checked).toBeGreaterThan(15);
     model.dispose();
   });
