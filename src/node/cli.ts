@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 // The lowbit command line: `lowbit train ...` (more commands come with the inference engine).
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LowbitError } from '../errors.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-command.js';
 import { progressBar } from './progress.js';
 import { benchModel, evalModel, exportModel, inferImages, infoModel } from './model-commands.js';
 
+/** node:util's parseArgs, strict; its errors become BAD_ARGUMENT pointing at the help. */
+function parseFlags<T extends ParseArgsConfig>(config: T, help: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config); // strict by default: unknown flags and missing values throw
+  } catch (e) {
+    throw new LowbitError('BAD_ARGUMENT', `${(e as Error).message.replace(/\. To specify .*$/s, '')}; see ${help}`);
+  }
+}
+
 /** export / eval / info / infer / bench */
 async function modelCommand(command: string, args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { data: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    throw new LowbitError('BAD_ARGUMENT', `${(e as Error).message.replace(/\. To specify .*$/s, '')}; see lowbit --help`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({ args, allowPositionals: true, options: { data: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }, 'lowbit --help');
   if (values.help) { process.stdout.write(HELP); return 0; }
   const log = (l: string) => console.log(l);
   const need = (n: number, usage: string) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: lowbit ${usage}`); };
@@ -95,10 +98,8 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
 }
 
 export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: boolean }) | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args, allowPositionals: false, strict: true, options: {
+  const { values } = parseFlags({
+      args, allowPositionals: false, options: {
         arch: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, 'first-last-bits': { type: 'string' },
         'alpha-grad': { type: 'string' }, 'weight-set': { type: 'string' }, 'per-channel': { type: 'boolean' },
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
@@ -106,12 +107,9 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
         seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
         resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (e) {
-    throw new LowbitError('BAD_ARGUMENT', `${(e as Error).message.replace(/\. To specify .*$/s, '')}; see lowbit train --help`);
-  }
+    }, 'lowbit train --help');
   if (values.help) return 'help';
-  const s = (k: string) => values[k] as string | undefined;
+  const s = (k: string) => (values as Record<string, unknown>)[k] as string | undefined;
   const limit = s('limit');
   return {
     arch: oneOf('arch', s('arch'), ['mlp', 'cnn'], D.arch),
