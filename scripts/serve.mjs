@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gz': 'application/octet-stream', '.lbm': 'application/octet-stream', '.png': 'image/png' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.gz': 'application/octet-stream', '.lbm': 'application/octet-stream', '.png': 'image/png', '.md': 'text/plain; charset=utf-8' };
 
 /** Serve `root` on 127.0.0.1:`port` (0: any free port); resolves to the server once listening. */
 export function serve(root, port = 0) {
