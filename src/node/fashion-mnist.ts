@@ -28,11 +28,12 @@ async function readOne(dir: string, base: string): Promise<IdxArray> {
 }
 
 /**
- * Load Fashion-MNIST. With `dir`, read it there (an error names what is missing); without, use
- * the Debian package's copy when installed, else the shipped subset.
+ * Load Fashion-MNIST. With `dir`, read it there (an error names what is missing; 'subset' is the
+ * shipped subset); without, use the Debian package's copy when installed, else the shipped subset.
  */
 export async function loadFashionMnist(dir?: string): Promise<FashionMnist> {
   let source: string;
+  if (dir === 'subset') dir = SUBSET_DIR;
   if (dir !== undefined) {
     if (!(await exists(dir))) {
       throw new LowbitError('DATA_MISSING', `--data ${dir} does not exist; pass a folder holding Fashion-MNIST's IDX files (gzipped or not)`);

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LowbitError } from '../errors.js';
 import { init } from './index.js';
-import { loadFashionMnist, SUBSET_DIR } from './fashion-mnist.js';
+import { loadFashionMnist } from './fashion-mnist.js';
 import { writeFileAtomic } from './files.js';
 import { modelFromCheckpoint, provenance } from './train-command.js';
 import { compile } from '../infer/compile.js';
@@ -39,7 +39,7 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 export async function evalModel(path: string, dataDir: string | undefined, log: (l: string) => void): Promise<number> {
   const engine = await loadEngine(path);
-  const data = await loadFashionMnist(dataDir === 'subset' ? SUBSET_DIR : dataDir);
+  const data = await loadFashionMnist(dataDir);
   const t = data.test, [h, w, c] = engine.inputShape;
   if (t.height !== h || t.width !== w || c !== 1) throw new LowbitError('BAD_DATA', `the model takes ${h}x${w}x${c} images, the data has ${t.height}x${t.width}`);
   const t0 = performance.now();

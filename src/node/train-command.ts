@@ -87,7 +87,7 @@ export function validateRun(o: TrainRunOptions): void {
 }
 
 async function loadData(o: TrainRunOptions): Promise<FashionMnist> {
-  const data = await loadFashionMnist(o.data === 'subset' ? SUBSET_DIR : o.data);
+  const data = await loadFashionMnist(o.data);
   if (o.limit !== undefined && o.limit < data.train.count) data.train = { ...data.train, count: o.limit };
   return data;
 }
