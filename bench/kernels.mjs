@@ -3,12 +3,12 @@
 // Operations are counted as 2*m*n*k for every product (binary or float), so the rates compare.
 //
 //   npm run bench              full run; writes bench/RESULTS.md and bench/results.json
-//   npm run bench -- --quick   shorter run, prints only (what `npm start` does)
+//   node bench/kernels.mjs --quick   shorter run, prints only
 //   npm run bench:relaxed      the same under Node's relaxed-SIMD flag (init loads lowbit-relaxed.wasm),
 //                              written to bench/RESULTS-relaxed.md
 //   options: --rounds N (default 7), --time MS per task per round (default 200), --out FILE
 import os from 'node:os';
-import { writeFile, rename } from 'node:fs/promises';
+import { readFile, writeFile, rename } from 'node:fs/promises';
 import { Bench } from 'tinybench';
 import * as ort from 'onnxruntime-web';
 import { init } from '../dist/node/index.js';
@@ -276,6 +276,9 @@ console.log(md);
 if (!quick) {
   // write atomically: a temporary file, then rename
   const json = OUT.replace(/\.md$/, '.json').replace('RESULTS', 'results');
+  // keep the sections other scripts own (bench/models.mjs, bench/startup.mjs), marked <!-- name:start/end -->
+  const kept = (await readFile(OUT, 'utf8').catch(() => '')).match(/<!-- (\w+):start -->[\s\S]*?<!-- \1:end -->\n?/g) ?? [];
+  if (kept.length) md = `${md.trimEnd()}\n\n${kept.join('\n')}`;
   await writeFile(`${OUT}.tmp`, md);
   await rename(`${OUT}.tmp`, OUT);
   await writeFile(`${json}.tmp`, JSON.stringify({ date, command, machine, relaxedSimd: lb.relaxedSimd, rows, ratios }, null, 2) + '\n');
