@@ -25,11 +25,14 @@ export function maxPoolBits(x: usize, n: i32, h: i32, w: i32, words: i32, k: i32
   }
 }
 
-/** Rows of packed bits (wordsPerRow u32 words, LSB first) -> k bytes per row, 1 for a set bit, else 0. */
-export function unpackBitsU8(x: usize, rows: i32, wordsPerRow: i32, k: i32, out: usize): void {
+/**
+ * Rows of packed bits (wordsPerRow u32 words, LSB first) -> k bytes per row: `one` for a set bit,
+ * else 0. With one = 2 and a zero point of 1 the affine kernels see the +-1 values the bits stand for.
+ */
+export function unpackBitsU8(x: usize, rows: i32, wordsPerRow: i32, k: i32, one: u8, out: usize): void {
   for (let r = 0; r < rows; r++) {
     const p = x + (<usize>r * <usize>wordsPerRow << 2), q = out + <usize>r * <usize>k;
-    for (let j = 0; j < k; j++) store<u8>(q + <usize>j, <u8>((load<u32>(p + (<usize>(j >>> 5) << 2)) >>> (<u32>j & 31)) & 1));
+    for (let j = 0; j < k; j++) store<u8>(q + <usize>j, <u8>((load<u32>(p + (<usize>(j >>> 5) << 2)) >>> (<u32>j & 31)) & 1) * one);
   }
 }
 

@@ -64,7 +64,7 @@ export interface WasmExports {
   sgemmPacked(a: number, bp: number, m: number, n: number, k: number, c: number, scratch: number): void;
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
   maxPoolBits(x: number, n: number, h: number, w: number, words: number, k: number, oh: number, ow: number, y: number): void;
-  unpackBitsU8(x: number, rows: number, wordsPerRow: number, k: number, out: number): void;
+  unpackBitsU8(x: number, rows: number, wordsPerRow: number, k: number, one: number, out: number): void;
   affineLogits(acc: number, rows: number, cols: number, mul: number, sub: number, scale: number, bias: number, out: number): void;
   multiThresholdSigned(acc: number, rows: number, c: number, thr: number, levels: number, sign: number, out: number): void;
   maxPoolSignedI32(acc: number, n: number, h: number, w: number, c: number, k: number, sign: number, oh: number, ow: number, out: number): void;

@@ -86,6 +86,40 @@ function withHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) => voi
   return out;
 }
 
+/** Rewrite a model's header JSON to any length: the tensor sections move by a multiple of 16 bytes. */
+function withLongHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) => void, text: (json: string) => string = (j) => j): Uint8Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset), len = dv.getUint32(8, true);
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + len)));
+  const first = (16 + len + 15) & ~15;
+  edit(h);
+  for (let shift = 0, need = 0; ; shift = need) {
+    const moved = structuredClone(h) as { steps: { tensors: Record<string, [string, number, number]> }[] };
+    for (const st of moved.steps ?? []) for (const t of Object.values(st.tensors ?? {})) if (Array.isArray(t)) t[1] += shift;
+    const json = new TextEncoder().encode(text(JSON.stringify(moved)));
+    need = Math.max(shift + 16, (16 + json.length - first + 15) & ~15);
+    if (16 + json.length > first + shift) continue;
+    const out = new Uint8Array(bytes.length + shift);
+    out.set(bytes.subarray(0, 16));
+    out.set(json, 16);
+    out.fill(0x20, 16 + json.length, first + shift);
+    out.set(bytes.subarray(first), first + shift);
+    const odv = new DataView(out.buffer);
+    odv.setUint32(8, first + shift - 16, true);
+    odv.setUint32(12, crc32(out.subarray(16)), true);
+    return out;
+  }
+}
+
+/** Change the bytes of one tensor (step, name) in place and fix the checksum. */
+function withTensor(bytes: Uint8Array, step: number, name: string, edit: (view: DataView) => void): Uint8Array {
+  const out = bytes.slice(), dv = new DataView(out.buffer), len = dv.getUint32(8, true);
+  const h = JSON.parse(new TextDecoder().decode(out.subarray(16, 16 + len)));
+  const [, offset] = h.steps[step].tensors[name];
+  edit(new DataView(out.buffer, offset));
+  dv.setUint32(12, crc32(out.subarray(16)), true);
+  return out;
+}
+
 describe('model file', () => {
   let good: Uint8Array;
   beforeAll(() => {
@@ -109,6 +143,16 @@ describe('model file', () => {
       [withHeader(good, (h) => { h.inputShape = [28, 28]; }), /inputShape must be \[height, width, channels\]/],
       [withHeader(good, (h) => { (h.classes as string[]).pop(); }), /10 logits but 9 class names/],
       [withHeader(good, (h) => { ((h.steps as Record<string, Record<string, unknown[]>>[])[0].tensors.wInt8)[1] = 17; }), /not 16-byte aligned|offset/],
+      // a tensor one element short of what the shapes need, for each kind of tensor
+      ...(['wInt8', 'thresholds', 'flip'] as const).map((t): [Uint8Array, RegExp] => [withHeader(good, (h) => { ((h.steps as Record<string, Record<string, number[]>>[])[0].tensors[t])[2] -= 1; }), new RegExp(`step 0 \\(conv\\): ${t === 'wInt8' ? 'wInt8 must hold' : t === 'thresholds' ? 'thresholds must hold' : 'flip must hold'}`)]),
+      [withHeader(good, (h) => { ((h.steps as Record<string, Record<string, number[]>>[])[1].tensors.wBinary)[2] -= 1; }), /step 1 \(conv\): wBinary must hold/],
+      [withHeader(good, (h) => { ((h.steps as Record<string, Record<string, number[]>>[])[3].tensors.scale)[2] -= 1; }), /step 3 \(dense\): scale and bias must hold/],
+      // nesting too deep for a recursive parser
+      [withLongHeader(good, () => {}, (j) => j.replace('"meta":{', `"meta":{"deep":${'['.repeat(100_000)}${']'.repeat(100_000)},`)), /nests deeper than 32 levels/],
+      // binary weights with a bit set past the last channel (the conv on 32 channels keeps 64-bit pixels)
+      [withTensor(good, 1, 'wBinary', (v) => v.setUint32(4, 1 << 7, true)), /step 1 \(conv\): wBinary has bits set past channel 32/],
+      // a finite but huge logit scale
+      [withTensor(good, 3, 'scale', (v) => v.setFloat32(0, 3.4e38, true)), /logits can overflow float32/],
     ];
     for (const [bytes, msg] of cases) {
       expect(bytes, String(msg)).not.toEqual(good);
@@ -130,15 +174,29 @@ describe('model file', () => {
       else paths.push(p);
     };
     walk(header, []);
-    const weird = [0, -1, 1, 2, 3, 7, 8, 9, 64, 4096, 4097, 65536, 2 ** 31, -(2 ** 31), 2 ** 53, 1.5, NaN, null, 'x', 'same', 'bits', 'codes', 'logits', [], {}, true];
+    const weird = [0, -1, 1, 2, 3, 7, 8, 9, 64, 4096, 4097, 65536, 2 ** 31, -(2 ** 31), 2 ** 53, 1.5, 1e308, -3.4e38, NaN, null, 'x', 'same', 'bits', 'codes', 'logits', [], {}, true];
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const tensorsOf = (h: { steps: { tensors: Record<string, unknown> }[] }) => h.steps.flatMap((st, i) => Object.keys(st.tensors).map((name) => [i, name] as const));
+    const specialWords = [0xffffffff, 0x7f7fffff, 0xff7fffff, 0x7fc00000, 0x80000000, 0x7fffffff, 1, 0x100];
     let loaded = 0, refused = 0;
     const t0 = performance.now();
     for (let it = 0; it < 10_000; it++) {
       let b: Uint8Array;
-      const mode = it % 4;
+      const mode = it % 5;
       if (mode === 0) { b = good.slice(); for (let j = 0, n = 1 + pick(8); j < n; j++) b[pick(b.length)] = pick(256); }
       else if (mode === 1) b = good.slice(0, pick(good.length));
-      else {
+      else if (mode === 4) {
+        // structure-aware on the tensors: a word of a tensor set to an extreme value (NaN or huge
+        // floats, padding bits, int32 limits); or a field nested 1..64 levels deep
+        if (r() < 0.2) {
+          const path = paths[pick(paths.length)], depth = 1 + pick(64);
+          b = withHeader(good, (h) => { let o: Record<string | number, unknown> = h; for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>; o[path.at(-1)!] = nested(depth); });
+        } else {
+          const tensors = tensorsOf(header), [step, name] = tensors[pick(tensors.length)], length = header.steps[step].tensors[name][2];
+          const bytesPer = name === 'wInt8' || name === 'flip' || name === 'wPacked' ? 1 : 4, at = pick(Math.max(1, Math.floor((length * bytesPer) / 4))) * 4;
+          b = withTensor(good, step, name, (v) => { if (at + 4 <= length * bytesPer) v.setUint32(at, specialWords[pick(specialWords.length)], true); });
+        }
+      } else {
         // structure-aware: a header field set to a strange value, checksum recomputed, so the validation behind the checksum is exercised
         const path = paths[pick(paths.length)], value = mode === 2 ? weird[pick(weird.length)] : pick(2 ** 20);
         b = withHeader(good, (h) => { let o: Record<string | number, unknown> = h; for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>; o[path.at(-1)!] = value; });
@@ -146,7 +204,9 @@ describe('model file', () => {
       }
       try {
         const e = await Engine.load(b, { runtime: lb });
-        e.predict(img, 2);
+        const z = e.logits(img, 2);
+        e.dispose();
+        if (!z.every(Number.isFinite)) throw new Error(`iteration ${it} (mode ${mode}) loaded a model whose logits are not finite`);
         loaded++;
       } catch (e) {
         if (!(e instanceof LowbitError)) throw new Error(`iteration ${it} (mode ${mode}) threw a non-LowbitError: ${(e as Error).stack}`);
@@ -155,6 +215,7 @@ describe('model file', () => {
     }
     expect(loaded + refused).toBe(10_000);
     expect(loaded).toBeGreaterThan(100); // tensor-byte flips with a fixed checksum load and run
+    expect(refused).toBeGreaterThan(1000);
     expect(performance.now() - t0).toBeLessThan(60_000);
   }, 120_000);
 });

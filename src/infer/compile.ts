@@ -86,7 +86,6 @@ export function compile(model: Sequential, classes: string[], meta: Record<strin
       input, inBits, weights: iw.kind, weightBits: iw.bits, output: 'logits', outBits: 32, pool: 0,
     };
     if (input === 'pixels' && iw.kind === 'binary') throw fail(`${name}: binary weights on raw pixels are not supported; keep the first layer 8-bit (--first-last-bits 8)`);
-    if (input === 'bits' && iw.kind === 'int8' && conv) throw fail(`${name}: k-bit weights on sign bits are supported for dense layers only`);
     // binary: [out][k][k] pixels of 2 * ceil(c / 64) words, bit 1 = +1 (binaryConv2d's weight layout)
     if (iw.kind === 'binary') step.wBinary = packSignsNHWC(model.heap, iw.q, lw.out * step.k * step.k, step.c);
     else step.wInt8 = Int8Array.from(iw.q);

@@ -26,11 +26,10 @@ export class Engine {
   private constructor(private readonly lb: Lowbit, readonly plan: Plan) {
     this.resident = new Resident(lb.heap);
     try {
-      let words = 0;
+      let shape = plan.inputShape;
       this.runners = plan.steps.map((s) => {
-        const run = makeRunner(this.resident, s, words);
-        const [h, w, c] = stepOutputShape(s);
-        words = h * w * 2 * Math.ceil(c / 64);
+        const run = makeRunner(this.resident, s, shape);
+        shape = stepOutputShape(s);
         return run;
       });
     } catch (e) {

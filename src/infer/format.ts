@@ -9,7 +9,8 @@
 // section's bounds and size against the shapes, before anything reaches wasm; each failure is a
 // LowbitError('BAD_MODEL') saying what is wrong.
 import { LowbitError } from '../errors.js';
-import { crc32 } from '../train/checkpoint.js';
+import { crc32 } from '../crc32.js';
+import { parseJsonHeader } from '../json-header.js';
 import type { Plan, PlanStep } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
 
@@ -42,6 +43,18 @@ function unpackWeights(p: Uint8Array, n: number, weightBits: number): Int8Array 
     q[i] = v;
   }
   return q;
+}
+/** Largest |logit| a valid file can produce: far from float32's 3.4e38, so softmax and sums stay finite. */
+const MAX_LOGIT = 1e30;
+
+/** Binary weight pixels (2 * ceil(c / 64) words each) have no bit set past channel c. */
+function paddingBitsClear(words: Uint32Array, c: number): boolean {
+  const per = 2 * Math.ceil(c / 64), full = c >>> 5, rem = c & 31;
+  for (let p = 0; p < words.length; p += per) { // load time
+    if (rem && words[p + full] >>> rem) return false;
+    for (let j = full + (rem ? 1 : 0); j < per; j++) if (words[p + j]) return false;
+  }
+  return true;
 }
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4 };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool'] as const;
@@ -105,12 +118,9 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   const jsonLen = dv.getUint32(8, true);
   if (16 + jsonLen > bytes.length) throw bad(`truncated: the header claims ${jsonLen} bytes but only ${bytes.length - 16} follow`);
   if (crc(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
-  let h: Record<string, unknown>;
-  try {
-    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen)));
-  } catch (e) {
-    throw bad(`the JSON header does not parse (${(e as Error).message})`);
-  }
+  const parsed = parseJsonHeader(bytes.subarray(16, 16 + jsonLen));
+  if ('error' in parsed) throw bad(parsed.error);
+  const h = parsed.value as Record<string, unknown>;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw bad('the header must be a JSON object');
   const shape = h.inputShape;
   if (!Array.isArray(shape) || shape.length !== 3) throw bad('inputShape must be [height, width, channels]');
@@ -140,7 +150,7 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
       if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
       if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
-      const copy = bytes.slice(offset, offset + length * BYTES[dtype]).buffer;
+      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool (a Node Buffer)
       const view = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : new Float32Array(copy);
       (s as unknown as Record<string, unknown>)[name] = view;
     }
@@ -171,16 +181,17 @@ export function validatePlan(plan: Plan): void {
       need(s.padding === 'same' || (s.h >= s.k && s.w >= s.k), `a ${s.k}x${s.k} 'valid' kernel does not fit ${s.h}x${s.w}`);
     } else {
       need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match the previous output ${h}x${w}x${c} = ${h * w * c}`);
-      need(s.input !== 'bits' || c % 64 === 0, `sign bits feed a dense layer only from 64-channel multiples, got ${c} channels`);
+      need(s.input !== 'bits' || s.weights !== 'binary' || c % 64 === 0 || h * w === 1, `sign bits feed a binary dense layer only from 64-channel multiples or a 1x1 map, got ${h}x${w}x${c}`);
     }
     need(s.input === input && s.inBits === inBits, `input ${s.input} (${s.inBits} bits) does not match the previous output ${input} (${inBits} bits)`);
     need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
-    need(!(s.input === 'bits' && s.weights === 'int8' && s.kind === 'conv'), 'k-bit weights on sign bits run in dense layers only');
     need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
     const taps = s.k * s.k, [oh, ow] = stepConvSize(s);
     need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
-    if (s.weights === 'binary') need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
-    else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);
+    if (s.weights === 'binary') {
+      need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
+      need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c} of a pixel (they must be 0)`);
+    } else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);
     if (s.output === 'codes') {
       need(s.outBits >= 1 && s.outBits <= 8, `code outputs take 1..8 bits, got ${s.outBits}`);
       need(s.thresholds?.length === s.out * (2 ** s.outBits - 1), `thresholds must hold ${s.out} x ${2 ** s.outBits - 1} values`);
@@ -193,6 +204,11 @@ export function validatePlan(plan: Plan): void {
       need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
       need(s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
       need(s.pool === 0, 'no pooling after the logits');
+      need(oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
+      // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|
+      const accMax = taps * s.c * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : 127);
+      const worst = s.scale!.reduce((m, v, c) => Math.max(m, Math.abs(v) * accMax + Math.abs(s.bias![c])), 0);
+      need(worst <= MAX_LOGIT, `a logit scale or bias is so large that logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)}, at most ${MAX_LOGIT.toExponential(0)})`);
     }
     need(s.pool === 0 || s.kind === 'conv', 'pooling follows conv layers only');
     [h, w, c] = stepOutputShape(s);

@@ -46,13 +46,14 @@ function denseBitRows(s: PlanStep): Uint32Array {
 }
 
 /**
- * Build the runner of a step. `inWords`: u32 words per image of a 'bits' input (pixels x
- * 2 * ceil(c / 64) words of the previous step). Codes x binary weights run on the 8-bit affine
+ * Build the runner of a step whose input is `inShape` ([h, w, c] of the previous step's output, or
+ * of the pixels). A 'bits' input is pixels of 2 * ceil(c / 64) u32 words. Codes x binary weights run on the 8-bit affine
  * kernel with +-1 int8 weights: at 3+ bits that costs no more than the bit planes would, and it
  * has no 64-channel padding (bit-serial is worth it at 1-2 bits; a next step).
  */
-export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
+export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, number, number]): Runner {
   const wasm = r.heap.wasm;
+  const inPixels = inShape[0] * inShape[1], wordsPerPixel = 2 * Math.ceil(inShape[2] / 64), inWords = inPixels * wordsPerPixel;
   const conv = s.kind === 'conv';
   const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, 1, 1, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
   const { oh, ow, padT, padL } = g;
@@ -81,7 +82,9 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
       return acc;
     };
   } else if (s.input !== 'bits' || (s.weights === 'int8' && !conv)) {
-    // affine: u8 pixels / codes (or unpacked 0/1 bits) x int8 weights
+    // affine: u8 pixels / codes x int8 weights; sign bits are unpacked to bytes 0 / 2 with a zero
+    // point of 1, so the kernel multiplies the +-1 values they stand for ('same' pads with byte 1: a real 0)
+    const fromBits = s.input === 'bits', za = fromBits ? 1 : 0;
     let pw8: number;
     if (s.wInt8) pw8 = r.put(s.wInt8);
     else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
@@ -90,10 +93,10 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
     accumulate = (x, n) => {
       const rows = n * oh * ow;
       let col = x;
-      if (s.input === 'bits') { col = u8Buf(n * s.c); wasm.unpackBitsU8(x, n, inWords, s.c, col); }
-      else if (conv) { col = colBuf(rows * kk); wasm.im2colBytes(x, n, s.h, s.w, s.c, s.k, s.k, 1, 1, padT, padL, oh, ow, 0, col); }
+      if (fromBits) { col = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, col); }
+      if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, 1, 1, padT, padL, oh, ow, za, col); }
       const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
-      wasm.affinePackRows(col, rows, kk, 0, 0, 4, pa, 0);
+      wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
       const acc = accBuf(rows * s.out * 4);
       wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
       return acc;
@@ -161,13 +164,10 @@ export function makeRunner(r: Resident, s: PlanStep, inWords: number): Runner {
 
   const [ph, pwid] = stepOutputShape(s);
   if (s.output === 'logits') {
-    const plus = s.input === 'bits' && s.weights === 'int8';
-    const qsum = new Int32Array(s.out);
-    if (plus) for (let o = 0; o < s.out; o++) for (let i = 0; i < s.c; i++) qsum[o] += s.wInt8![o * s.c + i]; // load time
-    const sub = r.put(qsum), scale = r.put(s.scale!), bias = r.put(s.bias!);
+    const sub = r.put(new Int32Array(s.out)), scale = r.put(s.scale!), bias = r.put(s.bias!);
     return (x, n) => {
       const acc = accumulate(x, n), rows = n * oh * ow, out = outBuf(rows * s.out * 4);
-      wasm.affineLogits(acc, rows, s.out, plus ? 2 : 1, sub, scale, bias, out);
+      wasm.affineLogits(acc, rows, s.out, 1, sub, scale, bias, out);
       return out;
     };
   }

@@ -1,14 +1,20 @@
 // Training checkpoints: the float weights, optimizer state, batch-norm statistics and counters of a
 // run, with the run's configuration, so `--resume` continues bit-identically.
-// Layout (little-endian): "LBCKPT\0\0" | u32 version | u32 header bytes | JSON header | zero pad to 4 |
-// f32 tensors back to back. The header lists every tensor (name, size, offset) and the CRC-32 of
-// the tensor bytes; decode checks all of it before anything is copied.
+// Layout (little-endian), version 2: "LBCKPT\0\0" | u32 version | u32 header bytes | u32 CRC-32 of
+// every byte after the 20-byte preamble (header and tensors) | JSON header | zero pad to 4 | f32
+// tensors back to back. The header lists every tensor (name, size, offset). Version 1 (read only)
+// had a 16-byte preamble and kept the CRC-32 of the tensor bytes alone in the header. decode checks
+// all of it, and the header's every field, before anything is copied.
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import type { Trainer, EpochSummary } from './trainer.js';
+import { crc32 } from '../crc32.js';
+import { parseJsonHeader } from '../json-header.js';
+
+export { crc32 };
 
 const MAGIC = 'LBCKPT\0\0';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 interface Entry { name: string; size: number; offset: number }
 export interface CheckpointHeader {
@@ -16,33 +22,8 @@ export interface CheckpointHeader {
   scalars: Record<string, number>;
   history: EpochSummary[];
   tensors: Entry[];
-  crc32: number;
-}
-
-let tables: Uint32Array[] | undefined;
-/**
- * CRC-32 (IEEE 802.3, as zip and PNG), slicing by 4: four bytes per step through four tables
- * (Intel's slicing-by-N); 4x fewer steps matters when a model loads on cold (interpreted) code.
- */
-export function crc32(bytes: Uint8Array): number {
-  if (!tables) {
-    tables = Array.from({ length: 4 }, () => new Uint32Array(256));
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      tables[0][n] = c >>> 0;
-    }
-    for (let n = 0; n < 256; n++) for (let t = 1; t < 4; t++) tables[t][n] = (tables[0][tables[t - 1][n] & 255] ^ (tables[t - 1][n] >>> 8)) >>> 0;
-  }
-  const [t0, t1, t2, t3] = tables;
-  let c = 0xffffffff, i = 0;
-  const n4 = bytes.length & ~3;
-  for (; i < n4; i += 4) { // once per file load or checkpoint, not per step
-    c ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    c = t3[c & 255] ^ t2[(c >>> 8) & 255] ^ t1[(c >>> 16) & 255] ^ t0[c >>> 24];
-  }
-  for (; i < bytes.length; i++) c = t0[(c ^ bytes[i]) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  /** version 1 only: the CRC-32 of the tensor bytes */
+  crc32?: number;
 }
 
 /** Serialise a trainer's state (plus `config`, the options that rebuild the same run). */
@@ -56,16 +37,17 @@ export function encodeCheckpoint(trainer: Trainer, config: Record<string, unknow
   const tensors = parts.map((p) => { const e = { name: p.name, size: p.data.length, offset }; offset += p.data.length * 4; return e; });
   const data = new Uint8Array(offset);
   parts.forEach((p, i) => data.set(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength), tensors[i].offset));
-  const header: CheckpointHeader = { config, scalars: trainer.scalars(), history: trainer.history, tensors, crc32: crc32(data) };
+  const header: CheckpointHeader = { config, scalars: trainer.scalars(), history: trainer.history, tensors };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = (16 + json.length + 3) & ~3;
+  const start = (20 + json.length + 3) & ~3;
   const out = new Uint8Array(start + data.length);
   out.set(new TextEncoder().encode(MAGIC), 0);
   const dv = new DataView(out.buffer);
   dv.setUint32(8, CHECKPOINT_VERSION, true);
   dv.setUint32(12, json.length, true);
-  out.set(json, 16);
+  out.set(json, 20);
   out.set(data, start);
+  dv.setUint32(16, crc32(out.subarray(20)), true);
   return out;
 }
 
@@ -76,19 +58,17 @@ export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): { head
   if (bytes.length < 16 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw bad(what, 'not a lowbit training checkpoint (bad magic); pass a file written by `lowbit train --out`');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== CHECKPOINT_VERSION) throw bad(what, `format version ${version}, this lowbit reads version ${CHECKPOINT_VERSION}`);
+  if (version !== 1 && version !== CHECKPOINT_VERSION) throw bad(what, `format version ${version}, this lowbit reads versions 1 and ${CHECKPOINT_VERSION}`);
+  const pre = version === 1 ? 16 : 20;
+  if (bytes.length < pre) throw bad(what, `truncated: ${bytes.length} bytes, shorter than the ${pre}-byte preamble`);
   const jsonLen = dv.getUint32(12, true);
-  if (16 + jsonLen > bytes.length) throw bad(what, `truncated: the header claims ${jsonLen} bytes, the file has ${bytes.length - 16} after the preamble`);
-  let header: CheckpointHeader;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jsonLen)));
-  } catch (e) {
-    throw bad(what, `the JSON header does not parse (${(e as Error).message}); the file is corrupt`);
-  }
-  if (typeof header !== 'object' || !header || !Array.isArray(header.tensors) || typeof header.scalars !== 'object' || typeof header.crc32 !== 'number') {
-    throw bad(what, 'the header lacks tensors, scalars or crc32; the file is corrupt');
-  }
-  const start = (16 + jsonLen + 3) & ~3;
+  if (pre + jsonLen > bytes.length) throw bad(what, `truncated: the header claims ${jsonLen} bytes, the file has ${bytes.length - pre} after the preamble`);
+  if (version === 2 && crc32(bytes.subarray(20)) !== dv.getUint32(16, true)) throw bad(what, 'checksum mismatch; the file is truncated or corrupt');
+  const parsed = parseJsonHeader(bytes.subarray(pre, pre + jsonLen));
+  if ('error' in parsed) throw bad(what, `${parsed.error}; the file is corrupt`);
+  const header = parsed.value as CheckpointHeader;
+  checkHeader(header, version, what);
+  const start = (pre + jsonLen + 3) & ~3;
   const data = bytes.subarray(start);
   let end = 0;
   for (const t of header.tensors) {
@@ -97,15 +77,32 @@ export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): { head
     }
     end += t.size * 4;
   }
-  if (end !== data.length) throw bad(what, `the tensors need ${end} bytes but ${data.length} follow the header; the file is truncated or corrupt`);
-  if (crc32(data) !== header.crc32) throw bad(what, 'checksum mismatch; the file is corrupt');
+  if (end !== data.length) throw bad(what, `the tensors need ${end} bytes but ${data.length} follow the header; the file is truncated, has trailing bytes, or is corrupt`);
+  if (version === 1 && crc32(data) !== header.crc32) throw bad(what, 'checksum mismatch; the file is corrupt');
   return { header, data };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every header field of the type and range a trainer can take. */
+function checkHeader(h: CheckpointHeader, version: number, what: string): void {
+  const corrupt = (msg: string) => bad(what, `${msg}; the file is corrupt`);
+  if (!isRecord(h)) throw corrupt('the header is not a JSON object');
+  if (!isRecord(h.config)) throw corrupt('config is missing or not an object');
+  if (!Array.isArray(h.tensors)) throw corrupt('tensors is missing or not an array');
+  if (!isRecord(h.scalars)) throw corrupt('scalars is missing or not an object');
+  for (const [k, v] of Object.entries(h.scalars)) if (typeof v !== 'number' || !Number.isFinite(v)) throw corrupt(`counter '${k}' is not a finite number`);
+  const epoch = h.scalars.epoch, epochs = h.config.epochs;
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > 1e6 || (typeof epochs === 'number' && epoch > epochs)) throw corrupt(`epoch ${epoch} is not a whole number of completed epochs in [0, ${typeof epochs === 'number' ? epochs : '1e6'}]`);
+  if (!Array.isArray(h.history) || !h.history.every(isRecord)) throw corrupt('history is not an array of epoch summaries');
+  if (h.history.length > epoch) throw corrupt(`history lists ${h.history.length} epochs, more than the ${epoch} completed`);
+  if (version === 1 && typeof h.crc32 !== 'number') throw corrupt('the header lacks crc32');
 }
 
 /** Copy a decoded checkpoint into a trainer built with the same configuration. */
 export function restoreCheckpoint(trainer: Trainer, heap: Heap, cp: { header: CheckpointHeader; data: Uint8Array }, what = 'checkpoint'): void {
   const byName = new Map(cp.header.tensors.map((t) => [t.name, t]));
-  const f32 = (t: Entry) => new Float32Array(cp.data.slice(t.offset, t.offset + t.size * 4).buffer);
+  const f32 = (t: Entry) => new Float32Array(new Uint8Array(cp.data.subarray(t.offset, t.offset + t.size * 4)).buffer);
   const need = (name: string, size: number): Entry => {
     const t = byName.get(name);
     if (!t) throw bad(what, `it has no tensor '${name}': it was written for another model or optimizer (${JSON.stringify(cp.header.config)})`);
