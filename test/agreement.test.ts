@@ -1,12 +1,16 @@
-// Issue 5's agreement check on the 10,000 Fashion-MNIST test images: the integer-only plan and the
-// training-time (fake-quantized float) model predict the same class for >= 99.8% of images, and
-// their accuracies differ by at most 0.2 points. The models are trained here (3 epochs on the
-// shipped 3000-image subset), so batch-norm statistics and alphas are the trained kind.
+// The integer-only plan against the training-time (fake-quantized float) model on the 10,000
+// Fashion-MNIST test images (the shipped subset's 1000 where the full set is not installed):
+// the same class for >= 99.8% of images.
+// - Two CNNs trained for 3 epochs: accuracies also differ by at most 0.2 points.
+// - Every weight x activation bit width the CLI accepts, MLP and CNN, after a short run, with a
+//   third of every batch norm's channels given a negative gamma so that flipped thresholds, flipped
+//   sign bits and sign-folded pooling all run.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Sequential, Trainer, buildLayers, compile, Engine, encodeModel } from '../src/node/index.js';
+import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Sequential, Trainer, buildLayers, compile, Engine, encodeModel, BatchNorm } from '../src/node/index.js';
 import { Batcher } from '../src/train/sequential.js';
+import type { ImageSet } from '../src/data/idx.js';
 import type { ArchOptions } from '../src/train/models.js';
 import { runtime } from './helpers.js';
 
@@ -14,31 +18,69 @@ const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'))
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
+/** Classes the fake-quantized model and the compiled integer plan give for every test image. */
+async function bothPredictions(model: Sequential, classes: string[], test: ImageSet): Promise<{ float: Int32Array; ints: Int32Array }> {
+  const engine = await Engine.load(encodeModel(compile(model, classes)), { runtime: lb });
+  const n = test.count, ints = engine.predict(test.images.subarray(0, n * 784), n), float = new Int32Array(n);
+  engine.dispose();
+  const b = new Batcher(lb.heap, test);
+  for (let from = 0; from < n; from += 500) {
+    const m = Math.min(500, n - from);
+    const { x } = b.load(Uint32Array.from({ length: m }, (_, i) => from + i), 0, m);
+    const z = lb.heap.read(Float32Array, model.forward(x, m, false), m * 10);
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
+      float[from + i] = best;
+    }
+  }
+  b.dispose();
+  return { float, ints };
+}
+
+const sameFraction = (a: Int32Array, b: Int32Array) => a.reduce((s, v, i) => s + (v === b[i] ? 1 : 0), 0) / a.length;
+
 describe.skipIf(!full && process.env.LOWBIT_CI !== '1')('integer plan vs fake-quantized model, full test set', () => {
   it.each<ArchOptions>([{ arch: 'cnn', wbits: 1, abits: 4 }, { arch: 'cnn', wbits: 1, abits: 1 }])('%j', async (arch) => {
     const sub = await loadFashionMnist(SUBSET_DIR), test = (await loadFashionMnist(DEBIAN_FASHION_MNIST)).test;
     const model = new Sequential(lb.heap, buildLayers(arch), [28, 28, 1], 11);
     const t = new Trainer(model, { epochs: 3, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 11 }, sub.train.count);
     for (let e = 0; e < 3; e++) t.runEpoch(sub.train);
-    const engine = await Engine.load(encodeModel(compile(model, sub.classes)), { runtime: lb });
-    const n = test.count, ints = engine.predict(test.images, n);
-    const b = new Batcher(lb.heap, test);
-    let same = 0, hitsInt = 0, hitsFloat = 0;
-    for (let from = 0; from < n; from += 500) {
-      const { x, labels } = b.load(Uint32Array.from({ length: 500 }, (_, i) => from + i), 0, 500);
-      const z = lb.heap.read(Float32Array, model.forward(x, 500, false), 5000);
-      for (let i = 0; i < 500; i++) {
-        let best = 0;
-        for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
-        if (best === ints[from + i]) same++;
-        if (best === labels[i]) hitsFloat++;
-        if (ints[from + i] === labels[i]) hitsInt++;
-      }
-    }
-    b.dispose(); t.dispose(); model.dispose();
-    expect(n).toBe(10000);
-    expect(same / n).toBeGreaterThanOrEqual(0.998);
-    expect(Math.abs(hitsInt - hitsFloat) / n).toBeLessThanOrEqual(0.002);
-    expect(hitsInt / n).toBeGreaterThan(0.75); // trained, not chance (10%)
+    const { float, ints } = await bothPredictions(model, sub.classes, test);
+    t.dispose(); model.dispose();
+    const hits = (p: Int32Array) => p.reduce((s, v, i) => s + (v === test.labels[i] ? 1 : 0), 0);
+    expect(test.count).toBe(10000);
+    expect(sameFraction(float, ints)).toBeGreaterThanOrEqual(0.998);
+    expect(Math.abs(hits(ints) - hits(float)) / test.count).toBeLessThanOrEqual(0.002);
+    expect(hits(ints) / test.count).toBeGreaterThan(0.75); // trained, not chance (10%)
   }, 120_000);
+});
+
+// The kernels behind the plans are checked bit-exact in both wasm builds by their own testers, so
+// the matrix runs once (baseline build).
+describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('integer plan vs fake-quantized model, every bit width the CLI accepts', () => {
+  const combos: ArchOptions[] = [];
+  for (const arch of ['mlp', 'cnn'] as const) for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
+  let sub: Awaited<ReturnType<typeof loadFashionMnist>>, test: ImageSet;
+  beforeAll(async () => {
+    sub = await loadFashionMnist(SUBSET_DIR);
+    test = full ? (await loadFashionMnist(DEBIAN_FASHION_MNIST)).test : sub.test;
+  });
+
+  it.each(combos)('%j (a third of the channels flipped)', async (arch) => {
+    const model = new Sequential(lb.heap, buildLayers(arch), [28, 28, 1], 5);
+    const t = new Trainer(model, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 5 }, 1280);
+    t.runEpoch({ ...sub.train, count: 1280 });
+    for (const layer of model.layers) {
+      if (!(layer instanceof BatchNorm)) continue;
+      const gamma = layer.params()[0], g = lb.heap.read(Float32Array, gamma.w, gamma.size);
+      for (let c = 0; c < g.length; c += 3) g[c] = -g[c];
+      lb.heap.write(gamma.w, g);
+    }
+    // bcgd: the weights are exactly quantized. The CNN runs on the first 3000 images (time).
+    const images = arch.arch === 'cnn' ? { ...test, count: Math.min(3000, test.count) } : test;
+    const { float, ints } = await bothPredictions(model, sub.classes, images);
+    t.dispose(); model.dispose();
+    expect(sameFraction(float, ints)).toBeGreaterThanOrEqual(0.998);
+  }, 60_000);
 });

@@ -81,7 +81,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       wasm.bitserialCombine(xs, n, s.inBits, s.out, s.inBits * s.out * 4, s.out * 4, wsum, acc);
       return acc;
     };
-  } else if (s.input !== 'bits' || (s.weights === 'int8' && !conv)) {
+  } else if (s.input !== 'bits' || s.weights === 'int8') {
     // affine: u8 pixels / codes x int8 weights; sign bits are unpacked to bytes 0 / 2 with a zero
     // point of 1, so the kernel multiplies the +-1 values they stand for ('same' pads with byte 1: a real 0)
     const fromBits = s.input === 'bits', za = fromBits ? 1 : 0;
