@@ -29,7 +29,7 @@ export interface WasmExports {
   signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
   bitserialCombine(x: number, m: number, bits: number, n: number, rowStep: number, planeStep: number, wsum: number, out: number): void;
   packBitPlanesNHWC(a: number, pixels: number, c: number, bits: number, dst: number): void;
-  requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number): void;
+  requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number, shifts: number): void;
   packCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
   unpackCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
   sgdStep(w: number, g: number, v: number, n: number, lr: number, mu: number, wd: number): void;

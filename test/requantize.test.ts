@@ -8,11 +8,11 @@ let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
 /** The documented integer rule, in BigInt: clamp(((acc + bias) * mult + 2^(T-1)) >> T + zy). */
-function requantizeRef(acc: Int32Array, rows: number, ch: number, mult: Int32Array, shift: number, zy: number, lo: number, hi: number, bias?: Int32Array): number[] {
+function requantizeRef(acc: Int32Array, rows: number, ch: number, mult: Int32Array, shift: Int32Array, zy: number, lo: number, hi: number, bias?: Int32Array): number[] {
   const out: number[] = [];
   for (let r = 0; r < rows; r++) for (let c = 0; c < ch; c++) {
     const x = BigInt((acc[r * ch + c] + (bias ? bias[c] : 0)) | 0);
-    const p = Number((x * BigInt(mult[c]) + (1n << BigInt(shift - 1))) >> BigInt(shift));
+    const p = Number((x * BigInt(mult[c]) + (1n << BigInt(shift[c] - 1))) >> BigInt(shift[c]));
     out.push(Math.min(hi, Math.max(lo, p + zy)));
   }
   return out;
@@ -35,6 +35,25 @@ describe('requantize', () => {
       const [lo, hi] = type === 'u8' ? [relu ? zeroPoint : 0, 255] : [relu ? zeroPoint : -128, 127];
       expect(got).toBeInstanceOf(type === 'u8' ? Uint8Array : Int8Array);
       expect(Array.from(got), `ch=${ch} rows=${rows} ${type}`).toEqual(requantizeRef(acc, rows, ch, mult, shift, zeroPoint, lo, hi, bias));
+    }
+  });
+
+  it('stays within one code of exact rounding for per-channel multipliers of any spread (BigInt reference)', () => {
+    // exact: round half up of (acc + bias) * M with M the float64 given, in rationals (M * 2^90 is an integer)
+    const exact = (a: number, m: number) => Number((BigInt(a) * BigInt(m * 2 ** 90) + (1n << 89n)) >> 90n);
+    expect(Array.from(lb.kernels.requantize(new Int32Array([1, 2e8]), 1, 2, { multiplier: new Float64Array([64, 1e-6]), zeroPoint: 0 }))).toEqual([64, 200]);
+    const r = rng(5);
+    for (let trial = 0; trial < 40; trial++) {
+      const ch = 1 + Math.floor(r() * 9), rows = 3;
+      const ms = Float64Array.from({ length: ch }, () => 2 ** (-32 + r() * 61)); // 2^-32 .. 2^29 in one call
+      const acc = Int32Array.from({ length: rows * ch }, (_, i) => { const m = ms[i % ch]; return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round((r() * 400 - 100) / m))); });
+      const got = lb.kernels.requantize(acc, rows, ch, { multiplier: ms, zeroPoint: 20, type: 'u8' });
+      const { mult, shift } = fixedPointMultipliers(ms);
+      expect(Array.from(got)).toEqual(requantizeRef(acc, rows, ch, mult, shift, 20, 0, 255));
+      for (let i = 0; i < acc.length; i++) {
+        const want = Math.min(255, Math.max(0, exact(acc[i], ms[i % ch]) + 20));
+        expect(Math.abs(got[i] - want), `M=${ms[i % ch]} acc=${acc[i]}`).toBeLessThanOrEqual(1);
+      }
     }
   });
 

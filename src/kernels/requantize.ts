@@ -16,42 +16,41 @@ export interface RequantizeOptions {
   bias?: Int32Array;
 }
 
-/** Integer form of the multipliers: mult[c] / 2^shift = M[c], mult < 2^31, the largest >= 2^30. */
+/** Integer form of the multipliers: M[c] = mult[c] / 2^shift[c], with 2^30 <= mult[c] < 2^31. */
 export interface FixedPointMultipliers {
   mult: Int32Array;
-  shift: number;
+  /** per channel, in 1..62 */
+  shift: Int32Array;
 }
 
 /**
- * Choose one shift for all channels and round each multiplier to an integer:
- * shift = 30 - floor(log2(max M)), so the largest channel keeps 31 significant bits and a channel
- * 2^j times smaller keeps 31 - j. Throws unless every M is finite, > 0 and within [2^-31, 2^30).
+ * Round each multiplier to 31 significant bits: shift[c] = 30 - floor(log2 M[c]), so every channel,
+ * however small next to the others, keeps its precision (the result is then within one code of
+ * exact rounding of (acc + bias) M). Throws unless every M is finite, > 0 and within [2^-32, 2^30).
  */
 export function fixedPointMultipliers(ms: ArrayLike<number>): FixedPointMultipliers {
-  let top = 0;
+  const mult = new Int32Array(ms.length), shift = new Int32Array(ms.length);
   for (let c = 0; c < ms.length; c++) {
     const v = ms[c];
     if (!(Number.isFinite(v) && v > 0)) {
       throw new LowbitError('BAD_ARGUMENT', `multiplier[${c}] is ${v}; requantization multipliers must be finite and > 0`);
     }
-    top = Math.max(top, v);
-  }
-  const shift = 30 - Math.floor(Math.log2(top));
-  if (shift < 1 || shift > 62) {
-    throw new LowbitError('BAD_ARGUMENT', `multiplier ${top} is out of range: requantization supports 2^-31 < M < 2^30`);
-  }
-  const mult = new Int32Array(ms.length);
-  for (let c = 0; c < ms.length; c++) {
-    const q = Math.round(ms[c] * 2 ** shift);
-    if (q < 1) throw new LowbitError('BAD_ARGUMENT', `multiplier[${c}] = ${ms[c]} is over 2^31 times smaller than the largest; it rounds to 0`);
-    mult[c] = Math.min(q, 2 ** 31 - 1); // q = 2^31 only when rounding up the top one
+    let t = 30 - Math.floor(Math.log2(v));
+    if (t < 1 || t > 62) {
+      throw new LowbitError('BAD_ARGUMENT', `multiplier[${c}] = ${v} is out of range: requantization supports 2^-32 <= M < 2^30`);
+    }
+    let q = Math.round(v * 2 ** t);
+    if (q >= 2 ** 31) { q /= 2; t -= 1; } // rounding up to 2^31: the same value with one bit less
+    if (t < 1) throw new LowbitError('BAD_ARGUMENT', `multiplier[${c}] = ${v} is out of range: requantization supports 2^-32 <= M < 2^30`);
+    mult[c] = q;
+    shift[c] = t;
   }
   return { mult, shift };
 }
 
 /**
  * Requantize acc ([rows][channels] int32) to 8-bit codes with the integer-only rule of
- * assembly/requantize.ts: y = clamp(((acc + bias) * mult + 2^(shift-1)) >> shift + zeroPoint).
+ * assembly/requantize.ts: y = clamp(((acc + bias) * mult[c] + 2^(shift[c]-1)) >> shift[c] + zeroPoint).
  * Rounding is half toward +infinity. Returns Uint8Array (type 'u8', default) or Int8Array ('i8').
  */
 export function requantize(heap: Heap, acc: Int32Array, rows: number, channels: number, o: RequantizeOptions, out?: Uint8Array | Int8Array): Uint8Array | Int8Array {
@@ -78,7 +77,9 @@ export function requantize(heap: Heap, acc: Int32Array, rows: number, channels: 
     const pm = arena.put(mult);
     const pbias = o.bias ? arena.put(o.bias) : 0;
     const po = arena.alloc(rows * channels);
-    heap.wasm.requantize(pa, rows, channels, pbias, pm, shift, o.zeroPoint, lo, hi, po);
+    const common = shift.every((t) => t === shift[0]);
+    const ps = common ? 0 : arena.put(shift);
+    heap.wasm.requantize(pa, rows, channels, pbias, pm, common ? shift[0] : 0, o.zeroPoint, lo, hi, po, ps);
     const result = out ?? new ctor(rows * channels);
     result.set(new ctor(heap.wasm.memory.buffer, po, rows * channels) as never);
     return result;
