@@ -1,7 +1,14 @@
+/** The stable error codes (docs/errors.md says what each means and what to do). */
+export type LowbitErrorCode =
+  | 'BAD_ARGUMENT' | 'BAD_SHAPE' | 'OUT_OF_MEMORY' | 'DISPOSED'
+  | 'BAD_MODEL' | 'BAD_CHECKPOINT' | 'BAD_IMAGE' | 'BAD_DATA' | 'BAD_FILE' | 'FILE_NOT_FOUND' | 'DATA_MISSING' | 'CANNOT_WRITE'
+  | 'CANNOT_COMPILE' | 'NAN_LOSS'
+  | 'NO_WASM_SIMD' | 'NO_RELAXED_SIMD' | 'WASM_LOAD' | 'WASM_INVALID' | 'WASM_ABORT';
+
 /** Every error lowbit raises on purpose: `code` is stable, `message` says what is wrong and how to fix it. */
 export class LowbitError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: LowbitErrorCode;
+  constructor(code: LowbitErrorCode, message: string) {
     super(message);
     this.name = 'LowbitError';
     this.code = code;
@@ -35,4 +42,25 @@ export function checkArray(name: string, a: unknown, ctor: TypedArrayCtor, lengt
 export function checkOut<T>(out: T | undefined, ctor: TypedArrayCtor, length: number, layout: string): T | undefined {
   if (out !== undefined) checkArray('out', out, ctor, length, layout);
   return out;
+}
+
+/** Options other libraries take that lowbit does not implement yet: named plainly when passed. */
+const NOT_IMPLEMENTED: Record<string, string> = {
+  dilations: 'dilated convolutions are not supported', dilation: 'dilated convolutions are not supported',
+  pads: "explicit pads are not supported (use padding: 'valid' or 'same')", group: 'grouped convolutions are not supported',
+  groups: 'grouped convolutions are not supported', threads: 'multi-threading is not supported yet; drop the option (one thread runs)',
+};
+
+/**
+ * Throw LowbitError('BAD_ARGUMENT') when `options` has a key outside `allowed`, naming it and the
+ * allowed keys: a misspelt or unsupported option must not be silently ignored.
+ */
+export function checkOptions(what: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new LowbitError('BAD_ARGUMENT', `${what} options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const why = NOT_IMPLEMENTED[key];
+    throw new LowbitError('BAD_ARGUMENT', `${what}: ${why ? `option '${key}': ${why}` : `unknown option '${key}'`}; the options are ${allowed.join(', ')}`);
+  }
 }

@@ -1,4 +1,4 @@
-import { LowbitError } from './errors.js';
+import { LowbitError, checkOptions } from './errors.js';
 import { Heap } from './memory.js';
 import type { WasmExports } from './wasm-abi.js';
 import { makeKernels, type Kernels } from './kernels/index.js';
@@ -35,6 +35,7 @@ export function hasRelaxedSimd(): boolean {
 
 /** Which bundled wasm init() loads when given no source. */
 export function defaultBuild(options: InitOptions): 'baseline' | 'relaxed' {
+  checkOptions('init', options, ['build']);
   const b = options.build ?? 'auto';
   if (b !== 'auto' && b !== 'baseline' && b !== 'relaxed') {
     throw new LowbitError('BAD_ARGUMENT', `build must be 'auto', 'baseline' or 'relaxed', got ${String(b)}`);

@@ -35,10 +35,47 @@ describe('lowbit train', () => {
     [['--epochs', '0'], /--epochs must be a positive integer, got 0/],
     [['--resume'], /--resume needs --out FILE/],
     [['--wbits', '32', '--optimizer', 'bcgd'], /bcgd blends float weights toward their quantized values/],
+    [['--epochs', '-1'], /--epochs must be a positive integer, got -1/],
+    [['--lr', '-1'], /--lr must be a positive number, got -1/],
+    [['--lr', '-.5'], /--lr must be a positive number, got -0.5/],
   ])('a bad flag value exits 2 with a clear message: %j', async (args, message) => {
     const r = await lowbit('train', ...(args as string[]));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message as RegExp);
+  });
+
+  it('--version, and per-command --help', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect((await lowbit('--version')).stdout.trim()).toBe(`lowbit ${pkg.version}`);
+    for (const [cmd, text] of [['eval', /Usage: lowbit eval MODEL .*--png-dir DIR/], ['infer', /Usage: lowbit infer MODEL IMAGE\.\.\. \[--raw\]/], ['export', /Usage: lowbit export CKPT --model FILE/], ['info', /Usage: lowbit info MODEL/], ['bench', /Usage: lowbit bench MODEL/]] as const) {
+      const r = await lowbit(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(text);
+    }
+    expect((await lowbit('info', 'm.lbm', '--raw')).stderr).toMatch(/lowbit info takes no --raw/);
+  });
+
+  it('output paths are checked before any training; stale temp files of killed writes are removed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-cli-'));
+    const quick = ['--arch', 'mlp', '--data', 'subset', '--limit', '64', '--epochs', '1', '--quiet'];
+    const t0 = performance.now();
+    const missing = await lowbit('train', ...quick, '--out', join(dir, 'no', 'such', 'x.ckpt'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--out .*x.ckpt: the folder .*no\/such does not exist/);
+    const isDir = await lowbit('train', ...quick, '--model', dir);
+    expect(isDir.stderr).toMatch(/--model .* is a directory; give a file name/);
+    expect(isDir.stdout).not.toMatch(/epoch 1/);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    // a temp file as a write killed with kill -9 leaves it (a pid that is not running)
+    await writeFile(join(dir, '.run.ckpt.999999999.tmp'), 'partial');
+    expect((await lowbit('train', ...quick, '--out', join(dir, 'run.ckpt'))).code).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['run.ckpt']);
+  });
+
+  it('a diverging run warns and exits 3', async () => {
+    const r = await lowbit('train', '--arch', 'mlp', '--wbits', '32', '--abits', '32', '--optimizer', 'sgd', '--lr', '20', '--schedule', 'constant', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/the run diverged: the last epoch's loss is [\d.e+]+, far above chance level \(2.30\); lower --lr/);
   });
 
   it('a missing data folder names the folder and the fix', async () => {
@@ -60,6 +97,12 @@ describe('lowbit train', () => {
     const again = await lowbit('train', ...flags, '--resume');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/resumed .* after epoch 2 of 2/);
+    const fewer = await lowbit('train', ...flags.slice(0, -5), '--epochs', '1', '--quiet', '--out', out, '--resume');
+    expect(fewer.stderr).toMatch(/is a run of 2 epochs; pass --epochs 2 to finish it, or more to extend it/);
+    const longer = await lowbit('train', ...flags.slice(0, -5), '--epochs', '3', '--quiet', '--out', out, '--resume');
+    expect(longer.code).toBe(0);
+    expect(longer.stdout).toMatch(/extending the run from 2 to 3 epochs/);
+    expect(longer.stdout).toMatch(/epoch 3\/3: loss/);
     const other = await lowbit('train', ...flags, '--resume', '--lr', '0.1');
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/was trained with lr = 0.05, this run asks 0.1/);
@@ -109,14 +152,27 @@ describe('lowbit export / eval / info / infer', () => {
     await writeFile(join(dir, 'trouser.raw'), img);
     await writeFile(join(dir, 'trouser.png'), encodePng(big, 56, 56, 0));
     await writeFile(join(dir, 'short.raw'), img.subarray(0, 100));
-    const r = await lowbit('infer', model, join(dir, 'trouser.raw'), join(dir, 'trouser.png'));
+    const r = await lowbit('infer', model, join(dir, 'trouser.png'));
     expect(r.stderr).toBe('');
-    expect(r.stdout.match(/: Trouser \(class 1, p [\d.]+, \d+ us\)/g)?.length).toBe(2);
-    const bad = await lowbit('infer', model, join(dir, 'short.raw'));
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/not a PNG, and 100 bytes is not a raw 28x28x1 image \(784 bytes\)/);
+    expect(r.stdout).toMatch(/trouser.png: Trouser \(class 1, p [\d.]+, \d+ us\)/);
+    const raw = await lowbit('infer', model, '--raw', join(dir, 'trouser.raw'), join(dir, 'short.raw'), join(dir, 'nope.raw'), join(dir, 'trouser.raw'));
+    expect(raw.code).toBe(1); // some failed; every file got its line
+    expect(raw.stdout.match(/trouser.raw: Trouser \(class 1/g)?.length).toBe(2);
+    expect(raw.stderr).toMatch(/short.raw: error: .*100 bytes is not a raw 28x28x1 image \(784 bytes\)/);
+    expect(raw.stderr).toMatch(/nope.raw: error: cannot read image .*nope.raw: no such file/);
+    const notRaw = await lowbit('infer', model, join(dir, 'trouser.raw'));
+    expect(notRaw.stderr).toMatch(/trouser.raw: not a PNG \(for raw 28x28x1 pixels, pass --raw\)/);
     const missing = await lowbit('eval', join(dir, 'nope.lbm'));
-    expect(missing.stderr).toMatch(/cannot read model .*nope.lbm \(ENOENT\)/);
+    expect(missing.stderr).toMatch(/cannot read model .*nope.lbm: no such file/);
+    // special files are refused from their stat, without reading: a device, a FIFO with no writer, a folder
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(dir, 'fifo.lbm')]);
+    const t0 = performance.now();
+    expect((await lowbit('info', '/dev/zero')).stderr).toMatch(/cannot read model \/dev\/zero: it is a device; pass a regular file/);
+    expect((await lowbit('info', join(dir, 'fifo.lbm'))).stderr).toMatch(/it is a FIFO \(named pipe\); pass a regular file/);
+    expect((await lowbit('infer', model, dir)).stderr).toMatch(/it is a directory; pass a regular file/);
+    expect((await lowbit('train', '--resume', '--out', '/dev/zero', '--quiet')).stderr).toMatch(/--resume: cannot read checkpoint \/dev\/zero: it is a device/);
+    expect(performance.now() - t0).toBeLessThan(10_000);
     await writeFile(join(dir, 'junk.lbm'), 'LBM\0junk');
     expect((await lowbit('info', join(dir, 'junk.lbm'))).stderr).toMatch(/model file: truncated: 8 bytes/);
   });
@@ -130,5 +186,37 @@ describe('lowbit export / eval / info / infer', () => {
     const ev = await lowbit('eval', lbm, '--data', 'subset');
     expect(ev.code).toBe(0);
     expect(Number(/accuracy ([\d.]+)%/.exec(ev.stdout)![1])).toBeGreaterThan(30);
+    // train --model and export record the same provenance, --limit included
+    const lbm2 = join(dir, 'direct.lbm');
+    expect((await lowbit('train', '--arch', 'mlp', '--wbits', '2', '--abits', '2', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet', '--model', lbm2)).code).toBe(0);
+    const prov = async (p: string) => JSON.parse(/provenance: (.*)/.exec((await lowbit('info', p)).stdout)![1]).training;
+    const [a, b] = [await prov(lbm), await prov(lbm2)];
+    expect(a.data).toBe('fashion-mnist subset');
+    expect(a.limit).toBe(256);
+    expect({ ...a, testAccuracy: 0 }).toEqual({ ...b, testAccuracy: 0 });
+  });
+
+  it('eval takes any IDX pair or a PNG folder per class that matches the model', async () => {
+    const { encodePng } = await import('./png-encode.js');
+    const { loadFashionMnist, SUBSET_DIR } = await import('../src/node/index.js');
+    const data = await loadFashionMnist(SUBSET_DIR), dir = await mkdtemp(join(tmpdir(), 'lowbit-eval-'));
+    const idx = (dims: number[], body: Uint8Array) => { const h = new Uint8Array(4 + 4 * dims.length); h.set([0, 0, 8, dims.length]); dims.forEach((d, i) => new DataView(h.buffer).setUint32(4 + 4 * i, d)); return Uint8Array.from([...h, ...body]); };
+    await writeFile(join(dir, 'x.idx'), idx([50, 28, 28], data.test.images.subarray(0, 50 * 784)));
+    await writeFile(join(dir, 'y.idx'), idx([50], data.test.labels.subarray(0, 50)));
+    const r = await lowbit('eval', model, '--images', join(dir, 'x.idx'), '--labels', join(dir, 'y.idx'));
+    expect(r.stdout).toMatch(/x.idx \(50 test images\): accuracy [\d.]+%/);
+    for (let i = 0; i < 6; i++) {
+      const cls = join(dir, 'png', i % 2 ? 'Trouser' : '5');
+      await (await import('node:fs/promises')).mkdir(cls, { recursive: true });
+      const k = data.test.labels.indexOf(i % 2 ? 1 : 5, i * 10);
+      await writeFile(join(cls, `${i}.png`), encodePng(data.test.images.subarray(k * 784, (k + 1) * 784), 28, 28, 0));
+    }
+    const p = await lowbit('eval', model, '--png-dir', join(dir, 'png'));
+    expect(p.stdout).toMatch(/png \(6 test images\): accuracy [\d.]+%/);
+    expect(p.stdout).toMatch(/Trouser\s+[\d.]+%\s+\(3 images\)/);
+    const small = idx([2, 14, 14], new Uint8Array(2 * 196));
+    await writeFile(join(dir, 's.idx'), small);
+    await writeFile(join(dir, 's-labels.idx'), idx([2], new Uint8Array(2)));
+    expect((await lowbit('eval', model, '--images', join(dir, 's.idx'), '--labels', join(dir, 's-labels.idx'))).stderr).toMatch(/the model takes 28x28x1 images, the test set has 14x14x1/);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createDeflate } from 'node:zlib';
 import { loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
 import { encodePng } from './png-encode.js';
 
@@ -64,5 +65,22 @@ describe('examples/workers', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     const ok = await post(new Uint8Array(784).fill(0));
     expect(ok.status).toBe(200);
+  });
+
+  it('a PNG decompression bomb (28x28 declared, 256 MiB inflated) gets a 400 within 50 ms', async () => {
+    const deflate = createDeflate({ level: 9 }), parts: Buffer[] = [];
+    deflate.on('data', (d: Buffer) => parts.push(d));
+    const zero = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 256; i++) deflate.write(zero);
+    await new Promise((r) => deflate.end(r));
+    const bomb = encodePng([], 28, 28, 0, { zdata: Buffer.concat(parts) });
+    expect(bomb.length).toBeLessThan(1 << 20);
+    await post(new Uint8Array(784)); // warm
+    const t0 = performance.now(), r = await post(bomb), ms = performance.now() - t0;
+    expect(r.status).toBe(400);
+    expect((await r.json() as { error: string }).error).toMatch(/inflates past the 812 bytes/);
+    expect(ms).toBeLessThan(50); // wall time on loopback, an upper bound of the isolate's CPU time
+    const huge = await post(encodePng([], 2000, 2000, 0, { zdata: new Uint8Array(8) }));
+    expect((await huge.json() as { error: string }).error).toMatch(/PNG size 2000x2000 is not accepted/);
   });
 });

@@ -9,6 +9,8 @@ import modelBytes from './model.lbm';
 import { init, Engine, LowbitError, decodePng, resizeGray, isPng } from '../../dist/index.js';
 
 const MAX_BODY = 1 << 20; // 1 MiB: a 28x28 image is 784 bytes, a PNG of a photo a few hundred KB
+const MAX_DRAIN = 8 << 20; // read (and drop) an oversized body up to this, then cut the connection
+const MAX_PIXELS = 1 << 20; // a PNG larger than 1024 x 1024 is refused before it is decoded
 const USAGE = `lowbit Fashion-MNIST classifier (integer-only ${'1W4A'} CNN in WebAssembly)
 
 POST /classify with a body of 784 raw bytes (a 28x28 grayscale image, row by row, 0..255) or a PNG
@@ -25,10 +27,12 @@ async function getEngine() {
 
 const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-/** The body, refusing more than MAX_BODY bytes whatever Content-Length says. */
+/**
+ * The body, or null past MAX_BODY bytes whatever Content-Length says. An oversized body is still
+ * read to its end (up to MAX_DRAIN, without keeping it), so the client gets its 413 rather than a
+ * connection closed while it was still sending.
+ */
 async function readBody(request) {
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY) return null;
   const reader = request.body?.getReader();
   if (!reader) return new Uint8Array(0);
   const parts = [];
@@ -37,9 +41,10 @@ async function readBody(request) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.length;
-    if (size > MAX_BODY) { await reader.cancel(); return null; }
-    parts.push(value);
+    if (size > MAX_DRAIN) { await reader.cancel(); return null; }
+    if (size <= MAX_BODY) parts.push(value);
   }
+  if (size > MAX_BODY) return null;
   const out = new Uint8Array(size);
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
@@ -58,7 +63,7 @@ export default {
       const e = await getEngine();
       const [h, w] = e.inputShape;
       let pixels;
-      if (isPng(body)) pixels = resizeGray(await decodePng(body, 'body'), w, h);
+      if (isPng(body)) pixels = resizeGray(await decodePng(body, 'body', { maxPixels: MAX_PIXELS }), w, h);
       else if (body.length === h * w) pixels = body;
       else return json({ error: `body must be a PNG or ${h * w} raw bytes (a ${h}x${w} grayscale image), got ${body.length} bytes` }, 400);
       const t0 = performance.now();

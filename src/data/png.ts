@@ -1,7 +1,12 @@
-// A small PNG reader (web-standard: DecompressionStream inflates), for classifying images:
-// 8-bit grayscale, gray + alpha, RGB, RGBA and palette images, non-interlaced; the result is
-// grayscale (luma 0.299 R + 0.587 G + 0.114 B, alpha composited on black) and can be resized to
-// the model's input by area averaging. Every length is checked; failures are LowbitError('BAD_IMAGE').
+// A small PNG reader (web-standard: DecompressionStream inflates), for classifying images: every
+// color type (gray, gray + alpha, RGB, RGBA, palette), every bit depth (1, 2, 4, 8, 16) and Adam7
+// interlacing. The result is 8-bit grayscale (luma 0.299 R + 0.587 G + 0.114 B, alpha composited on
+// black) and can be resized to the model's input by area averaging.
+//
+// Hostile files are refused cheaply: the pixel count is capped (`maxPixels`) before any work, and
+// the inflated stream is cut off as soon as it passes the exact size the header implies, so a
+// small file that inflates to gigabytes (a decompression bomb) costs only the bytes it may hold.
+// Every failure is LowbitError('BAD_IMAGE').
 import { LowbitError } from '../errors.js';
 
 const SIG = [137, 80, 78, 71, 13, 10, 26, 10];
@@ -9,23 +14,91 @@ const bad = (name: string, msg: string) => new LowbitError('BAD_IMAGE', `${name}
 
 export interface GrayImage { width: number; height: number; pixels: Uint8Array }
 
-async function inflate(data: Uint8Array, name: string): Promise<Uint8Array> {
+export interface DecodePngOptions {
+  /** largest width x height accepted (default 16 M pixels); the Worker example uses far less */
+  maxPixels?: number;
+}
+
+/** Samples per pixel of each color type (0 gray, 2 RGB, 3 palette, 4 gray + alpha, 6 RGBA). */
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+/** Adam7 passes: x0, y0, dx, dy. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
+/**
+ * Inflate zlib data, refusing output past `limit` bytes without inflating the rest. The input goes
+ * in 1 KiB at a time: deflate expands at most ~1032x, so no single output chunk can be much more
+ * than 1 MiB, however the host's DecompressionStream sizes its chunks.
+ */
+async function inflateAtMost(data: Uint8Array, limit: number, name: string): Promise<Uint8Array> {
+  const ds = new DecompressionStream('deflate'), writer = ds.writable.getWriter(), reader = ds.readable.getReader();
+  let stop = false;
+  const feed = (async () => {
+    for (let at = 0; at < data.length && !stop; at += 1024) await writer.write(data.subarray(at, at + 1024) as Uint8Array<ArrayBuffer>);
+    if (!stop) await writer.close();
+  })();
+  feed.catch(() => {}); // its failure shows on the reading side
+  const parts: Uint8Array[] = []; // kept as they come: memory grows with real data, not the declared size
+  let n = 0;
   try {
-    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (n + value.length > limit) throw bad(name, `the image data inflates past the ${limit} bytes its IHDR size implies (a corrupt file or a decompression bomb)`);
+      parts.push(value);
+      n += value.length;
+    }
   } catch (e) {
+    stop = true;
+    reader.cancel().catch(() => {});
+    writer.abort().catch(() => {});
+    if (e instanceof LowbitError) throw e;
     throw bad(name, `the PNG image data does not inflate (${(e as Error).message})`);
   }
+  const out = new Uint8Array(n);
+  parts.reduce((o, p) => { out.set(p, o); return o + p.length; }, 0);
+  return out;
 }
 
 export function isPng(bytes: Uint8Array): boolean { return bytes.length >= 8 && SIG.every((b, i) => bytes[i] === b); }
 
+interface Header { width: number; height: number; depth: number; color: number; interlace: number }
+
+/** Bytes of one filtered row of `w` pixels (without the filter byte). */
+const rowBytes = (h: Header, w: number) => Math.ceil((w * CHANNELS[h.color] * h.depth) / 8);
+
+/** The passes of the image: [x0, y0, dx, dy, width, height] with at least one pixel. */
+function passes(h: Header): number[][] {
+  const list = h.interlace ? ADAM7 : [[0, 0, 1, 1]];
+  return list.map(([x0, y0, dx, dy]) => [x0, y0, dx, dy, Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)])
+    .filter((p) => p[4] > 0 && p[5] > 0);
+}
+
+/** Undo the per-row filters (PNG spec section 9) of one pass, in place in `raw` from `at`; returns the rows. */
+function unfilter(raw: Uint8Array, at: number, rows: number, stride: number, bpp: number, name: string): Uint8Array {
+  const px = new Uint8Array(rows * stride);
+  for (let y = 0; y < rows; y++) {
+    const f = raw[at + y * (stride + 1)], src = at + y * (stride + 1) + 1, o = y * stride;
+    if (f > 4) throw bad(name, `PNG row ${y} has filter type ${f}`);
+    for (let i = 0; i < stride; i++) { // decode time, once per image
+      const a = i >= bpp ? px[o + i - bpp] : 0, b = y ? px[o - stride + i] : 0, c = y && i >= bpp ? px[o - stride + i - bpp] : 0;
+      let p = 0;
+      if (f === 1) p = a; else if (f === 2) p = b; else if (f === 3) p = (a + b) >> 1;
+      else if (f === 4) { const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c); p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      px[o + i] = (raw[src + i] + p) & 255;
+    }
+  }
+  return px;
+}
+
 /** Decode a PNG to 8-bit grayscale. */
-export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<GrayImage> {
+export async function decodePng(bytes: Uint8Array, name = 'image', options: DecodePngOptions = {}): Promise<GrayImage> {
+  const maxPixels = options.maxPixels ?? 1 << 24;
   if (!isPng(bytes)) throw bad(name, 'not a PNG file (bad signature)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, depth = 0, color = -1, palette: Uint8Array | undefined, trns: Uint8Array | undefined;
+  let h: Header | undefined, palette: Uint8Array | undefined, trns: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
+  let idatBytes = 0;
   for (let at = 8; ;) {
     if (at + 8 > bytes.length) throw bad(name, 'truncated PNG (no IEND chunk)');
     const len = dv.getUint32(at), type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
@@ -33,47 +106,66 @@ export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<Gray
     const body = bytes.subarray(at + 8, at + 8 + len);
     if (type === 'IHDR') {
       if (len < 13) throw bad(name, 'bad IHDR chunk');
-      width = dv.getUint32(at + 8); height = dv.getUint32(at + 12); depth = body[8]; color = body[9];
-      if (body[12] !== 0) throw bad(name, 'interlaced PNGs are not supported; save it non-interlaced');
-      if (depth !== 8) throw bad(name, `bit depth ${depth} is not supported; save an 8-bit PNG`);
-      if (![0, 2, 3, 4, 6].includes(color)) throw bad(name, `PNG color type ${color} is not valid`);
-      if (!width || !height || width * height > 1 << 24) throw bad(name, `PNG size ${width}x${height} is not supported (at most 16 M pixels)`);
-    } else if (type === 'PLTE') palette = body.slice();
-    else if (type === 'tRNS') trns = body.slice();
-    else if (type === 'IDAT') idat.push(body);
+      h = { width: dv.getUint32(at + 8), height: dv.getUint32(at + 12), depth: body[8], color: body[9], interlace: body[12] };
+      if (!(h.color in CHANNELS)) throw bad(name, `PNG color type ${h.color} is not valid`);
+      if (!DEPTHS[h.color].includes(h.depth)) throw bad(name, `bit depth ${h.depth} is not valid for PNG color type ${h.color}`);
+      if (h.interlace > 1) throw bad(name, `interlace method ${h.interlace} is not valid`);
+      if (!h.width || !h.height || h.width * h.height > maxPixels) throw bad(name, `PNG size ${h.width}x${h.height} is not accepted (at most ${maxPixels} pixels)`);
+    } else if (type === 'PLTE') palette = body;
+    else if (type === 'tRNS') trns = body;
+    else if (type === 'IDAT') { idat.push(body); idatBytes += len; }
     else if (type === 'IEND') break;
     at += 12 + len;
   }
-  if (!width) throw bad(name, 'PNG without IHDR');
-  if (color === 3 && !palette) throw bad(name, 'palette PNG without PLTE');
-  const channels = [1, 0, 3, 1, 2, 0, 4][color];
-  const raw = await inflate(Uint8Array.from(idat.flatMap((c) => Array.from(c))), name);
-  const stride = width * channels;
-  if (raw.length < height * (stride + 1)) throw bad(name, `PNG image data holds ${raw.length} bytes, ${height * (stride + 1)} needed`);
-  // undo the per-row filters (PNG spec section 9), then convert to gray
-  const px = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)], src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const row = px.subarray(y * stride, (y + 1) * stride), up = y ? px.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
-    if (f > 4) throw bad(name, `PNG row ${y} has filter type ${f}`);
-    for (let i = 0; i < stride; i++) { // decode time, once per image
-      const a = i >= channels ? row[i - channels] : 0, b = up[i], c = i >= channels ? up[i - channels] : 0;
-      let p = 0;
-      if (f === 1) p = a; else if (f === 2) p = b; else if (f === 3) p = (a + b) >> 1;
-      else if (f === 4) { const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c); p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
-      row[i] = (src[i] + p) & 255;
+  if (!h) throw bad(name, 'PNG without IHDR');
+  if (h.color === 3 && !palette) throw bad(name, 'palette PNG without PLTE');
+  const ps = passes(h), expected = ps.reduce((s, p) => s + p[5] * (rowBytes(h!, p[4]) + 1), 0);
+  const zdata = new Uint8Array(idatBytes);
+  idat.reduce((o, c) => { zdata.set(c, o); return o + c.length; }, 0);
+  const raw = await inflateAtMost(zdata, expected, name);
+  if (raw.length < expected) throw bad(name, `PNG image data holds ${raw.length} bytes, ${expected} needed`);
+
+  const channels = CHANNELS[h.color], bpp = Math.max(1, (channels * h.depth) >> 3);
+  const maxSample = 2 ** h.depth - 1;
+  const gray = new Uint8Array(h.width * h.height);
+  // sample k of a row (depth < 8: packed MSB first; 16: big-endian, scaled to 8 bits)
+  const sample = (row: Uint8Array, o: number, k: number): number => {
+    if (h!.depth === 8) return row[o + k];
+    if (h!.depth === 16) return (row[o + 2 * k] << 8) | row[o + 2 * k + 1];
+    const bit = k * h!.depth;
+    return (row[o + (bit >> 3)] >> (8 - h!.depth - (bit & 7))) & maxSample;
+  };
+  const to8 = (v: number) => (h!.depth === 8 ? v : Math.round((v * 255) / maxSample));
+  const key = (i: number) => (trns && trns.length >= 2 * (i + 1) ? (trns[2 * i] << 8) | trns[2 * i + 1] : -1); // tRNS color key
+  let at = 0;
+  for (const [x0, y0, dx, dy, pw, ph] of ps) {
+    const stride = rowBytes(h, pw), px = unfilter(raw, at, ph, stride, bpp, name);
+    at += ph * (stride + 1);
+    for (let y = 0; y < ph; y++) {
+      const o = y * stride;
+      for (let x = 0; x < pw; x++) { // decode time, once per pixel
+        let r: number, g: number, b: number, al = 255;
+        const s = x * channels;
+        if (h.color === 0) {
+          const v = sample(px, o, s);
+          r = g = b = to8(v);
+          if (v === key(0)) al = 0;
+        } else if (h.color === 4) { r = g = b = to8(sample(px, o, s)); al = to8(sample(px, o, s + 1)); }
+        else if (h.color === 2 || h.color === 6) {
+          const rv = sample(px, o, s), gv = sample(px, o, s + 1), bv = sample(px, o, s + 2);
+          r = to8(rv); g = to8(gv); b = to8(bv);
+          if (h.color === 6) al = to8(sample(px, o, s + 3));
+          else if (rv === key(0) && gv === key(1) && bv === key(2)) al = 0;
+        } else {
+          const k = sample(px, o, s);
+          if (3 * k + 2 >= palette!.length) throw bad(name, `palette index ${k} out of range`);
+          r = palette![3 * k]; g = palette![3 * k + 1]; b = palette![3 * k + 2]; al = trns && k < trns.length ? trns[k] : 255;
+        }
+        gray[(y0 + y * dy) * h.width + x0 + x * dx] = Math.round(((0.299 * r + 0.587 * g + 0.114 * b) * al) / 255);
+      }
     }
   }
-  const gray = new Uint8Array(width * height);
-  for (let i = 0; i < width * height; i++) {
-    let r: number, g: number, b: number, al = 255;
-    if (color === 0) { r = g = b = px[i]; } else if (color === 4) { r = g = b = px[2 * i]; al = px[2 * i + 1]; }
-    else if (color === 2) { r = px[3 * i]; g = px[3 * i + 1]; b = px[3 * i + 2]; }
-    else if (color === 6) { r = px[4 * i]; g = px[4 * i + 1]; b = px[4 * i + 2]; al = px[4 * i + 3]; }
-    else { const k = px[i]; if (3 * k + 2 >= palette!.length) throw bad(name, `palette index ${k} out of range`); r = palette![3 * k]; g = palette![3 * k + 1]; b = palette![3 * k + 2]; al = trns && k < trns.length ? trns[k] : 255; }
-    gray[i] = Math.round(((0.299 * r + 0.587 * g + 0.114 * b) * al) / 255);
-  }
-  return { width, height, pixels: gray };
+  return { width: h.width, height: h.height, pixels: gray };
 }
 
 /** Resize a grayscale image by area averaging (each output pixel the mean of the input pixels it covers). */

@@ -1,6 +1,6 @@
 // The Engine runs an integer-only plan (./plan.ts) on u8 pixels: integer kernels between layers,
 // one float scale per class at the end. Web-standard: loads from bytes in any host.
-import { LowbitError, checkInt } from '../errors.js';
+import { LowbitError, checkInt, checkOptions } from '../errors.js';
 import { scoped } from '../memory.js';
 import type { Lowbit } from '../runtime.js';
 import type { Plan } from './plan.js';
@@ -44,6 +44,7 @@ export class Engine {
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
   static async load(bytes: Uint8Array, options: { runtime?: Lowbit } = {}): Promise<Engine> {
+    checkOptions('Engine.load', options, ['runtime']);
     let lb = options.runtime;
     if (!lb) {
       if (!defaultInit) { const core = await import('../index.js'); lb = await core.init(); } else lb = await defaultInit();

@@ -150,7 +150,7 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
       if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
       if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
-      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool (a Node Buffer)
+      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool
       const view = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : new Float32Array(copy);
       (s as unknown as Record<string, unknown>)[name] = view;
     }

@@ -22,7 +22,7 @@ export interface AffineConv2dOptions extends ConvOptions {
  */
 export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Array | Uint8Array | PackedCodes, wZero: number | ArrayLike<number>, opts: AffineConv2dOptions): Int32Array {
   const padding = opts?.padding ?? 'valid';
-  const { n, h, w: wd, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('affineConv2d', opts, zeroPadding(padding));
+  const { n, h, w: wd, c, cout, kh, kw, sh, sw, oh, ow, padT, padL } = convGeometry('affineConv2d', opts, zeroPadding(padding), ['padding', 'out', 'wBits']);
   const kk = kh * kw * c, rows = n * oh * ow;
   if (rows * kk > 2 ** 28 || cout * kk > 2 ** 28 || rows * cout > 2 ** 28) {
     throw new LowbitError('BAD_SHAPE', 'affineConv2d shape is too large for one call; split the batch');

@@ -1,4 +1,4 @@
-import { checkInt, LowbitError } from '../errors.js';
+import { checkInt, checkOptions, LowbitError } from '../errors.js';
 
 /**
  * 'valid': no padding. 'same-one': output ceil(H/stride), borders padded with +1 (Larq's
@@ -43,11 +43,14 @@ export interface ConvShape extends ConvGeometry {
   n: number; h: number; w: number; c: number; cout: number; kh: number; kw: number; sh: number; sw: number;
 }
 
+const CONV_KEYS = ['batch', 'height', 'width', 'channels', 'filters', 'kernelSize', 'strides'] as const;
+
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
 /** Validate conv options (each bad value named) and work out the output geometry. */
-export function convGeometry(kernel: string, opts: ConvOptions, padding: Padding): ConvShape {
+export function convGeometry(kernel: string, opts: ConvOptions, padding: Padding, extraKeys: readonly string[] = ['padding', 'out']): ConvShape {
   if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', `${kernel} needs an options object`);
+  checkOptions(kernel, opts, [...CONV_KEYS, ...extraKeys]);
   const n = checkInt('batch', opts.batch ?? 1);
   const h = checkInt('height', opts.height);
   const w = checkInt('width', opts.width);

@@ -10,7 +10,7 @@ export interface Conv2dF32Options extends ConvOptions {
 
 function shapeOf(opts: Conv2dF32Options): ConvShape {
   const padding = opts?.padding ?? 'valid';
-  const s = convGeometry('conv2dF32', opts, zeroPadding(padding));
+  const s = convGeometry('conv2dF32', opts, zeroPadding(padding), ['padding']);
   if (s.n * s.oh * s.ow * s.kh * s.kw * s.c > 2 ** 27) throw new LowbitError('BAD_SHAPE', 'conv2dF32 im2col would exceed 512 MiB; split the batch');
   return s;
 }

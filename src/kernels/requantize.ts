@@ -1,4 +1,4 @@
-import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
+import { checkArray, checkInt, checkOptions, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 
 /**
@@ -58,6 +58,7 @@ export function requantize(heap: Heap, acc: Int32Array, rows: number, channels: 
   checkInt('channels', channels);
   checkArray('acc', acc, Int32Array, rows * channels, `${rows} rows of ${channels} channels`);
   if (typeof o !== 'object' || o === null) throw new LowbitError('BAD_ARGUMENT', 'requantize needs { multiplier, zeroPoint, ... }');
+  checkOptions('requantize', o, ['multiplier', 'zeroPoint', 'type', 'min', 'max', 'bias']);
   const type = o.type ?? 'u8';
   if (type !== 'u8' && type !== 'i8') throw new LowbitError('BAD_ARGUMENT', `type must be 'u8' or 'i8', got ${String(type)}`);
   const [tlo, thi] = type === 'u8' ? [0, 255] : [-128, 127];

@@ -1,4 +1,4 @@
-import { checkArray, checkInt, LowbitError } from '../errors.js';
+import { checkArray, checkInt, LowbitError, checkOptions } from '../errors.js';
 import { scoped, type Arena, type Heap } from '../memory.js';
 
 /**
@@ -14,6 +14,7 @@ export interface BinaryThreshold {
 /** Validate a threshold for `channels` channels and put it in wasm: returns [thrPtr, flipPtr]. */
 export function putThreshold(arena: Arena, t: BinaryThreshold, channels: number): [number, number] {
   if (typeof t !== 'object' || t === null) throw new LowbitError('BAD_ARGUMENT', 'threshold must be { thresholds, flip? }');
+  checkOptions('threshold', t, ['thresholds', 'flip']);
   checkArray('threshold.thresholds', t.thresholds, Int32Array, channels, `one threshold per output channel (${channels})`);
   if (t.flip !== undefined) checkArray('threshold.flip', t.flip, Uint8Array, channels, `one flag per output channel (${channels})`);
   return [arena.put(t.thresholds), arena.put(flipMasks(t.flip, channels))];

@@ -1,6 +1,6 @@
 // Activation layers: ReLU, the quantized ReLU with trainable resolution alpha (BCGD), and sign
 // (1-bit activations) with its clipped straight-through gradient. Kernels: assembly/activations.ts.
-import { LowbitError } from '../errors.js';
+import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { param, Slot, type Layer, type Param } from './layer.js';
 
@@ -79,6 +79,7 @@ export class QReLU implements Layer {
   private alpha!: Param;
   private y!: Slot; private dx!: Slot;
   constructor(readonly options: QReLUOptions) {
+    checkOptions('QReLU', options, ['bits', 'alpha', 'alphaGrad', 'alphaRate']);
     const b = options.bits;
     if (!Number.isInteger(b) || b < 1 || b > 8) throw new LowbitError('BAD_ARGUMENT', `qrelu bits must be an integer in [1, 8], got ${b}`);
     const ag = options.alphaGrad ?? '3-valued';

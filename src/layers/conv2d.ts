@@ -1,4 +1,4 @@
-import { LowbitError } from '../errors.js';
+import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { convOutputSize, zeroPadding } from '../kernels/conv-shape.js';
 import type { WeightQuantizer } from '../quantize/weights.js';
@@ -22,6 +22,7 @@ export class Conv2d implements Layer {
   private h = 0; private wd = 0; private c = 0; private oh = 0; private ow = 0; private padT = 0; private padL = 0;
   private readonly s: Slot[] = [];
   constructor(readonly filters: number, readonly kernel: number, readonly options: Conv2dOptions = {}) {
+    checkOptions('Conv2d', options, ['padding', 'kernelQuantizer']);
     this.padding = options.padding ?? 'same';
     const q = options.kernelQuantizer;
     this.name = `conv2d(${filters}, ${kernel}x${kernel}, ${this.padding}${q && q.kind !== 'float' ? `, ${q.label}` : ''})`;

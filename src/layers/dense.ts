@@ -1,3 +1,4 @@
+import { checkOptions } from '../errors.js';
 import type { Heap } from '../memory.js';
 import type { WeightQuantizer } from '../quantize/weights.js';
 import { Slot, type Layer, type Param } from './layer.js';
@@ -17,6 +18,7 @@ export class Dense implements Layer {
   private x = 0;
   private readonly y: Slot[] = [];
   constructor(readonly units: number, readonly options: DenseOptions = {}) {
+    checkOptions('Dense', options, ['kernelQuantizer']);
     const q = options.kernelQuantizer;
     this.name = `dense(${units}${q && q.kind !== 'float' ? `, ${q.label}` : ''})`;
   }

@@ -6,29 +6,83 @@ import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-comma
 import { progressBar } from './progress.js';
 import { benchModel, evalModel, exportModel, inferImages, infoModel } from './model-commands.js';
 
-/** node:util's parseArgs, strict; its errors become BAD_ARGUMENT pointing at the help. */
+/**
+ * node:util's parseArgs, strict; its errors become BAD_ARGUMENT pointing at the help. A negative
+ * number after a flag that takes a value ("--lr -1") is joined to it first, so that it reaches the
+ * range check instead of being read as an unknown flag.
+ */
 function parseFlags<T extends ParseArgsConfig>(config: T, help: string): ReturnType<typeof parseArgs<T>> {
+  const takesValue = (a: string) => a.startsWith('--') && (config.options?.[a.slice(2)] as { type?: string } | undefined)?.type === 'string';
+  const args: string[] = [];
+  for (const a of config.args ?? []) {
+    const prev = args.at(-1);
+    if (prev !== undefined && takesValue(prev) && /^-[\d.]/.test(a)) args[args.length - 1] = `${prev}=${a}`;
+    else args.push(a);
+  }
   try {
-    return parseArgs(config); // strict by default: unknown flags and missing values throw
+    return parseArgs({ ...config, args }) as ReturnType<typeof parseArgs<T>>; // strict by default: unknown flags and missing values throw
   } catch (e) {
     throw new LowbitError('BAD_ARGUMENT', `${(e as Error).message.replace(/\. To specify .*$/s, '')}; see ${help}`);
   }
 }
 
+/** Per-command usage (lowbit COMMAND --help). */
+const COMMAND_HELP: Record<string, string> = {
+  export: `Usage: lowbit export CKPT --model FILE
+
+Compile a training checkpoint (lowbit train --out) into an integer-only model file (.lbm).
+`,
+  eval: `Usage: lowbit eval MODEL [--data DIR|subset | --images FILE --labels FILE | --png-dir DIR]
+
+Test-set accuracy, per-class accuracy and the confusion matrix of a model file.
+  --data DIR|subset     a Fashion-MNIST folder (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]),
+                        or 'subset', the copy shipped in the package (default: Debian's copy, else the subset)
+  --images FILE         any IDX image file (n x height x width u8, gzipped or not), with --labels FILE
+  --png-dir DIR         PNG files in one folder per class, named by class name or index (DIR/Sandal/*.png, DIR/5/*.png)
+`,
+  info: `Usage: lowbit info MODEL
+
+The layers, bit widths, weights, file size, provenance and MACs by kind of a model file.
+`,
+  infer: `Usage: lowbit infer MODEL IMAGE... [--raw]
+
+Classify PNG files (any size; converted to gray and resized by area), or with --raw files of raw
+u8 pixels of the model's input size (28x28 = 784 bytes). Every file gets a line; a file that cannot
+be read or decoded gets an error line and the rest go on (exit status 1 if any failed).
+`,
+  bench: `Usage: lowbit bench MODEL
+
+Load-to-first-prediction time, batch-1 latency and batch-64 throughput of a model file.
+`,
+};
+
 /** export / eval / info / infer / bench */
 async function modelCommand(command: string, args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({ args, allowPositionals: true, options: { data: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }, 'lowbit --help');
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  if (!(command in COMMAND_HELP)) throw new LowbitError('BAD_ARGUMENT', `unknown command '${command}'; run lowbit --help`);
+  const help = `lowbit ${command} --help`;
+  const { values, positionals } = parseFlags({ args, allowPositionals: true, options: {
+    data: { type: 'string' }, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'png-dir': { type: 'string' },
+    raw: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } }, help);
+  if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
+  const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
+  const allowed: Record<string, string[]> = { export: ['model'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [] };
+  for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
-  const need = (n: number, usage: string) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: lowbit ${usage}`); };
+  const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
   switch (command) {
-    case 'export': need(1, 'export CKPT --model FILE'); if (!values.model) throw new LowbitError('BAD_ARGUMENT', 'usage: lowbit export CKPT --model FILE'); await exportModel(positionals[0], values.model, log); return 0;
-    case 'eval': need(1, 'eval MODEL [--data DIR|subset]'); await evalModel(positionals[0], values.data, log); return 0;
-    case 'info': need(1, 'info MODEL'); await infoModel(positionals[0], log); return 0;
-    case 'infer': need(2, 'infer MODEL IMAGE...'); await inferImages(positionals[0], positionals.slice(1), log); return 0;
-    case 'bench': need(1, 'bench MODEL'); await benchModel(positionals[0], log); return 0;
-    default: throw new LowbitError('BAD_ARGUMENT', `unknown command '${command}'; run lowbit --help`);
+    case 'export': need(1); if (!values.model) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await exportModel(positionals[0], values.model, log); return 0;
+    case 'eval': need(1); await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'] }, log); return 0;
+    case 'info': need(1); await infoModel(positionals[0], log); return 0;
+    case 'infer': need(2); return (await inferImages(positionals[0], positionals.slice(1), !!values.raw, log, (l) => console.error(l))) ? 0 : 1;
+    default: need(1); await benchModel(positionals[0], log); return 0;
   }
+}
+
+/** The package version (package.json beside dist/). */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 const D = TRAIN_DEFAULTS;
@@ -64,9 +118,12 @@ Data and files
                             (Debian: apt-get install dataset-fashion-mnist) when present, else the subset
   --out FILE                checkpoint written (atomically) after every epoch
   --model FILE              after training, compile to an integer-only model file (.lbm)
-  --resume                  continue the run checkpointed in --out FILE
+  --resume                  continue the run checkpointed in --out FILE; with a larger --epochs than
+                            it was started with, extend it (fine-tuning: the schedule is recomputed)
   --quiet                   no progress bar
   -h, --help                this text
+
+Exit status: 0 trained; 1 an error; 2 a bad flag; 3 trained, but the loss diverged (over 3x chance level).
 `;
 
 const HELP = `Usage: lowbit <command> [flags]
@@ -74,10 +131,12 @@ const HELP = `Usage: lowbit <command> [flags]
 Commands
   train                 train a low-bit Fashion-MNIST classifier (lowbit train --help)
   export CKPT --model FILE   compile a training checkpoint into an integer-only model file (.lbm)
-  eval MODEL [--data DIR|subset]   test-set accuracy, per-class accuracy and the confusion matrix
+  eval MODEL [--data DIR|subset | --images F --labels F | --png-dir DIR]   test-set accuracy, per class, confusion matrix
   info MODEL            layers, bit widths, weights, file size, MACs by kind
-  infer MODEL IMAGE...  classify PNG files or raw 28x28 u8 images
+  infer MODEL IMAGE... [--raw]   classify PNG files (or raw 28x28 u8 images with --raw)
   bench MODEL           load-to-first-prediction time, batch-1 latency, batch-64 throughput
+
+  lowbit COMMAND --help   a command's flags;  lowbit --version   the version
 
 Models shipped with lowbit: models/fashion-cnn-1w1a.lbm and models/fashion-cnn-1w4a.lbm.
 
@@ -136,6 +195,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command === '--version' || command === '-v' || command === 'version') { console.log(`lowbit ${await version()}`); return 0; }
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
@@ -147,6 +207,10 @@ export async function main(argv: string[]): Promise<number> {
     const r = await runTraining(opts, { log: (l) => { bar?.clear(); console.log(l); }, progress: bar?.update });
     bar?.clear();
     console.log(`test accuracy ${(100 * r.testAccuracy).toFixed(2)}% (${r.description}, ${r.history.length} epochs, ${r.seconds.toFixed(0)} s)`);
+    if (r.diverged) {
+      process.stderr.write(`\nlowbit: the run diverged: ${r.diverged}; lower --lr\n`);
+      return 3;
+    }
     return 0;
   } catch (e) {
     if (e instanceof LowbitError) {

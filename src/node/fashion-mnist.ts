@@ -1,6 +1,7 @@
 // Fashion-MNIST from disk (Node only): --data DIR, else Debian's dataset-fashion-mnist, else the
 // small subset shipped in this package (data/fashion-mnist-subset, made by scripts/make-fashion-subset.mjs).
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
+import { MAX_FILE_BYTES, readFileBounded } from './files.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LowbitError } from '../errors.js';
@@ -22,7 +23,7 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 async function readOne(dir: string, base: string): Promise<IdxArray> {
   for (const file of [`${base}.gz`, base]) {
     const p = join(dir, file);
-    if (await exists(p)) return readIdx(new Uint8Array(await readFile(p)), p);
+    if (await exists(p)) return readIdx(await readFileBounded(p, MAX_FILE_BYTES.data, 'data file'), p);
   }
   throw new LowbitError('DATA_MISSING', `no ${base}(.gz) in ${dir}: point --data at a Fashion-MNIST folder, or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)`);
 }

@@ -1,22 +1,19 @@
 // `lowbit export | eval | info | infer | bench`: the model file's commands.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LowbitError } from '../errors.js';
 import { init } from './index.js';
 import { loadFashionMnist } from './fashion-mnist.js';
-import { writeFileAtomic } from './files.js';
+import { MAX_FILE_BYTES, readFileBounded, writeFileAtomic } from './files.js';
 import { modelFromCheckpoint, provenance } from './train-command.js';
 import { compile } from '../infer/compile.js';
 import { encodeModel, decodeModel } from '../infer/format.js';
 import { Engine } from '../infer/engine.js';
 import { stepConvSize, stepOutputShape, type PlanStep } from '../infer/plan.js';
 import { decodePng, isPng, resizeGray } from '../data/png.js';
-import { FASHION_MNIST_CLASSES } from '../data/idx.js';
+import { FASHION_MNIST_CLASSES, imageSet, readIdx, type ImageSet } from '../data/idx.js';
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try { return new Uint8Array(await readFile(path)); } catch (e) {
-    throw new LowbitError('FILE_NOT_FOUND', `cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
+const readBytes = (path: string, what: 'model' | 'checkpoint' | 'image') => readFileBounded(path, MAX_FILE_BYTES[what], what);
 
 export async function loadEngine(path: string): Promise<Engine> {
   return Engine.load(await readBytes(path, 'model'), { runtime: await init() });
@@ -24,10 +21,10 @@ export async function loadEngine(path: string): Promise<Engine> {
 
 /** Checkpoint -> integer-only model file. */
 export async function exportModel(ckpt: string, out: string, log: (l: string) => void): Promise<void> {
-  const { model, config, epochs, history } = await modelFromCheckpoint(await readBytes(ckpt, 'checkpoint'), ckpt);
+  const { model, config, epochs, history, source } = await modelFromCheckpoint(await readBytes(ckpt, 'checkpoint'), ckpt);
   try {
     const acc = history.at(-1)?.testAccuracy ?? NaN;
-    const bytes = encodeModel(compile(model, FASHION_MNIST_CLASSES, provenance(config, acc, epochs, config.data ?? 'fashion-mnist')));
+    const bytes = encodeModel(compile(model, FASHION_MNIST_CLASSES, provenance(config, acc, epochs, source)));
     await writeFileAtomic(out, bytes);
     log(`${out}: ${bytes.length.toLocaleString('en-US')} bytes, integer-only, from ${ckpt} (epoch ${epochs}${Number.isFinite(acc) ? `, test accuracy ${(100 * acc).toFixed(2)}%` : ''})`);
   } finally {
@@ -37,11 +34,48 @@ export async function exportModel(ckpt: string, out: string, log: (l: string) =>
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-export async function evalModel(path: string, dataDir: string | undefined, log: (l: string) => void): Promise<number> {
+/** Where `lowbit eval` reads its test set: a Fashion-MNIST folder, an IDX pair, or a PNG folder per class. */
+export interface EvalSource { data?: string; images?: string; labels?: string; pngDir?: string }
+
+/** PNG files in one folder per class (named by class name or index), resized to the model's input. */
+async function pngTestSet(dir: string, classes: string[], h: number, w: number): Promise<ImageSet> {
+  const folders = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => { throw new LowbitError('DATA_MISSING', `--png-dir ${dir}: ${e.code ?? e.message}`); });
+  const images: Uint8Array[] = [], labels: number[] = [];
+  for (const f of folders) {
+    if (!f.isDirectory()) continue;
+    const label = /^\d+$/.test(f.name) ? Number(f.name) : classes.indexOf(f.name);
+    if (!(label >= 0 && label < classes.length)) throw new LowbitError('BAD_DATA', `--png-dir: folder '${f.name}' is not a class of the model (${classes.join(', ')}, or 0..${classes.length - 1})`);
+    for (const file of (await readdir(join(dir, f.name))).filter((n) => n.toLowerCase().endsWith('.png')).sort()) {
+      const p = join(dir, f.name, file);
+      images.push(resizeGray(await decodePng(await readBytes(p, 'image'), p), w, h));
+      labels.push(label);
+    }
+  }
+  if (!images.length) throw new LowbitError('DATA_MISSING', `--png-dir ${dir} holds no PNG files in class folders (DIR/<class>/*.png)`);
+  const all = new Uint8Array(images.length * h * w);
+  images.forEach((im, i) => all.set(im, i * h * w));
+  return { images: all, labels: Uint8Array.from(labels), count: images.length, height: h, width: w };
+}
+
+async function evalSet(src: EvalSource, classes: string[], h: number, w: number): Promise<{ set: ImageSet; source: string }> {
+  const given = [src.data !== undefined, src.images !== undefined || src.labels !== undefined, src.pngDir !== undefined].filter(Boolean).length;
+  if (given > 1) throw new LowbitError('BAD_ARGUMENT', 'give one test set: --data, --images with --labels, or --png-dir');
+  if (src.pngDir !== undefined) return { set: await pngTestSet(src.pngDir, classes, h, w), source: src.pngDir };
+  if (src.images !== undefined || src.labels !== undefined) {
+    if (!src.images || !src.labels) throw new LowbitError('BAD_ARGUMENT', '--images and --labels go together');
+    const read = async (p: string) => readIdx(await readFileBounded(p, MAX_FILE_BYTES.data, 'data file'), p);
+    return { set: imageSet(await read(src.images), await read(src.labels), classes.length, src.images), source: src.images };
+  }
+  const data = await loadFashionMnist(src.data);
+  return { set: data.test, source: data.source };
+}
+
+export async function evalModel(path: string, src: EvalSource, log: (l: string) => void): Promise<number> {
   const engine = await loadEngine(path);
-  const data = await loadFashionMnist(dataDir);
-  const t = data.test, [h, w, c] = engine.inputShape;
-  if (t.height !== h || t.width !== w || c !== 1) throw new LowbitError('BAD_DATA', `the model takes ${h}x${w}x${c} images, the data has ${t.height}x${t.width}`);
+  const [h, w, c] = engine.inputShape;
+  const { set: t, source } = await evalSet(src, engine.classes, h, w);
+  const data = { source };
+  if (t.height !== h || t.width !== w || c !== 1) throw new LowbitError('BAD_DATA', `the model takes ${h}x${w}x${c} images, the test set has ${t.height}x${t.width}x1`);
   const t0 = performance.now();
   const pred = engine.predict(t.images.subarray(0, t.count * h * w), t.count);
   const secs = (performance.now() - t0) / 1000;
@@ -91,15 +125,26 @@ export async function infoModel(path: string, log: (l: string) => void): Promise
   for (const [k, m] of byKind) log(`  ${k}: ${(m / 1e6).toFixed(2)} M`);
 }
 
-export async function inferImages(path: string, files: string[], log: (l: string) => void): Promise<void> {
-  if (!files.length) throw new LowbitError('BAD_ARGUMENT', 'give one or more images: PNG files or raw 28x28 bytes');
+/** Classify each file; a file that fails gets an error line and the rest go on. True when all succeeded. */
+export async function inferImages(path: string, files: string[], raw: boolean, log: (l: string) => void, logError: (l: string) => void): Promise<boolean> {
+  if (!files.length) throw new LowbitError('BAD_ARGUMENT', 'give one or more images: PNG files, or raw 28x28 bytes with --raw');
   const engine = await loadEngine(path), [h, w, c] = engine.inputShape;
+  let ok = true;
   for (const f of files) {
-    const bytes = await readBytes(f, 'image');
     let px: Uint8Array;
-    if (isPng(bytes)) px = resizeGray(await decodePng(bytes, f), w, h);
-    else if (bytes.length === h * w * c) px = bytes;
-    else throw new LowbitError('BAD_IMAGE', `${f}: not a PNG, and ${bytes.length} bytes is not a raw ${h}x${w}x${c} image (${h * w * c} bytes)`);
+    try {
+      const bytes = await readBytes(f, 'image');
+      if (raw) {
+        if (bytes.length !== h * w * c) throw new LowbitError('BAD_IMAGE', `${f}: ${bytes.length} bytes is not a raw ${h}x${w}x${c} image (${h * w * c} bytes)`);
+        px = bytes;
+      } else if (isPng(bytes)) px = resizeGray(await decodePng(bytes, f), w, h);
+      else throw new LowbitError('BAD_IMAGE', `${f}: not a PNG${bytes.length === h * w * c ? ` (for raw ${h}x${w}x${c} pixels, pass --raw)` : ''}`);
+    } catch (e) {
+      if (!(e instanceof LowbitError)) throw e;
+      logError(`${f}: error: ${e.message}`);
+      ok = false;
+      continue;
+    }
     const t0 = performance.now();
     const z = engine.logits(px, 1);
     const us = (performance.now() - t0) * 1000;
@@ -108,6 +153,7 @@ export async function inferImages(path: string, files: string[], log: (l: string
     log(`${f}: ${engine.classes[best]} (class ${best}, p ${(e[best] / sum).toFixed(3)}, ${us.toFixed(0)} us)`);
   }
   engine.dispose();
+  return ok;
 }
 
 export async function benchModel(path: string, log: (l: string) => void): Promise<void> {

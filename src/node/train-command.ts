@@ -1,13 +1,12 @@
 // `lowbit train`: build the documented model, train it with progress, checkpoint after every
 // epoch (atomically), resume, and report test accuracy. Used by the CLI, `npm start` and bench/.
-import { readFile } from 'node:fs/promises';
 import { LowbitError } from '../errors.js';
 import { init } from './index.js';
 import { loadFashionMnist, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
-import { writeFileAtomic } from './files.js';
+import { checkWritable, MAX_FILE_BYTES, readFileBounded, writeFileAtomic } from './files.js';
 import { Sequential } from '../train/sequential.js';
 import { buildLayers, describeArch, validateArch, type Arch } from '../train/models.js';
-import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary } from '../train/trainer.js';
+import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary, type TrainOptions } from '../train/trainer.js';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { compile } from '../infer/compile.js';
@@ -42,20 +41,26 @@ const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'perCh
  * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
  * statistics restored (for export to a model file).
  */
-export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Sequential; config: TrainRunOptions; epochs: number; history: EpochSummary[] }> {
+export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Sequential; config: TrainRunOptions; epochs: number; history: EpochSummary[]; source: string }> {
   const cp = decodeCheckpoint(bytes, what);
   const config = { ...TRAIN_DEFAULTS, ...(cp.header.config as Partial<TrainRunOptions>), resume: false, out: undefined };
   try { validateRun(config); } catch (e) { throw new LowbitError('BAD_CHECKPOINT', `${what}: its configuration is not valid (${(e as Error).message})`); }
   const lb = await init();
   const model = new Sequential(lb.heap, buildLayers(config), [28, 28, 1], config.seed);
-  const trainer = new Trainer(model, { ...config }, config.limit ?? 60000);
+  const trainer = new Trainer(model, trainerOptions(config), config.limit ?? 60000);
   try {
     restoreCheckpoint(trainer, lb.heap, cp, what);
     for (const p of trainer.rule.quantized) p.quant!.project(); // exact quantization for export
   } finally {
     trainer.dispose();
   }
-  return { model, config, epochs: cp.header.scalars.epoch, history: cp.header.history ?? [] };
+  const source = typeof cp.header.config.source === 'string' ? cp.header.config.source : String(config.data ?? 'fashion-mnist');
+  return { model, config, epochs: cp.header.scalars.epoch, history: cp.header.history ?? [], source };
+}
+
+/** The Trainer's share of the run's options. */
+function trainerOptions(o: TrainRunOptions): TrainOptions {
+  return { epochs: o.epochs, batch: o.batch, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule, momentum: o.momentum, weightDecay: o.weightDecay, rho: o.rho, seed: o.seed };
 }
 
 export interface TrainIO {
@@ -65,7 +70,14 @@ export interface TrainIO {
   progress?(p: BatchProgress): void;
 }
 
-export interface TrainRunResult { testAccuracy: number; history: EpochSummary[]; data: string; description: string; seconds: number }
+export interface TrainRunResult {
+  testAccuracy: number; history: EpochSummary[]; data: string; description: string; seconds: number;
+  /** why the run counts as diverged (the last epoch's loss over 3x chance level, or not finite), else undefined */
+  diverged?: string;
+}
+
+/** Softmax cross-entropy of a uniform guess over 10 classes: a loss above it learned nothing. */
+const CHANCE_LOSS = Math.log(10);
 
 export function validateRun(o: TrainRunOptions): void {
   validateArch(o);
@@ -94,11 +106,14 @@ async function loadData(o: TrainRunOptions): Promise<FashionMnist> {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
+/** How a model file names its training data: the shipped subset, or Fashion-MNIST from a folder. */
+const dataLabel = (source: string) => (source === SUBSET_DIR || source.includes('fashion-mnist-subset') ? 'fashion-mnist subset' : 'fashion-mnist');
+
 /** What a model file records about how it was trained. */
-export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, data: string): Record<string, unknown> {
+export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, source: string): Record<string, unknown> {
   return {
     arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel,
-    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: data.includes('fashion-mnist-subset') ? 'fashion-mnist subset' : 'fashion-mnist', testAccuracy, date: new Date().toISOString().slice(0, 10) },
+    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10) },
     producer: 'lowbit',
   };
 }
@@ -108,10 +123,11 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
   const t0 = performance.now();
   let o = opts;
   let checkpoint: ReturnType<typeof decodeCheckpoint> | undefined;
+  let extending = 0;
   if (o.resume) {
     let bytes: Uint8Array;
-    try { bytes = new Uint8Array(await readFile(o.out!)); } catch (e) {
-      throw new LowbitError('BAD_CHECKPOINT', `--resume: cannot read ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run without --resume to start a new run`);
+    try { bytes = await readFileBounded(o.out!, MAX_FILE_BYTES.checkpoint, 'checkpoint'); } catch (e) {
+      throw new LowbitError('BAD_CHECKPOINT', `--resume: ${(e as Error).message}; run without --resume to start a new run`);
     }
     checkpoint = decodeCheckpoint(bytes, o.out);
     const saved = checkpoint.header.config as Partial<TrainRunOptions>;
@@ -119,18 +135,22 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
       if (k === 'epochs') continue;
       if (saved[k] !== o[k]) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} was trained with ${k} = ${String(saved[k])}, this run asks ${String(o[k])}; use the same flags (or a new --out)`);
     }
-    if (saved.epochs !== o.epochs) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} is a run of ${saved.epochs} epochs (its schedule depends on it); pass --epochs ${saved.epochs}`);
+    if (typeof saved.epochs !== 'number' || o.epochs < saved.epochs) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} is a run of ${saved.epochs} epochs; pass --epochs ${saved.epochs} to finish it, or more to extend it`);
+    extending = o.epochs > saved.epochs ? saved.epochs : 0;
   }
+  // the files written later must be writable now, not after an epoch of work
+  if (o.out) await checkWritable(o.out, '--out');
+  if (o.model) await checkWritable(o.model, '--model');
   const lb = await init();
   const data = await loadData(o);
   const description = describeArch(o);
   const model = new Sequential(lb.heap, buildLayers(o), [data.train.height, data.train.width, 1], o.seed);
-  const trainer = new Trainer(model, { ...o }, data.train.count);
-  const config = Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]]));
+  const trainer = new Trainer(model, trainerOptions(o), data.train.count);
+  const config = { ...Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])), source: data.source };
   try {
     if (checkpoint) {
       restoreCheckpoint(trainer, lb.heap, checkpoint, o.out);
-      io.log(`resumed ${o.out} after epoch ${trainer.epoch} of ${o.epochs}`);
+      io.log(extending ? `resumed ${o.out} after epoch ${trainer.epoch}, extending the run from ${extending} to ${o.epochs} epochs (the learning-rate schedule is recomputed for ${o.epochs})` : `resumed ${o.out} after epoch ${trainer.epoch} of ${o.epochs}`);
     }
     io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}`);
     io.log(`weights by precision: ${model.summary()}`);
@@ -151,7 +171,9 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
       await writeFileAtomic(o.model, bytes);
       io.log(`model ${o.model} (${bytes.length.toLocaleString('en-US')} bytes, integer-only)`);
     }
-    return { testAccuracy, history: trainer.history, data: data.source, description, seconds: (performance.now() - t0) / 1000 };
+    const loss = trainer.history.at(-1)?.loss;
+    const diverged = loss === undefined ? undefined : !Number.isFinite(loss) || loss > 3 * CHANCE_LOSS ? `the last epoch's loss is ${loss.toPrecision(3)}, far above chance level (${CHANCE_LOSS.toFixed(2)})` : undefined;
+    return { testAccuracy, history: trainer.history, data: data.source, description, seconds: (performance.now() - t0) / 1000, diverged };
   } catch (e) {
     if (e instanceof LowbitError && e.code === 'NAN_LOSS') {
       const kept = o.out && trainer.epoch > 0 ? ` The last good checkpoint (epoch ${trainer.epoch}) is kept in ${o.out}.` : '';

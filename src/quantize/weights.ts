@@ -2,7 +2,7 @@
 // layer is the same layer with another quantizer. Training keeps float weights w_f; the forward and
 // backward passes use w = proj_Q(w_f) (../shared/algorithms.md), written by `project` into a buffer
 // the layer reads. Projections run in wasm (assembly/quant.ts).
-import { LowbitError } from '../errors.js';
+import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { freeParams, param, type Param } from '../layers/layer.js';
 
@@ -21,6 +21,7 @@ export interface WeightQuantizer {
 }
 
 interface Options { perChannel?: boolean }
+const opts = <T extends object>(what: string, o: T, extra: string[] = []): T => { checkOptions(`weightQuantizers.${what}`, o, ['perChannel', ...extra]); return o; };
 
 function checkBits(kind: string, bits: number, min: number, max: number): void {
   if (!Number.isInteger(bits) || bits < min || bits > max) {
@@ -32,22 +33,25 @@ function checkBits(kind: string, bits: number, min: number, max: number): void {
 export const weightQuantizers = {
   float: (): WeightQuantizer => ({ kind: 'float', bits: 32, perChannel: false, label: 'float32' }),
   /** {+-s}, s = mean |w| (exact least squares). */
-  binary: (o: Options = {}): WeightQuantizer => ({ kind: 'binary', bits: 1, perChannel: !!o.perChannel, label: '1-bit binary' }),
+  binary: (o: Options = {}): WeightQuantizer => (opts('binary', o), { kind: 'binary', bits: 1, perChannel: !!o.perChannel, label: '1-bit binary' }),
   /** s {0, +-1}: the exact O(N log N) projection, or TWN's threshold heuristic. */
   ternary: (o: Options & { method?: 'exact' | 'threshold' } = {}): WeightQuantizer =>
-    ({ kind: 'ternary', bits: 2, perChannel: !!o.perChannel, method: o.method ?? 'exact', label: `2-bit ternary (${o.method ?? 'exact'})` }),
+    (opts('ternary', o, ['method']), { kind: 'ternary', bits: 2, perChannel: !!o.perChannel, method: o.method ?? 'exact', label: `2-bit ternary (${o.method ?? 'exact'})` }),
   /** s {0, +-1, .., +-(2^(bits-1) - 1)}, approximate projection (3 rounds of level assignment + least-squares scale). */
   uniform: (bits: number, o: Options = {}): WeightQuantizer => {
+    opts('uniform', o);
     checkBits('uniform', bits, 2, 8);
     return { kind: 'uniform', bits, perChannel: !!o.perChannel, label: `${bits}-bit uniform` };
   },
   /** s {0, +-2^(1-n), .., +-1}, n = 2^(bits-1) - 1 (LBW-Net's power-of-two set). */
   pow2: (bits: number, o: Options = {}): WeightQuantizer => {
+    opts('pow2', o);
     checkBits('pow2', bits, 2, 6);
     return { kind: 'pow2', bits, perChannel: !!o.perChannel, label: `${bits}-bit power-of-two` };
   },
   /** s q + b, q in 0 .. 2^bits - 1, with scale s and offset b trained (straight-through). */
   affine: (bits: number, o: Options = {}): WeightQuantizer => {
+    opts('affine', o);
     checkBits('affine', bits, 2, 8);
     return { kind: 'affine', bits, perChannel: !!o.perChannel, label: `${bits}-bit trained affine` };
   },

@@ -1,6 +1,6 @@
 // A seeded, deterministic training run: model + optimizer + quantized update rule + schedule,
 // epoch by epoch, with per-batch progress and the state a checkpoint needs.
-import { LowbitError } from '../errors.js';
+import { checkOptions, LowbitError } from '../errors.js';
 import type { ImageSet } from '../data/idx.js';
 import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
@@ -46,6 +46,7 @@ export class Trainer {
 
   constructor(readonly model: Sequential, readonly options: TrainOptions, readonly trainCount: number) {
     const o = options;
+    checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'seed']);
     if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
     this.stepsPerEpoch = Math.ceil(trainCount / o.batch);
     const ps = model.params(), heap = model.heap;
