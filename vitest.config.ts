@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     pool: 'forks',
+    setupFiles: ['test/setup.ts'],
     projects: [
       { extends: true, test: { name: 'baseline', include: ['test/**/*.test.ts'], env: { LOWBIT_EXPECT_RELAXED: '0' } } },
       {

@@ -1,5 +1,5 @@
 // Activations and loss for training, with the coarse (straight-through) gradients of
-// ../shared/algorithms.md sections 1 and 6.
+// docs/algorithms.md, section 1.
 
 /**
  * Quantized ReLU with resolution alpha and levels L = 2^bits - 1 (BCGD's code rounds up):

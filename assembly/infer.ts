@@ -1,4 +1,4 @@
-// Integer-only inference steps between layers (issue 5): BatchNorm + quantized ReLU / sign folded
+// Integer-only inference steps between layers: BatchNorm + quantized ReLU / sign folded
 // into per-channel integer thresholds (the derivation is in src/infer/compile.ts), max pooling on
 // signed sums and on packed sign bits, bit unpacking, logits and the model checksum.
 

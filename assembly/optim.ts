@@ -1,5 +1,5 @@
 // Optimizer steps over flat f32 parameter buffers (w, gradient g, state), n elements each.
-// The quantized-training rules of ../shared/algorithms.md compose these with the projections in
+// The quantized-training rules of docs/algorithms.md compose these with the projections in
 // quant.ts: BinaryConnect = step on w_f then project; BCGD = blend(w_f, proj(w_f), rho) then step;
 // BinaryRelax phase 1 = step, then relax(w_f, proj(w_f), lambda) for the forward weights.
 

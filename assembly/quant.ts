@@ -1,4 +1,4 @@
-// Weight projections onto the quantized sets of ../shared/algorithms.md, per group of `size`
+// Weight projections onto the quantized sets of docs/algorithms.md, per group of `size`
 // consecutive weights (a whole layer, or one output channel when weights are [cout][...]).
 // Each writes the projected weights to out and the group's scale to scales[group].
 

@@ -2,7 +2,8 @@
 import { defaultBuild, initFrom, type InitOptions, type Lowbit, type WasmSource } from './runtime.js';
 import { LowbitError } from './errors.js';
 
-export { LowbitError } from './errors.js';
+export { LowbitError, type LowbitErrorCode } from './errors.js';
+export { Heap } from './memory.js';
 export { hasWasmSimd, hasRelaxedSimd, type Lowbit, type WasmSource, type InitOptions } from './runtime.js';
 export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, AffineConv2dOptions, BitserialConv2dOptions, PackedCodes, Conv2dF32Options } from './kernels/index.js';
 export { fixedPointMultipliers, type FixedPointMultipliers } from './kernels/requantize.js';
@@ -57,4 +58,4 @@ export { compile } from './infer/compile.js';
 export { Engine } from './infer/engine.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';
-export { decodePng, resizeGray, isPng, type GrayImage } from './data/png.js';
+export { decodePng, resizeGray, isPng, type GrayImage, type DecodePngOptions } from './data/png.js';

@@ -61,7 +61,7 @@ export interface Lowbit {
   readonly relaxedSimd: boolean;
   /** Current size of wasm linear memory in bytes (it grows on demand and never shrinks). */
   memoryBytes(): number;
-  /** @internal the raw exports and heap, for the layers built on top */
+  /** wasm memory: what layers and models (Sequential) allocate in; pass it to `new Sequential(lb.heap, ...)` */
   readonly wasm: WasmExports;
   readonly heap: Heap;
 }

@@ -1,4 +1,4 @@
-// Training activations and loss (issue 4 groundwork), through the raw wasm ABI.
+// Training activations and loss, through the raw wasm ABI.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
 import { rng } from './reference.js';

@@ -1,4 +1,4 @@
-// Integer-only inference (issue 5): compile, the model file, the Engine, and fuzzing of the loader.
+// Integer-only inference: compile, the model file, the Engine, and fuzzing of the loader.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, LowbitError, Sequential, Trainer, buildLayers, compile, Engine, encodeModel, decodeModel } from '../src/node/index.js';
 import { Batcher } from '../src/train/sequential.js';

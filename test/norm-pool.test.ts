@@ -1,4 +1,4 @@
-// BatchNorm and max pooling for training (issue 4 groundwork), through the raw wasm ABI.
+// BatchNorm and max pooling for training, through the raw wasm ABI.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
 import { rng, randomFloats } from './reference.js';

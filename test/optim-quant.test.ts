@@ -1,5 +1,5 @@
-// Training building blocks (issue 4): optimizer steps and weight projections in wasm, against
-// plain TypeScript renderings of ../shared/algorithms.md, through the raw wasm ABI.
+// Training building blocks: optimizer steps and weight projections in wasm, against
+// plain TypeScript renderings of docs/algorithms.md, through the raw wasm ABI.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
 import { rng } from './reference.js';

@@ -1,5 +1,5 @@
 // Weight quantizers (assembly/quant.ts through src/quantize/weights.ts) against plain float64
-// references of ../shared/algorithms.md, on awkward sizes and per-channel groups.
+// references of docs/algorithms.md, on awkward sizes and per-channel groups.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
 import { QuantizedWeight, weightQuantizers, type WeightQuantizer } from '../src/quantize/weights.js';

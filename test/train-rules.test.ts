@@ -1,4 +1,4 @@
-// Quantized training (issue 4): the update rules, schedules, layer gradients at the quantized
+// Quantized training: the update rules, schedules, layer gradients at the quantized
 // weights, qReLU layer, checkpoint round trips and resume, NaN handling.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
@@ -101,6 +101,21 @@ describe('quantized layers', () => {
     expect(f32(q.params()[0].g, 1)[0]).toBe(1); // 2 (inside) + 3 (above) = 5, clipped to 1
     expect(() => new QReLU({ bits: 9 })).toThrow(/qrelu bits must be an integer in \[1, 8\], got 9/);
     q.dispose();
+  });
+
+  it('qReLU alpha gradient: 0 at or below zero, 2^(b-1) (3-valued) or 0 (2-valued) inside, 2^b - 1 above, times the rate', () => {
+    for (const [bits, alphaGrad] of [[3, '3-valued'], [3, '2-valued'], [4, '3-valued'], [2, '2-valued']] as const) {
+      const q = new QReLU({ bits, alpha: 1, alphaGrad, alphaRate: 0.01 }), L = 2 ** bits - 1;
+      q.build(lb.heap, [5]);
+      const x = lb.heap.alloc(32), dy = lb.heap.alloc(32);
+      lb.heap.write(x, Float32Array.of(-1, 0.5, L - 0.5, 100, 0));
+      lb.heap.write(dy, Float32Array.of(3, 0.5, 2, 1, 5));
+      q.forward(x, 1);
+      q.backward(dy, 1);
+      const inside = alphaGrad === '3-valued' ? 2 ** (bits - 1) : 0;
+      expect(f32(q.params()[0].g, 1)[0], `${bits} bits ${alphaGrad}`).toBeCloseTo(0.01 * ((0.5 + 2) * inside + 1 * L), 6);
+      q.dispose();
+    }
   });
 });
 

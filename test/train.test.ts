@@ -1,4 +1,4 @@
-// The first training slice (issue 4): layers chained in a Sequential model, checked end to end.
+// The first training slice: layers chained in a Sequential model, checked end to end.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
 import { Sequential, evaluate } from '../src/train/sequential.js';

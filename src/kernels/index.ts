@@ -57,7 +57,8 @@ export interface Kernels {
    * Integer-only requantization of int32 accumulators ([rows][channels]) to u8/i8 codes with a
    * fixed-point multiplier per channel (see RequantizeOptions; rounding half toward +infinity).
    */
-  requantize(acc: Int32Array, rows: number, channels: number, options: RequantizeOptions, out?: Uint8Array | Int8Array): Uint8Array | Int8Array;
+  requantize(acc: Int32Array, rows: number, channels: number, options: RequantizeOptions & { type: 'i8' }, out?: Int8Array): Int8Array;
+  requantize(acc: Int32Array, rows: number, channels: number, options: RequantizeOptions & { type?: 'u8' }, out?: Uint8Array): Uint8Array;
   /**
    * 8-bit affine conv (ONNX ConvInteger semantics) on NHWC u8 input and [filters][kh][kw][c] i8/u8
    * weights: Int32Array [batch][oh][ow][filters].
@@ -90,7 +91,7 @@ export function makeKernels(heap: Heap): Kernels {
     packCodes: (codes, bits, rows, k) => packCodes(heap, codes, bits, rows, k),
     unpackCodes: (packed, rows, k) => unpackCodes(heap, packed, rows, k),
     bitserialGemm: (a, bits, w, m, n, k, out) => bitserialGemm(heap, a, bits, w, m, n, k, out),
-    requantize: (acc, rows, channels, o, out) => requantize(heap, acc, rows, channels, o, out),
+    requantize: ((acc: Int32Array, rows: number, channels: number, o: RequantizeOptions, out?: Uint8Array | Int8Array) => requantize(heap, acc, rows, channels, o, out)) as Kernels['requantize'],
     affineConv2d: (x, xz, w, wz, o) => affineConv2d(heap, x, xz, w, wz, o),
     bitserialConv2d: (x, bits, w, o) => bitserialConv2d(heap, x, bits, w, o),
     conv2dF32: (x, w, o) => conv2dF32(heap, x, w, o),

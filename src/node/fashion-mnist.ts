@@ -34,7 +34,11 @@ async function readOne(dir: string, base: string): Promise<IdxArray> {
  */
 export async function loadFashionMnist(dir?: string): Promise<FashionMnist> {
   let source: string;
-  if (dir === 'subset') dir = SUBSET_DIR;
+  const noSubset = `the Fashion-MNIST subset ships with lowbit's source repository, not the npm package: pass --data DIR (a folder of Fashion-MNIST IDX files), or install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)`;
+  if (dir === 'subset') {
+    if (!(await exists(SUBSET_DIR))) throw new LowbitError('DATA_MISSING', noSubset);
+    dir = SUBSET_DIR;
+  }
   if (dir !== undefined) {
     if (!(await exists(dir))) {
       throw new LowbitError('DATA_MISSING', `--data ${dir} does not exist; pass a folder holding Fashion-MNIST's IDX files (gzipped or not)`);
@@ -42,6 +46,7 @@ export async function loadFashionMnist(dir?: string): Promise<FashionMnist> {
     source = dir;
   } else {
     source = (await exists(join(DEBIAN_FASHION_MNIST, 'train-images-idx3-ubyte.gz'))) ? DEBIAN_FASHION_MNIST : SUBSET_DIR;
+    if (source === SUBSET_DIR && !(await exists(SUBSET_DIR))) throw new LowbitError('DATA_MISSING', `no training data: ${noSubset}`);
   }
   const part = async (images: string, labels: string, what: string) =>
     imageSet(await readOne(source, images), await readOne(source, labels), 10, `${what} set in ${source}`);

@@ -1,6 +1,6 @@
 // Weight quantizers as values passed to layers (Larq's kernelQuantizer idea): a binary or 4-bit
 // layer is the same layer with another quantizer. Training keeps float weights w_f; the forward and
-// backward passes use w = proj_Q(w_f) (../shared/algorithms.md), written by `project` into a buffer
+// backward passes use w = proj_Q(w_f) (docs/algorithms.md), written by `project` into a buffer
 // the layer reads. Projections run in wasm (assembly/quant.ts).
 import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';

@@ -1,4 +1,4 @@
-// The quantized-training update rules of ../shared/algorithms.md, around any optimizer step:
+// The quantized-training update rules of docs/algorithms.md, around any optimizer step:
 //   BinaryConnect  w_f <- w_f - eta g(w);                 w <- proj_Q(w_f)
 //   BCGD           w_f <- (1 - rho) w_f + rho w - eta g;  w <- proj_Q(w_f)     (blend before the step)
 //   BinaryRelax    phase 1: w_f <- w_f - eta g;  w <- (lambda proj_Q(w_f) + w_f) / (lambda + 1),
