@@ -29,6 +29,8 @@ describe.skipIf(!have && process.env.LOWBIT_CI !== '1')('examples/browser in hea
     const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
     await page.goto(`${base}/examples/browser/index.html`);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
     expect(await page.textContent('#status')).toMatch(/fashion-cnn-1w4a.lbm loaded; lowbit relaxed-SIMD build/);
@@ -41,8 +43,15 @@ describe.skipIf(!have && process.env.LOWBIT_CI !== '1')('examples/browser in hea
     await thumb.click();
     await expect.poll(() => page.textContent('#result')).toBe(FASHION_MNIST_CLASSES[want]);
     expect(await page.locator('#bars .bar').count()).toBe(10);
-    expect(await page.textContent('#latency')).toMatch(/^\d+ us$/);
+    expect(await page.textContent('#latency')).toMatch(/^\d+ us \(batch 1, warm\)$/);
     await page.screenshot({ path: join(root, 'test-output/browser-pick.png') });
+    // switching the model classifies the same image with the new one (no stale result left)
+    const other = await Engine.load(new Uint8Array(await readFile(join(root, 'models/fashion-cnn-1w1a.lbm'))));
+    const want1 = other.predict(data.test.images.subarray(index * 784, (index + 1) * 784), 1)[0];
+    await page.selectOption('#model', 'fashion-cnn-1w1a.lbm');
+    await expect.poll(() => page.textContent('#status')).toMatch(/fashion-cnn-1w1a.lbm loaded/);
+    await expect.poll(() => page.getAttribute('#result', 'data-class')).toBe(String(want1));
+    other.dispose();
     // draw two vertical strokes (trouser legs) on a cleared pad
     await page.click('#clear');
     const box = (await page.locator('#pad').boundingBox())!;

@@ -9,11 +9,14 @@ let engine;
 async function loadModel(name) {
   engine?.dispose();
   engine = await Engine.load(new Uint8Array(await (await fetch(new URL(`models/${name}`, root))).arrayBuffer()), { runtime: lb });
+  engine.predict(new Uint8Array(784), 1); // warm: the first call compiles the wasm code it runs, so the latency shown is a warm one
   $('status').textContent = `${name} loaded; lowbit ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`;
 }
 await loadModel($('model').value);
 
+let current; // the image on screen, classified again when the model changes
 function show(pixels) {
+  current = pixels;
   const t0 = performance.now();
   const z = engine.logits(pixels, 1);
   const ms = performance.now() - t0;
@@ -21,7 +24,7 @@ function show(pixels) {
   const p = ex.map((v) => v / sum), best = p.indexOf(Math.max(...p));
   $('result').textContent = FASHION_MNIST_CLASSES[best];
   $('result').dataset.class = String(best);
-  $('latency').textContent = `${(ms * 1000).toFixed(0)} us`;
+  $('latency').textContent = `${(ms * 1000).toFixed(0)} us (batch 1, warm)`;
   $('bars').innerHTML = p.map((v, i) => `<div class="bar"><span>${FASHION_MNIST_CLASSES[i]}</span><div style="width:${Math.round(v * 220)}px"></div><span>${(100 * v).toFixed(1)}%</span></div>`).join('');
 }
 
@@ -47,8 +50,14 @@ pad.addEventListener('pointermove', (e) => {
   show(padPixels());
 });
 addEventListener('pointerup', () => { if (drawing) { drawing = false; show(padPixels()); } });
-$('clear').onclick = () => { clearPad(); $('result').textContent = ''; $('bars').innerHTML = ''; };
-$('model').onchange = async () => { await loadModel($('model').value); };
+function clearResult() { current = undefined; $('result').textContent = ''; delete $('result').dataset.class; $('bars').innerHTML = ''; $('latency').textContent = ''; }
+$('clear').onclick = () => { clearPad(); clearResult(); };
+$('model').onchange = async () => {
+  const shown = current;
+  clearResult(); // no stale result from the previous model while the new one loads
+  await loadModel($('model').value);
+  if (shown) show(shown);
+};
 
 // test images: 30 from the shipped subset (3 per class)
 const dir = new URL('data/fashion-mnist-subset/', root);
