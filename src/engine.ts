@@ -1,3 +1,7 @@
+/**
+ * `import ... from 'lowbit/engine'`: inference only (init, Engine, LowbitError), the smallest bundle.
+ * @module lowbit/engine
+ */
 // lowbit/engine: only what inference needs (init, Engine, errors), for the smallest bundle and the
 // fastest start-up; web-standard like the core.
 export { init, wasmUrl, relaxedWasmUrl, bundledWasmUrl } from './index.js';
