@@ -11,7 +11,7 @@ import { encodePng } from './png-encode.js';
 const root = new URL('..', import.meta.url).pathname;
 function deno(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(root, 'node_modules/.bin/deno'), ['run', '--allow-read', '--no-prompt', join(root, 'examples/deno/classify.ts'), ...args],
+    execFile(join(root, 'node_modules/.bin/deno'), ['run', '--allow-read', '--no-prompt', '--config', join(root, 'examples/deno/deno.json'), join(root, 'examples/deno/classify.ts'), ...args],
       { timeout: 60_000, env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
   });

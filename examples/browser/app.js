@@ -1,6 +1,6 @@
 // The browser demo: draw or pick an image; classify it with a shipped model; show the class, a bar
 // chart of the scores and the latency. Uses the package's web-standard core unbundled.
-import { init, Engine, readIdx, FASHION_MNIST_CLASSES } from '../../dist/index.js';
+import { init, Engine, readIdx, FASHION_MNIST_CLASSES } from 'lowbit'; // the import map in index.html says where the package is
 
 const $ = (id) => document.getElementById(id);
 const root = new URL('../../', import.meta.url);

@@ -1,5 +1,5 @@
 // Kernel benchmarks in the browser: xnorGemm, bit-serial, 8-bit affine, f32 sgemm, binary conv.
-import { init } from '../../dist/index.js';
+import { init } from 'lowbit'; // the import map in bench.html says where the package is
 
 const lb = await init(), K = lb.kernels;
 let seed = 1;

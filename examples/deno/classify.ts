@@ -4,9 +4,10 @@
 //
 // Without IMAGE files it classifies the first N images (default 100) of the test split shipped in
 // data/fashion-mnist-subset and prints the accuracy; IMAGE files are PNGs (any size) or raw 28x28
-// bytes. It imports the package's web-standard core (dist/index.js): init() fetches the wasm
-// beside the module (Deno's fetch reads file: URLs), picking the relaxed-SIMD build Deno validates.
-import { init, Engine, readIdx, FASHION_MNIST_CLASSES, decodePng, resizeGray, isPng } from '../../dist/index.js';
+// bytes. It imports 'lowbit' (deno.json beside it maps that to this repository's build; in your
+// own project, `deno add npm:lowbit`): init() fetches the wasm beside the module (Deno's fetch reads
+// file: URLs), picking the relaxed-SIMD build Deno validates.
+import { init, Engine, readIdx, FASHION_MNIST_CLASSES, decodePng, resizeGray, isPng } from 'lowbit';
 
 const args = [...Deno.args];
 const flag = (name: string, fallback: string) => {

@@ -10,7 +10,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "dist/worker.js"),
-    (name = "lowbit.wasm", wasm = embed "../../build/lowbit-relaxed.wasm"),
+    (name = "lowbit/lowbit-relaxed.wasm", wasm = embed "../../build/lowbit-relaxed.wasm"),
     (name = "model.lbm", data = embed "../../models/fashion-cnn-1w4a.lbm"),
   ],
   compatibilityDate = "2025-01-01",

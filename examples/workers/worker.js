@@ -4,9 +4,9 @@
 // The wasm comes in as a module import (Workers compile wasm at deploy time, never from bytes at
 // request time) and the model as a data import; both are declared in config.capnp (workerd) or
 // wrangler.toml. Runtime and engine are created once per isolate and reused.
-import lowbitWasm from './lowbit.wasm';
+import lowbitWasm from 'lowbit/lowbit-relaxed.wasm';
 import modelBytes from './model.lbm';
-import { init, Engine, LowbitError, decodePng, resizeGray, isPng } from '../../dist/index.js';
+import { init, Engine, LowbitError, decodePng, resizeGray, isPng } from 'lowbit';
 
 const MAX_BODY = 1 << 20; // 1 MiB: a 28x28 image is 784 bytes, a PNG of a photo a few hundred KB
 const MAX_DRAIN = 8 << 20; // read (and drop) an oversized body up to this, then cut the connection
