@@ -28,18 +28,13 @@
 // @ts-ignore: decorator
 @inline export const PANEL_B: i32 = 6;
 
-// popcount of a xor b added to acc. With relaxed SIMD, a nibble-table popcount through
-// i8x16.relaxed_swizzle (a bare pshufb on x86): ~6 instructions instead of V8's ~12 for i8x16.popcnt.
+// popcount of a xor b added to acc, in both builds. A nibble-table popcount through
+// i8x16.relaxed_swizzle was 10-18% faster in V8 11 (Node 20), but half the speed of i8x16.popcnt in
+// V8 13.6 (Node 24) and 15 (Deno 2.9), the hosts that load the relaxed build by default
+// (bench/build-compare.mjs; bench/NOTES.md).
 // @ts-ignore: decorator
 @inline function xpop(acc: v128, a: v128, b: v128): v128 {
-  const x = v128.xor(a, b);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const lut = i8x16(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const m = i8x16.splat(0x0f);
-    const lo = v128.and(x, m), hi = v128.and(i16x8.shr_u(x, 4), m);
-    return i8x16.add(acc, i8x16.add(i8x16.relaxed_swizzle(lut, lo), i8x16.relaxed_swizzle(lut, hi)));
-  }
-  return i8x16.add(acc, i8x16.popcnt(x));
+  return i8x16.add(acc, i8x16.popcnt(v128.xor(a, b)));
 }
 
 // Byte accumulator -> four i32 partial sums. Bytes are <= 248, so pairwise u16 sums are <= 496 and
