@@ -87,10 +87,26 @@ export function projectTernary(w: usize, out: usize, groups: i32, size: i32, sca
   }
 }
 
+// Least-squares scale <|w|, lv> / <lv, lv> of the levels lv(|w| / s) that scale s assigns (0 when
+// every level is 0).
+// @ts-ignore: decorator
+@inline function refitUniform(p: usize, size: i32, s: f32, L: f32): f32 {
+  let wq: f64 = 0, qq: f64 = 0;
+  for (let i = 0; i < size; i++) {
+    const a = Mathf.abs(load<f32>(p + (<usize>i << 2)));
+    const lv = min(L, Mathf.floor(a / s + <f32>0.5));
+    wq += <f64>a * <f64>lv;
+    qq += <f64>lv * <f64>lv;
+  }
+  return qq > 0 ? <f32>(wq / qq) : 0;
+}
+
 /**
- * b_w >= 3, approximate projection onto s {0, +-1, .., +-L}, L = 2^(bits-1) - 1: start from the
- * step 2 max|w| / (2^bits - 1), then alternate `rounds` times between assigning integer levels
- * q = clip(floor(|w| / s + 0.5), 0, L) (in f32) and refitting s = <|w|, q> / <q, q> (least squares).
+ * b_w >= 3, projection onto s {0, +-1, .., +-L}, L = 2^(bits-1) - 1, by Lloyd's iteration: start
+ * from the step 2 max|w| / (2^bits - 1), then alternate between assigning integer levels
+ * q = clip(floor(|w| / s + 0.5), 0, L) and refitting s = <|w|, q> / <q, q> (least squares) until
+ * the scale stops changing (at most `rounds` times). Each half-step lowers the squared error, so it
+ * converges; the output is the last assignment times its least-squares scale.
  */
 export function projectUniform(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
   const L = <f32>((1 << (bits - 1)) - 1);
@@ -98,21 +114,17 @@ export function projectUniform(w: usize, out: usize, groups: i32, size: i32, bit
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
     let mx: f32 = 0;
     for (let i = 0; i < size; i++) mx = max(mx, Mathf.abs(load<f32>(p + (<usize>i << 2))));
-    let s: f32 = 2 * mx / <f32>((1 << bits) - 1);
+    let s: f32 = 2 * mx / <f32>((1 << bits) - 1), assign = s;
     for (let r = 0; r < rounds && s > 0; r++) {
-      let wq: f64 = 0, qq: f64 = 0;
-      for (let i = 0; i < size; i++) {
-        const a = Mathf.abs(load<f32>(p + (<usize>i << 2)));
-        const lv = min(L, Mathf.floor(a / s + <f32>0.5));
-        wq += <f64>a * <f64>lv;
-        qq += <f64>lv * <f64>lv;
-      }
-      if (qq > 0) s = <f32>(wq / qq);
+      assign = s;
+      s = refitUniform(p, size, s, L);
+      if (s == assign) break;
     }
+    // levels from the last assignment, scaled by their least-squares scale s
     for (let i = 0; i < size; i++) {
       const o = <usize>i << 2;
       const v = load<f32>(p + o);
-      const lv = s > 0 ? min(L, Mathf.floor(Mathf.abs(v) / s + <f32>0.5)) : 0;
+      const lv = s > 0 ? min(L, Mathf.floor(Mathf.abs(v) / assign + <f32>0.5)) : 0;
       store<f32>(q + o, v >= 0 ? s * lv : -s * lv);
     }
     store<f32>(scales + (<usize>gi << 2), s);
@@ -158,8 +170,9 @@ export function projectTernaryThreshold(w: usize, out: usize, groups: i32, size:
 /**
  * b_w >= 3, power-of-two set (LBW-Net): s {0, +-2^(1-n), .., +-2^-1, +-1}, n = 2^(bits-1) - 1
  * nonzero magnitudes. Starts from s = max |w| (so the top level is the largest weight), then
- * alternates `rounds` times between nearest-level assignment and the least-squares scale
- * s = <|w|, p> / <p, p> over the assigned pattern p.
+ * alternates between nearest-level assignment and the least-squares scale s = <|w|, p> / <p, p>
+ * over the assigned pattern p until s stops changing (at most `rounds` times); the output is the
+ * last pattern times its least-squares scale.
  */
 export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
   const n = (1 << (bits - 1)) - 1;
@@ -167,7 +180,9 @@ export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: 
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
     let s: f32 = 0;
     for (let i = 0; i < size; i++) s = max(s, Mathf.abs(load<f32>(p + (<usize>i << 2))));
-    for (let r = 0; r < rounds && s > 0; r++) {
+    let assign = s;
+    for (let r = 0; r < rounds && s > 0; r++) { // until the scale stops changing, as projectUniform
+      assign = s;
       let wp: f64 = 0, pp: f64 = 0;
       for (let i = 0; i < size; i++) {
         const a = Mathf.abs(load<f32>(p + (<usize>i << 2)));
@@ -175,12 +190,13 @@ export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: 
         wp += <f64>a * <f64>lv;
         pp += <f64>lv * <f64>lv;
       }
-      if (pp > 0) s = <f32>(wp / pp);
+      s = pp > 0 ? <f32>(wp / pp) : 0;
+      if (s == assign) break;
     }
     for (let i = 0; i < size; i++) {
       const o = <usize>i << 2;
       const v = load<f32>(p + o);
-      const lv = s > 0 ? pow2Level(Mathf.abs(v) / s, n) : 0;
+      const lv = s > 0 ? pow2Level(Mathf.abs(v) / assign, n) : 0;
       store<f32>(q + o, v >= 0 ? s * lv : -s * lv);
     }
     store<f32>(scales + (<usize>gi << 2), s);

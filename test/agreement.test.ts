@@ -60,7 +60,10 @@ describe.skipIf(!full && process.env.LOWBIT_CI !== '1')('integer plan vs fake-qu
 // the matrix runs once (baseline build).
 describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('integer plan vs fake-quantized model, every bit width the CLI accepts', () => {
   const combos: ArchOptions[] = [];
-  for (const arch of ['mlp', 'cnn'] as const) for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
+  for (const arch of ['mlp', 'cnn'] as const) {
+    for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
+    for (const wbits of [1, 4]) combos.push({ arch, wbits, abits: 1, act: 'qrelu' }); // 1-bit quantized ReLU: codes {0, 1}
+  }
   let sub: Awaited<ReturnType<typeof loadFashionMnist>>, test: ImageSet;
   beforeAll(async () => {
     sub = await loadFashionMnist(SUBSET_DIR);

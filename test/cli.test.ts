@@ -22,7 +22,7 @@ describe('lowbit train', () => {
     const src = await readFile(new URL('../src/node/cli.ts', import.meta.url), 'utf8');
     const train = src.slice(src.indexOf('export function parseTrainArgs'));
     const options = train.slice(train.indexOf('options: {'), train.indexOf('help: {'));
-    const flags = [...options.matchAll(/'?([a-z-]+)'?: \{ type:/g)].map((m) => m[1]);
+    const flags = [...options.matchAll(/'?([a-z0-9-]+)'?: \{ type:/g)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(20);
     for (const f of flags) expect(r.stdout, `--${f}`).toMatch(new RegExp(`--${f}\\b`));
   });
@@ -38,6 +38,11 @@ describe('lowbit train', () => {
     [['--epochs', '-1'], /--epochs must be a positive integer, got -1/],
     [['--lr', '-1'], /--lr must be a positive number, got -1/],
     [['--lr', '-.5'], /--lr must be a positive number, got -0.5/],
+    [['--weight-set', 'pow2', '--wbits', '8'], /power-of-two weights \(--weight-set pow2\) take 2..6 bits, got --wbits 8/],
+    [['--optimizer', 'binaryrelax', '--epochs', '4', '--relax-epochs', '5'], /--relax-epochs must be an integer in \[0, --epochs = 4\], got 5/],
+    [['--relax-growth', '0.9'], /--relax-growth must be a number >= 1, got 0.9/],
+    [['--act', 'tanh'], /--act must be one of sign, qrelu, got 'tanh'/],
+    [['--alpha-clip', '0'], /--alpha-clip must be a positive number, got 0/],
   ])('a bad flag value exits 2 with a clear message: %j', async (args, message) => {
     const r = await lowbit('train', ...(args as string[]));
     expect(r.code).toBe(2);

@@ -18,18 +18,33 @@ function ternaryThresholdRef(w: Float32Array): Float64Array {
   return Float64Array.from(w, (v) => (Math.abs(v) >= delta ? Math.sign(v || 1) * s : 0));
 }
 
-/** Nearest of s {0, +-2^(1-n) .. +-1} with s refit by least squares, from s = max|w|. */
-function pow2Ref(w: Float32Array, bits: number, rounds = 3): Float64Array {
-  const n = 2 ** (bits - 1) - 1;
-  const levels = [0, ...Array.from({ length: n }, (_, k) => 2 ** -k)];
+/**
+ * Lloyd's iteration on a level set (magnitudes, 0 included), from scale s0: nearest-level
+ * assignment and least-squares refit until the assignment repeats; returns the last assignment
+ * times its least-squares scale, and the squared error.
+ */
+function lloyd(w: ArrayLike<number>, levels: number[], s0: number): { q: Float64Array; err: number } {
   const nearest = (a: number) => levels.reduce((best, l) => (Math.abs(a - l) < Math.abs(a - best) || (Math.abs(a - l) === Math.abs(a - best) && l > best) ? l : best), 0);
-  let s = Math.max(...Array.from(w, Math.abs));
-  for (let r = 0; r < rounds && s > 0; r++) {
+  let s = s0, prev = '';
+  let pattern: number[] = [];
+  for (let r = 0; r < 1000 && s > 0; r++) {
+    pattern = Array.from(w, (v) => nearest(Math.abs(v) / s));
+    const key = pattern.join();
     let wp = 0, pp = 0;
-    for (const v of w) { const p = nearest(Math.abs(v) / s); wp += Math.abs(v) * p; pp += p * p; }
-    if (pp > 0) s = wp / pp;
+    pattern.forEach((p, i) => { wp += Math.abs(w[i]) * p; pp += p * p; });
+    s = pp > 0 ? wp / pp : 0;
+    if (key === prev) break;
+    prev = key;
   }
-  return Float64Array.from(w, (v) => Math.sign(v || 1) * s * nearest(Math.abs(v) / s));
+  const q = Float64Array.from(w, (v, i) => Math.sign(v || 1) * s * pattern[i]);
+  return { q, err: q.reduce((e, v, i) => e + (v - w[i]) ** 2, 0) };
+}
+const pow2Levels = (bits: number) => [0, ...Array.from({ length: 2 ** (bits - 1) - 1 }, (_, k) => 2 ** -k)];
+const uniformLevels = (bits: number) => Array.from({ length: 2 ** (bits - 1) }, (_, k) => k);
+
+/** Nearest of s {0, +-2^(1-n) .. +-1}, Lloyd's iteration to convergence from s = max|w|. */
+function pow2Ref(w: Float32Array, bits: number): Float64Array {
+  return lloyd(w, pow2Levels(bits), Math.max(...Array.from(w, Math.abs))).q;
 }
 
 /** Trained affine: s clip(round((w - b) / s), 0, L) + b. */
@@ -48,6 +63,28 @@ function quantize(q: WeightQuantizer, w: Float32Array, outCh: number): { qw: Qua
 const SIZES: [number, number][] = [[1, 1], [1, 7], [3, 33], [5, 64], [16, 129]];
 
 describe('weight quantizers', () => {
+  it('3..8-bit uniform and power-of-two projections are never worse than a converged Lloyd iteration', () => {
+    const r = rng(31);
+    for (let trial = 0; trial < 60; trial++) {
+      const size = 5 + Math.floor(r() * 300), bits = 3 + Math.floor(r() * 6), pow2 = r() < 0.4 && bits <= 6;
+      const w = Float32Array.from({ length: size }, () => (r() - 0.5) * (r() < 0.1 ? 8 : 1)); // some outliers
+      const q = pow2 ? weightQuantizers.pow2(bits) : weightQuantizers.uniform(bits);
+      const { qw, wq } = quantize(q, w, 1);
+      const err = wq.reduce((e, v, i) => e + (v - w[i]) ** 2, 0);
+      const mx = Math.max(...Array.from(w, Math.abs));
+      // Lloyd from the same start, and from four other starts: the best converged error
+      const starts = pow2 ? [mx, mx / 2, mx * 0.75] : [(2 * mx) / (2 ** bits - 1), mx / (2 ** (bits - 1) - 1), mx / 2 ** (bits - 2)];
+      const ref = lloyd(w, pow2 ? pow2Levels(bits) : uniformLevels(bits), starts[0]).err;
+      expect(err, `${q.label}, ${size} weights`).toBeLessThanOrEqual(ref * (1 + 1e-5) + 1e-9);
+      const s = lb.heap.read(Float32Array, qw.scales, 1)[0];
+      // the returned scale is the least-squares one for the levels it chose
+      const lv = Array.from(wq, (v) => (s > 0 ? Math.abs(v) / s : 0));
+      const ls = lv.reduce((a, l, i) => a + Math.abs(w[i]) * l, 0) / lv.reduce((a, l) => a + l * l, 0);
+      expect(Math.abs(ls - s) / s, q.label).toBeLessThan(1e-5);
+      qw.dispose();
+    }
+  });
+
   it.each(SIZES)('ternary (threshold) and power-of-two match the references, per layer and per channel (%i x %i)', (groups, size) => {
     const w = randomFloats(groups * size, rng(groups * 100 + size));
     for (const perChannel of [false, true]) {

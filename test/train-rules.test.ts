@@ -52,7 +52,7 @@ describe('update rules', () => {
     const bc = new QuantRule(lb.heap, 'binaryconnect', [w]);
     bc.beforeStep();
     expect(Array.from(f32(w.w, w.size))).toEqual(Array.from(wf0));
-    const br = new QuantRule(lb.heap, 'binaryrelax', [w], { relaxSteps: 4, lambdaStart: 1, lambdaEnd: 16 });
+    const br = new QuantRule(lb.heap, 'binaryrelax', [w], { relaxSteps: 4, lambdaStart: 1, lambdaEnd: 16, relaxSchedule: 'fixed-end' });
     const exact = f32(w.quant!.wq, w.size);
     w.quant!.project();
     const proj = f32(w.quant!.wq, w.size);
@@ -103,6 +103,31 @@ describe('quantized layers', () => {
     q.dispose();
   });
 
+  it("BinaryRelax's per-epoch schedule: lambda *= growth after each epoch of phase 1, then exact weights at the phase-2 learning rate", () => {
+    const data = { images: new Uint8Array(6 * 4), labels: Uint8Array.of(0, 1, 2, 0, 1, 2), count: 6, height: 2, width: 2 };
+    for (const [growth, relaxEpochs, factor] of [[1.04, 2, 0.01], [1.5, 1, 0.1]] as const) {
+      const model = new Sequential(lb.heap, [new Flatten(), new Dense(3, { kernelQuantizer: weightQuantizers.binary() })], [2, 2, 1], 1);
+      const t = new Trainer(model, { epochs: 4, batch: 2, lr: 0.1, optimizer: 'binaryrelax', schedule: 'constant', seed: 1, relaxEpochs, relaxGrowth: growth, phase2LrFactor: factor }, 6);
+      const seen: [number, number, boolean, number][] = [];
+      for (let e = 0; e < 4; e++) t.runEpoch(data, (p) => seen.push([p.epoch, t.rule.scalars.lambda, t.rule.relaxing, p.lr]));
+      seen.forEach(([epoch, lambda, relaxing, lr], i) => {
+        const step = i + 1;
+        // after step s (3 steps an epoch): lambda = growth^(completed phase-1 epochs)
+        expect(lambda, `step ${step}`).toBeCloseTo(growth ** Math.min(relaxEpochs, Math.floor(step / 3)), 10);
+        expect(relaxing, `step ${step}`).toBe(step < relaxEpochs * 3);
+        expect(lr, `step ${step} (epoch ${epoch})`).toBeCloseTo(step <= relaxEpochs * 3 ? 0.1 : 0.1 * factor, 12);
+      });
+      t.dispose(); model.dispose();
+    }
+    // 'fixed-end' keeps the compressed continuation: lambda reaches 1.04^150 at the end of phase 1, no lr change
+    const model = new Sequential(lb.heap, [new Flatten(), new Dense(3, { kernelQuantizer: weightQuantizers.binary() })], [2, 2, 1], 1);
+    const t = new Trainer(model, { epochs: 2, batch: 2, lr: 0.1, optimizer: 'binaryrelax', schedule: 'constant', seed: 1, relaxEpochs: 1, relaxSchedule: 'fixed-end' }, 6);
+    t.runEpoch(data);
+    expect(t.rule.scalars.lambda).toBeCloseTo(1.04 ** 150, 6);
+    expect(t.runEpoch(data).lr).toBe(0.1);
+    t.dispose(); model.dispose();
+  });
+
   it('qReLU alpha gradient: 0 at or below zero, 2^(b-1) (3-valued) or 0 (2-valued) inside, 2^b - 1 above, times the rate', () => {
     for (const [bits, alphaGrad] of [[3, '3-valued'], [3, '2-valued'], [4, '3-valued'], [2, '2-valued']] as const) {
       const q = new QReLU({ bits, alpha: 1, alphaGrad, alphaRate: 0.01 }), L = 2 ** bits - 1;
@@ -116,6 +141,17 @@ describe('quantized layers', () => {
       expect(f32(q.params()[0].g, 1)[0], `${bits} bits ${alphaGrad}`).toBeCloseTo(0.01 * ((0.5 + 2) * inside + 1 * L), 6);
       q.dispose();
     }
+    // the rate and the clip are options
+    const q = new QReLU({ bits: 2, alpha: 1, alphaRate: 0.5, alphaClip: 0.25 });
+    q.build(lb.heap, [2]);
+    const x = lb.heap.alloc(8), dy = lb.heap.alloc(8);
+    lb.heap.write(x, Float32Array.of(0.5, 100)); lb.heap.write(dy, Float32Array.of(0.1, 0.1));
+    q.forward(x, 1); q.backward(dy, 1);
+    expect(f32(q.params()[0].g, 1)[0]).toBeCloseTo(0.25, 6); // 0.5 * (0.1 * 2 + 0.1 * 3) = 0.25, at the clip
+    lb.heap.write(dy, Float32Array.of(0.1, 0));
+    q.backward(dy, 1);
+    expect(f32(q.params()[0].g, 1)[0]).toBeCloseTo(0.1, 6);
+    q.dispose();
   });
 });
 

@@ -62,8 +62,10 @@ export interface QReLUOptions {
   alpha?: number;
   /** the coarse gradient in alpha: '3-valued' (BCGD's default) or '2-valued' (PACT) */
   alphaGrad?: '3-valued' | '2-valued';
-  /** scale of the alpha gradient before clipping to [-1, 1] (BCGD's rate factor, 0.01) */
+  /** scale of the alpha gradient before clipping (BCGD's reference code: 0.01) */
   alphaRate?: number;
+  /** the scaled alpha gradient is clipped to [-alphaClip, alphaClip] (BCGD's reference code: 1) */
+  alphaClip?: number;
 }
 
 /**
@@ -79,7 +81,11 @@ export class QReLU implements Layer {
   private alpha!: Param;
   private y!: Slot; private dx!: Slot;
   constructor(readonly options: QReLUOptions) {
-    checkOptions('QReLU', options, ['bits', 'alpha', 'alphaGrad', 'alphaRate']);
+    checkOptions('QReLU', options, ['bits', 'alpha', 'alphaGrad', 'alphaRate', 'alphaClip']);
+    for (const k of ['alphaRate', 'alphaClip'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new LowbitError('BAD_ARGUMENT', `qrelu ${k} must be a positive number, got ${v}`);
+    }
     const b = options.bits;
     if (!Number.isInteger(b) || b < 1 || b > 8) throw new LowbitError('BAD_ARGUMENT', `qrelu bits must be an integer in [1, 8], got ${b}`);
     const ag = options.alphaGrad ?? '3-valued';
@@ -111,8 +117,8 @@ export class QReLU implements Layer {
     const dx = this.dx.get(batch * this.n * 4);
     const inside = this.alphaGrad === '3-valued' ? 2 ** (this.bits - 1) : 0;
     const da = this.heap.wasm.qreluBackward(this.x, dy, dx, batch * this.n, this.alphaNow, this.levels, inside);
-    const rate = this.options.alphaRate ?? 0.01;
-    this.heap.write(this.alpha.g, Float32Array.of(Math.min(1, Math.max(-1, rate * da))));
+    const rate = this.options.alphaRate ?? 0.01, clip = this.options.alphaClip ?? 1;
+    this.heap.write(this.alpha.g, Float32Array.of(Math.min(clip, Math.max(-clip, rate * da))));
     return dx;
   }
   params(): Param[] { return [this.alpha]; }

@@ -95,7 +95,10 @@ Model
   --wbits 1|2|4|8|32        hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float (default ${D.wbits})
   --abits 1|2|4|8|32        hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU (default ${D.abits})
   --first-last-bits 8|32    weight bits of the first and last layers when wbits < 32 (default ${D.firstLastBits})
+  --act sign|qrelu          the 1-bit activation: sign (+-1) or the quantized ReLU's {0, alpha} (default ${D.act})
   --alpha-grad 3-valued|2-valued   quantized ReLU's alpha gradient (default ${D.alphaGrad})
+  --alpha-rate X            the alpha gradient is scaled by X ... (default ${D.alphaRate}; BCGD's reference code)
+  --alpha-clip X            ... then clipped to [-X, X] (default ${D.alphaClip})
   --weight-set uniform|pow2|affine how 2..8-bit hidden weights are quantized (default ${D.weightSet})
   --per-channel             one weight scale per output channel (default: one per layer)
 
@@ -107,6 +110,11 @@ Training
   --lr X                    peak learning rate (default ${D.lr}; adam wants ~0.001)
   --schedule cosine|step|constant  learning-rate schedule (default ${D.schedule})
   --rho X                   BCGD blending weight (default ${D.rho})
+  --relax-schedule per-epoch|fixed-end   BinaryRelax's continuation: lambda *= --relax-growth after
+                            every epoch of phase 1, as the papers (default), or to a fixed end (~360)
+  --relax-growth X          BinaryRelax: lambda's factor per epoch (default ${D.relaxGrowth})
+  --relax-epochs N          BinaryRelax: epochs of phase 1 (relaxed weights; default 75% of --epochs)
+  --phase2-lr X             BinaryRelax per-epoch: phase 2's learning rate is the schedule's times X (default ${D.phase2Lr})
   --momentum X              SGD momentum (default ${D.momentum})
   --weight-decay X          L2 weight decay (default ${D.weightDecay})
   --seed N                  seed of the initial weights and batch order (default ${D.seed})
@@ -161,6 +169,8 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
       args, allowPositionals: false, options: {
         arch: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, 'first-last-bits': { type: 'string' },
         'alpha-grad': { type: 'string' }, 'weight-set': { type: 'string' }, 'per-channel': { type: 'boolean' },
+        act: { type: 'string' }, 'alpha-rate': { type: 'string' }, 'alpha-clip': { type: 'string' },
+        'relax-schedule': { type: 'string' }, 'relax-growth': { type: 'string' }, 'relax-epochs': { type: 'string' }, 'phase2-lr': { type: 'string' },
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         schedule: { type: 'string' }, rho: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
         seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
@@ -176,6 +186,13 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     abits: num('abits', s('abits'), D.abits),
     firstLastBits: num('first-last-bits', s('first-last-bits'), D.firstLastBits),
     alphaGrad: oneOf('alpha-grad', s('alpha-grad'), ['3-valued', '2-valued'], D.alphaGrad),
+    alphaRate: num('alpha-rate', s('alpha-rate'), D.alphaRate),
+    alphaClip: num('alpha-clip', s('alpha-clip'), D.alphaClip),
+    act: oneOf('act', s('act'), ['sign', 'qrelu'], D.act),
+    relaxSchedule: oneOf('relax-schedule', s('relax-schedule'), ['per-epoch', 'fixed-end'], D.relaxSchedule),
+    relaxGrowth: num('relax-growth', s('relax-growth'), D.relaxGrowth),
+    relaxEpochs: s('relax-epochs') === undefined ? undefined : num('relax-epochs', s('relax-epochs'), 0),
+    phase2Lr: num('phase2-lr', s('phase2-lr'), D.phase2Lr),
     weightSet: oneOf('weight-set', s('weight-set'), ['uniform', 'pow2', 'affine'], D.weightSet),
     perChannel: !!values['per-channel'],
     optimizer: oneOf('optimizer', s('optimizer'), ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'], D.optimizer),

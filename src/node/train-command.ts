@@ -9,13 +9,17 @@ import { buildLayers, describeArch, validateArch, type Arch } from '../train/mod
 import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary, type TrainOptions } from '../train/trainer.js';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+import type { RelaxSchedule } from '../train/rules.js';
 import { compile } from '../infer/compile.js';
 import { encodeModel } from '../infer/format.js';
 
 export interface TrainRunOptions {
   arch: Arch; wbits: number; abits: number; firstLastBits: number; alphaGrad: '3-valued' | '2-valued';
+  alphaRate: number; alphaClip: number; act: 'sign' | 'qrelu';
   perChannel: boolean; weightSet: 'uniform' | 'pow2' | 'affine';
   optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
+  /** BinaryRelax: the continuation, lambda's growth per epoch, phase 1's epochs (default 75% of the run), phase 2's lr factor */
+  relaxSchedule: RelaxSchedule; relaxGrowth: number; relaxEpochs?: number; phase2Lr: number;
   momentum: number; weightDecay: number; seed: number;
   /** a folder, 'subset' (the shipped subset), or undefined (Debian's package when installed, else the subset) */
   data?: string;
@@ -29,13 +33,16 @@ export interface TrainRunOptions {
 }
 
 export const TRAIN_DEFAULTS: TrainRunOptions = {
-  arch: 'cnn', wbits: 1, abits: 4, firstLastBits: 8, alphaGrad: '3-valued', perChannel: false, weightSet: 'uniform',
+  arch: 'cnn', wbits: 1, abits: 4, firstLastBits: 8, alphaGrad: '3-valued', alphaRate: 0.01, alphaClip: 1, act: 'sign', perChannel: false, weightSet: 'uniform',
   optimizer: 'bcgd', epochs: 10, batch: 64, lr: 0.05, rho: 1e-5, schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, seed: 1,
+  relaxSchedule: 'per-epoch', relaxGrowth: 1.04, phase2Lr: 0.01,
   resume: false,
 };
 
 /** The options that define a run (a resumed run must match them). */
-const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit'] as const;
+const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr'] as const;
+/** What a key meant in checkpoints written before it existed. */
+const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1 };
 
 /**
  * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
@@ -43,7 +50,7 @@ const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'perCh
  */
 export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Sequential; config: TrainRunOptions; epochs: number; history: EpochSummary[]; source: string }> {
   const cp = decodeCheckpoint(bytes, what);
-  const config = { ...TRAIN_DEFAULTS, ...(cp.header.config as Partial<TrainRunOptions>), resume: false, out: undefined };
+  const config = { ...TRAIN_DEFAULTS, ...LEGACY, ...(cp.header.config as Partial<TrainRunOptions>), resume: false, out: undefined };
   try { validateRun(config); } catch (e) { throw new LowbitError('BAD_CHECKPOINT', `${what}: its configuration is not valid (${(e as Error).message})`); }
   const lb = await init();
   const model = new Sequential(lb.heap, buildLayers(config), [28, 28, 1], config.seed);
@@ -60,7 +67,8 @@ export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Prom
 
 /** The Trainer's share of the run's options. */
 function trainerOptions(o: TrainRunOptions): TrainOptions {
-  return { epochs: o.epochs, batch: o.batch, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule, momentum: o.momentum, weightDecay: o.weightDecay, rho: o.rho, seed: o.seed };
+  return { epochs: o.epochs, batch: o.batch, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule, momentum: o.momentum, weightDecay: o.weightDecay, rho: o.rho, seed: o.seed,
+    relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs, phase2LrFactor: o.phase2Lr };
 }
 
 export interface TrainIO {
@@ -93,6 +101,10 @@ export function validateRun(o: TrainRunOptions): void {
   if (!(o.weightDecay >= 0)) throw new LowbitError('BAD_ARGUMENT', `--weight-decay must be >= 0, got ${o.weightDecay}`);
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 31) throw new LowbitError('BAD_ARGUMENT', `--seed must be an integer in [0, 2^31], got ${o.seed}`);
   if (o.limit !== undefined) pos('limit', o.limit, true);
+  pos('alpha-rate', o.alphaRate); pos('alpha-clip', o.alphaClip);
+  if (!(o.relaxGrowth >= 1 && Number.isFinite(o.relaxGrowth))) throw new LowbitError('BAD_ARGUMENT', `--relax-growth must be a number >= 1, got ${o.relaxGrowth}`);
+  if (!(o.phase2Lr > 0 && o.phase2Lr <= 1)) throw new LowbitError('BAD_ARGUMENT', `--phase2-lr must be in (0, 1], got ${o.phase2Lr}`);
+  if (o.relaxEpochs !== undefined && !(Number.isInteger(o.relaxEpochs) && o.relaxEpochs >= 0 && o.relaxEpochs <= o.epochs)) throw new LowbitError('BAD_ARGUMENT', `--relax-epochs must be an integer in [0, --epochs = ${o.epochs}], got ${o.relaxEpochs}`);
   if (o.resume && !o.out) throw new LowbitError('BAD_ARGUMENT', '--resume needs --out FILE (the checkpoint to continue)');
   if (o.optimizer === 'bcgd' && o.wbits === 32) throw new LowbitError('BAD_ARGUMENT', 'bcgd blends float weights toward their quantized values: use --wbits 1, 2, 4 or 8 with it (or --optimizer sgd / adam for a float model)');
   if (o.optimizer === 'binaryrelax' && o.wbits === 32) throw new LowbitError('BAD_ARGUMENT', 'binaryrelax needs quantized weights: use --wbits 1, 2, 4 or 8 with it');
@@ -113,7 +125,9 @@ const dataLabel = (source: string) => (source === SUBSET_DIR || source.includes(
 export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, source: string): Record<string, unknown> {
   return {
     arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel,
-    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10) },
+    ...(o.abits === 1 ? { act: o.act } : {}),
+    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10),
+      ...(o.optimizer === 'binaryrelax' ? { relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs ?? null, phase2Lr: o.phase2Lr } : {}) },
     producer: 'lowbit',
   };
 }
@@ -133,7 +147,8 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     const saved = checkpoint.header.config as Partial<TrainRunOptions>;
     for (const k of RUN_KEYS) {
       if (k === 'epochs') continue;
-      if (saved[k] !== o[k]) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} was trained with ${k} = ${String(saved[k])}, this run asks ${String(o[k])}; use the same flags (or a new --out)`);
+      const was = k in saved ? saved[k] : LEGACY[k];
+      if (was !== o[k]) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} was trained with ${k} = ${String(was)}, this run asks ${String(o[k])}; use the same flags (or a new --out)`);
     }
     if (typeof saved.epochs !== 'number' || o.epochs < saved.epochs) throw new LowbitError('BAD_CHECKPOINT', `--resume: ${o.out} is a run of ${saved.epochs} epochs; pass --epochs ${saved.epochs} to finish it, or more to extend it`);
     extending = o.epochs > saved.epochs ? saved.epochs : 0;

@@ -65,7 +65,8 @@ export const weightQuantizers = {
   },
 };
 
-const ROUNDS = 3;
+/** Lloyd rounds of the 3..8-bit projections: at most this many, until the scale stops changing. */
+const ROUNDS = 100;
 
 /**
  * The quantized view of one weight tensor [groups-of-out][size] held by a layer: `wf` is the

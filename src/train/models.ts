@@ -26,6 +26,11 @@ export interface ArchOptions {
   firstLastBits?: number;
   /** quantized ReLU's alpha gradient */
   alphaGrad?: '3-valued' | '2-valued';
+  /** quantized ReLU's alpha-gradient scale and clip (defaults 0.01 and 1) */
+  alphaRate?: number;
+  alphaClip?: number;
+  /** the 1-bit activation: 'sign' (+-1, default) or 'qrelu' (the quantized ReLU's levels {0, alpha}) */
+  act?: 'sign' | 'qrelu';
   /** one weight scale per output channel */
   perChannel?: boolean;
   /** hidden weights with 2..8 bits: 'uniform' (default; ternary at 2), 'pow2' or 'affine' */
@@ -34,7 +39,7 @@ export interface ArchOptions {
 
 function hiddenQuantizer(o: ArchOptions): WeightQuantizer {
   const perChannel = !!o.perChannel;
-  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'pow2') return weightQuantizers.pow2(Math.min(o.wbits, 6), { perChannel });
+  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'pow2') return weightQuantizers.pow2(o.wbits, { perChannel });
   if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'affine') return weightQuantizers.affine(o.wbits, { perChannel });
   return weightQuantizers.forBits(o.wbits, { perChannel });
 }
@@ -43,6 +48,8 @@ export function validateArch(o: ArchOptions): void {
   if (!ARCHS.includes(o.arch)) throw new LowbitError('BAD_ARGUMENT', `arch must be one of ${ARCHS.join(', ')}, got '${o.arch}'`);
   if (!(WEIGHT_BITS as readonly number[]).includes(o.wbits)) throw new LowbitError('BAD_ARGUMENT', `wbits must be one of ${WEIGHT_BITS.join(', ')}, got ${o.wbits}`);
   if (!(ACT_BITS as readonly number[]).includes(o.abits)) throw new LowbitError('BAD_ARGUMENT', `abits must be one of ${ACT_BITS.join(', ')}, got ${o.abits}`);
+  if (o.weightSet === 'pow2' && o.wbits > 6 && o.wbits !== 32) throw new LowbitError('BAD_ARGUMENT', `power-of-two weights (--weight-set pow2) take 2..6 bits, got --wbits ${o.wbits}; use --wbits 2 or 4, or --weight-set uniform for 8 bits`);
+  if (o.act !== undefined && o.act !== 'sign' && o.act !== 'qrelu') throw new LowbitError('BAD_ARGUMENT', `act must be 'sign' or 'qrelu', got '${String(o.act)}'`);
   const fl = o.firstLastBits ?? 8;
   if (fl !== 8 && fl !== 32) throw new LowbitError('BAD_ARGUMENT', `first-last-bits must be 8 or 32, got ${fl}`);
 }
@@ -53,7 +60,8 @@ export function buildLayers(o: ArchOptions): Layer[] {
   const quantized = o.wbits !== 32;
   const edge = quantized ? weightQuantizers.forBits(o.firstLastBits ?? 8) : weightQuantizers.float();
   const hidden = hiddenQuantizer(o);
-  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 ? new Sign() : new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad }));
+  const qrelu = () => new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip });
+  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 && (o.act ?? 'sign') === 'sign' ? new Sign() : qrelu());
   if (o.arch === 'cnn') {
     return [
       new Conv2d(32, 3, { kernelQuantizer: edge }), new BatchNorm(), act(), new MaxPool(2),
@@ -72,7 +80,7 @@ export function buildLayers(o: ArchOptions): Layer[] {
 /** A one-line description: "cnn 1W4A (first/last 8-bit)". */
 export function describeArch(o: ArchOptions): string {
   const w = o.wbits === 32 ? 'float' : `${o.wbits}W`;
-  const a = o.abits === 32 ? (o.wbits === 32 ? '' : '32A') : `${o.abits}A`;
+  const a = o.abits === 32 ? (o.wbits === 32 ? '' : '32A') : `${o.abits}A${o.abits === 1 && o.act === 'qrelu' ? ' (qrelu)' : ''}`;
   const edge = o.wbits === 32 ? '' : ` (first/last layer weights ${(o.firstLastBits ?? 8) === 32 ? 'float' : `${o.firstLastBits ?? 8}-bit`})`;
   return `${o.arch} ${w}${a}${edge}`;
 }

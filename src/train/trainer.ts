@@ -6,7 +6,7 @@ import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
 import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
-import { QuantRule, type RuleKind } from './rules.js';
+import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
 
 export const OPTIMIZERS = ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'] as const;
@@ -25,6 +25,14 @@ export interface TrainOptions {
   rho?: number;
   /** BinaryRelax: fraction of the run in phase 1 (default 0.75, the paper's 150 of 200 epochs) */
   relaxFraction?: number;
+  /** BinaryRelax: epochs in phase 1 (overrides relaxFraction) */
+  relaxEpochs?: number;
+  /** BinaryRelax: 'per-epoch' (default; the papers') or 'fixed-end' continuation of lambda */
+  relaxSchedule?: RelaxSchedule;
+  /** BinaryRelax 'per-epoch': lambda's factor per epoch (default 1.04) */
+  relaxGrowth?: number;
+  /** BinaryRelax 'per-epoch': the learning rate in phase 2 is the schedule's times this (default 0.01) */
+  phase2LrFactor?: number;
   seed: number;
 }
 
@@ -43,10 +51,12 @@ export class Trainer {
   epoch = 0;
   history: EpochSummary[] = [];
   private readonly stepsPerEpoch: number;
+  /** BinaryRelax phase 2's learning-rate factor (1 otherwise) */
+  private readonly phase2Factor: number;
 
   constructor(readonly model: Sequential, readonly options: TrainOptions, readonly trainCount: number) {
     const o = options;
-    checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'seed']);
+    checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'relaxEpochs', 'relaxSchedule', 'relaxGrowth', 'phase2LrFactor', 'seed']);
     if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
     this.stepsPerEpoch = Math.ceil(trainCount / o.batch);
     const ps = model.params(), heap = model.heap;
@@ -55,7 +65,10 @@ export class Trainer {
       : new Sgd(heap, ps, o.lr, o.momentum ?? 0.9, o.weightDecay ?? 1e-4);
     const kind: RuleKind = o.optimizer === 'bcgd' || o.optimizer === 'binaryrelax' ? o.optimizer : 'binaryconnect';
     const total = this.stepsPerEpoch * o.epochs;
-    this.rule = new QuantRule(heap, kind, ps, { rho: o.rho ?? 1e-5, relaxSteps: Math.round(total * (o.relaxFraction ?? 0.75)) });
+    const relaxSteps = o.relaxEpochs !== undefined ? o.relaxEpochs * this.stepsPerEpoch : Math.round(total * (o.relaxFraction ?? 0.75));
+    this.rule = new QuantRule(heap, kind, ps, { rho: o.rho ?? 1e-5, relaxSteps, relaxSchedule: o.relaxSchedule, lambdaGrowth: o.relaxGrowth, stepsPerEpoch: this.stepsPerEpoch });
+    this.phase2Factor = kind === 'binaryrelax' && (o.relaxSchedule ?? 'per-epoch') === 'per-epoch' ? (o.phase2LrFactor ?? 0.01) : 1;
+    if (!(this.phase2Factor > 0 && this.phase2Factor <= 1)) throw new LowbitError('BAD_ARGUMENT', `phase2LrFactor must be in (0, 1], got ${o.phase2LrFactor}`);
   }
 
   /** One epoch in the seeded order for this epoch; onBatch after every batch. */
@@ -78,7 +91,7 @@ export class Trainer {
         }
         hits += argmaxHits(heap, logits, labels, count, classes);
         model.backward(g, count);
-        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total);
+        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total) * (this.rule.kind === 'binaryrelax' && !this.rule.relaxing ? this.phase2Factor : 1);
         this.optimizer.lr = lr;
         this.rule.beforeStep();
         this.optimizer.step();
