@@ -26,6 +26,7 @@ await writeFile('/tmp/lowbit-engine-entry.js', `export { init, Engine } from '${
 await writeFile('/tmp/lowbit-engine.min.js', esbuildMin('/tmp/lowbit-engine-entry.js'));
 const sizes = [
   ['lowbit: dist/lowbit.js (the whole core, as shipped) + lowbit.wasm', await gz([join(root, 'dist/lowbit.js'), join(root, 'build/lowbit.wasm')])],
+  ['lowbit: `lowbit/engine` JavaScript alone (dist/engine.bundle.js, minified, as shipped)', await gz([join(root, 'dist/engine.bundle.js')])],
   ['lowbit: `lowbit/engine` (dist/engine.bundle.js, minified, as shipped) + lowbit.wasm', await gz([join(root, 'dist/engine.bundle.js'), join(root, 'build/lowbit.wasm')])],
   ['lowbit: init + Engine, tree-shaken and minified by a bundler (esbuild) + lowbit.wasm', await gz(['/tmp/lowbit-engine.min.js', join(root, 'build/lowbit.wasm')])],
   ['lowbit: the same + lowbit-relaxed.wasm (both builds)', await gz(['/tmp/lowbit-engine.min.js', join(root, 'build/lowbit.wasm'), join(root, 'build/lowbit-relaxed.wasm')])],

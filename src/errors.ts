@@ -5,6 +5,9 @@ export type LowbitErrorCode =
   | 'CANNOT_COMPILE' | 'NAN_LOSS'
   | 'NO_WASM_SIMD' | 'NO_RELAXED_SIMD' | 'WASM_LOAD' | 'WASM_INVALID' | 'WASM_ABORT';
 
+/** Marks lowbit's errors across copies of the class (the 'lowbit' and 'lowbit/engine' bundles each carry one). */
+const BRAND = Symbol.for('lowbit.LowbitError');
+
 /** Every error lowbit raises on purpose: `code` is stable, `message` says what is wrong and how to fix it. */
 export class LowbitError extends Error {
   readonly code: LowbitErrorCode;
@@ -12,6 +15,12 @@ export class LowbitError extends Error {
     super(message);
     this.name = 'LowbitError';
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** `e instanceof LowbitError` holds for errors from either entry point's copy of the class. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

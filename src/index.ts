@@ -1,6 +1,7 @@
 // lowbit core: web-standard APIs only (WebAssembly, typed arrays, fetch). Node's entry point is src/node/.
-import { defaultBuild, initFrom, type InitOptions, type Lowbit, type WasmSource } from './runtime.js';
-import { LowbitError } from './errors.js';
+import { initFrom, type InitOptions, type Lowbit, type WasmSource } from './runtime.js';
+import { bundledWasmUrl } from './wasm-urls.js';
+import { makeKernels } from './kernels/index.js';
 
 export { LowbitError, type LowbitErrorCode } from './errors.js';
 export { Heap } from './memory.js';
@@ -9,34 +10,14 @@ export type { Kernels, BinaryConv2dOptions, BinaryThreshold, RequantizeOptions, 
 export { fixedPointMultipliers, type FixedPointMultipliers } from './kernels/requantize.js';
 export { convOutputSize, type Padding } from './kernels/conv-shape.js';
 
-/** A file beside this module, or undefined where modules have no URL (bundled into a Worker). */
-function besideModule(path: string): URL | undefined {
-  try {
-    return new URL(path, import.meta.url);
-  } catch {
-    return undefined;
-  }
-}
-
-/** URLs of the wasm builds shipped with the package: baseline SIMD128, and relaxed SIMD. */
-export const wasmUrl = besideModule('../build/lowbit.wasm') as URL;
-export const relaxedWasmUrl = besideModule('../build/lowbit-relaxed.wasm') as URL;
+export { wasmUrl, relaxedWasmUrl, bundledWasmUrl } from './wasm-urls.js';
 
 /**
  * Load the runtime: from `source` if given, else by fetching the bundled build that suits this
  * host (options.build; relaxed SIMD where it validates).
  */
 export function init(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
-  return initFrom(source ?? bundledWasmUrl(options));
-}
-
-/** The bundled build that suits this host (or the one options.build asks for). */
-export function bundledWasmUrl(options: InitOptions = {}): URL {
-  const url = defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
-  if (!url) {
-    throw new LowbitError('WASM_LOAD', 'this host gives modules no URL to find lowbit.wasm beside them: pass the wasm to init() (in Workers: import lowbit.wasm as a module)');
-  }
-  return url;
+  return initFrom(source ?? bundledWasmUrl(options), makeKernels);
 }
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';
 // training

@@ -1,7 +1,7 @@
 import { LowbitError, checkOptions } from './errors.js';
 import { Heap } from './memory.js';
 import type { WasmExports } from './wasm-abi.js';
-import { makeKernels, type Kernels } from './kernels/index.js';
+import type { Kernels } from './kernels/index.js';
 
 /** What `init` accepts: the wasm bytes, a compiled module, a URL (or string) to fetch, or a fetch Response. */
 export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string | Response;
@@ -25,9 +25,9 @@ const RELAXED_PROBE = new Uint8Array([
 ]);
 
 /**
- * True when the host validates relaxed SIMD (Deno, workerd, current Chrome; Node 20 only with
- * --experimental-wasm-relaxed-simd). Then init() loads lowbit-relaxed.wasm, whose binary kernels
- * count bits through i8x16.relaxed_swizzle; integer results are identical in both builds.
+ * True when the host validates relaxed SIMD (Node 22/24, Deno, workerd, current Chrome; Node 20 only
+ * with --experimental-wasm-relaxed-simd). Then init() loads lowbit-relaxed.wasm; results are
+ * identical in both builds.
  */
 export function hasRelaxedSimd(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
@@ -56,6 +56,7 @@ export interface InitOptions {
 
 /** A loaded lowbit runtime: one wasm instance with its own memory. */
 export interface Lowbit {
+  /** The typed-array kernel API (not in lowbit/engine, whose runtime has none: use 'lowbit') */
   readonly kernels: Kernels;
   /** True when the loaded wasm is the relaxed-SIMD build. */
   readonly relaxedSimd: boolean;
@@ -118,10 +119,10 @@ async function instantiateLowbit(bin: WebAssembly.Module | Uint8Array): Promise<
 }
 
 /**
- * Instantiate the runtime from `source`. Without an argument the web build fetches the lowbit.wasm
- * that ships beside it (the Node entry point reads the file instead).
+ * Instantiate the runtime from `source`; `makeTable` builds the typed-array kernel API (the full
+ * entries pass it; lowbit/engine does not, so none of the kernel wrappers reach its bundle).
  */
-export async function initFrom(source: WasmSource): Promise<Lowbit> {
+export async function initFrom(source: WasmSource, makeTable?: (heap: Heap) => Kernels): Promise<Lowbit> {
   if (!hasWasmSimd()) {
     throw new LowbitError('NO_WASM_SIMD',
       'this JavaScript host has no WebAssembly SIMD128; lowbit needs Node >= 16.4, Deno, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4');
@@ -141,8 +142,12 @@ export async function initFrom(source: WasmSource): Promise<Lowbit> {
     throw new LowbitError('WASM_INVALID', 'the module given to init() is not lowbit.wasm (missing exports)');
   }
   const heap = new Heap(exports);
+  let kernels: Kernels | undefined;
   return {
-    kernels: makeKernels(heap),
+    get kernels(): Kernels {
+      if (!makeTable) throw new LowbitError('BAD_ARGUMENT', "this runtime comes from lowbit/engine, which carries no kernel API: import init from 'lowbit' for lb.kernels");
+      return (kernels ??= makeTable(heap));
+    },
     relaxedSimd: exports.relaxedSimd() === 1,
     memoryBytes: () => exports.memoryBytes(),
     wasm: exports,

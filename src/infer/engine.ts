@@ -2,7 +2,8 @@
 // one float scale per class at the end. Web-standard: loads from bytes in any host.
 import { LowbitError, checkInt, checkOptions } from '../errors.js';
 import { scoped } from '../memory.js';
-import type { Lowbit } from '../runtime.js';
+import { initFrom, type InitOptions, type Lowbit, type WasmSource } from '../runtime.js';
+import { bundledWasmUrl } from '../wasm-urls.js';
 import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { decodeModel } from './format.js';
@@ -12,6 +13,14 @@ type Init = () => Promise<Lowbit>;
 let defaultInit: Init | undefined;
 /** The runtime loader Engine.load uses when given none (the Node entry installs its file reader). */
 export function setDefaultRuntime(init: Init): void { defaultInit = init; }
+
+/**
+ * The web-standard runtime without the typed-array kernel API: from `source`, else the bundled
+ * wasm beside the module (lowbit/engine's init, and Engine.load's default outside Node).
+ */
+export function initEngine(source?: WasmSource, options: InitOptions = {}): Promise<Lowbit> {
+  return initFrom(source ?? bundledWasmUrl(options));
+}
 
 /** Largest per-chunk activation (elements): images run in chunks that keep every layer under it. */
 const CHUNK_ELEMENTS = 1 << 22;
@@ -47,7 +56,7 @@ export class Engine {
     checkOptions('Engine.load', options, ['runtime']);
     let lb = options.runtime;
     if (!lb) {
-      if (!defaultInit) { const core = await import('../index.js'); lb = await core.init(); } else lb = await defaultInit();
+      lb = await (defaultInit ?? initEngine)();
     }
     const heap = lb.heap;
     // the checksum in wasm: a cold JavaScript loop over the file cost milliseconds at start-up
