@@ -41,3 +41,30 @@ describe('option keys', () => {
     model.dispose();
   });
 });
+
+describe('training data is checked against the model before training', () => {
+  it('names both sides of every mismatch', async () => {
+    const { Sequential, Trainer, Dense, Flatten, evaluate } = await import('../src/node/index.js');
+    const model = new Sequential(lb.heap, [new Flatten(), new Dense(3)], [2, 2, 1], 1);
+    const t = new Trainer(model, { epochs: 1, batch: 2, lr: 0.1, optimizer: 'sgd', seed: 1 }, 4);
+    const good = { images: new Uint8Array(16), labels: Uint8Array.of(0, 1, 2, 0), count: 4, height: 2, width: 2 };
+    expect(t.runEpoch(good).epoch).toBe(1);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ labels: Uint8Array.of(0, 1, 7, 0) }, /training data: label 7 at index 2 is not a class of the model \(it has 3 outputs: 0..2\)/],
+      [{ height: 3, images: new Uint8Array(24) }, /training data: the images are 3x2x1 but the model takes 2x2x1/],
+      [{ count: 5 }, /training data: count 5 needs 20 pixel bytes \(2x2 each\) but images has 16/],
+      [{ images: new Uint8Array(20), count: 5 }, /training data: count 5 but labels has 4/],
+      [{ images: new Float32Array(16) }, /training data: images must be a Uint8Array of u8 pixels, got Float32Array/],
+      [{ labels: [0, 1, 2, 0] }, /training data: labels must be a Uint8Array of class indices, got Array/],
+      [{ count: 0 }, /training data: count must be a positive integer, got 0/],
+    ];
+    for (const [change, msg] of cases) {
+      let err: unknown;
+      try { t.runEpoch({ ...good, ...change } as never); } catch (e) { err = e; }
+      expect(err, String(msg)).toBeInstanceOf(LowbitError);
+      expect((err as Error).message).toMatch(msg);
+    }
+    expect(() => evaluate(model, { ...good, labels: Uint8Array.of(3, 0, 0, 0) })).toThrow(/evaluation data: label 3 at index 0/);
+    t.dispose(); model.dispose();
+  });
+});

@@ -1,6 +1,7 @@
 import type { Heap } from '../memory.js';
 import type { ImageSet } from '../data/idx.js';
 import { Slot, type Layer, type Param } from '../layers/layer.js';
+import { checkImageSet } from './check-data.js';
 
 /** Layers in a chain over per-sample input shape `inShape`; the last layer's outputs are logits. */
 export class Sequential {
@@ -95,7 +96,9 @@ export function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count
 
 /** Accuracy of the model (inference mode) on a data set. */
 export function evaluate(model: Sequential, data: ImageSet, batch = 256): number {
-  const classes = model.outShape[0], order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const classes = model.outShape[0];
+  checkImageSet(data, model.inShape, classes, 'evaluation data');
+  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
   const batcher = new Batcher(model.heap, data);
   let hits = 0;
   try {

@@ -5,6 +5,7 @@ import type { ImageSet } from '../data/idx.js';
 import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
 import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
+import { checkImageSet } from './check-data.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -75,6 +76,7 @@ export class Trainer {
   runEpoch(data: ImageSet, onBatch?: (p: BatchProgress) => void): EpochSummary {
     const { model, options: o } = this, heap = model.heap, classes = model.outShape[0];
     if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
+    checkImageSet(data, model.inShape, classes, 'training data');
     const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
     const batches = Math.ceil(data.count / o.batch), total = this.stepsPerEpoch * o.epochs;
     const t0 = performance.now();
