@@ -1,0 +1,135 @@
+// The wasm kernels only the Engine calls, each against a plain TypeScript reference on awkward
+// shapes, through the raw ABI, outputs pre-filled with junk so a skipped write shows.
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { Lowbit } from '../src/node/index.js';
+import { rng } from './reference.js';
+import { runtime, poisonHeap } from './helpers.js';
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+const put = (a: ArrayBufferView) => { const p = lb.heap.alloc(Math.max(16, a.byteLength)); lb.heap.write(p, a); return p; };
+const junk = (bytes: number) => { const p = lb.heap.alloc(Math.max(16, bytes)); lb.heap.u8().fill(0xa5, p, p + bytes); return p; };
+const i32 = (p: number, n: number) => lb.heap.read(Int32Array, p, n);
+const u8 = (p: number, n: number) => lb.heap.u8().slice(p, p + n);
+const bitsOf = (words: Uint32Array, at: number, ch: number) => (words[at + (ch >>> 5)] >>> (ch & 31)) & 1;
+
+/** Random sign bits: pixels of wpp words, c valid channels, zero past c. */
+function packedSigns(r: () => number, pixels: number, c: number, wpp: number): Uint32Array {
+  const w = new Uint32Array(pixels * wpp);
+  for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) if (r() < 0.5) w[p * wpp + (ch >>> 5)] |= 1 << (ch & 31);
+  return w;
+}
+
+describe('Engine-only kernels against references', () => {
+  it('unpackSignsI8 and unpackBitsU8', () => {
+    const r = rng(1);
+    for (const [pixels, c] of [[1, 1], [3, 31], [5, 64], [2, 100], [7, 129]]) {
+      const wpp = 2 * Math.ceil(c / 64), x = packedSigns(r, pixels, c, wpp), px = put(x);
+      poisonHeap(lb, 1 << 16);
+      const o8 = junk(pixels * c);
+      lb.wasm.unpackSignsI8(px, pixels, wpp, c, o8);
+      const got = new Int8Array(u8(o8, pixels * c).buffer);
+      for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) expect(got[p * c + ch], `${pixels}x${c} [${p}][${ch}]`).toBe(bitsOf(x, p * wpp, ch) ? 1 : -1);
+      for (const one of [1, 2]) {
+        const ou = junk(pixels * c);
+        lb.wasm.unpackBitsU8(px, pixels, wpp, c, one, ou);
+        const g = u8(ou, pixels * c);
+        for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) expect(g[p * c + ch]).toBe(bitsOf(x, p * wpp, ch) * one);
+      }
+    }
+  });
+
+  it('multiThresholdSigned: code = #{k : sign[c] acc >= thr[k][c]}', () => {
+    const r = rng(2);
+    for (const [rows, c, levels] of [[1, 1, 1], [3, 5, 3], [4, 8, 15], [2, 13, 7], [5, 64, 255]]) {
+      const acc = Int32Array.from({ length: rows * c }, () => Math.floor((r() - 0.5) * 400));
+      const sign = Int32Array.from({ length: c }, () => (r() < 0.5 ? 1 : -1));
+      const thr = new Int32Array(levels * c);
+      for (let ch = 0; ch < c; ch++) { let t = Math.floor((r() - 0.5) * 300); for (let k = 0; k < levels; k++) { thr[k * c + ch] = t; t += 1 + Math.floor(r() * 20); } }
+      const out = junk(rows * c);
+      lb.wasm.multiThresholdSigned(put(acc), rows, c, put(thr), levels, put(sign), out);
+      const got = u8(out, rows * c);
+      for (let i = 0; i < rows; i++) for (let ch = 0; ch < c; ch++) {
+        let n = 0;
+        for (let k = 0; k < levels; k++) if (sign[ch] * acc[i * c + ch] >= thr[k * c + ch]) n++;
+        expect(got[i * c + ch], `rows ${rows} c ${c} levels ${levels} [${i}][${ch}]`).toBe(n);
+      }
+    }
+  });
+
+  it('maxPoolSignedI32 and maxPoolBits (k x k, stride k, odd sizes drop the edge)', () => {
+    const r = rng(3);
+    for (const [n, h, w, c, k] of [[1, 2, 2, 1, 2], [2, 5, 7, 6, 2], [1, 9, 9, 13, 3], [3, 4, 6, 64, 2]]) {
+      const oh = Math.floor(h / k), ow = Math.floor(w / k);
+      const acc = Int32Array.from({ length: n * h * w * c }, () => Math.floor((r() - 0.5) * 1e6));
+      const sign = Int32Array.from({ length: c }, () => (r() < 0.5 ? 1 : -1));
+      const out = junk(n * oh * ow * c * 4);
+      lb.wasm.maxPoolSignedI32(put(acc), n, h, w, c, k, put(sign), oh, ow, out);
+      const got = i32(out, n * oh * ow * c);
+      const words = 2 * Math.ceil(c / 64), bits = packedSigns(r, n * h * w, c, words);
+      const ob = junk(n * oh * ow * words * 4);
+      lb.wasm.maxPoolBits(put(bits), n, h, w, words, k, oh, ow, ob);
+      const gotBits = new Uint32Array(i32(ob, n * oh * ow * words).buffer);
+      for (let b = 0; b < n; b++) for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) {
+        const o = (b * oh + y) * ow + x;
+        for (let ch = 0; ch < c; ch++) {
+          let m = -Infinity, any = 0;
+          for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) {
+            const i = (b * h + y * k + dy) * w + x * k + dx;
+            m = Math.max(m, sign[ch] * acc[i * c + ch]);
+            any |= bitsOf(bits, i * words, ch);
+          }
+          expect(got[o * c + ch], `${n}x${h}x${w}x${c} k${k}`).toBe(m);
+          expect(bitsOf(gotBits, o * words, ch)).toBe(any);
+        }
+      }
+    }
+  });
+
+  it('affineLogits: scale[c] (mul acc - sub[c]) + bias[c]', () => {
+    const r = rng(4), rows = 3, cols = 11;
+    const acc = Int32Array.from({ length: rows * cols }, () => Math.floor((r() - 0.5) * 1e5));
+    const sub = Int32Array.from({ length: cols }, () => Math.floor((r() - 0.5) * 100));
+    const scale = Float32Array.from({ length: cols }, () => r() * 0.01), bias = Float32Array.from({ length: cols }, () => r() - 0.5);
+    for (const mul of [1, 2]) {
+      const out = junk(rows * cols * 4);
+      lb.wasm.affineLogits(put(acc), rows, cols, mul, put(sub), put(scale), put(bias), out);
+      const got = lb.heap.read(Float32Array, out, rows * cols);
+      for (let i = 0; i < rows * cols; i++) expect(got[i]).toBe(Math.fround(scale[i % cols] * (mul * acc[i] - sub[i % cols]) + bias[i % cols]));
+    }
+  });
+
+  it('im2colBits32 + xnorGemm + padCorrection32 equal a zero-padded +-1 convolution (<= 32 channels)', () => {
+    const r = rng(5);
+    for (const [n, h, w, c, cout, k] of [[1, 3, 3, 1, 2, 3], [2, 6, 5, 7, 5, 3], [1, 7, 7, 32, 9, 3], [1, 4, 6, 20, 3, 1]]) {
+      const pad = (k - 1) >> 1, oh = h, ow = w, taps = k * k, wpp = 2;
+      const x = packedSigns(r, n * h * w, c, wpp), wt = packedSigns(r, cout * taps, c, wpp);
+      // the Engine's operands: weights as rows of one u32 per tap, panels for the GEMM
+      const rowsW = new Uint32Array(cout * taps);
+      for (let i = 0; i < cout * taps; i++) rowsW[i] = wt[i * wpp];
+      const corr = junk(taps * cout * 4);
+      lb.wasm.tapWeightSums(put(wt), cout, taps, 1, c, corr);
+      const kb = taps * 32, kv = Math.ceil(kb / 128);
+      const pw = junk(Math.ceil(cout / 6) * 6 * kv * 16);
+      lb.wasm.packBitPanels(put(rowsW), cout, taps, kb, 6, pw);
+      const rows = n * oh * ow, col = junk(rows * taps * 4);
+      lb.wasm.im2colBits32(put(x), n, h, w, wpp, k, k, pad, pad, oh, ow, col);
+      const pa = junk(Math.ceil(rows / 2) * 2 * kv * 16);
+      lb.wasm.packBitPanels(col, rows, taps, kb, 2, pa);
+      const acc = junk(rows * cout * 4);
+      lb.wasm.xnorGemm(pa, pw, rows, cout, Math.ceil(kb / 64), kb, acc, cout, junk(64));
+      lb.wasm.padCorrection32(acc, n, h, w, k, k, pad, pad, oh, ow, corr, cout, -taps * (32 - c));
+      const got = i32(acc, rows * cout);
+      for (let b = 0; b < n; b++) for (let y = 0; y < oh; y++) for (let xo = 0; xo < ow; xo++) for (let o = 0; o < cout; o++) {
+        let s = 0;
+        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) {
+          const iy = y - pad + dy, ix = xo - pad + dx;
+          if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue; // zero padding
+          for (let ch = 0; ch < c; ch++) s += (bitsOf(x, ((b * h + iy) * w + ix) * wpp, ch) ? 1 : -1) * (bitsOf(wt, (o * taps + dy * k + dx) * wpp, ch) ? 1 : -1);
+        }
+        expect(got[((b * oh + y) * ow + xo) * cout + o], `${n}x${h}x${w}x${c} -> ${cout}, k${k}`).toBe(s);
+      }
+    }
+  });
+});
