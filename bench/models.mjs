@@ -4,7 +4,9 @@
 // the trained models' shapes with random weights (speed does not depend on the values), batch
 // norm folded into the convolutions as an exporter would. Batch-1 latency and batch-64 throughput
 // are medians over rounds, each round timing every contender (tinybench); the ratios are medians of
-// per-round ratios. Cold start is import -> first prediction in a fresh Node process.
+// per-round ratios. Cold start is import -> first prediction in a fresh Node process. Native
+// onnxruntime-node (CPU, 1 intra-op thread) runs the same two ONNX graphs in the same rounds, the
+// speed a server gets without wasm.
 // Writes the "Models" section of bench/RESULTS.md (between its markers).
 //
 //   npm run build && node bench/models.mjs [--rounds 5]
@@ -15,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import * as ort from 'onnxruntime-web';
+import * as ortNode from 'onnxruntime-node';
 import { init, Engine } from '../dist/node/index.js';
 import { onnxModel, DT } from './onnx.mjs';
 
@@ -89,6 +92,10 @@ for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a']) {
 const onnx = { float: [cnnOnnx(1, false), cnnOnnx(64, false)], int8: [cnnOnnx(1, true), cnnOnnx(64, true)] };
 const sess = async (m) => ort.InferenceSession.create(m, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 const ortF = [await sess(onnx.float[0]), await sess(onnx.float[1])], ortQ = [await sess(onnx.int8[0]), await sess(onnx.int8[1])];
+const nsess = async (m) => ortNode.InferenceSession.create(m, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+const nodeF = [await nsess(onnx.float[0]), await nsess(onnx.float[1])], nodeQ = [await nsess(onnx.int8[0]), await nsess(onnx.int8[1])];
+const nxf = (n) => new ortNode.Tensor('float32', Float32Array.from(data.subarray(0, n * 784), (v) => v / 255), [n, 1, 28, 28]);
+const nxq = (n) => new ortNode.Tensor('uint8', data.slice(0, n * 784), [n, 1, 28, 28]);
 const xf = (n) => new ort.Tensor('float32', Float32Array.from(data.subarray(0, n * 784), (v) => v / 255), [n, 1, 28, 28]);
 const xq = (n) => new ort.Tensor('uint8', data.slice(0, n * 784), [n, 1, 28, 28]);
 const tasks = (n) => [
@@ -96,6 +103,8 @@ const tasks = (n) => [
   ['lowbit 1W4A (fashion-cnn-1w4a.lbm)', () => models['fashion-cnn-1w4a'].engine.predict(n === 1 ? one : data, n)],
   ['onnxruntime-web float32', async () => { await ortF[n === 1 ? 0 : 1].run({ x: xf(n) }); }],
   ['onnxruntime-web int8 (QLinearConv / QLinearMatMul)', async () => { await ortQ[n === 1 ? 0 : 1].run({ x: xq(n) }); }],
+  ['onnxruntime-node float32 (native, 1 thread)', async () => { await nodeF[n === 1 ? 0 : 1].run({ x: nxf(n) }); }],
+  ['onnxruntime-node int8 (native, 1 thread)', async () => { await nodeQ[n === 1 ? 0 : 1].run({ x: nxq(n) }); }],
 ];
 async function measure(n) {
   const lat = {};
@@ -127,18 +136,21 @@ const coldRuns = (fn) => median([fn(), fn(), fn()]);
 const coldMs = {
   'lowbit 1W1A (fashion-cnn-1w1a.lbm)': coldRuns(() => coldLowbit('fashion-cnn-1w1a')), 'lowbit 1W4A (fashion-cnn-1w4a.lbm)': coldRuns(() => coldLowbit('fashion-cnn-1w4a')),
   'onnxruntime-web float32': coldRuns(() => coldOrt(onnxFiles.float, 'float32')), 'onnxruntime-web int8 (QLinearConv / QLinearMatMul)': coldRuns(() => coldOrt(onnxFiles.int8, 'uint8')),
+  'onnxruntime-node float32 (native, 1 thread)': NaN, 'onnxruntime-node int8 (native, 1 thread)': NaN,
 };
 const size = {
   'lowbit 1W1A (fashion-cnn-1w1a.lbm)': models['fashion-cnn-1w1a'].bytes, 'lowbit 1W4A (fashion-cnn-1w4a.lbm)': models['fashion-cnn-1w4a'].bytes,
   'onnxruntime-web float32': onnx.float[0], 'onnxruntime-web int8 (QLinearConv / QLinearMatMul)': onnx.int8[0],
+  'onnxruntime-node float32 (native, 1 thread)': onnx.float[0], 'onnxruntime-node int8 (native, 1 thread)': onnx.int8[0],
 };
 const names = Object.keys(lat1);
 const kb = (b) => `${(b.length / 1024).toFixed(1)} KB`;
-const rowsTable = names.map((k) => `| ${k} | ${(median(lat1[k]) * 1000).toFixed(0)} us | ${(64 / median(lat64[k]) * 1000).toFixed(0)} | ${kb(size[k])} (${kb(gzipSync(size[k]))} gz) | ${coldMs[k].toFixed(1)} ms |`);
+const rowsTable = names.map((k) => `| ${k} | ${(median(lat1[k]) * 1000).toFixed(0)} us | ${(64 / median(lat64[k]) * 1000).toFixed(0)} | ${kb(size[k])} (${kb(gzipSync(size[k]))} gz) | ${Number.isNaN(coldMs[k]) ? '-' : `${coldMs[k].toFixed(1)} ms`} |`);
 const F = 'onnxruntime-web float32', Q = 'onnxruntime-web int8 (QLinearConv / QLinearMatMul)', B1 = names[0], B4 = names[1];
-const line = (a, b, t) => `| ${a.split(' (')[0]} vs ${b.replace('onnxruntime-web ', 'ORT ').split(' (')[0]} | ${ratio(lat1, a, b).toFixed(2)}x | ${ratio(lat64, a, b).toFixed(2)}x | ${t} |`;
+const NF = 'onnxruntime-node float32 (native, 1 thread)', NQ = 'onnxruntime-node int8 (native, 1 thread)';
+const line = (a, b, t) => `| ${a.split(' (')[0]} vs ${b.replace('onnxruntime-web ', 'ORT ').replace('onnxruntime-node ', 'native ORT ').split(' (')[0]} | ${ratio(lat1, a, b).toFixed(2)}x | ${ratio(lat64, a, b).toFixed(2)}x | ${t} |`;
 const section = `<!-- models:start -->
-## Models: the shipped Fashion-MNIST CNNs vs onnxruntime-web
+## Models: the shipped Fashion-MNIST CNNs vs onnxruntime-web (and native onnxruntime-node)
 
 \`node bench/models.mjs --rounds ${ROUNDS}\` (${new Date().toISOString()}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}; onnxruntime-web ${ort.env.versions?.web ?? ''}, wasm, 1 thread).
 Architecture: conv 3x3 32 - pool - conv 3x3 64 - pool - dense 256 - dense 10 (README "Training"). lowbit runs the
@@ -155,6 +167,9 @@ ${line(B1, F, '10x')}
 ${line(B1, Q, '3x')}
 ${line(B4, F, '5x')}
 ${line(B4, Q, '1.5x')}
+${line(B1, NF, '-')}
+${line(B1, NQ, '> 1x at both batch sizes')}
+${line(B4, NQ, '-')}
 
 Model file size vs float32 ONNX: 1W1A ${(size[F].length / size[B1].length).toFixed(1)}x smaller, 1W4A ${(size[F].length / size[B4].length).toFixed(1)}x smaller (target 20x).
 <!-- models:end -->
