@@ -60,20 +60,46 @@ function dualValue(cols: Float64Array[], r: Float64Array, y: Float64Array, beta:
   return ly - 0.5 * ll;
 }
 
-/** beta = 0: project y onto the columns' span (modified Gram-Schmidt with a rank tolerance). */
+/**
+ * beta = 0: least squares. Modified Gram-Schmidt picks a basis of the columns' span (rank
+ * tolerance 1e-10); the weights of those columns solve the normal equations (Cholesky).
+ */
 function leastSquares(cols: Float64Array[], y: Float64Array): LassoResult {
-  const n = y.length, basis: Float64Array[] = [];
+  const n = y.length, basis: Float64Array[] = [], picked: number[] = [];
   const scale = Math.max(1e-300, ...cols.map((c) => Math.sqrt(c.reduce((s, v) => s + v * v, 0))));
-  for (const c of cols) {
-    const q = Float64Array.from(c);
+  for (let j = 0; j < cols.length && basis.length < n; j++) {
+    const q = Float64Array.from(cols[j]);
     for (let pass = 0; pass < 2; pass++) for (const b of basis) { let d = 0; for (let i = 0; i < n; i++) d += b[i] * q[i]; for (let i = 0; i < n; i++) q[i] -= d * b[i]; }
     const norm = Math.sqrt(q.reduce((s, v) => s + v * v, 0));
-    if (norm > 1e-10 * scale) { for (let i = 0; i < n; i++) q[i] /= norm; basis.push(q); }
-    if (basis.length === n) break;
+    if (norm > 1e-10 * scale) { for (let i = 0; i < n; i++) q[i] /= norm; basis.push(q); picked.push(j); }
   }
+  const k = picked.length, g = new Float64Array(k * k), rhs = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    const ca = cols[picked[a]];
+    for (let i = 0; i < n; i++) rhs[a] += ca[i] * y[i];
+    for (let b = 0; b <= a; b++) { let s = 0; const cb = cols[picked[b]]; for (let i = 0; i < n; i++) s += ca[i] * cb[i]; g[a * k + b] = g[b * k + a] = s; }
+  }
+  const w = choleskySolve(g, rhs, k), alpha = new Float64Array(cols.length);
+  picked.forEach((j, a) => { alpha[j] = w[a]; });
+  // the value from the orthogonal projection (exact), the weights from the normal equations
   const r = Float64Array.from(y);
   for (const b of basis) { let d = 0; for (let i = 0; i < n; i++) d += b[i] * r[i]; for (let i = 0; i < n; i++) r[i] -= d * b[i]; }
   const value = 0.5 * r.reduce((s, v) => s + v * v, 0);
-  // alpha is not needed at beta = 0 by the callers (the value is); report none
-  return { alpha: new Float64Array(cols.length), value, lower: value, iterations: 1 };
+  return { alpha, value, lower: value, iterations: 1 };
+}
+
+/** Solve G w = b for symmetric positive definite G (k x k), with a tiny ridge if it is near singular. */
+function choleskySolve(g: Float64Array, b: Float64Array, k: number): Float64Array {
+  const l = new Float64Array(k * k), ridge = 1e-14 * Math.max(1, ...Array.from({ length: k }, (_, i) => g[i * k + i]));
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = g[i * k + j] + (i === j ? ridge : 0);
+      for (let t = 0; t < j; t++) s -= l[i * k + t] * l[j * k + t];
+      l[i * k + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / l[j * k + j];
+    }
+  }
+  const z = new Float64Array(k), w = new Float64Array(k);
+  for (let i = 0; i < k; i++) { let s = b[i]; for (let t = 0; t < i; t++) s -= l[i * k + t] * z[t]; z[i] = s / l[i * k + i]; }
+  for (let i = k - 1; i >= 0; i--) { let s = z[i]; for (let t = i + 1; t < k; t++) s -= l[t * k + i] * w[t]; w[i] = s / l[i * k + i]; }
+  return w;
 }
