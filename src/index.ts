@@ -34,6 +34,12 @@ export { learningRate, type ScheduleKind } from './train/schedule.js';
 export { Trainer, type TrainOptions, type EpochSummary, type BatchProgress } from './train/trainer.js';
 export { buildLayers, describeArch, type ArchOptions } from './train/models.js';
 export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './train/checkpoint.js';
+// quantized two-layer nets by semidefinite programming (docs/sdp.md)
+export { solveSdp, type SdpSolution, type SdpOptions } from './sdp/solve.js';
+export { sampleNet, type SampledNet } from './sdp/sample.js';
+export { enumerateOptimum, type Enumerated } from './sdp/enumerate.js';
+export { trainSte, type SteOptions } from './sdp/ste.js';
+export { netObjective, type QuadNetProblem, type QuadNet, type Polynomial } from './sdp/problem.js';
 // inference
 export { compile } from './infer/compile.js';
 export { Engine } from './infer/engine.js';

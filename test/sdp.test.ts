@@ -7,6 +7,7 @@ import { grothendieckSampler, sampleNet, unitGram } from '../src/sdp/sample.js';
 import { netObjective, type QuadNetProblem } from '../src/sdp/problem.js';
 import { psdFactor, symmetricEigen } from '../src/sdp/linalg.js';
 import { lasso } from '../src/sdp/lasso.js';
+import { trainSte } from '../src/sdp/ste.js';
 
 /** A random problem: Gaussian inputs, targets from a planted quantized net plus noise. */
 function problem(n: number, d: number, beta: number, seed: number, act = { a: 1, b: 0.5, c: 0.1 }): QuadNetProblem {
@@ -57,6 +58,11 @@ describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('SDP relaxation of tw
         const s = sampleNet(p, sdp, m, trial);
         expect(s.value, `sampled m = ${m}`).toBeGreaterThanOrEqual(opt.value - tol);
         expect(netObjective(p, s.net)).toBeCloseTo(s.value, 6);
+      }
+      if (trial < 2) { // the STE baseline is a quantized net too
+        const ste = trainSte(p, { m: 6, iterations: 300, seed: trial });
+        expect(ste.value).toBeGreaterThanOrEqual(opt.value - tol);
+        expect(netObjective(p, ste.net)).toBeCloseTo(ste.value, 6);
       }
     }
   });
