@@ -57,7 +57,7 @@ export function checkOut<T>(out: T | undefined, ctor: TypedArrayCtor, length: nu
 const NOT_IMPLEMENTED: Record<string, string> = {
   dilations: 'dilated convolutions are not supported', dilation: 'dilated convolutions are not supported',
   pads: "explicit pads are not supported (use padding: 'valid' or 'same')", group: 'grouped convolutions are not supported',
-  groups: 'grouped convolutions are not supported', threads: 'multi-threading is not supported yet; drop the option (one thread runs)',
+  groups: 'grouped convolutions are not supported',
 };
 
 /**

@@ -31,7 +31,9 @@ describe('option keys', () => {
     refused(() => lb.kernels.requantize(new Int32Array(1), 1, 1, { multiplier: 0.5, zeroPoint: 0, rounding: 'even' } as never), /requantize: unknown option 'rounding'/);
     refused(() => lb.kernels.thresholdPack(new Int32Array(1), 1, 1, { thresholds: new Int32Array(1), flips: new Uint8Array(1) } as never), /threshold: unknown option 'flips'/);
     await expect(init(undefined, { buld: 'baseline' } as never)).rejects.toThrow(/init: unknown option 'buld'; the options are build/);
-    await expect(Engine.load(new Uint8Array(16), { runtime: lb, threads: 2 } as never)).rejects.toThrow(/Engine.load: option 'threads': multi-threading is not supported yet/);
+    await expect(Engine.load(new Uint8Array(16), { runtime: lb, thread: 2 } as never)).rejects.toThrow(/Engine.load: unknown option 'thread'; the options are runtime, threads/);
+    await expect(Engine.load(new Uint8Array(16), { runtime: lb, threads: 2 })).rejects.toThrow(/threads and runtime exclude each other/);
+    await expect(Engine.load(new Uint8Array(16), { threads: 0 })).rejects.toThrow(/threads must be an integer in \[1, 256\], got 0/);
     refused(() => new Conv2d(8, 3, { padding: 'same', stride: 2 } as never), /Conv2d: unknown option 'stride'; the options are padding, kernelQuantizer/);
     refused(() => new Dense(8, { quantizer: weightQuantizers.binary() } as never), /Dense: unknown option 'quantizer'/);
     refused(() => new QReLU({ bits: 2, alpha_grad: '2-valued' } as never), /QReLU: unknown option 'alpha_grad'/);

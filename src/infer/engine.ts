@@ -8,11 +8,28 @@ import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { decodeModel } from './format.js';
 import { makeRunner, Resident, type Runner } from './runners.js';
+import type { EnginePool } from './pool.js';
 
 type Init = () => Promise<Lowbit>;
 let defaultInit: Init | undefined;
 /** The runtime loader Engine.load uses when given none (the Node entry installs its file reader). */
 export function setDefaultRuntime(init: Init): void { defaultInit = init; }
+
+type PoolFactory = (bytes: Uint8Array, threads: number | 'auto') => Promise<EnginePool>;
+let poolFactory: PoolFactory | undefined;
+/** How Engine.load starts worker threads (installed by the 'lowbit' entries; lowbit/engine has none). */
+export function setPoolFactory(f: PoolFactory): void { poolFactory = f; }
+
+export interface EngineLoadOptions {
+  /** the runtime to load into (default: the bundled wasm for this host) */
+  runtime?: Lowbit;
+  /**
+   * Worker threads (default 1): with more than 1, or 'auto' (the host's cores), Engine.load
+   * resolves to an EnginePool whose logits and predict return Promises; each thread runs its own
+   * copy of the model, and batches are split by images. From the 'lowbit' entry in Node (worker_threads).
+   */
+  threads?: number | 'auto';
+}
 
 /**
  * The web-standard runtime without the typed-array kernel API: from `source`, else the bundled
@@ -52,8 +69,18 @@ export class Engine {
   }
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
-  static async load(bytes: Uint8Array, options: { runtime?: Lowbit } = {}): Promise<Engine> {
-    checkOptions('Engine.load', options, ['runtime']);
+  static async load(bytes: Uint8Array, options: EngineLoadOptions & { threads: number | 'auto' }): Promise<Engine | EnginePool>;
+  static async load(bytes: Uint8Array, options?: EngineLoadOptions): Promise<Engine>;
+  static async load(bytes: Uint8Array, options: EngineLoadOptions = {}): Promise<Engine | EnginePool> {
+    checkOptions('Engine.load', options, ['runtime', 'threads']);
+    const threads = options.threads ?? 1;
+    if (threads !== 1) {
+      if (threads !== 'auto') checkInt('threads', threads, 1, 256);
+      if (options.runtime) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: threads and runtime exclude each other (every thread loads its own runtime)');
+      if (!poolFactory) throw new LowbitError('BAD_ARGUMENT', "Engine.load: threads need the 'lowbit' entry in Node (worker_threads); lowbit/engine and other hosts run one thread");
+      decodeModel(bytes); // refuse a bad file here, with the same errors as one thread
+      return poolFactory(bytes, threads);
+    }
     let lb = options.runtime;
     if (!lb) {
       lb = await (defaultInit ?? initEngine)();

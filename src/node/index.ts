@@ -9,3 +9,8 @@ export * from '../index.js';
 // these shadow the core's init and wasm URLs (which are relative to dist/, and fetched)
 export { init, wasmUrl, relaxedWasmUrl, bundledWasmUrl } from './wasm-file.js';
 export { loadFashionMnist, DEBIAN_FASHION_MNIST, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
+export { EnginePool } from '../infer/pool.js';
+export type { EngineLoadOptions } from '../infer/engine.js';
+import { setPoolFactory } from '../infer/engine.js';
+import { startNodePool } from './pool.js';
+setPoolFactory(startNodePool);
