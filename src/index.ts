@@ -46,3 +46,8 @@ export { Engine } from './infer/engine.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';
 export { decodePng, resizeGray, isPng, type GrayImage, type DecodePngOptions } from './data/png.js';
+export { EnginePool } from './infer/pool.js';
+export type { EngineLoadOptions } from './infer/engine.js';
+import { setPoolFactory } from './infer/engine.js';
+import { startWebPool } from './web-pool.js';
+setPoolFactory(startWebPool);

@@ -51,7 +51,7 @@ describe.skipIf(!have && process.env.LOWBIT_CI !== '1')('examples/browser in hea
     await page.selectOption('#model', 'fashion-cnn-1w1a.lbm');
     await expect.poll(() => page.textContent('#status')).toMatch(/fashion-cnn-1w1a.lbm loaded/);
     await expect.poll(() => page.getAttribute('#result', 'data-class')).toBe(String(want1));
-    other.dispose();
+
     // draw two vertical strokes (trouser legs) on a cleared pad
     await page.click('#clear');
     const box = (await page.locator('#pad').boundingBox())!;
@@ -63,8 +63,15 @@ describe.skipIf(!have && process.env.LOWBIT_CI !== '1')('examples/browser in hea
     }
     expect(FASHION_MNIST_CLASSES).toContain(await page.textContent('#result'));
     await page.screenshot({ path: join(root, 'test-output/browser-draw.png') });
+    // the test split on 2 Web Workers: the mode that ran, and the Node engine's hit count
+    await page.click('#batch');
+    await page.waitForSelector('#batchResult[data-mode]', { timeout: 30_000 });
+    expect(await page.getAttribute('#batchResult', 'data-mode')).toBe('2 threads');
+    const all = other.predict(data.test.images, data.test.count);
+    expect(Number(await page.getAttribute('#batchResult', 'data-hits'))).toBe(all.reduce((s, p, i) => s + (p === data.test.labels[i] ? 1 : 0), 0));
     expect(errors).toEqual([]);
     engine.dispose();
+    other.dispose();
   }, 60_000);
 
   it('the kernel benchmark page runs every kernel and charts it', async () => {

@@ -25,6 +25,16 @@ describe('examples/deno', () => {
     expect(Number(/accuracy ([\d.]+)% on 300 images/.exec(r.stdout)![1])).toBeGreaterThan(85);
   });
 
+  it('runs the test split on 2 Web Workers with the same predictions', async () => {
+    const [one, two] = [await deno('--count', '300'), await deno('--count', '300', '--threads', '2')];
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toMatch(/^2 threads \(Web Workers\)$/m);
+    const acc = (s: string) => /accuracy ([\d.]+)% on 300 images/.exec(s)![1];
+    expect(acc(two.stdout)).toBe(acc(one.stdout));
+    const first5 = (s: string) => s.split('\n').filter((l) => l.startsWith('image ')).join('\n');
+    expect(first5(two.stdout)).toBe(first5(one.stdout));
+  });
+
   it('classifies a PNG and a raw image file with the 1W1A model', async () => {
     const data = await loadFashionMnist(SUBSET_DIR), dir = await mkdtemp(join(tmpdir(), 'lowbit-deno-'));
     const i = data.test.labels.indexOf(5), img = data.test.images.subarray(i * 784, (i + 1) * 784); // a sandal

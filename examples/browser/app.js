@@ -84,4 +84,21 @@ for (const i of picked) {
   };
   $('thumbs').append(img);
 }
+// the whole test split as one batch, on 2 Web Workers where the browser has them (each worker holds
+// its own copy of the model; no SharedArrayBuffer, so no cross-origin isolation is needed)
+$('batch').onclick = async () => {
+  const n = labels.data.length, name = $('model').value;
+  const bytes = new Uint8Array(await (await fetch(new URL(`models/${name}`, root))).arrayBuffer());
+  let runner, mode;
+  try { runner = await Engine.load(bytes, { threads: 2 }); mode = `${runner.threads} threads (Web Workers)`; } catch (e) {
+    runner = engine; mode = `1 thread (${e.message})`;
+  }
+  const t0 = performance.now(), pred = await runner.predict(images.data.subarray(0, n * 784), n), ms = performance.now() - t0;
+  let hits = 0;
+  for (let i = 0; i < n; i++) if (pred[i] === labels.data[i]) hits++;
+  if (runner !== engine) runner.dispose();
+  $('batchResult').textContent = `${name}: accuracy ${((100 * hits) / n).toFixed(1)}% on ${n} images in ${ms.toFixed(0)} ms, ${mode}`;
+  $('batchResult').dataset.mode = mode.split(' (')[0];
+  $('batchResult').dataset.hits = String(hits);
+};
 document.body.dataset.ready = '1';

@@ -1,6 +1,6 @@
 // Classify Fashion-MNIST images in Deno with a shipped integer-only model.
 //
-//   deno run --allow-read examples/deno/classify.ts [--model FILE] [--count N] [IMAGE...]
+//   deno run --allow-read examples/deno/classify.ts [--model FILE] [--count N] [--threads N] [IMAGE...]
 //
 // Without IMAGE files it classifies the first N images (default 100) of the test split shipped in
 // data/fashion-mnist-subset and prints the accuracy; IMAGE files are PNGs (any size) or raw 28x28
@@ -19,6 +19,7 @@ const flag = (name: string, fallback: string) => {
 const root = new URL('../../', import.meta.url);
 const modelPath = flag('--model', new URL('models/fashion-cnn-1w4a.lbm', root).pathname);
 const count = Number(flag('--count', '100'));
+const threads = Number(flag('--threads', '1')); // > 1: the test split runs on that many Web Workers
 
 const t0 = performance.now();
 const lb = await init();
@@ -37,9 +38,11 @@ if (args.length) {
   const images = await readIdx(await Deno.readFile(new URL('t10k-images-idx3-ubyte.gz', dir)), 'test images');
   const labels = await readIdx(await Deno.readFile(new URL('t10k-labels-idx1-ubyte.gz', dir)), 'test labels');
   const n = Math.min(count, images.dims[0]);
+  const pool = threads > 1 ? await Engine.load(await Deno.readFile(modelPath), { threads }) : undefined;
   const t1 = performance.now();
-  const pred = engine.predict(images.data.subarray(0, n * 784), n);
+  const pred = pool ? await pool.predict(images.data.subarray(0, n * 784), n) : engine.predict(images.data.subarray(0, n * 784), n);
   const ms = performance.now() - t1;
+  if (pool) { console.log(`${pool.threads} threads (Web Workers)`); pool.dispose(); }
   let hits = 0;
   for (let i = 0; i < n; i++) if (pred[i] === labels.data[i]) hits++;
   for (let i = 0; i < Math.min(n, 5); i++) console.log(`image ${i}: ${FASHION_MNIST_CLASSES[pred[i]]} (label ${FASHION_MNIST_CLASSES[labels.data[i]]})`);
