@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Engine } from '../dist/node/lowbit.js';
+import { runTraining, TRAIN_DEFAULTS } from '../dist/node/train-command.js';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '7' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
 const T = Number(values.threads), ROUNDS = Number(values.rounds), BATCH = 256, TIME = 1000;
@@ -34,6 +35,16 @@ for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a']) {
   console.log(rows.at(-1));
   pool.dispose(); one.dispose();
 }
+// data-parallel training: one epoch of the shipped subset's 3000 images, cnn 1W4A, batch 64
+const trainRate = async (threads) => {
+  let ips = 0;
+  await runTraining({ ...TRAIN_DEFAULTS, arch: 'cnn', data: 'subset', epochs: 1, threads }, { log: (l) => { const m = /, ([\d.]+) images\/s/.exec(l); if (m && l.startsWith('epoch')) ips = Number(m[1]); } });
+  return ips;
+};
+const t1 = [], tN = [], tr = [];
+for (let r = 0; r < ROUNDS; r++) { const a = await trainRate(1), b = await trainRate(T); t1.push(a); tN.push(b); tr.push(b / a); }
+const trainRow = `| training, cnn 1W4A, batch 64 (one epoch of 3000 images) | ${median(t1).toFixed(0)} | ${median(tN).toFixed(0)} | ${median(tr).toFixed(2)}x (target 1.6x) |`;
+console.log(trainRow);
 const section = `<!-- threads:start -->
 ## Threads: batch inference on worker threads
 
@@ -43,6 +54,12 @@ Batch 256, images/s (median over ${ROUNDS} rounds of ${TIME} ms each, 1 thread a
 | model | 1 thread | ${T} threads | ratio (target 1.8x at 2 threads) |
 |---|---:|---:|---:|
 ${rows.join('\n')}
+
+Data-parallel training (\`lowbit train --threads ${T}\`), images/s, median over ${ROUNDS} interleaved runs:
+
+| run | 1 thread | ${T} threads | ratio |
+|---|---:|---:|---:|
+${trainRow}
 <!-- threads:end -->
 `;
 let md = await readFile(values.out, 'utf8').catch(() => '# Benchmarks\n');

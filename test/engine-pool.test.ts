@@ -38,3 +38,28 @@ describe('Engine pools on worker threads', () => {
     auto.dispose();
   });
 });
+
+describe('data-parallel training on worker threads', () => {
+  it('lowbit train --threads 2 is deterministic, learns, and keeps the flags in the checkpoint', async () => {
+    const { runTraining, TRAIN_DEFAULTS } = await import('../src/node/train-command.js');
+    const { decodeCheckpoint } = await import('../src/node/index.js');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-dp-'));
+    const run = async (out: string, threads: number) => {
+      const lines: string[] = [];
+      const r = await runTraining({ ...TRAIN_DEFAULTS, arch: 'cnn', wbits: 1, abits: 2, data: 'subset', limit: 320, epochs: 2, threads, out, resume: false }, { log: (l) => lines.push(l) });
+      return { r, lines, cp: decodeCheckpoint(new Uint8Array(await readFile(out))) };
+    };
+    const a = await run(join(dir, 'a.ckpt'), 2), b = await run(join(dir, 'b.ckpt'), 2);
+    expect(a.lines.join('\n')).toMatch(/data-parallel on 2 threads/);
+    expect(Buffer.from(a.cp.data).equals(Buffer.from(b.cp.data))).toBe(true); // identical weights, optimizer state and statistics
+    expect(a.r.testAccuracy).toBe(b.r.testAccuracy);
+    expect(a.r.history[1].loss).toBeLessThan(a.r.history[0].loss);
+    expect(a.cp.header.config.threads).toBe(2);
+    const one = await run(join(dir, 'c.ckpt'), 1);
+    expect(Buffer.from(one.cp.data).equals(Buffer.from(a.cp.data))).toBe(false); // per-shard batch norm: another, equally valid, run
+    expect(Math.abs(one.r.testAccuracy - a.r.testAccuracy)).toBeLessThan(0.1);
+  }, 120_000);
+});

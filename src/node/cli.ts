@@ -128,6 +128,8 @@ Data and files
   --model FILE              after training, compile to an integer-only model file (.lbm)
   --resume                  continue the run checkpointed in --out FILE; with a larger --epochs than
                             it was started with, extend it (fine-tuning: the schedule is recomputed)
+  --threads N               data-parallel training on N threads (default 1): each batch is split by
+                            images; batch norm statistics are per shard, so results depend on N
   --quiet                   no progress bar
   -h, --help                this text
 
@@ -174,7 +176,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         schedule: { type: 'string' }, rho: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
         seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
-        resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, threads: { type: 'string' },
       },
     }, 'lowbit train --help');
   if (values.help) return 'help';
@@ -193,6 +195,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     relaxGrowth: num('relax-growth', s('relax-growth'), D.relaxGrowth),
     relaxEpochs: s('relax-epochs') === undefined ? undefined : num('relax-epochs', s('relax-epochs'), 0),
     phase2Lr: num('phase2-lr', s('phase2-lr'), D.phase2Lr),
+    threads: num('threads', s('threads'), D.threads),
     weightSet: oneOf('weight-set', s('weight-set'), ['uniform', 'pow2', 'affine'], D.weightSet),
     perChannel: !!values['per-channel'],
     optimizer: oneOf('optimizer', s('optimizer'), ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'], D.optimizer),

@@ -5,7 +5,9 @@ import { init } from './index.js';
 import { loadFashionMnist, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
 import { checkWritable, MAX_FILE_BYTES, readFileBounded, writeFileAtomic } from './files.js';
 import { Sequential } from '../train/sequential.js';
-import { buildLayers, describeArch, validateArch, type Arch } from '../train/models.js';
+import { buildLayers, describeArch, validateArch, type Arch, type ArchOptions } from '../train/models.js';
+import { startGradientWorkers } from './train-pool.js';
+import type { GradientWorkers } from '../train/parallel.js';
 import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary, type TrainOptions } from '../train/trainer.js';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
@@ -20,6 +22,8 @@ export interface TrainRunOptions {
   optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
   /** BinaryRelax: the continuation, lambda's growth per epoch, phase 1's epochs (default 75% of the run), phase 2's lr factor */
   relaxSchedule: RelaxSchedule; relaxGrowth: number; relaxEpochs?: number; phase2Lr: number;
+  /** data-parallel worker threads (1: none); batch norm statistics become per shard, so results depend on it */
+  threads: number;
   momentum: number; weightDecay: number; seed: number;
   /** a folder, 'subset' (the shipped subset), or undefined (Debian's package when installed, else the subset) */
   data?: string;
@@ -35,14 +39,14 @@ export interface TrainRunOptions {
 export const TRAIN_DEFAULTS: TrainRunOptions = {
   arch: 'cnn', wbits: 1, abits: 4, firstLastBits: 8, alphaGrad: '3-valued', alphaRate: 0.01, alphaClip: 1, act: 'sign', perChannel: false, weightSet: 'uniform',
   optimizer: 'bcgd', epochs: 10, batch: 64, lr: 0.05, rho: 1e-5, schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, seed: 1,
-  relaxSchedule: 'per-epoch', relaxGrowth: 1.04, phase2Lr: 0.01,
+  relaxSchedule: 'per-epoch', relaxGrowth: 1.04, phase2Lr: 0.01, threads: 1,
   resume: false,
 };
 
 /** The options that define a run (a resumed run must match them). */
-const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr'] as const;
+const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr', 'threads'] as const;
 /** What a key meant in checkpoints written before it existed. */
-const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1 };
+const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1, threads: 1 };
 
 /**
  * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
@@ -102,6 +106,7 @@ export function validateRun(o: TrainRunOptions): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 31) throw new LowbitError('BAD_ARGUMENT', `--seed must be an integer in [0, 2^31], got ${o.seed}`);
   if (o.limit !== undefined) pos('limit', o.limit, true);
   pos('alpha-rate', o.alphaRate); pos('alpha-clip', o.alphaClip);
+  if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 64) throw new LowbitError('BAD_ARGUMENT', `--threads must be an integer in [1, 64], got ${o.threads}`);
   if (!(o.relaxGrowth >= 1 && Number.isFinite(o.relaxGrowth))) throw new LowbitError('BAD_ARGUMENT', `--relax-growth must be a number >= 1, got ${o.relaxGrowth}`);
   if (!(o.phase2Lr > 0 && o.phase2Lr <= 1)) throw new LowbitError('BAD_ARGUMENT', `--phase2-lr must be in (0, 1], got ${o.phase2Lr}`);
   if (o.relaxEpochs !== undefined && !(Number.isInteger(o.relaxEpochs) && o.relaxEpochs >= 0 && o.relaxEpochs <= o.epochs)) throw new LowbitError('BAD_ARGUMENT', `--relax-epochs must be an integer in [0, --epochs = ${o.epochs}], got ${o.relaxEpochs}`);
@@ -162,6 +167,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
   const model = new Sequential(lb.heap, buildLayers(o), [data.train.height, data.train.width, 1], o.seed);
   const trainer = new Trainer(model, trainerOptions(o), data.train.count);
   const config = { ...Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])), source: data.source };
+  let workers: GradientWorkers | undefined;
   try {
     if (checkpoint) {
       restoreCheckpoint(trainer, lb.heap, checkpoint, o.out);
@@ -170,8 +176,12 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}`);
     io.log(`weights by precision: ${model.summary()}`);
     io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
+    if (o.threads > 1) {
+      workers = await startGradientWorkers(archOf(o), [data.train.height, data.train.width, 1], o.seed, o.threads);
+      io.log(`data-parallel on ${o.threads} threads (${workers.count} workers and this one; batch norm statistics per shard)`);
+    }
     while (trainer.epoch < o.epochs) {
-      const s = trainer.runEpoch(data.train, io.progress);
+      const s = workers ? await trainer.runEpochParallel(data.train, workers, io.progress) : trainer.runEpoch(data.train, io.progress);
       s.testAccuracy = trainer.evaluate(data.test);
       let line = `epoch ${s.epoch}/${o.epochs}: loss ${s.loss.toFixed(4)}, train ${pct(s.trainAccuracy)}, test ${pct(s.testAccuracy)}, ${s.imagesPerSecond.toFixed(0)} images/s, ${s.seconds.toFixed(1)} s`;
       if (o.out) {
@@ -196,7 +206,13 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     }
     throw e;
   } finally {
+    workers?.dispose();
     trainer.dispose();
     model.dispose();
   }
+}
+
+/** The architecture options of a run (what a worker needs to build the same model). */
+function archOf(o: TrainRunOptions): ArchOptions {
+  return { arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip, act: o.act, perChannel: o.perChannel, weightSet: o.weightSet };
 }

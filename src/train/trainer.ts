@@ -6,6 +6,7 @@ import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
 import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
 import { checkImageSet } from './check-data.js';
+import type { GradientWorkers, ShardResult } from './parallel.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -116,6 +117,81 @@ export class Trainer {
     return summary;
   }
 
+  /**
+   * One epoch, data-parallel: every batch split into workers.count + 1 shards by images, the first
+   * computed here and the others on `workers` (src/train/parallel.ts); the optimizer and the update
+   * rule run here once per batch on the combined gradients. Deterministic for a seed and thread count.
+   */
+  async runEpochParallel(data: ImageSet, workers: GradientWorkers, onBatch?: (p: BatchProgress) => void): Promise<EpochSummary> {
+    const { model, options: o } = this, heap = model.heap, classes = model.outShape[0];
+    if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
+    checkImageSet(data, model.inShape, classes, 'training data');
+    const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
+    const batches = Math.ceil(data.count / o.batch), total = this.stepsPerEpoch * o.epochs, pixels = data.height * data.width;
+    const ps = model.params(), bufs = model.layers.flatMap((l) => l.buffers?.() ?? []);
+    const t0 = performance.now();
+    let lossSum = 0, hits = 0, seen = 0, lr = o.lr;
+    try {
+      for (let b = 0; b < batches; b++) {
+        const from = b * o.batch, count = Math.min(o.batch, data.count - from), parts = Math.min(workers.count + 1, count);
+        const sizes = Array.from({ length: parts }, (_, s) => Math.floor(count / parts) + (s < count % parts ? 1 : 0));
+        const jobs: Promise<ShardResult>[] = [];
+        for (let s = 1, at = from + sizes[0]; s < parts; s++) {
+          // fresh copies per worker, transferred rather than cloned
+          const forward = ps.map((p) => heap.read(Float32Array, p.quant ? p.quant.wq : p.w, p.size));
+          const floats = ps.map((p) => (p.quant?.q.kind === 'affine' ? heap.read(Float32Array, p.w, p.size) : null));
+          const n = sizes[s], images = new Uint8Array(n * pixels), labels = new Uint8Array(n);
+          for (let i = 0; i < n; i++) { const j = order[at + i]; images.set(data.images.subarray(j * pixels, (j + 1) * pixels), i * pixels); labels[i] = data.labels[j]; }
+          jobs.push(workers.shard(s - 1, { forward, floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n }));
+          at += n;
+        }
+        // shard 0 here, while the workers run theirs
+        const n0 = sizes[0], { x, y, labels } = batcher.load(order, from, n0);
+        const logits = model.forward(x, n0, true);
+        const g = grad.get(n0 * classes * 4);
+        let loss = heap.wasm.softmaxCrossEntropy(logits, y, n0, classes, g) * n0;
+        let batchHits = argmaxHits(heap, logits, labels, n0, classes);
+        model.backward(g, n0);
+        const results = await Promise.all(jobs);
+        // combine in shard order: gradient of the batch mean = sum_s (n_s / n) g_s, as a running
+        // blend in wasm: after shard s, g = (1 - rho) g + rho g_s with rho = n_s / (n_0 + .. + n_s)
+        const staged = grad.get(Math.max(n0 * classes, ...ps.map((p) => p.size)) * 4);
+        results.forEach((r, s) => {
+          const done = sizes.slice(0, s + 2).reduce((a, v) => a + v, 0), rho = sizes[s + 1] / done;
+          ps.forEach((p, i) => { heap.write(staged, r.grads[i]); heap.wasm.blend(p.g, staged, p.size, rho); });
+        });
+        bufs.forEach((buf, i) => {
+          const mix = buf.data.map((v) => v * (n0 / count));
+          results.forEach((r, s) => { const w = sizes[s + 1] / count; for (let k = 0; k < mix.length; k++) mix[k] += w * r.running[i][k]; });
+          buf.data.set(mix);
+        });
+        for (const r of results) batchHits += r.hits;
+        loss = results.reduce((a, r, s) => a + r.loss * sizes[s + 1], loss); // summed over the batch's images
+        if (!Number.isFinite(loss)) throw new LowbitError('NAN_LOSS', `the loss became ${loss / count} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
+        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total) * (this.rule.kind === 'binaryrelax' && !this.rule.relaxing ? this.phase2Factor : 1);
+        this.optimizer.lr = lr;
+        this.rule.beforeStep();
+        this.optimizer.step();
+        this.rule.afterStep();
+        lossSum += loss;
+        hits += batchHits;
+        seen += count;
+        if (onBatch) {
+          const secs = (performance.now() - t0) / 1000, ips = seen / Math.max(secs, 1e-9);
+          onBatch({ epoch: this.epoch + 1, batch: b + 1, batches, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: ips, etaSeconds: (data.count - seen) / ips, lr });
+        }
+      }
+    } finally {
+      batcher.dispose();
+      grad.free();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.epoch++;
+    const summary: EpochSummary = { epoch: this.epoch, loss: lossSum / seen, trainAccuracy: hits / seen, seconds, imagesPerSecond: seen / seconds, lr };
+    this.history.push(summary);
+    return summary;
+  }
+
   /** Accuracy with exactly quantized weights, batch statistics off. */
   evaluate(data: ImageSet): number {
     return this.rule.exact(() => evaluate(this.model, data));
@@ -158,3 +234,4 @@ export class Trainer {
 function prefix(p: string, r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [p + k, v]));
 }
+
