@@ -9,6 +9,7 @@ import { stepOutputShape } from './plan.js';
 import { decodeModel } from './format.js';
 import { makeRunner, Resident, type Runner } from './runners.js';
 import type { EnginePool } from './pool.js';
+import { argmaxRows } from './argmax.js';
 
 type Init = () => Promise<Lowbit>;
 let defaultInit: Init | undefined;
@@ -119,13 +120,7 @@ export class Engine {
 
   /** Class index per image. */
   predict(pixels: Uint8Array, count: number): Int32Array {
-    const z = this.logits(pixels, count), k = this.plan.classes.length, out = new Int32Array(count);
-    for (let i = 0; i < count; i++) { // per image: argmax over the classes
-      let best = 0;
-      for (let j = 1; j < k; j++) if (z[i * k + j] > z[i * k + best]) best = j;
-      out[i] = best;
-    }
-    return out;
+    return argmaxRows(this.logits(pixels, count), count, this.plan.classes.length);
   }
 
   /** Free the model's wasm memory; the Engine cannot be used afterwards. */

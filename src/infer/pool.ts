@@ -7,6 +7,7 @@
 // 1.83x / 1.92x; bench/threads.mjs). Results equal the single-thread Engine's: every thread runs
 // the same integer plan on its images.
 import { LowbitError, checkInt } from '../errors.js';
+import { argmaxRows } from './argmax.js';
 
 /** The few messaging calls of a worker that the pool needs (Node's worker_threads and Web Workers both fit). */
 export interface PoolPort {
@@ -88,13 +89,7 @@ export class EnginePool {
 
   /** Class index per image. */
   async predict(pixels: Uint8Array, count: number): Promise<Int32Array> {
-    const z = await this.logits(pixels, count), k = this.classes.length, out = new Int32Array(count);
-    for (let i = 0; i < count; i++) { // per image: argmax over the classes
-      let best = 0;
-      for (let j = 1; j < k; j++) if (z[i * k + j] > z[i * k + best]) best = j;
-      out[i] = best;
-    }
-    return out;
+    return argmaxRows(await this.logits(pixels, count), count, this.classes.length);
   }
 
   /** Stop the workers; the pool cannot be used afterwards. */

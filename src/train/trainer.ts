@@ -79,9 +79,7 @@ export class Trainer {
     if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
     checkImageSet(data, model.inShape, classes, 'training data');
     const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
-    const batches = Math.ceil(data.count / o.batch), total = this.stepsPerEpoch * o.epochs;
-    const t0 = performance.now();
-    let lossSum = 0, hits = 0, seen = 0, lr = o.lr;
+    const batches = Math.ceil(data.count / o.batch), tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     try {
       for (let b = 0; b < batches; b++) {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from);
@@ -92,27 +90,31 @@ export class Trainer {
         if (!Number.isFinite(loss)) {
           throw new LowbitError('NAN_LOSS', `the loss became ${loss} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
         }
-        hits += argmaxHits(heap, logits, labels, count, classes);
+        const batchHits = argmaxHits(heap, logits, labels, count, classes);
         model.backward(g, count);
-        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total) * (this.rule.kind === 'binaryrelax' && !this.rule.relaxing ? this.phase2Factor : 1);
-        this.optimizer.lr = lr;
-        this.rule.beforeStep();
-        this.optimizer.step();
-        this.rule.afterStep();
-        lossSum += loss * count;
-        seen += count;
-        if (onBatch) {
-          const secs = (performance.now() - t0) / 1000, ips = seen / Math.max(secs, 1e-9);
-          onBatch({ epoch: this.epoch + 1, batch: b + 1, batches, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: ips, etaSeconds: (data.count - seen) / ips, lr });
-        }
+        tally.add(b, loss * count, batchHits, count, this.optimizerStep(b));
       }
     } finally {
       batcher.dispose();
       grad.free();
     }
-    const seconds = (performance.now() - t0) / 1000;
+    return this.finishEpoch(tally);
+  }
+
+  /** The learning rate of step b of this epoch, then the update rule and the optimizer step. */
+  private optimizerStep(b: number): number {
+    const o = this.options, total = this.stepsPerEpoch * o.epochs;
+    const lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total) * (this.rule.kind === 'binaryrelax' && !this.rule.relaxing ? this.phase2Factor : 1);
+    this.optimizer.lr = lr;
+    this.rule.beforeStep();
+    this.optimizer.step();
+    this.rule.afterStep();
+    return lr;
+  }
+
+  private finishEpoch(tally: EpochTally): EpochSummary {
     this.epoch++;
-    const summary: EpochSummary = { epoch: this.epoch, loss: lossSum / seen, trainAccuracy: hits / seen, seconds, imagesPerSecond: seen / seconds, lr };
+    const summary = tally.summary(this.epoch);
     this.history.push(summary);
     return summary;
   }
@@ -127,10 +129,8 @@ export class Trainer {
     if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
     checkImageSet(data, model.inShape, classes, 'training data');
     const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
-    const batches = Math.ceil(data.count / o.batch), total = this.stepsPerEpoch * o.epochs, pixels = data.height * data.width;
+    const batches = Math.ceil(data.count / o.batch), pixels = data.height * data.width, tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     const ps = model.params(), bufs = model.layers.flatMap((l) => l.buffers?.() ?? []);
-    const t0 = performance.now();
-    let lossSum = 0, hits = 0, seen = 0, lr = o.lr;
     try {
       for (let b = 0; b < batches; b++) {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from), parts = Math.min(workers.count + 1, count);
@@ -168,28 +168,13 @@ export class Trainer {
         for (const r of results) batchHits += r.hits;
         loss = results.reduce((a, r, s) => a + r.loss * sizes[s + 1], loss); // summed over the batch's images
         if (!Number.isFinite(loss)) throw new LowbitError('NAN_LOSS', `the loss became ${loss / count} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
-        lr = learningRate(o.schedule ?? 'cosine', o.lr, this.epoch * this.stepsPerEpoch + b, total) * (this.rule.kind === 'binaryrelax' && !this.rule.relaxing ? this.phase2Factor : 1);
-        this.optimizer.lr = lr;
-        this.rule.beforeStep();
-        this.optimizer.step();
-        this.rule.afterStep();
-        lossSum += loss;
-        hits += batchHits;
-        seen += count;
-        if (onBatch) {
-          const secs = (performance.now() - t0) / 1000, ips = seen / Math.max(secs, 1e-9);
-          onBatch({ epoch: this.epoch + 1, batch: b + 1, batches, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: ips, etaSeconds: (data.count - seen) / ips, lr });
-        }
+        tally.add(b, loss, batchHits, count, this.optimizerStep(b));
       }
     } finally {
       batcher.dispose();
       grad.free();
     }
-    const seconds = (performance.now() - t0) / 1000;
-    this.epoch++;
-    const summary: EpochSummary = { epoch: this.epoch, loss: lossSum / seen, trainAccuracy: hits / seen, seconds, imagesPerSecond: seen / seconds, lr };
-    this.history.push(summary);
-    return summary;
+    return this.finishEpoch(tally);
   }
 
   /** Accuracy with exactly quantized weights, batch statistics off. */
@@ -235,3 +220,24 @@ function prefix(p: string, r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [p + k, v]));
 }
 
+
+/** The running sums of an epoch: per-batch progress reports and the epoch's summary. */
+class EpochTally {
+  private loss = 0; private hits = 0; private seen = 0; private lr: number;
+  private readonly t0 = performance.now();
+  constructor(private readonly epoch: number, private readonly batches: number, private readonly images: number, lr: number,
+              private readonly onBatch?: (p: BatchProgress) => void) { this.lr = lr; }
+
+  /** After batch b: its summed loss, hits and images, and the learning rate it used. */
+  add(b: number, lossSum: number, hits: number, count: number, lr: number): void {
+    this.loss += lossSum; this.hits += hits; this.seen += count; this.lr = lr;
+    if (!this.onBatch) return;
+    const secs = (performance.now() - this.t0) / 1000, ips = this.seen / Math.max(secs, 1e-9);
+    this.onBatch({ epoch: this.epoch, batch: b + 1, batches: this.batches, loss: this.loss / this.seen, accuracy: this.hits / this.seen, imagesPerSecond: ips, etaSeconds: (this.images - this.seen) / ips, lr });
+  }
+
+  summary(epoch: number): EpochSummary {
+    const seconds = (performance.now() - this.t0) / 1000;
+    return { epoch, loss: this.loss / this.seen, trainAccuracy: this.hits / this.seen, seconds, imagesPerSecond: this.seen / seconds, lr: this.lr };
+  }
+}
