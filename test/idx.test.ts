@@ -25,6 +25,17 @@ const code = async (p: Promise<unknown> | (() => unknown)) => {
 };
 
 describe('IDX reader', () => {
+  it('a gzip bomb is refused at the output cap without inflating the rest', async () => {
+    const { gunzip } = await import('../src/data/idx.js');
+    const bomb = gzipSync(new Uint8Array(64 << 20), { level: 9 }); // 64 MiB of zeros in ~64 KB
+    const t0 = performance.now(), rss0 = process.memoryUsage().rss;
+    expect(await code(gunzip(bomb, 'bomb.gz', 1 << 20))).toMatch(/^BAD_DATA: bomb.gz inflates past 1,048,576 bytes, more than an IDX file may hold/);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(32 << 20);
+    expect((await gunzip(gzipSync(Uint8Array.of(1, 2, 3)), 'small.gz', 3)).length).toBe(3); // exactly at the cap is fine
+    expect(await code(gunzip(Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3), 'junk.gz'))).toMatch(/^BAD_DATA: junk.gz is not valid gzip/);
+  });
+
   it('parses dims and data, gzipped or not', async () => {
     const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7);
     const raw = idxBytes([2, 3, 4], data);

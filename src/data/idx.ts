@@ -1,4 +1,5 @@
 import { LowbitError } from '../errors.js';
+import { inflateAtMost } from './inflate.js';
 
 /** An IDX array of unsigned bytes (the MNIST / Fashion-MNIST format): shape and data. */
 export interface IdxArray {
@@ -8,14 +9,17 @@ export interface IdxArray {
 
 const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Inflate gzip bytes with the web-standard DecompressionStream (Node >= 18, Deno, Workers, browsers). */
-export async function gunzip(bytes: Uint8Array, name = 'data'): Promise<Uint8Array> {
-  try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new LowbitError('BAD_DATA', `${name} is not valid gzip (${(e as Error).message}); re-download or decompress it`);
-  }
+/** Largest decompressed IDX file (Fashion-MNIST's training images are 47 MB). */
+export const MAX_IDX_BYTES = 1 << 30;
+
+/**
+ * Inflate gzip bytes with the web-standard DecompressionStream (Node >= 18, Deno, Workers,
+ * browsers), refusing more than `maxBytes` of output (a gzip bomb) without inflating the rest.
+ */
+export async function gunzip(bytes: Uint8Array, name = 'data', maxBytes = MAX_IDX_BYTES): Promise<Uint8Array> {
+  return inflateAtMost(bytes, 'gzip', maxBytes, (why) => new LowbitError('BAD_DATA', why === 'limit'
+    ? `${name} inflates past ${maxBytes.toLocaleString('en-US')} bytes, more than an IDX file may hold (a corrupt file or a decompression bomb)`
+    : `${name} is not valid gzip (${why}); re-download or decompress it`));
 }
 
 /**

@@ -8,6 +8,7 @@
 // small file that inflates to gigabytes (a decompression bomb) costs only the bytes it may hold.
 // Every failure is LowbitError('BAD_IMAGE').
 import { LowbitError } from '../errors.js';
+import { inflateAtMost } from './inflate.js';
 
 const SIG = [137, 80, 78, 71, 13, 10, 26, 10];
 const bad = (name: string, msg: string) => new LowbitError('BAD_IMAGE', `${name}: ${msg}`);
@@ -24,41 +25,6 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 /** Adam7 passes: x0, y0, dx, dy. */
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
-
-/**
- * Inflate zlib data, refusing output past `limit` bytes without inflating the rest. The input goes
- * in 1 KiB at a time: deflate expands at most ~1032x, so no single output chunk can be much more
- * than 1 MiB, however the host's DecompressionStream sizes its chunks.
- */
-async function inflateAtMost(data: Uint8Array, limit: number, name: string): Promise<Uint8Array> {
-  const ds = new DecompressionStream('deflate'), writer = ds.writable.getWriter(), reader = ds.readable.getReader();
-  let stop = false;
-  const feed = (async () => {
-    for (let at = 0; at < data.length && !stop; at += 1024) await writer.write(data.subarray(at, at + 1024) as Uint8Array<ArrayBuffer>);
-    if (!stop) await writer.close();
-  })();
-  feed.catch(() => {}); // its failure shows on the reading side
-  const parts: Uint8Array[] = []; // kept as they come: memory grows with real data, not the declared size
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (n + value.length > limit) throw bad(name, `the image data inflates past the ${limit} bytes its IHDR size implies (a corrupt file or a decompression bomb)`);
-      parts.push(value);
-      n += value.length;
-    }
-  } catch (e) {
-    stop = true;
-    reader.cancel().catch(() => {});
-    writer.abort().catch(() => {});
-    if (e instanceof LowbitError) throw e;
-    throw bad(name, `the PNG image data does not inflate (${(e as Error).message})`);
-  }
-  const out = new Uint8Array(n);
-  parts.reduce((o, p) => { out.set(p, o); return o + p.length; }, 0);
-  return out;
-}
 
 export function isPng(bytes: Uint8Array): boolean { return bytes.length >= 8 && SIG.every((b, i) => bytes[i] === b); }
 
@@ -122,7 +88,7 @@ export async function decodePng(bytes: Uint8Array, name = 'image', options: Deco
   const ps = passes(h), expected = ps.reduce((s, p) => s + p[5] * (rowBytes(h!, p[4]) + 1), 0);
   const zdata = new Uint8Array(idatBytes);
   idat.reduce((o, c) => { zdata.set(c, o); return o + c.length; }, 0);
-  const raw = await inflateAtMost(zdata, expected, name);
+  const raw = await inflateAtMost(zdata, 'deflate', expected, (why) => bad(name, why === 'limit' ? `the image data inflates past the ${expected} bytes its IHDR size implies (a corrupt file or a decompression bomb)` : `the PNG image data does not inflate (${why})`));
   if (raw.length < expected) throw bad(name, `PNG image data holds ${raw.length} bytes, ${expected} needed`);
 
   const channels = CHANNELS[h.color], bpp = Math.max(1, (channels * h.depth) >> 3);
