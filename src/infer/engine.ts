@@ -9,7 +9,7 @@ import { stepOutputShape } from './plan.js';
 import { decodeModel } from './format.js';
 import { makeRunner, Resident, type Runner } from './runners.js';
 import type { EnginePool } from './pool.js';
-import { argmaxRows } from './argmax.js';
+import { argmaxRows, checkPixels } from './batch.js';
 
 type Init = () => Promise<Lowbit>;
 let defaultInit: Init | undefined;
@@ -101,12 +101,7 @@ export class Engine {
   /** Logits [count][classes] for `count` NHWC u8 images. */
   logits(pixels: Uint8Array, count: number): Float32Array {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
-    checkInt('count', count, 1, 2 ** 24);
-    const [h, w, c] = this.plan.inputShape, per = h * w * c;
-    if (!(pixels instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', `pixels must be a Uint8Array of ${count} x ${h}x${w}x${c} bytes (NHWC, 0..255)`);
-    if (pixels.length !== count * per) {
-      throw new LowbitError('BAD_SHAPE', `pixels has ${pixels.length} bytes but ${count} image(s) of ${h}x${w}x${c} need ${count * per}`);
-    }
+    const per = checkPixels(pixels, count, this.plan.inputShape);
     const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
     for (let from = 0; from < count; from += this.chunk) {
       const n = Math.min(this.chunk, count - from);

@@ -7,7 +7,7 @@
 // 1.83x / 1.92x; bench/threads.mjs). Results equal the single-thread Engine's: every thread runs
 // the same integer plan on its images.
 import { LowbitError, checkInt } from '../errors.js';
-import { argmaxRows } from './argmax.js';
+import { argmaxRows, checkPixels } from './batch.js';
 
 /** The few messaging calls of a worker that the pool needs (Node's worker_threads and Web Workers both fit). */
 export interface PoolPort {
@@ -65,10 +65,7 @@ export class EnginePool {
   /** Logits [count][classes] for `count` NHWC u8 images, computed across the workers. */
   async logits(pixels: Uint8Array, count: number): Promise<Float32Array> {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this engine pool was disposed; load the model again');
-    checkInt('count', count, 1, 2 ** 24);
-    const [h, w, c] = this.inputShape, per = h * w * c, k = this.classes.length;
-    if (!(pixels instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', `pixels must be a Uint8Array of ${count} x ${h}x${w}x${c} bytes (NHWC, 0..255)`);
-    if (pixels.length !== count * per) throw new LowbitError('BAD_SHAPE', `pixels has ${pixels.length} bytes but ${count} image(s) of ${h}x${w}x${c} need ${count * per}`);
+    const per = checkPixels(pixels, count, this.inputShape), k = this.classes.length;
     const parts = Math.max(1, Math.min(this.threads, Math.floor(count / MIN_SPLIT)));
     const out = new Float32Array(count * k), jobs: Promise<void>[] = [];
     // shares 1.. go to the workers first, so they run while this thread computes share 0
