@@ -36,13 +36,12 @@ export function unpackBitsU8(x: usize, rows: i32, wordsPerRow: i32, k: i32, one:
   }
 }
 
-/** Logits from the last layer's int32 sums: out[r][c] = scale[c] (mul acc[r][c] - sub[c]) + bias[c]. */
-export function affineLogits(acc: usize, rows: i32, cols: i32, mul: i32, sub: usize, scale: usize, bias: usize, out: usize): void {
+/** Logits from the last layer's int32 sums: out[r][c] = scale[c] acc[r][c] + bias[c]. */
+export function affineLogits(acc: usize, rows: i32, cols: i32, scale: usize, bias: usize, out: usize): void {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const o = (<usize>r * <usize>cols + <usize>c) << 2, co = <usize>c << 2;
-      const a = mul * load<i32>(acc + o) - load<i32>(sub + co);
-      store<f32>(out + o, <f32>(<f64>load<f32>(scale + co) * <f64>a + <f64>load<f32>(bias + co)));
+      store<f32>(out + o, <f32>(<f64>load<f32>(scale + co) * <f64>load<i32>(acc + o) + <f64>load<f32>(bias + co)));
     }
   }
 }

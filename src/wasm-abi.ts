@@ -65,7 +65,7 @@ export interface WasmExports {
   sgemmRows(a: number, b: number, m: number, n: number, k: number, c: number): void;
   maxPoolBits(x: number, n: number, h: number, w: number, words: number, k: number, oh: number, ow: number, y: number): void;
   unpackBitsU8(x: number, rows: number, wordsPerRow: number, k: number, one: number, out: number): void;
-  affineLogits(acc: number, rows: number, cols: number, mul: number, sub: number, scale: number, bias: number, out: number): void;
+  affineLogits(acc: number, rows: number, cols: number, scale: number, bias: number, out: number): void;
   multiThresholdSigned(acc: number, rows: number, c: number, thr: number, levels: number, sign: number, out: number): void;
   maxPoolSignedI32(acc: number, n: number, h: number, w: number, c: number, k: number, sign: number, oh: number, ow: number, out: number): void;
   im2colBits32(x: number, n: number, h: number, w: number, wpp: number, kh: number, kw: number, padT: number, padL: number, oh: number, ow: number, dst: number): void;
