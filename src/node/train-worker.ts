@@ -2,7 +2,7 @@
 // architecture options and seed) that computes one shard's gradients per message.
 import { parentPort } from 'node:worker_threads';
 import { init } from './wasm-file.js';
-import { Sequential, Batcher, argmaxHits } from '../train/sequential.js';
+import { Sequential, Batcher, batchGradients } from '../train/sequential.js';
 import { buildLayers, type ArchOptions } from '../train/models.js';
 import { Slot } from '../layers/layer.js';
 import type { ShardJob } from '../train/parallel.js';
@@ -20,14 +20,9 @@ port.on('message', async (m: { type: 'init'; arch: ArchOptions; inShape: number[
     const md = model!, heap = md.heap, ps = md.params(), bufs = md.layers.flatMap((l) => l.buffers?.() ?? []);
     ps.forEach((p, i) => { heap.write(p.quant ? p.quant.wq : p.w, m.forward[i]); if (m.floats[i]) heap.write(p.w, m.floats[i]!); });
     bufs.forEach((b, i) => b.data.set(m.running[i]));
-    const [h, w] = [md.inShape[0], md.inShape[1]], classes = md.outShape[0];
-    const batcher = new Batcher(heap, { images: m.images, labels: m.labels, count: m.count, height: h, width: w }), grad = new Slot(heap);
+    const batcher = new Batcher(heap, { images: m.images, labels: m.labels, count: m.count, height: md.inShape[0], width: md.inShape[1] }), grad = new Slot(heap);
     try {
-      const { x, y, labels } = batcher.load(Uint32Array.from({ length: m.count }, (_, i) => i), 0, m.count);
-      const logits = md.forward(x, m.count, true), g = grad.get(m.count * classes * 4);
-      const loss = heap.wasm.softmaxCrossEntropy(logits, y, m.count, classes, g);
-      const hits = argmaxHits(heap, logits, labels, m.count, classes);
-      md.backward(g, m.count);
+      const { loss, hits } = batchGradients(md, batcher, Uint32Array.from({ length: m.count }, (_, i) => i), 0, m.count, grad);
       const grads = ps.map((p) => heap.read(Float32Array, p.g, p.size)), running = bufs.map((b) => b.data.slice());
       port.postMessage({ type: 'result', id: m.id, grads, running, loss, hits }, [...grads, ...running].map((a) => a.buffer as ArrayBuffer));
     } finally {

@@ -71,6 +71,22 @@ export class Batcher {
   dispose(): void { this.bytes.free(); this.pixels.free(); this.labels.free(); }
 }
 
+/**
+ * One training pass over images order[from .. from + count): forward in training mode, softmax
+ * cross-entropy, backward, leaving the parameter gradients (of the mean loss) in the params.
+ * Returns the mean loss and the number of correct classes.
+ */
+export function batchGradients(model: Sequential, batcher: Batcher, order: ArrayLike<number>, from: number, count: number, grad: Slot): { loss: number; hits: number } {
+  const heap = model.heap, classes = model.outShape[0];
+  const { x, y, labels } = batcher.load(order, from, count);
+  const logits = model.forward(x, count, true);
+  const g = grad.get(count * classes * 4);
+  const loss = heap.wasm.softmaxCrossEntropy(logits, y, count, classes, g);
+  const hits = argmaxHits(heap, logits, labels, count, classes);
+  model.backward(g, count);
+  return { loss, hits };
+}
+
 /** Seeded Fisher-Yates permutation of 0 .. n-1. */
 export function permutation(n: number, seed: number): Uint32Array {
   let s = seed >>> 0;

@@ -4,7 +4,7 @@ import { checkOptions, LowbitError } from '../errors.js';
 import type { ImageSet } from '../data/idx.js';
 import type { StateBuffer } from '../layers/layer.js';
 import { Slot } from '../layers/layer.js';
-import { argmaxHits, Batcher, evaluate, permutation, type Sequential } from './sequential.js';
+import { Batcher, batchGradients, evaluate, permutation, type Sequential } from './sequential.js';
 import { checkImageSet } from './check-data.js';
 import type { GradientWorkers, ShardResult } from './parallel.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
@@ -75,30 +75,35 @@ export class Trainer {
 
   /** One epoch in the seeded order for this epoch; onBatch after every batch. */
   runEpoch(data: ImageSet, onBatch?: (p: BatchProgress) => void): EpochSummary {
-    const { model, options: o } = this, heap = model.heap, classes = model.outShape[0];
-    if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
-    checkImageSet(data, model.inShape, classes, 'training data');
-    const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
+    const { model, options: o } = this, { order, batcher, grad } = this.startEpoch(data);
     const batches = Math.ceil(data.count / o.batch), tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     try {
       for (let b = 0; b < batches; b++) {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from);
-        const { x, y, labels } = batcher.load(order, from, count);
-        const logits = model.forward(x, count, true);
-        const g = grad.get(count * classes * 4);
-        const loss = heap.wasm.softmaxCrossEntropy(logits, y, count, classes, g);
-        if (!Number.isFinite(loss)) {
-          throw new LowbitError('NAN_LOSS', `the loss became ${loss} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
-        }
-        const batchHits = argmaxHits(heap, logits, labels, count, classes);
-        model.backward(g, count);
-        tally.add(b, loss * count, batchHits, count, this.optimizerStep(b));
+        const { loss, hits } = batchGradients(model, batcher, order, from, count, grad);
+        this.checkLoss(loss, b);
+        tally.add(b, loss * count, hits, count, this.optimizerStep(b));
       }
     } finally {
       batcher.dispose();
       grad.free();
     }
     return this.finishEpoch(tally);
+  }
+
+  /** Check the data against the model; this epoch's seeded order, a batch loader and a gradient buffer. */
+  private startEpoch(data: ImageSet): { order: Uint32Array; batcher: Batcher; grad: Slot } {
+    const model = this.model;
+    if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
+    checkImageSet(data, model.inShape, model.outShape[0], 'training data');
+    return { order: permutation(data.count, this.options.seed * 1000 + this.epoch), batcher: new Batcher(model.heap, data), grad: new Slot(model.heap) };
+  }
+
+  /** Stop on a NaN or infinite loss, naming the epoch and batch. */
+  private checkLoss(loss: number, b: number): void {
+    if (!Number.isFinite(loss)) {
+      throw new LowbitError('NAN_LOSS', `the loss became ${loss} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${this.options.lr} now)`);
+    }
   }
 
   /** The learning rate of step b of this epoch, then the update rule and the optimizer step. */
@@ -125,10 +130,7 @@ export class Trainer {
    * rule run here once per batch on the combined gradients. Deterministic for a seed and thread count.
    */
   async runEpochParallel(data: ImageSet, workers: GradientWorkers, onBatch?: (p: BatchProgress) => void): Promise<EpochSummary> {
-    const { model, options: o } = this, heap = model.heap, classes = model.outShape[0];
-    if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
-    checkImageSet(data, model.inShape, classes, 'training data');
-    const order = permutation(data.count, o.seed * 1000 + this.epoch), batcher = new Batcher(heap, data), grad = new Slot(heap);
+    const { model, options: o } = this, heap = model.heap, { order, batcher, grad } = this.startEpoch(data);
     const batches = Math.ceil(data.count / o.batch), pixels = data.height * data.width, tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     const ps = model.params(), bufs = model.layers.flatMap((l) => l.buffers?.() ?? []);
     try {
@@ -146,16 +148,11 @@ export class Trainer {
           at += n;
         }
         // shard 0 here, while the workers run theirs
-        const n0 = sizes[0], { x, y, labels } = batcher.load(order, from, n0);
-        const logits = model.forward(x, n0, true);
-        const g = grad.get(n0 * classes * 4);
-        let loss = heap.wasm.softmaxCrossEntropy(logits, y, n0, classes, g) * n0;
-        let batchHits = argmaxHits(heap, logits, labels, n0, classes);
-        model.backward(g, n0);
+        const n0 = sizes[0], local = batchGradients(model, batcher, order, from, n0, grad);
         const results = await Promise.all(jobs);
         // combine in shard order: gradient of the batch mean = sum_s (n_s / n) g_s, as a running
         // blend in wasm: after shard s, g = (1 - rho) g + rho g_s with rho = n_s / (n_0 + .. + n_s)
-        const staged = grad.get(Math.max(n0 * classes, ...ps.map((p) => p.size)) * 4);
+        const staged = grad.get(Math.max(...ps.map((p) => p.size)) * 4);
         results.forEach((r, s) => {
           const done = sizes.slice(0, s + 2).reduce((a, v) => a + v, 0), rho = sizes[s + 1] / done;
           ps.forEach((p, i) => { heap.write(staged, r.grads[i]); heap.wasm.blend(p.g, staged, p.size, rho); });
@@ -165,10 +162,10 @@ export class Trainer {
           results.forEach((r, s) => { const w = sizes[s + 1] / count; for (let k = 0; k < mix.length; k++) mix[k] += w * r.running[i][k]; });
           buf.data.set(mix);
         });
-        for (const r of results) batchHits += r.hits;
-        loss = results.reduce((a, r, s) => a + r.loss * sizes[s + 1], loss); // summed over the batch's images
-        if (!Number.isFinite(loss)) throw new LowbitError('NAN_LOSS', `the loss became ${loss / count} in epoch ${this.epoch + 1}, batch ${b + 1}: training stopped; lower the learning rate (--lr ${o.lr} now)`);
-        tally.add(b, loss, batchHits, count, this.optimizerStep(b));
+        const hits = results.reduce((a, r) => a + r.hits, local.hits);
+        const loss = results.reduce((a, r, s) => a + r.loss * sizes[s + 1], local.loss * n0); // summed over the batch's images
+        this.checkLoss(loss / count, b);
+        tally.add(b, loss, hits, count, this.optimizerStep(b));
       }
     } finally {
       batcher.dispose();
