@@ -1,24 +1,31 @@
 // f32 im2col / col2im on NHWC data, and a transpose, for float convolutions in training:
 //   forward  Y[M][f]  = col[M][K] x W^T[K][f]      (M = n*oh*ow output pixels, K = kh*kw*c)
 //   backward dW[f][K] = dY^T[f][M] x col[M][K];  dcol[M][K] = dY[M][f] x W[f][K];  dX = col2im(dcol)
-// Column order within a row: (ky, kx, channel), the weights' [f][kh][kw][c] layout.
+// Column order within a row: (ky, kx, channel), the weights' [f][kh][kw][c] layout. The slice
+// variants take channels [off, off + cg) of c (one group of a grouped convolution).
 
 /** col[p][(ky*kw + kx)*c + ch] = x[img][iy][ix][ch], 0 outside the image (zero padding). */
 export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
                           padT: i32, padL: i32, oh: i32, ow: i32, col: usize): void {
-  const pixBytes = <usize>c << 2;
+  im2colSliceF32(x, n, h, w, c, 0, c, kh, kw, sh, sw, padT, padL, oh, ow, col);
+}
+
+/** im2colF32 over channels [off, off + cg) of c: rows of kh*kw*cg columns. */
+export function im2colSliceF32(x: usize, n: i32, h: i32, w: i32, c: i32, off: i32, cg: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                               padT: i32, padL: i32, oh: i32, ow: i32, col: usize): void {
+  const pixBytes = <usize>c << 2, take = <usize>cg << 2, skip = <usize>off << 2;
   let d = col;
   for (let img = 0; img < n; img++) {
-    const base = x + <usize>img * <usize>h * <usize>w * pixBytes;
+    const base = x + <usize>img * <usize>h * <usize>w * pixBytes + skip;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - padT + ky;
           for (let kx = 0; kx < kw; kx++) {
             const ix = ox * sw - padL + kx;
-            if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, pixBytes);
-            else memory.fill(d, 0, pixBytes);
-            d += pixBytes;
+            if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, take);
+            else memory.fill(d, 0, take);
+            d += take;
           }
         }
       }
@@ -29,12 +36,18 @@ export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw:
 /** The adjoint of im2colF32: dx (zeroed here) += every column entry at its input position. */
 export function col2imF32(col: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
                           padT: i32, padL: i32, oh: i32, ow: i32, dx: usize): void {
-  const pixBytes = <usize>c << 2;
-  memory.fill(dx, 0, <usize>n * <usize>h * <usize>w * pixBytes);
-  const c4 = c & ~3;
+  memory.fill(dx, 0, <usize>n * <usize>h * <usize>w * (<usize>c << 2));
+  col2imSliceF32(col, n, h, w, c, 0, c, kh, kw, sh, sw, padT, padL, oh, ow, dx);
+}
+
+/** The adjoint of im2colSliceF32, accumulated into dx (not zeroed: one call per group). */
+export function col2imSliceF32(col: usize, n: i32, h: i32, w: i32, c: i32, off: i32, cg: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                               padT: i32, padL: i32, oh: i32, ow: i32, dx: usize): void {
+  const pixBytes = <usize>c << 2, take = <usize>cg << 2;
+  const c4 = cg & ~3;
   let s = col;
   for (let img = 0; img < n; img++) {
-    const base = dx + <usize>img * <usize>h * <usize>w * pixBytes;
+    const base = dx + <usize>img * <usize>h * <usize>w * pixBytes + (<usize>off << 2);
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         for (let ky = 0; ky < kh; ky++) {
@@ -47,12 +60,12 @@ export function col2imF32(col: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
                 const o = <usize>ch << 2;
                 v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
               }
-              for (let ch = c4; ch < c; ch++) {
+              for (let ch = c4; ch < cg; ch++) {
                 const o = <usize>ch << 2;
                 store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
               }
             }
-            s += pixBytes;
+            s += take;
           }
         }
       }

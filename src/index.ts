@@ -22,11 +22,19 @@ export function init(source?: WasmSource, options: InitOptions = {}): Promise<Lo
 export { parseIdx, readIdx, gunzip, imageSet, FASHION_MNIST_CLASSES, type IdxArray, type ImageSet } from './data/idx.js';
 // training
 export { Sequential, evaluate } from './train/sequential.js';
-export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
-export { Dense, type DenseOptions } from './layers/dense.js';
-export { ReLU, Sign, QReLU, initialAlpha, type QReLUOptions } from './layers/activations.js';
-export { BatchNorm, MaxPool, Flatten } from './layers/simple.js';
-export type { Layer, Param } from './layers/layer.js';
+export { Conv2d, type Conv2dOptions } from './ops/conv2d.js';
+export { Dense, type DenseOptions } from './ops/dense.js';
+export { ReLU, Sign, QReLU, initialAlpha, type QReLUOptions } from './ops/activations.js';
+export { BatchNorm, MaxPool, Flatten } from './ops/simple.js';
+export { Add } from './ops/add.js';
+export { Concat } from './ops/concat.js';
+export { AvgPool, globalAvgPool } from './ops/avgpool.js';
+export { Dropout } from './ops/dropout.js';
+export { Reshape } from './ops/reshape.js';
+export { OPS, layerFromJson, quantizerFromJson } from './ops/registry.js';
+export type { Layer, MergeLayer, AnyLayer, Param, StateBuffer } from './ops/layer.js';
+export { input, apply, Value, type GraphNode } from './graph/graph.js';
+export { Model, modelFromJson, type GraphJson, type ModelNode } from './graph/model.js';
 export { weightQuantizers, QuantizedWeight, type WeightQuantizer } from './quantize/weights.js';
 export { Sgd, Adam, type Optimizer } from './train/optimizers.js';
 export { QuantRule, type RuleKind, type RuleOptions } from './train/rules.js';

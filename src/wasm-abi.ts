@@ -51,6 +51,15 @@ export interface WasmExports {
   im2colF32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
   col2imF32(col: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   transposeF32(a: number, rows: number, cols: number, out: number): void;
+  im2colSliceF32(x: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
+  col2imSliceF32(col: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
+  addF32(a: number, b: number, out: number, n: number): void;
+  mulF32(a: number, b: number, out: number, n: number): void;
+  dropoutForward(x: number, y: number, mask: number, n: number, p: number, seed: number): void;
+  avgPoolForward(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, y: number): void;
+  avgPoolBackward(dy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, dx: number): void;
+  copyChannels(src: number, rows: number, cs: number, dst: number, cd: number, off: number): void;
+  sliceChannels(src: number, rows: number, cs: number, off: number, cd: number, dst: number): void;
   batchNormForward(x: number, rows: number, channels: number, gamma: number, beta: number, eps: number, useStats: number, mean: number, invStd: number, y: number): void;
   batchNormBackward(x: number, dy: number, rows: number, channels: number, gamma: number, mean: number, invStd: number, dx: number, dgamma: number, dbeta: number): void;
   maxPoolForward(x: number, n: number, h: number, w: number, c: number, k: number, s: number, oh: number, ow: number, y: number, argmax: number): void;

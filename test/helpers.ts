@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { init, type Lowbit } from '../src/node/index.js';
-import type { Sequential } from '../src/train/sequential.js';
-import type { Param } from '../src/layers/layer.js';
+import type { Model } from '../src/graph/model.js';
+import type { Param } from '../src/ops/layer.js';
 import { rng, randomFloats } from './reference.js';
 
 let shared: Promise<Lowbit> | null = null;
@@ -29,7 +29,7 @@ export function poisonHeap(lb: Lowbit, bytes = 4 << 20): void {
  * quantized copy; undefined skips p) by +-1e-3 and compare with the gradient in p.g.
  * Returns how many entries were checked.
  */
-export function expectGradientsMatch(lb: Lowbit, model: Sequential, inShape: number[], seed: number, samples: number,
+export function expectGradientsMatch(lb: Lowbit, model: Model, inShape: number[], seed: number, samples: number,
                                      buffer: (p: Param) => number | undefined): number {
   const batch = 3, classes = model.outShape[0], n = inShape.reduce((a, b) => a * b, 1);
   const x = lb.heap.alloc(batch * n * 4), y = lb.heap.alloc(batch), g = lb.heap.alloc(batch * classes * 4);

@@ -34,7 +34,7 @@ describe('option keys', () => {
     await expect(Engine.load(new Uint8Array(16), { runtime: lb, thread: 2 } as never)).rejects.toThrow(/Engine.load: unknown option 'thread'; the options are runtime, threads/);
     await expect(Engine.load(new Uint8Array(16), { runtime: lb, threads: 2 })).rejects.toThrow(/threads and runtime exclude each other/);
     await expect(Engine.load(new Uint8Array(16), { threads: 0 })).rejects.toThrow(/threads must be an integer in \[1, 256\], got 0/);
-    refused(() => new Conv2d(8, 3, { padding: 'same', stride: 2 } as never), /Conv2d: unknown option 'stride'; the options are padding, kernelQuantizer/);
+    refused(() => new Conv2d(8, 3, { padding: 'same', stride: 2 } as never), /Conv2d: unknown option 'stride'; the options are padding, strides, groups, kernelQuantizer/);
     refused(() => new Dense(8, { quantizer: weightQuantizers.binary() } as never), /Dense: unknown option 'quantizer'/);
     refused(() => new QReLU({ bits: 2, alpha_grad: '2-valued' } as never), /QReLU: unknown option 'alpha_grad'/);
     refused(() => weightQuantizers.uniform(4, { per_channel: true } as never), /weightQuantizers.uniform: unknown option 'per_channel'/);

@@ -5,7 +5,7 @@
 // agrees with the fake-quantized float model on the classes of 64 test images.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, Sequential, Trainer, compile, Engine, encodeModel, Conv2d, Dense, BatchNorm, QReLU, Sign, MaxPool, Flatten, weightQuantizers } from '../src/node/index.js';
-import type { Layer } from '../src/layers/layer.js';
+import type { Layer } from '../src/ops/layer.js';
 import { Batcher } from '../src/train/sequential.js';
 import { rng } from './reference.js';
 import { runtime } from './helpers.js';

@@ -3,8 +3,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit } from '../src/node/index.js';
 import { QuantizedWeight, weightQuantizers, type WeightQuantizer } from '../src/quantize/weights.js';
-import { param } from '../src/layers/layer.js';
-import { initialAlpha } from '../src/layers/activations.js';
+import { param } from '../src/ops/layer.js';
+import { initialAlpha } from '../src/ops/activations.js';
 import { rng, randomFloats } from './reference.js';
 import { runtime, poisonHeap } from './helpers.js';
 

@@ -3,9 +3,9 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
 import { Sequential, evaluate } from '../src/train/sequential.js';
 import { Trainer } from '../src/train/trainer.js';
-import { Conv2d } from '../src/layers/conv2d.js';
-import { Dense } from '../src/layers/dense.js';
-import { ReLU, MaxPool, Flatten, BatchNorm } from '../src/layers/simple.js';
+import { Conv2d } from '../src/ops/conv2d.js';
+import { Dense } from '../src/ops/dense.js';
+import { ReLU, MaxPool, Flatten, BatchNorm } from '../src/ops/simple.js';
 import { runtime, expectGradientsMatch } from './helpers.js';
 
 let lb: Lowbit;

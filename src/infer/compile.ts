@@ -12,14 +12,15 @@
 //   sign:  bit = y >= 0 = acc >= ceil(-B/A) (A > 0), or !(acc >= floor(-B/A) + 1) (A < 0, flip)
 // The last layer keeps logit = s_in step acc + bias as one float scale and bias per class.
 import { LowbitError } from '../errors.js';
-import type { Sequential } from '../train/sequential.js';
+import type { Model } from '../graph/model.js';
+import { Dropout } from '../ops/dropout.js';
 import type { Heap } from '../memory.js';
-import type { Layer } from '../layers/layer.js';
-import { Conv2d } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { QReLU, ReLU, Sign } from '../layers/activations.js';
-import { BatchNorm, Flatten, MaxPool } from '../layers/simple.js';
-import type { LinearWeights } from '../layers/weights.js';
+import type { Layer } from '../ops/layer.js';
+import { Conv2d } from '../ops/conv2d.js';
+import { Dense } from '../ops/dense.js';
+import { QReLU, ReLU, Sign } from '../ops/activations.js';
+import { BatchNorm, Flatten, MaxPool } from '../ops/simple.js';
+import type { LinearWeights } from '../ops/weights.js';
 import type { ActKind, Plan, PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
@@ -62,9 +63,19 @@ function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shif
   return { g, shift };
 }
 
+/** Integer plans are chains today: one input, one output, each node reading the one before. */
+function checkChain(model: Model): void {
+  if (model.inputShapes.length !== 1 || model.outputs.length !== 1) throw fail(`integer plans take one input and one output; this model has ${model.inputShapes.length} and ${model.outputs.length}`);
+  model.nodes.forEach((n, i) => {
+    if (n.inputs.length !== 1 || n.inputs[0] !== i) throw fail(`node ${i} (${n.layer.name}): integer plans run chains of layers; this node ${n.inputs.length > 1 ? 'merges several values' : 'reads a value other than the previous node\'s'}`);
+  });
+  if (model.outputs[0] !== model.nodes.length) throw fail('the model output must be its last node');
+}
+
 /** Compile a trained model into an integer-only plan; throws CANNOT_COMPILE naming the layer. */
-export function compile(model: Sequential, classes: string[], meta: Record<string, unknown> = {}): Plan {
-  const L = model.layers;
+export function compile(model: Model, classes: string[], meta: Record<string, unknown> = {}): Plan {
+  checkChain(model);
+  const L = model.layers.filter((l) => !(l instanceof Dropout)) as Layer[]; // dropout is the identity at inference
   if (model.inShape.length !== 3) throw fail(`the model input must be [height, width, channels] pixels, got [${model.inShape.join(', ')}]`);
   let shape = model.inShape.slice() as [number, number, number];
   let input: ActKind = 'pixels', inBits = 8, sIn = 1 / 255;
@@ -76,13 +87,16 @@ export function compile(model: Sequential, classes: string[], meta: Record<strin
     const layer = L[i++];
     if (!(layer instanceof Conv2d) && !(layer instanceof Dense)) throw fail(`layer ${i - 1} (${layer.name}) must follow a conv2d or dense layer`);
     const lw = layer.weights, name = `layer ${i - 1} (${layer.name})`;
+    if (layer instanceof Conv2d && (layer.kh !== layer.kw || layer.sh !== 1 || layer.sw !== 1 || layer.groups !== 1 || layer.pads)) {
+      throw fail(`${name}: integer plans run square stride-1 convolutions with 'same' or 'valid' padding and no groups`);
+    }
     const iw = integerWeights(model.heap, lw, name);
     const conv = layer instanceof Conv2d;
     if (!conv && shape[0] * shape[1] * shape[2] !== lw.K) throw fail(`${name}: input size ${shape.join('x')} does not match ${lw.K}`);
     if (conv && layer.options.padding === 'valid' && input === 'bits') throw fail(`${name}: 'valid' convolutions on sign bits are not supported`);
     const step: PlanStep = {
       kind: conv ? 'conv' : 'dense', h: conv ? shape[0] : 1, w: conv ? shape[1] : 1, c: conv ? shape[2] : lw.K, out: lw.out,
-      k: conv ? (layer as Conv2d).kernel : 1, padding: conv ? (layer as Conv2d).padding : 'valid',
+      k: conv ? (layer as Conv2d).kh : 1, padding: conv ? (layer as Conv2d).padding as 'same' | 'valid' : 'valid',
       input, inBits, weights: iw.kind, weightBits: iw.bits, output: 'logits', outBits: 32, pool: 0,
     };
     if (input === 'pixels' && iw.kind === 'binary') throw fail(`${name}: binary weights on raw pixels are not supported; keep the first layer 8-bit (--first-last-bits 8)`);

@@ -2,7 +2,7 @@
 // layouts), activations stay in wasm between steps, so a prediction copies only the pixels in and
 // the logits out. Each runner calls the raw kernels the typed-array API wraps (src/kernels/).
 import type { Heap } from '../memory.js';
-import { Slot } from '../layers/layer.js';
+import { Slot } from '../ops/layer.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
 import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
 import { flipMasks } from '../kernels/threshold.js';

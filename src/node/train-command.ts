@@ -5,7 +5,8 @@ import { init } from './index.js';
 import { loadFashionMnist, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
 import { checkWritable, MAX_FILE_BYTES, readFileBounded, writeFileAtomic } from './files.js';
 import { Sequential } from '../train/sequential.js';
-import { buildLayers, describeArch, validateArch, type Arch, type ArchOptions } from '../train/models.js';
+import { modelFromJson, type Model } from '../graph/model.js';
+import { buildLayers, describeArch, validateArch, type Arch } from '../train/models.js';
 import { startGradientWorkers } from './train-pool.js';
 import type { GradientWorkers } from '../train/parallel.js';
 import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary, type TrainOptions } from '../train/trainer.js';
@@ -52,12 +53,12 @@ const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: '
  * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
  * statistics restored (for export to a model file).
  */
-export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Sequential; config: TrainRunOptions; epochs: number; history: EpochSummary[]; source: string }> {
+export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Promise<{ model: Model; config: TrainRunOptions; epochs: number; history: EpochSummary[]; source: string }> {
   const cp = decodeCheckpoint(bytes, what);
   const config = { ...TRAIN_DEFAULTS, ...LEGACY, ...(cp.header.config as Partial<TrainRunOptions>), resume: false, out: undefined };
   try { validateRun(config); } catch (e) { throw new LowbitError('BAD_CHECKPOINT', `${what}: its configuration is not valid (${(e as Error).message})`); }
   const lb = await init();
-  const model = new Sequential(lb.heap, buildLayers(config), [28, 28, 1], config.seed);
+  const model = cp.header.model !== undefined ? modelFromJson(lb.heap, cp.header.model, config.seed, `${what}: its model graph`, 'BAD_CHECKPOINT') : new Sequential(lb.heap, buildLayers(config), [28, 28, 1], config.seed);
   const trainer = new Trainer(model, trainerOptions(config), config.limit ?? 60000);
   try {
     restoreCheckpoint(trainer, lb.heap, cp, what);
@@ -177,7 +178,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     io.log(`weights by precision: ${model.summary()}`);
     io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
     if (o.threads > 1) {
-      workers = await startGradientWorkers(archOf(o), [data.train.height, data.train.width, 1], o.seed, o.threads);
+      workers = await startGradientWorkers(model.toJSON(), o.seed, o.threads);
       io.log(`data-parallel on ${o.threads} threads (${workers.count} workers and this one; batch norm statistics per shard)`);
     }
     while (trainer.epoch < o.epochs) {
@@ -210,9 +211,4 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     trainer.dispose();
     model.dispose();
   }
-}
-
-/** The architecture options of a run (what a worker needs to build the same model). */
-function archOf(o: TrainRunOptions): ArchOptions {
-  return { arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip, act: o.act, perChannel: o.perChannel, weightSet: o.weightSet };
 }

@@ -1,14 +1,14 @@
 // Gradient workers for data-parallel training on Node's worker_threads (src/train/parallel.ts).
 import { Worker } from 'node:worker_threads';
 import { LowbitError } from '../errors.js';
-import type { ArchOptions } from '../train/models.js';
+import type { GraphJson } from '../graph/model.js';
 import type { GradientWorkers, ShardJob, ShardResult } from '../train/parallel.js';
 
 // beside this module in dist/node/; from the TypeScript sources (the test runner), the built one
 const workerUrl = import.meta.url.endsWith('.ts') ? new URL('../../dist/node/train-worker.js', import.meta.url) : new URL('./train-worker.js', import.meta.url);
 
-/** `threads - 1` workers, each with a replica of the model `arch` builds (the caller is the first thread). */
-export async function startGradientWorkers(arch: ArchOptions, inShape: number[], seed: number, threads: number): Promise<GradientWorkers> {
+/** `threads - 1` workers, each with a replica of the model `graph` describes, built with `seed` (the caller is the first thread). */
+export async function startGradientWorkers(graph: GraphJson, seed: number, threads: number): Promise<GradientWorkers> {
   const workers = Array.from({ length: threads - 1 }, () => new Worker(workerUrl));
   const pending = new Map<number, { resolve: (r: ShardResult) => void; reject: (e: unknown) => void }>();
   let nextId = 1;
@@ -17,7 +17,7 @@ export async function startGradientWorkers(arch: ArchOptions, inShape: number[],
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? resolve() : reject(new Error(m.message))));
       w.once('error', reject);
-      w.postMessage({ type: 'init', arch, inShape, seed });
+      w.postMessage({ type: 'init', graph, seed });
     })));
   } catch (e) {
     for (const w of workers) void w.terminate();

@@ -1,19 +1,19 @@
-// A worker thread of data-parallel training: a replica of the model (built from the same
-// architecture options and seed) that computes one shard's gradients per message.
+// A worker thread of data-parallel training: a replica of the model (built from the same graph
+// and seed) that computes one shard's gradients per message.
 import { parentPort } from 'node:worker_threads';
 import { init } from './wasm-file.js';
-import { Sequential, Batcher, batchGradients } from '../train/sequential.js';
-import { buildLayers, type ArchOptions } from '../train/models.js';
-import { Slot } from '../layers/layer.js';
+import { Batcher, batchGradients } from '../train/sequential.js';
+import { modelFromJson, type GraphJson, type Model } from '../graph/model.js';
+import { Slot } from '../ops/layer.js';
 import type { ShardJob } from '../train/parallel.js';
 
 const port = parentPort!;
-let model: Sequential | undefined;
-port.on('message', async (m: { type: 'init'; arch: ArchOptions; inShape: number[]; seed: number } | ({ type: 'shard'; id: number } & ShardJob)) => {
+let model: Model | undefined;
+port.on('message', async (m: { type: 'init'; graph: GraphJson; seed: number } | ({ type: 'shard'; id: number } & ShardJob)) => {
   try {
     if (m.type === 'init') {
       const lb = await init();
-      model = new Sequential(lb.heap, buildLayers(m.arch), m.inShape, m.seed);
+      model = modelFromJson(lb.heap, m.graph, m.seed);
       port.postMessage({ type: 'ready' });
       return;
     }

@@ -4,7 +4,7 @@
 // the layer reads. Projections run in wasm (assembly/quant.ts).
 import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { freeParams, param, type Param } from '../layers/layer.js';
+import { freeParams, param, type Param } from '../ops/layer.js';
 
 export type WeightQuantizerKind = 'float' | 'binary' | 'ternary' | 'uniform' | 'pow2' | 'affine';
 

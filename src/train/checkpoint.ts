@@ -10,6 +10,7 @@ import type { Heap } from '../memory.js';
 import type { Trainer, EpochSummary } from './trainer.js';
 import { crc32 } from '../crc32.js';
 import { parseJsonHeader } from '../json-header.js';
+import type { GraphJson } from '../graph/model.js';
 
 export { crc32 };
 
@@ -22,6 +23,8 @@ export interface CheckpointHeader {
   scalars: Record<string, number>;
   history: EpochSummary[];
   tensors: Entry[];
+  /** the model's graph (ops, configs, edges); absent in checkpoints written before graphs */
+  model?: GraphJson;
   /** version 1 only: the CRC-32 of the tensor bytes */
   crc32?: number;
 }
@@ -37,7 +40,7 @@ export function encodeCheckpoint(trainer: Trainer, config: Record<string, unknow
   const tensors = parts.map((p) => { const e = { name: p.name, size: p.data.length, offset }; offset += p.data.length * 4; return e; });
   const data = new Uint8Array(offset);
   parts.forEach((p, i) => data.set(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength), tensors[i].offset));
-  const header: CheckpointHeader = { config, scalars: trainer.scalars(), history: trainer.history, tensors };
+  const header: CheckpointHeader = { config, model: trainer.model.toJSON(), scalars: trainer.scalars(), history: trainer.history, tensors };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = (20 + json.length + 3) & ~3;
   const out = new Uint8Array(start + data.length);

@@ -5,11 +5,11 @@
 //   mlp: dense 256 - BN - act - dense 256 - BN - act - dense 10
 import { LowbitError } from '../errors.js';
 import { weightQuantizers, type WeightQuantizer } from '../quantize/weights.js';
-import type { Layer } from '../layers/layer.js';
-import { Conv2d } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
-import { QReLU, ReLU, Sign } from '../layers/activations.js';
-import { BatchNorm, Flatten, MaxPool } from '../layers/simple.js';
+import type { Layer } from '../ops/layer.js';
+import { Conv2d } from '../ops/conv2d.js';
+import { Dense } from '../ops/dense.js';
+import { QReLU, ReLU, Sign } from '../ops/activations.js';
+import { BatchNorm, Flatten, MaxPool } from '../ops/simple.js';
 
 export const ARCHS = ['mlp', 'cnn'] as const;
 export type Arch = (typeof ARCHS)[number];

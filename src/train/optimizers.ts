@@ -1,7 +1,7 @@
 // Optimizers over flat f32 parameter buffers in wasm (kernels: assembly/optim.ts). Their state
 // (momentum, Adam moments) is exposed as named wasm tensors so checkpoints can save and restore it.
 import type { Heap } from '../memory.js';
-import type { Param } from '../layers/layer.js';
+import type { Param } from '../ops/layer.js';
 
 /** A named f32 buffer in wasm memory. */
 export interface WasmTensor { name: string; ptr: number; size: number }

@@ -9,7 +9,7 @@
 // g is always the coarse gradient taken at the weights the forward pass used (w).
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import type { Param } from '../layers/layer.js';
+import type { Param } from '../ops/layer.js';
 
 export type RuleKind = 'binaryconnect' | 'bcgd' | 'binaryrelax';
 

@@ -1,48 +1,19 @@
 import type { Heap } from '../memory.js';
 import type { ImageSet } from '../data/idx.js';
-import { Slot, type Layer, type Param } from '../layers/layer.js';
+import { LowbitError } from '../errors.js';
+import { isMerge, Slot, type Layer } from '../ops/layer.js';
+import { Model } from '../graph/model.js';
 import { checkImageSet } from './check-data.js';
 
-/** Layers in a chain over per-sample input shape `inShape`; the last layer's outputs are logits. */
-export class Sequential {
-  readonly outShape: number[];
-  constructor(readonly heap: Heap, readonly layers: Layer[], readonly inShape: number[], seed = 1) {
-    let shape = inShape;
-    layers.forEach((l, i) => { shape = l.build(heap, shape, seed * 7919 + i); });
-    this.outShape = shape;
-    // the first layer with parameters need not compute its input gradient (nothing upstream learns)
-    const first = layers.find((l) => l.params().length > 0);
-    if (first && 'inputGrad' in first) first.inputGrad = false;
+/** Layers in a chain over per-sample input shape `inShape`: sugar for a one-input, one-output graph Model. */
+export class Sequential extends Model {
+  constructor(heap: Heap, layers: Layer[], inShape: number[], seed = 1) {
+    if (!Array.isArray(layers) || layers.length < 1) throw new LowbitError('BAD_ARGUMENT', 'Sequential needs a non-empty array of layers');
+    const bad = layers.find((l) => !l || typeof l.build !== 'function' || isMerge(l));
+    if (bad !== undefined) throw new LowbitError('BAD_ARGUMENT', `Sequential takes one-input layers; ${bad?.name ?? String(bad)} is not one (build merges with input() and apply())`);
+    const nodes = layers.map((layer, i) => ({ layer, inputs: [i] }));
+    super(heap, { inputShapes: [inShape], nodes, outputs: [layers.length] }, seed);
   }
-  forward(x: number, batch: number, training: boolean): number {
-    for (const l of this.layers) x = l.forward(x, batch, training);
-    return x;
-  }
-  backward(dy: number, batch: number): void {
-    for (let i = this.layers.length - 1; i >= 0 && dy; i--) dy = this.layers[i].backward(dy, batch);
-  }
-  params(): Param[] { return this.layers.flatMap((l) => l.params()); }
-
-  /**
-   * A Larq-style summary: weights, their storage once quantized, and multiply-accumulates per
-   * sample, by weight precision ("1-bit: 819,200 weights (100 KiB), 3.6 M MACs; ...").
-   */
-  summary(): string {
-    const by = new Map<number, { weights: number; macs: number }>();
-    for (const l of this.layers) {
-      const c = l.cost?.();
-      if (!c) continue;
-      const e = by.get(c.weightBits) ?? { weights: 0, macs: 0 };
-      e.weights += c.weights; e.macs += c.macs;
-      by.set(c.weightBits, e);
-    }
-    const kib = (bits: number) => `${(bits / 8 / 1024).toFixed(1)} KiB`;
-    const total = [...by].reduce((a, [b, e]) => a + b * e.weights, 0);
-    const parts = [...by].sort((a, b) => a[0] - b[0]).map(([b, e]) =>
-      `${b === 32 ? 'float32' : `${b}-bit`}: ${e.weights.toLocaleString('en-US')} weights (${kib(b * e.weights)}), ${(e.macs / 1e6).toFixed(2)} M MACs`);
-    return `${parts.join('; ')}; weights stored in ${kib(total)} (float32: ${kib(32 * [...by.values()].reduce((a, e) => a + e.weights, 0))})`;
-  }
-  dispose(): void { for (const l of this.layers) l.dispose(); }
 }
 
 export { Sgd, Adam, type Optimizer } from './optimizers.js';
@@ -76,7 +47,7 @@ export class Batcher {
  * cross-entropy, backward, leaving the parameter gradients (of the mean loss) in the params.
  * Returns the mean loss and the number of correct classes.
  */
-export function batchGradients(model: Sequential, batcher: Batcher, order: ArrayLike<number>, from: number, count: number, grad: Slot): { loss: number; hits: number } {
+export function batchGradients(model: Model, batcher: Batcher, order: ArrayLike<number>, from: number, count: number, grad: Slot): { loss: number; hits: number } {
   const heap = model.heap, classes = model.outShape[0];
   const { x, y, labels } = batcher.load(order, from, count);
   const logits = model.forward(x, count, true);
@@ -111,7 +82,7 @@ export function argmaxHits(heap: Heap, logits: number, labels: Uint8Array, count
 }
 
 /** Accuracy of the model (inference mode) on a data set. */
-export function evaluate(model: Sequential, data: ImageSet, batch = 256): number {
+export function evaluate(model: Model, data: ImageSet, batch = 256): number {
   const classes = model.outShape[0];
   checkImageSet(data, model.inShape, classes, 'evaluation data');
   const order = Uint32Array.from({ length: data.count }, (_, i) => i);

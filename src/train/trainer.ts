@@ -2,9 +2,10 @@
 // epoch by epoch, with per-batch progress and the state a checkpoint needs.
 import { checkOptions, LowbitError } from '../errors.js';
 import type { ImageSet } from '../data/idx.js';
-import type { StateBuffer } from '../layers/layer.js';
-import { Slot } from '../layers/layer.js';
-import { Batcher, batchGradients, evaluate, permutation, type Sequential } from './sequential.js';
+import type { StateBuffer } from '../ops/layer.js';
+import { Slot } from '../ops/layer.js';
+import { Batcher, batchGradients, evaluate, permutation } from './sequential.js';
+import type { Model } from '../graph/model.js';
 import { checkImageSet } from './check-data.js';
 import type { GradientWorkers, ShardResult } from './parallel.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
@@ -56,7 +57,7 @@ export class Trainer {
   /** BinaryRelax phase 2's learning-rate factor (1 otherwise) */
   private readonly phase2Factor: number;
 
-  constructor(readonly model: Sequential, readonly options: TrainOptions, readonly trainCount: number) {
+  constructor(readonly model: Model, readonly options: TrainOptions, readonly trainCount: number) {
     const o = options;
     checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'relaxEpochs', 'relaxSchedule', 'relaxGrowth', 'phase2LrFactor', 'seed']);
     if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
@@ -94,6 +95,7 @@ export class Trainer {
   /** Check the data against the model; this epoch's seeded order, a batch loader and a gradient buffer. */
   private startEpoch(data: ImageSet): { order: Uint32Array; batcher: Batcher; grad: Slot } {
     const model = this.model;
+    if (model.inputShapes.length !== 1 || model.outputs.length !== 1) throw new LowbitError('BAD_ARGUMENT', `the Trainer trains one-input, one-output models (images to logits); this one has ${model.inputShapes.length} inputs and ${model.outputs.length} outputs`);
     if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
     checkImageSet(data, model.inShape, model.outShape[0], 'training data');
     return { order: permutation(data.count, this.options.seed * 1000 + this.epoch), batcher: new Batcher(model.heap, data), grad: new Slot(model.heap) };

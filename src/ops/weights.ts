@@ -25,7 +25,7 @@ export class LinearWeights {
   }
 
   /** The weights the passes use: proj_Q(w_f), or w_f itself in float. */
-  private get used(): number { return this.quant.q.kind === 'float' ? this.w.w : this.quant.wq; }
+  get used(): number { return this.quant.q.kind === 'float' ? this.w.w : this.quant.wq; }
 
   forward(x: number, M: number, y: number): void {
     const wasm = this.heap.wasm, wt = this.wt.get(this.K * this.out * 4);

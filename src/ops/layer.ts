@@ -23,6 +23,10 @@ export interface StateBuffer {
  */
 export interface Layer {
   readonly name: string;
+  /** the op's registry key (src/ops/registry.ts) */
+  readonly op: string;
+  /** the constructor arguments that rebuild this layer through the registry (JSON values only) */
+  config(): Record<string, unknown>;
   /** Allocate parameters for this per-sample input shape; returns the per-sample output shape. */
   build(heap: Heap, inShape: number[], seed: number): number[];
   forward(x: number, batch: number, training: boolean): number;
@@ -37,6 +41,28 @@ export interface Layer {
   inputGrad?: boolean;
   dispose(): void;
 }
+
+/**
+ * An op over several inputs of the same batch (residual add, concat): like Layer, but forward takes
+ * one pointer per input and backward returns one gradient pointer per input.
+ */
+export interface MergeLayer {
+  readonly name: string;
+  readonly op: string;
+  readonly merge: true;
+  config(): Record<string, unknown>;
+  build(heap: Heap, inShapes: number[][], seed: number): number[];
+  forward(xs: number[], batch: number, training: boolean): number;
+  backward(dy: number, batch: number): number[];
+  params(): Param[];
+  buffers?(): StateBuffer[];
+  cost?(): { weights: number; weightBits: number; macs: number };
+  dispose(): void;
+}
+
+export type AnyLayer = Layer | MergeLayer;
+
+export const isMerge = (l: AnyLayer): l is MergeLayer => (l as MergeLayer).merge === true;
 
 /** A wasm buffer that grows to the largest size asked for (per-batch activations). */
 export class Slot {

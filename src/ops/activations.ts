@@ -11,6 +11,8 @@ abstract class Pointwise implements Layer {
   private heap!: Heap; private n = 0; private x = 0;
   private y!: Slot; private dx!: Slot;
   constructor(readonly name: string, private readonly fwd: 'reluForward' | 'signForward', private readonly bwd: 'reluBackward' | 'signBackward') {}
+  get op(): string { return this.name; }
+  config(): Record<string, unknown> { return {}; }
   build(heap: Heap, inShape: number[]): number[] { this.heap = heap; this.n = size(inShape); this.y = new Slot(heap); this.dx = new Slot(heap); return inShape; }
   forward(x: number, batch: number): number { this.x = x; const y = this.y.get(batch * this.n * 4); this.heap.wasm[this.fwd](x, y, batch * this.n); return y; }
   backward(dy: number, batch: number): number { const dx = this.dx.get(batch * this.n * 4); this.heap.wasm[this.bwd](this.x, dy, dx, batch * this.n); return dx; }
@@ -75,6 +77,7 @@ export interface QReLUOptions {
  */
 export class QReLU implements Layer {
   readonly name: string;
+  readonly op = 'qrelu';
   readonly bits: number;
   readonly alphaGrad: '3-valued' | '2-valued';
   private heap!: Heap; private n = 0; private x = 0; private alphaNow = 0;
@@ -100,6 +103,7 @@ export class QReLU implements Layer {
     this.y = new Slot(heap); this.dx = new Slot(heap);
     return inShape;
   }
+  config(): Record<string, unknown> { return { ...this.options }; }
   /** the current resolution */
   get value(): number { return this.heap.read(Float32Array, this.alpha.w, 1)[0]; }
   private get levels(): number { return 2 ** this.bits - 1; }

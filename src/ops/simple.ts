@@ -9,9 +9,11 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** k x k max pooling with stride k ('valid'). */
 export class MaxPool implements Layer {
   readonly name: string;
+  readonly op = 'maxpool';
   private heap!: Heap; private h = 0; private w = 0; private c = 0; private oh = 0; private ow = 0;
   private y!: Slot; private arg!: Slot; private dx!: Slot;
   constructor(readonly k = 2) { this.name = `maxpool(${k})`; }
+  config(): Record<string, unknown> { return { k: this.k }; }
   build(heap: Heap, inShape: number[]): number[] {
     if (inShape.length !== 3) throw new LowbitError('BAD_SHAPE', `${this.name} needs [height, width, channels] input, got [${inShape.join(', ')}]`);
     this.heap = heap; [this.h, this.w, this.c] = inShape;
@@ -38,6 +40,8 @@ export class MaxPool implements Layer {
 /** NHWC is contiguous: flattening only changes the shape. */
 export class Flatten implements Layer {
   readonly name = 'flatten';
+  readonly op = 'flatten';
+  config(): Record<string, unknown> { return {}; }
   build(_heap: Heap, inShape: number[]): number[] { return [size(inShape)]; }
   forward(x: number): number { return x; }
   backward(dy: number): number { return dy; }
@@ -48,12 +52,14 @@ export class Flatten implements Layer {
 /** Batch norm over the last dimension; running statistics (momentum 0.9) serve inference. */
 export class BatchNorm implements Layer {
   readonly name = 'batchnorm';
+  readonly op = 'batchnorm';
   private heap!: Heap; private c = 0; private per = 0; private x = 0;
   private gamma!: Param; private beta!: Param;
   private mean = 0; private invStd = 0; private runMean = 0; private runInv = 0;
   private runningMean!: Float32Array; private runningVar!: Float32Array;
   private y!: Slot; private dx!: Slot;
   constructor(readonly eps = 1e-3, readonly momentum = 0.9) {}
+  config(): Record<string, unknown> { return { eps: this.eps, momentum: this.momentum }; }
   build(heap: Heap, inShape: number[]): number[] {
     this.heap = heap; this.c = inShape[inShape.length - 1]; this.per = size(inShape) / this.c;
     this.gamma = param(heap, 'batchnorm.gamma', new Float32Array(this.c).fill(1));

@@ -12,6 +12,7 @@ export interface DenseOptions {
 /** Fully connected: y = x W^T + b, W [units][in] (one row per unit), He-normal init. */
 export class Dense implements Layer {
   readonly name: string;
+  readonly op = 'dense';
   inputGrad = true;
   private core!: LinearWeights;
   private inSize = 0;
@@ -22,6 +23,8 @@ export class Dense implements Layer {
     const q = options.kernelQuantizer;
     this.name = `dense(${units}${q && q.kind !== 'float' ? `, ${q.label}` : ''})`;
   }
+
+  config(): Record<string, unknown> { return { units: this.units, kernelQuantizer: this.options.kernelQuantizer }; }
 
   build(heap: Heap, inShape: number[], seed: number): number[] {
     this.inSize = inShape.reduce((a, b) => a * b, 1);
