@@ -26,3 +26,5 @@ export function relaxedSimd(): i32 {
 }
 export { crc32, unpackSignsI8, multiThresholdSigned, maxPoolSignedI32, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
 export { im2colBits32, padCorrection32 } from './xnorconv32';
+export { depthwiseForward, depthwiseBackward } from './depthwise';
+export { streamFromAcc, addShiftedI32, sumPoolI32, sumPoolU8, depthwiseU8 } from './int-graph';

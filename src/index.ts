@@ -40,7 +40,8 @@ export { Sgd, Adam, type Optimizer } from './train/optimizers.js';
 export { QuantRule, type RuleKind, type RuleOptions } from './train/rules.js';
 export { learningRate, type ScheduleKind } from './train/schedule.js';
 export { Trainer, type TrainOptions, type EpochSummary, type BatchProgress } from './train/trainer.js';
-export { buildLayers, describeArch, type ArchOptions } from './train/models.js';
+export { buildLayers, buildModel, describeArch, type ArchOptions } from './train/models.js';
+export { resnet, mobilenet, type PresetParts } from './train/presets.js';
 export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './train/checkpoint.js';
 // quantized two-layer nets by semidefinite programming (docs/sdp.md)
 export { solveSdp, type SdpSolution, type SdpOptions } from './sdp/solve.js';

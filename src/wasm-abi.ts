@@ -54,6 +54,13 @@ export interface WasmExports {
   im2colSliceF32(x: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
   col2imSliceF32(col: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   addF32(a: number, b: number, out: number, n: number): void;
+  streamFromAcc(acc: number, rows: number, c: number, mult: number, addend: number, t: number, out: number): void;
+  addShiftedI32(a: number, sa: number, b: number, sb: number, out: number, n: number): void;
+  sumPoolI32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, shift: number, out: number): void;
+  sumPoolU8(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, za: number, out: number): void;
+  depthwiseU8(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, wt: number, za: number, acc: number): void;
+  depthwiseForward(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, wt: number, y: number): void;
+  depthwiseBackward(x: number, dy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, wt: number, dx: number, dwt: number): void;
   mulF32(a: number, b: number, out: number, n: number): void;
   dropoutForward(x: number, y: number, mask: number, n: number, p: number, seed: number): void;
   avgPoolForward(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, y: number): void;

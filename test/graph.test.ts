@@ -18,6 +18,9 @@ import { Trainer } from '../src/train/trainer.js';
 import { Sequential } from '../src/train/sequential.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint.js';
 import { compile } from '../src/infer/compile.js';
+import { Engine } from '../src/infer/engine.js';
+import { encodeModel } from '../src/infer/format.js';
+import { QReLU } from '../src/ops/activations.js';
 import { weightQuantizers } from '../src/quantize/weights.js';
 import { LowbitError } from '../src/errors.js';
 import { rng, randomFloats } from './reference.js';
@@ -214,16 +217,18 @@ describe('graph JSON and checkpoints', () => {
     }
   });
 
-  it('a builder-made residual net trains, checkpoints with its graph, resumes bit-identically; compile names the node it cannot lower', async () => {
+  it('a builder-made residual net trains, checkpoints with its graph, resumes bit-identically, and runs in the Engine as the float model does', async () => {
     const data = await loadFashionMnist(SUBSET_DIR), train = { ...data.train, count: 192 };
+    const q8 = weightQuantizers.uniform(8);
     const net = () => {
       const x = input([28, 28, 1]);
-      let h = apply(new Sign(), apply(new BatchNorm(), apply(new Conv2d(8, 3, { strides: 2 }), x))); // 14x14x8
-      const r = apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: weightQuantizers.binary() }), h));
-      h = apply(new Add(), h, r);
-      const dw = apply(new Conv2d(8, 3, { groups: 8, kernelQuantizer: weightQuantizers.uniform(4) }), h);
-      h = apply(new AvgPool({ pool: 2 }), apply(new Concat(), h, dw)); // 7x7x16
-      const y = apply(new Dense(10), apply(new Dropout(0.1), apply(globalAvgPool(), h)));
+      const s = apply(new BatchNorm(), apply(new Conv2d(8, 3, { strides: 2, kernelQuantizer: q8 }), x)); // 14x14x8, read twice
+      const r = apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: weightQuantizers.binary() }), apply(new Sign(), s)));
+      const s2 = apply(new Add(), s, r);
+      const dw = apply(new QReLU({ bits: 4 }), apply(new BatchNorm(), apply(new Conv2d(8, 3, { groups: 8, strides: 2, kernelQuantizer: weightQuantizers.uniform(4) }), apply(new QReLU({ bits: 4 }), s2))));
+      const a = apply(new Add(), apply(new AvgPool({ pool: 2 }), s2), apply(new BatchNorm(), apply(new Conv2d(8, 1, { kernelQuantizer: q8 }), dw))); // 7x7x8
+      const g = apply(new Dropout(0.1), apply(globalAvgPool(), apply(new Concat(), a, a)));
+      const y = apply(new Dense(10, { kernelQuantizer: q8 }), apply(new QReLU({ bits: 8 }), apply(new BatchNorm(), g)));
       return new Model(lb.heap, { inputs: [x], outputs: [y] }, 7);
     };
     const opts = { epochs: 2, batch: 64, lr: 0.05, optimizer: 'bcgd' as const, seed: 7 };
@@ -241,12 +246,31 @@ describe('graph JSON and checkpoints', () => {
     expect(wc.map((t) => t.name)).toEqual(wa.map((t) => t.name));
     wa.forEach((t, i) => expect(f32(wc[i].ptr, t.size), t.name).toEqual(f32(t.ptr, t.size)));
     expect(tc.history.map((h) => h.loss)).toEqual(ta.history.map((h) => h.loss));
-    let err: unknown;
-    try { compile(c, Array.from({ length: 10 }, (_, i) => `c${i}`)); } catch (e) { err = e; }
-    expect((err as LowbitError).code).toBe('CANNOT_COMPILE');
-    expect((err as LowbitError).message).toMatch(/node 5 \(add\): integer plans run chains/);
+    // the integer plan: same classes as the fake-quantized model
+    const plan = compile(c, data.classes);
+    expect(plan.graph!.map((n) => n.op)).toEqual(expect.arrayContaining(['add', 'avgpool', 'concat', 'threshold']));
+    const engine = await Engine.load(encodeModel(plan), { runtime: lb }), n = 500;
+    const ints = engine.predict(data.test.images.subarray(0, n * 784), n);
+    engine.dispose();
+    const px = put(Float32Array.from(data.test.images.subarray(0, n * 784), (v) => v / 255)), z = f32(c.forward(px, n, false), n * 10);
+    let same = 0;
+    for (let i = 0; i < n; i++) { let best = 0; for (let k = 1; k < 10; k++) if (z[i * 10 + k] > z[i * 10 + best]) best = k; if (best === ints[i]) same++; }
+    expect(same / n).toBeGreaterThanOrEqual(0.99);
+    lb.heap.free(px);
     for (const t of [ta, tc]) t.dispose();
     a.dispose(); c.dispose();
+  });
+
+  it('compile names the node it cannot lower', () => {
+    const x = input([8, 8, 1]);
+    const h = apply(new Sign(), apply(new BatchNorm(), apply(new Conv2d(4, 3, { kernelQuantizer: weightQuantizers.uniform(8) }), x)));
+    const bad = apply(new Add(), h, apply(new Sign(), apply(new BatchNorm(), apply(new Conv2d(4, 3, { kernelQuantizer: weightQuantizers.binary() }), h))));
+    const m = new Model(lb.heap, { inputs: [x], outputs: [apply(new Dense(3, { kernelQuantizer: weightQuantizers.uniform(8) }), apply(new Flatten(), bad))] }, 1);
+    let err: unknown;
+    try { compile(m, ['a', 'b', 'c']); } catch (e) { err = e; }
+    expect((err as LowbitError).code).toBe('CANNOT_COMPILE');
+    expect((err as LowbitError).message).toMatch(/node 7 \(add\): reads bits/);
+    m.dispose();
   });
 
   it('Sequential is a chain graph: its JSON rebuilds it, and compile still takes it', () => {

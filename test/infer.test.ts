@@ -2,6 +2,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, LowbitError, Sequential, Trainer, buildLayers, compile, Engine, encodeModel, decodeModel } from '../src/node/index.js';
 import { Batcher } from '../src/train/sequential.js';
+import { input, apply, Model, Conv2d, Dense, BatchNorm, Sign, QReLU, Add, Concat, AvgPool, globalAvgPool, weightQuantizers } from '../src/index.js';
 import { crc32 } from '../src/train/checkpoint.js';
 import type { FashionMnist } from '../src/node/fashion-mnist.js';
 import type { ArchOptions } from '../src/train/models.js';
@@ -110,11 +111,11 @@ function withLongHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) =>
   }
 }
 
-/** Change the bytes of one tensor (step, name) in place and fix the checksum. */
-function withTensor(bytes: Uint8Array, step: number, name: string, edit: (view: DataView) => void): Uint8Array {
+/** Change the bytes of one tensor (of steps[step] or, with where 'graph', of graph[step]) in place and fix the checksum. */
+function withTensor(bytes: Uint8Array, step: number, name: string, edit: (view: DataView) => void, where: 'steps' | 'graph' = 'steps'): Uint8Array {
   const out = bytes.slice(), dv = new DataView(out.buffer), len = dv.getUint32(8, true);
   const h = JSON.parse(new TextDecoder().decode(out.subarray(16, 16 + len)));
-  const [, offset] = h.steps[step].tensors[name];
+  const [, offset] = h[where][step].tensors[name];
   edit(new DataView(out.buffer, offset));
   dv.setUint32(12, crc32(out.subarray(16)), true);
   return out;
@@ -165,7 +166,35 @@ describe('model file', () => {
   });
 
   it('10,000 random corruptions each load to a model that runs, or throw a LowbitError', async () => {
-    const r = rng(2026), img = data.test.images.subarray(0, 2 * 784);
+    await fuzzModel(good, 2026, data.test.images.subarray(0, 2 * 784));
+  }, 120_000);
+
+  it('10,000 random corruptions of a graph (version 2) model: residual streams, adds, pooling sums, depthwise steps', async () => {
+    const x = input([28, 28, 1]), q8 = weightQuantizers.uniform(8);
+    let sv = apply(new AvgPool({ pool: 2 }), apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: q8 }), x)));
+    const r = apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: weightQuantizers.binary() }), apply(new Sign(), sv)));
+    sv = apply(new Add(), sv, r);
+    const dw = apply(new QReLU({ bits: 4 }), apply(new BatchNorm(), apply(new Conv2d(8, 3, { groups: 8, strides: 2, kernelQuantizer: weightQuantizers.uniform(4) }), apply(new QReLU({ bits: 4 }), sv))));
+    const a = apply(new Add(), apply(new AvgPool({ pool: 2 }), sv), apply(new BatchNorm(), apply(new Conv2d(8, 1, { kernelQuantizer: q8 }), dw))); // 7x7x8
+    const y = apply(new Dense(10, { kernelQuantizer: q8 }), apply(new QReLU({ bits: 8 }), apply(new BatchNorm(), apply(globalAvgPool(), apply(new Concat(), a, a)))));
+    const m = new Model(lb.heap, { inputs: [x], outputs: [y] }, 3);
+    const t = new Trainer(m, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 3 }, 128);
+    t.runEpoch({ ...data.train, count: 128 });
+    const graphModel = t.rule.exact(() => encodeModel(compile(m, data.classes)));
+    t.dispose(); m.dispose();
+    expect(decodeModel(graphModel).graph!.map((n) => n.op)).toEqual(expect.arrayContaining(['add', 'avgpool', 'concat', 'threshold', 'step']));
+    expect(encodeModel(decodeModel(graphModel))).toEqual(graphModel);
+    await fuzzModel(graphModel, 2027, data.test.images.subarray(0, 2 * 784), 40);
+  }, 120_000);
+});
+
+/**
+ * 10,000 corruptions of a good model file (random bytes, truncation, header fields set to strange
+ * values with the checksum fixed, extreme tensor words, deep nesting): each loads to a model whose
+ * logits are finite, or throws a LowbitError, within a minute.
+ */
+async function fuzzModel(good: Uint8Array, seed: number, img: Uint8Array, minLoaded = 100): Promise<void> {
+    const r = rng(seed);
     const pick = (n: number) => Math.floor(r() * n);
     const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + new DataView(good.buffer).getUint32(8, true))));
     const paths: (string | number)[][] = [];
@@ -176,7 +205,8 @@ describe('model file', () => {
     walk(header, []);
     const weird = [0, -1, 1, 2, 3, 7, 8, 9, 64, 4096, 4097, 65536, 2 ** 31, -(2 ** 31), 2 ** 53, 1.5, 1e308, -3.4e38, NaN, null, 'x', 'same', 'bits', 'codes', 'logits', [], {}, true];
     const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
-    const tensorsOf = (h: { steps: { tensors: Record<string, unknown> }[] }) => h.steps.flatMap((st, i) => Object.keys(st.tensors).map((name) => [i, name] as const));
+    type Tensors = { tensors: Record<string, unknown> }[];
+    const tensorsOf = (h: { steps: Tensors; graph?: Tensors }) => (['steps', 'graph'] as const).flatMap((where) => (h[where] ?? []).flatMap((st, i) => Object.keys(st.tensors).map((name) => [where, i, name] as const)));
     const specialWords = [0xffffffff, 0x7f7fffff, 0xff7fffff, 0x7fc00000, 0x80000000, 0x7fffffff, 1, 0x100];
     let loaded = 0, refused = 0;
     const t0 = performance.now();
@@ -192,9 +222,9 @@ describe('model file', () => {
           const path = paths[pick(paths.length)], depth = 1 + pick(64);
           b = withHeader(good, (h) => { let o: Record<string | number, unknown> = h; for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>; o[path.at(-1)!] = nested(depth); });
         } else {
-          const tensors = tensorsOf(header), [step, name] = tensors[pick(tensors.length)], length = header.steps[step].tensors[name][2];
-          const bytesPer = name === 'wInt8' || name === 'flip' || name === 'wPacked' ? 1 : 4, at = pick(Math.max(1, Math.floor((length * bytesPer) / 4))) * 4;
-          b = withTensor(good, step, name, (v) => { if (at + 4 <= length * bytesPer) v.setUint32(at, specialWords[pick(specialWords.length)], true); });
+          const tensors = tensorsOf(header), [where, step, name] = tensors[pick(tensors.length)], length = header[where][step].tensors[name][2];
+          const bytesPer = name === 'wInt8' || name === 'flip' || name === 'wPacked' ? 1 : name === 'addend' ? 8 : 4, at = pick(Math.max(1, Math.floor((length * bytesPer) / 4))) * 4;
+          b = withTensor(good, step, name, (v) => { if (at + 4 <= length * bytesPer) v.setUint32(at, specialWords[pick(specialWords.length)], true); }, where);
         }
       } else {
         // structure-aware: a header field set to a strange value, checksum recomputed, so the validation behind the checksum is exercised
@@ -214,8 +244,7 @@ describe('model file', () => {
       }
     }
     expect(loaded + refused).toBe(10_000);
-    expect(loaded).toBeGreaterThan(100); // tensor-byte flips with a fixed checksum load and run
+    expect(loaded).toBeGreaterThan(minLoaded); // tensor-byte flips with a fixed checksum load and run
     expect(refused).toBeGreaterThan(1000);
     expect(performance.now() - t0).toBeLessThan(60_000);
-  }, 120_000);
-});
+}

@@ -14,6 +14,7 @@
 import { LowbitError } from '../errors.js';
 import type { Model } from '../graph/model.js';
 import { Dropout } from '../ops/dropout.js';
+import { compileGraph } from './compile-graph.js';
 import type { Heap } from '../memory.js';
 import type { Layer } from '../ops/layer.js';
 import { Conv2d } from '../ops/conv2d.js';
@@ -30,7 +31,7 @@ const clampI32 = (v: number) => Math.min(I32_MAX, Math.max(I32_MIN, v));
 const fail = (msg: string) => new LowbitError('CANNOT_COMPILE', msg);
 
 /** Integer weights of a layer: binary bits or int8 codes, with the real step per output channel. */
-function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array } {
+export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array } {
   const qz = lw.quant, q = qz.q;
   if (q.kind !== 'binary' && q.kind !== 'ternary' && q.kind !== 'uniform' && !(q.kind === 'pow2' && q.bits <= 4)) {
     throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform), and --first-last-bits 8`);
@@ -50,7 +51,7 @@ function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'b
   return { kind: q.kind === 'binary' ? 'binary' : 'int8', bits: q.bits, q: codes, step };
 }
 
-function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shift: Float64Array } {
+export function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shift: Float64Array } {
   // y = g (z - mean) + beta = g z + shift
   const g = new Float64Array(c).fill(1), shift = new Float64Array(c);
   if (bn) {
@@ -63,18 +64,51 @@ function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shif
   return { g, shift };
 }
 
-/** Integer plans are chains today: one input, one output, each node reading the one before. */
-function checkChain(model: Model): void {
-  if (model.inputShapes.length !== 1 || model.outputs.length !== 1) throw fail(`integer plans take one input and one output; this model has ${model.inputShapes.length} and ${model.outputs.length}`);
-  model.nodes.forEach((n, i) => {
-    if (n.inputs.length !== 1 || n.inputs[0] !== i) throw fail(`node ${i} (${n.layer.name}): integer plans run chains of layers; this node ${n.inputs.length > 1 ? 'merges several values' : 'reads a value other than the previous node\'s'}`);
-  });
-  if (model.outputs[0] !== model.nodes.length) throw fail('the model output must be its last node');
+/** The resolution a quantized ReLU uses at inference (clamped as in its forward pass). */
+export const qreluAlpha = (q: QReLU): number => Math.min(5, Math.max(1e-3, q.value));
+
+/**
+ * Thresholds T[c][k] such that code = #{k : acc >= T_k} (flip 0) or #{k : acc < T_k} (flip 1)
+ * equals the quantized ReLU's clamp(ceil(y / alpha), 0, L) of y = A acc + B.
+ */
+export function codeThresholds(A: ArrayLike<number>, B: ArrayLike<number>, alpha: number, levels: number): { thresholds: Int32Array; flip: Uint8Array } {
+  const out = A.length, thr = new Int32Array(out * levels), flip = new Uint8Array(out);
+  for (let o = 0; o < out; o++) {
+    const a = A[o] / alpha, bb = B[o] / alpha;
+    for (let k = 1; k <= levels; k++) {
+      const t = (k - 1 - bb) / a;
+      thr[o * levels + k - 1] = a > 0 ? clampI32(Math.floor(t) + 1) : a < 0 ? clampI32(Math.ceil(t)) : (Math.ceil(bb) >= k ? I32_MIN : I32_MAX);
+    }
+    flip[o] = a < 0 ? 1 : 0;
+  }
+  return { thresholds: thr, flip };
+}
+
+/** One threshold and flip per channel: bit = (A acc + B >= 0). */
+export function signThresholds(A: ArrayLike<number>, B: ArrayLike<number>): { thresholds: Int32Array; flip: Uint8Array } {
+  const out = A.length, thr = new Int32Array(out), flip = new Uint8Array(out);
+  for (let o = 0; o < out; o++) {
+    const t = -B[o] / A[o];
+    thr[o] = A[o] > 0 ? clampI32(Math.ceil(t)) : A[o] < 0 ? clampI32(Math.floor(t) + 1) : (B[o] >= 0 ? I32_MIN : I32_MAX);
+    flip[o] = A[o] < 0 ? 1 : 0;
+  }
+  return { thresholds: thr, flip };
+}
+
+/**
+ * Chains of today's layers (one input and output, each node reading the one before, square
+ * stride-1 convs without groups) compile to a chain plan, written as a version-1 file as before;
+ * everything else goes through compileGraph (./compile-graph.ts).
+ */
+function isSimpleChain(model: Model): boolean {
+  if (model.inputShapes.length !== 1 || model.outputs.length !== 1 || model.outputs[0] !== model.nodes.length) return false;
+  return model.nodes.every((n, i) => n.inputs.length === 1 && n.inputs[0] === i && [Conv2d, Dense, BatchNorm, QReLU, Sign, ReLU, MaxPool, Flatten, Dropout].some((t) => n.layer instanceof t)
+    && !(n.layer instanceof Conv2d && (n.layer.kh !== n.layer.kw || n.layer.sh !== 1 || n.layer.sw !== 1 || n.layer.groups !== 1 || n.layer.pads)));
 }
 
 /** Compile a trained model into an integer-only plan; throws CANNOT_COMPILE naming the layer. */
 export function compile(model: Model, classes: string[], meta: Record<string, unknown> = {}): Plan {
-  checkChain(model);
+  if (!isSimpleChain(model)) return compileGraph(model, classes, meta);
   const L = model.layers.filter((l) => !(l instanceof Dropout)) as Layer[]; // dropout is the identity at inference
   if (model.inShape.length !== 3) throw fail(`the model input must be [height, width, channels] pixels, got [${model.inShape.join(', ')}]`);
   let shape = model.inShape.slice() as [number, number, number];
@@ -87,9 +121,6 @@ export function compile(model: Model, classes: string[], meta: Record<string, un
     const layer = L[i++];
     if (!(layer instanceof Conv2d) && !(layer instanceof Dense)) throw fail(`layer ${i - 1} (${layer.name}) must follow a conv2d or dense layer`);
     const lw = layer.weights, name = `layer ${i - 1} (${layer.name})`;
-    if (layer instanceof Conv2d && (layer.kh !== layer.kw || layer.sh !== 1 || layer.sw !== 1 || layer.groups !== 1 || layer.pads)) {
-      throw fail(`${name}: integer plans run square stride-1 convolutions with 'same' or 'valid' padding and no groups`);
-    }
     const iw = integerWeights(model.heap, lw, name);
     const conv = layer instanceof Conv2d;
     if (!conv && shape[0] * shape[1] * shape[2] !== lw.K) throw fail(`${name}: input size ${shape.join('x')} does not match ${lw.K}`);
@@ -112,26 +143,11 @@ export function compile(model: Model, classes: string[], meta: Record<string, un
     const q = take(QReLU), sg = q ? undefined : take(Sign);
     if (L[i] instanceof ReLU) throw fail(`layer ${i} (relu): a float ReLU cannot run integer-only; train with --abits 1, 2, 4 or 8`);
     if (q) {
-      const alpha = Math.min(5, Math.max(1e-3, q.value)), levels = 2 ** q.bits - 1;
-      const thr = new Int32Array(lw.out * levels), flip = new Uint8Array(lw.out);
-      for (let o = 0; o < lw.out; o++) {
-        const a = A[o] / alpha, bb = B[o] / alpha;
-        for (let k = 1; k <= levels; k++) {
-          const t = (k - 1 - bb) / a;
-          thr[o * levels + k - 1] = a > 0 ? clampI32(Math.floor(t) + 1) : a < 0 ? clampI32(Math.ceil(t)) : (Math.ceil(bb) >= k ? I32_MIN : I32_MAX);
-        }
-        flip[o] = a < 0 ? 1 : 0;
-      }
-      Object.assign(step, { output: 'codes', outBits: q.bits, thresholds: thr, flip });
+      const alpha = qreluAlpha(q);
+      Object.assign(step, { output: 'codes', outBits: q.bits, ...codeThresholds(A, B, alpha, 2 ** q.bits - 1) });
       input = 'codes'; inBits = q.bits; sIn = alpha;
     } else if (sg) {
-      const thr = new Int32Array(lw.out), flip = new Uint8Array(lw.out);
-      for (let o = 0; o < lw.out; o++) {
-        const t = -B[o] / A[o];
-        thr[o] = A[o] > 0 ? clampI32(Math.ceil(t)) : A[o] < 0 ? clampI32(Math.floor(t) + 1) : (B[o] >= 0 ? I32_MIN : I32_MAX);
-        flip[o] = A[o] < 0 ? 1 : 0;
-      }
-      Object.assign(step, { output: 'bits', outBits: 1, thresholds: thr, flip });
+      Object.assign(step, { output: 'bits', outBits: 1, ...signThresholds(A, B) });
       input = 'bits'; inBits = 1; sIn = 1;
     } else {
       if (bn) throw fail(`${name}: batch norm without an activation after it is only supported on the last layer`);

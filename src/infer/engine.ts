@@ -6,7 +6,8 @@ import { initFrom, type InitOptions, type Lowbit, type WasmSource } from '../run
 import { bundledWasmUrl } from '../wasm-urls.js';
 import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
-import { decodeModel } from './format.js';
+import { decodeModel, planValues } from './format.js';
+import { makeNodeRunner } from './nodes.js';
 import { makeRunner, Resident, type Runner } from './runners.js';
 import type { EnginePool } from './pool.js';
 import { argmaxRows, checkPixels } from './batch.js';
@@ -45,7 +46,8 @@ const CHUNK_ELEMENTS = 1 << 22;
 
 export class Engine {
   private readonly resident: Resident;
-  private readonly runners: Runner[];
+  /** one runner per node (a chain plan: per step), reading the values `inputs` names (0: the pixels) */
+  private readonly runners: { run: (xs: number[], n: number) => number; inputs: number[] }[];
   private readonly input: (bytes: number) => number;
   private readonly chunk: number;
   private disposed = false;
@@ -53,20 +55,37 @@ export class Engine {
   private constructor(private readonly lb: Lowbit, readonly plan: Plan) {
     this.resident = new Resident(lb.heap);
     try {
-      let shape = plan.inputShape;
-      this.runners = plan.steps.map((s) => {
-        const run = makeRunner(this.resident, s, shape);
-        shape = stepOutputShape(s);
-        return run;
-      });
+      this.runners = plan.graph ? this.graphRunners(plan) : this.chainRunners(plan);
     } catch (e) {
       this.resident.dispose();
       throw e;
     }
     this.input = this.resident.slot();
-    // per image: the largest output (int32 sums) or im2col-sized input of any step
-    const per = Math.max(...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
+    // per image: the largest output (int32 sums) or im2col-sized input of any step, or value of the graph
+    const values = plan.graph ? planValues(plan).map((v) => v.shape[0] * v.shape[1] * v.shape[2]) : [];
+    const per = Math.max(...values, ...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
     this.chunk = Math.max(1, Math.min(256, Math.floor(CHUNK_ELEMENTS / per)));
+  }
+
+  private chainRunners(plan: Plan) {
+    let shape = plan.inputShape;
+    return plan.steps.map((s, i) => {
+      const run: Runner = makeRunner(this.resident, s, shape);
+      shape = stepOutputShape(s);
+      return { run: (xs: number[], n: number) => run(xs[0], n), inputs: [i] };
+    });
+  }
+
+  private graphRunners(plan: Plan) {
+    const values = planValues(plan);
+    return plan.graph!.map((node) => {
+      const ins = node.inputs.map((v) => values[v]);
+      if (node.op === 'step') {
+        const run = makeRunner(this.resident, plan.steps[node.step], ins[0].shape);
+        return { run: (xs: number[], n: number) => run(xs[0], n), inputs: [...node.inputs] };
+      }
+      return { run: makeNodeRunner(this.resident, node, ins.map((v) => v.shape), ins.map((v) => v.kind)), inputs: [...node.inputs] };
+    });
   }
 
   /** Load a model file (.lbm bytes); validates it completely before anything reaches wasm. */
@@ -105,10 +124,10 @@ export class Engine {
     const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
     for (let from = 0; from < count; from += this.chunk) {
       const n = Math.min(this.chunk, count - from);
-      let x = this.input(n * per);
+      const x = this.input(n * per), vals = [x];
       heap.write(x, pixels.subarray(from * per, (from + n) * per));
-      for (const run of this.runners) x = run(x, n);
-      heap.read(Float32Array, x, n * classes, out.subarray(from * classes, (from + n) * classes));
+      for (const r of this.runners) vals.push(r.run(r.inputs.map((v) => vals[v]), n));
+      heap.read(Float32Array, vals.at(-1)!, n * classes, out.subarray(from * classes, (from + n) * classes));
     }
     return out;
   }

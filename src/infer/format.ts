@@ -11,16 +11,19 @@
 import { LowbitError } from '../errors.js';
 import { crc32 } from '../crc32.js';
 import { parseJsonHeader } from '../json-header.js';
-import type { Plan, PlanStep } from './plan.js';
+import type { Plan, PlanNode, PlanStep, ValueKind } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
 
 const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
-export const MODEL_VERSION = 1;
+/** Chain plans are written as version 1 (unchanged), graph plans as version 2. */
+export const MODEL_VERSION = 2;
 /** Bounds that keep a hostile file from asking for unbounded memory or time. */
 const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
 
-type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32';
-const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
+type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
+const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
+const NODE_TENSORS: Record<string, DType> = { thresholds: 'i32', flip: 'u8' };
+const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
 
 /**
  * Sub-byte storage of 2..4-bit integer weights: codes q in [-(2^(b-1) - 1), 2^(b-1) - 1] stored as
@@ -56,30 +59,38 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
   }
   return true;
 }
-const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4 };
-const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool'] as const;
+const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
+const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift'] as const;
+const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
   validatePlan(plan);
   const sections: { data: Uint8Array; offset: number }[] = [];
+  const section = (a: ArrayBufferView) => { sections.push({ data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset: 0 }); return sections.length - 1; };
   const steps = plan.steps.map((s) => {
     const t: Record<string, [DType, number, number]> = {};
     const packed = s.wInt8 ? packWeights(s.wInt8, s.weightBits) : undefined;
     for (const [name, dtype] of Object.entries(TENSORS)) {
       const a = (name === 'wPacked' ? packed : name === 'wInt8' && packed ? undefined : s[name as keyof PlanStep]) as ArrayBufferView & { length: number } | undefined;
       if (!a) continue;
-      sections.push({ data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset: 0 });
-      t[name] = [dtype, sections.length - 1, a.length];
+      t[name] = [dtype, section(a), a.length];
     }
     return { ...Object.fromEntries(SHAPE_KEYS.map((k) => [k, s[k]])), tensors: t };
   });
+  const nodes = plan.graph?.map((n) => {
+    const t: Record<string, [DType, number, number]> = {};
+    if (n.op === 'threshold') { t.thresholds = ['i32', section(n.thresholds), n.thresholds.length]; t.flip = ['u8', section(n.flip), n.flip.length]; }
+    return { ...Object.fromEntries(NODE_KEYS.map((k) => [k, (n as Record<string, unknown>)[k]])), ...(n.op === 'step' ? { step: n.step } : {}), tensors: t };
+  });
+  const placed = (t: Record<string, [DType, number, number]>) => Object.fromEntries(Object.entries(t).map(([k, [d, i, n]]) => [k, [d, sections[i].offset, n]]));
   // offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point
   let json = new Uint8Array(0);
   for (let pass = 0; pass < 4; pass++) {
     let at = (16 + json.length + 15) & ~15;
     for (const s of sections) { s.offset = at; at = (at + s.data.length + 15) & ~15; }
     const header = { inputShape: plan.inputShape, classes: plan.classes, meta: plan.meta,
-      steps: steps.map((s) => ({ ...s, tensors: Object.fromEntries(Object.entries(s.tensors).map(([k, [d, i, n]]) => [k, [d, sections[i].offset, n]])) })) };
+      steps: steps.map((s) => ({ ...s, tensors: placed(s.tensors) })),
+      ...(nodes ? { graph: nodes.map((n) => ({ ...n, tensors: placed(n.tensors) })) } : {}) };
     const next = new TextEncoder().encode(JSON.stringify(header));
     if (next.length === json.length) { json = next; break; }
     json = next;
@@ -88,7 +99,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   const out = new Uint8Array(end);
   out.set(MAGIC, 0);
   const dv = new DataView(out.buffer);
-  dv.setUint32(4, MODEL_VERSION, true);
+  dv.setUint32(4, plan.graph ? 2 : 1, true);
   dv.setUint32(8, json.length, true);
   out.set(json, 16);
   for (const s of sections) out.set(s.data, s.offset);
@@ -114,7 +125,7 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   if (bytes.length < 16) throw bad(`truncated: ${bytes.length} bytes, a model needs at least its 16-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== MODEL_VERSION) throw bad(`format version ${version}; this lowbit reads version ${MODEL_VERSION} (update lowbit or re-export the model)`);
+  if (version !== 1 && version !== 2) throw bad(`format version ${version}; this lowbit reads versions 1 and ${MODEL_VERSION} (update lowbit or re-export the model)`);
   const jsonLen = dv.getUint32(8, true);
   if (16 + jsonLen > bytes.length) throw bad(`truncated: the header claims ${jsonLen} bytes but only ${bytes.length - 16} follow`);
   if (crc(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
@@ -128,6 +139,20 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   if (!Array.isArray(h.classes) || h.classes.length < 1 || h.classes.length > MAX_CHANNELS || !h.classes.every((c) => typeof c === 'string')) throw bad('classes must be a non-empty array of names');
   const meta = typeof h.meta === 'object' && h.meta !== null && !Array.isArray(h.meta) ? (h.meta as Record<string, unknown>) : {};
   if (!Array.isArray(h.steps) || h.steps.length < 1 || h.steps.length > MAX_STEPS) throw bad(`steps must be an array of 1..${MAX_STEPS} layers`);
+  /** a tensors object's arrays, each copied out of the file after its bounds are checked */
+  const readTensors = (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => {
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad(`${at}.tensors must be an object`);
+    for (const [name, spec] of Object.entries(t as Record<string, unknown>)) {
+      const dtype = allowed[name];
+      if (!dtype) throw bad(`${at} has an unknown tensor '${name}'`);
+      if (!Array.isArray(spec) || spec.length !== 3 || spec[0] !== dtype) throw bad(`${at}.tensors.${name} must be ["${dtype}", offset, length]`);
+      const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
+      if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
+      if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
+      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool
+      into[name] = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : dtype === 'f64' ? new Float64Array(copy) : new Float32Array(copy);
+    }
+  };
   const steps = h.steps.map((raw: unknown, i: number): PlanStep => {
     if (typeof raw !== 'object' || raw === null) throw bad(`step ${i} must be an object`);
     const r = raw as Record<string, unknown>, at = `step ${i}`;
@@ -138,26 +163,19 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       padding: oneOf(r.padding, `${at}.padding`, ['same', 'valid'] as const),
       input: oneOf(r.input, `${at}.input`, ['pixels', 'codes', 'bits'] as const), inBits: int(r.inBits, `${at}.inBits`, 1, 8),
       weights: oneOf(r.weights, `${at}.weights`, ['binary', 'int8'] as const), weightBits: int(r.weightBits, `${at}.weightBits`, 1, 8),
-      output: oneOf(r.output, `${at}.output`, ['codes', 'bits', 'logits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 32),
+      output: oneOf(r.output, `${at}.output`, (version === 1 ? ['codes', 'bits', 'logits'] : ['codes', 'bits', 'logits', 'stream']) as readonly PlanStep['output'][]), outBits: int(r.outBits, `${at}.outBits`, 1, 32),
       pool: int(r.pool, `${at}.pool`, 0, 8),
     };
-    const t = r.tensors;
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad(`${at}.tensors must be an object`);
-    for (const [name, spec] of Object.entries(t as Record<string, unknown>)) {
-      const dtype = TENSORS[name];
-      if (!dtype) throw bad(`${at} has an unknown tensor '${name}'`);
-      if (!Array.isArray(spec) || spec.length !== 3 || spec[0] !== dtype) throw bad(`${at}.tensors.${name} must be ["${dtype}", offset, length]`);
-      const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
-      if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
-      if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
-      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool
-      const view = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : new Float32Array(copy);
-      (s as unknown as Record<string, unknown>)[name] = view;
+    if (version === 2) {
+      if (r.stride !== undefined) s.stride = int(r.stride, `${at}.stride`, 1, 8);
+      if (r.groups !== undefined) s.groups = int(r.groups, `${at}.groups`, 1, MAX_CHANNELS);
+      if (r.streamShift !== undefined) s.streamShift = int(r.streamShift, `${at}.streamShift`, 0, 62);
     }
+    readTensors(r.tensors, at, version === 1 ? V1_TENSORS : TENSORS, s as unknown as Record<string, unknown>);
     const packed = (s as unknown as { wPacked?: Uint8Array }).wPacked;
     if (packed) {
       delete (s as unknown as { wPacked?: Uint8Array }).wPacked;
-      const n = s.out * s.k * s.k * s.c, fb = s.weightBits <= 2 ? 2 : 4;
+      const n = s.out * s.k * s.k * Math.floor(s.c / (s.groups ?? 1)), fb = s.weightBits <= 2 ? 2 : 4;
       if (s.weights !== 'int8' || s.weightBits > 4 || s.wInt8) throw bad(`${at}: packed weights are for 2..4-bit integer weights only`);
       if (packed.length !== Math.ceil((n * fb) / 8)) throw bad(`${at}: wPacked must hold ${Math.ceil((n * fb) / 8)} bytes for ${n} ${s.weightBits}-bit codes`);
       s.wInt8 = unpackWeights(packed, n, s.weightBits);
@@ -165,56 +183,160 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
     return s;
   });
   const plan: Plan = { inputShape, classes: h.classes as string[], steps, meta };
+  if (version === 2) {
+    if (!Array.isArray(h.graph) || h.graph.length < 1 || h.graph.length > MAX_NODES) throw bad(`graph must be an array of 1..${MAX_NODES} nodes`);
+    plan.graph = h.graph.map((raw: unknown, i: number) => parseNode(raw, i, readTensors));
+  } else if (h.graph !== undefined) throw bad('a version 1 file has no graph');
   validatePlan(plan);
   return plan;
 }
 
+const MAX_NODES = 512;
+
+function ints(v: unknown, what: string, min: number, max: number, lo: number, hi: number): number[] {
+  if (!Array.isArray(v) || v.length < lo || v.length > hi) throw bad(`${what} must be an array of ${lo}..${hi} integers`);
+  return v.map((x, j) => int(x, `${what}[${j}]`, min, max));
+}
+
+/** One graph node's fields, typed and in range (edges and shapes are checked by validateGraph). */
+function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void): PlanNode {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`node ${i} must be an object`);
+  const r = raw as Record<string, unknown>, at = `node ${i}`;
+  const op = oneOf(r.op, `${at}.op`, ['step', 'add', 'avgpool', 'concat', 'threshold'] as const);
+  const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
+  const t: Record<string, unknown> = {};
+  readTensors(r.tensors ?? {}, at, op === 'threshold' ? NODE_TENSORS : {}, t);
+  switch (op) {
+    case 'step': return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
+    case 'add': return { op, inputs, shifts: ints(r.shifts, `${at}.shifts`, -31, 31, inputs.length, inputs.length) };
+    case 'avgpool': {
+      const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
+      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]], shift: int(r.shift, `${at}.shift`, 0, 40) };
+    }
+    case 'concat': return { op, inputs };
+    case 'threshold':
+      return { op, inputs: [inputs[0]], output: oneOf(r.output, `${at}.output`, ['codes', 'bits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 8),
+        thresholds: (t.thresholds as Int32Array | undefined) ?? new Int32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0) };
+  }
+}
+
+/** What a plan value holds: its per-image shape, kind and bits (codes / pixels width). */
+export interface ValueInfo { shape: [number, number, number]; kind: ValueKind; bits: number }
+
 /** Shapes chain, kinds pair with kernels that exist, tensors have the sizes the shapes need. */
 export function validatePlan(plan: Plan): void {
-  let [h, w, c] = plan.inputShape;
-  let input: PlanStep['input'] = 'pixels', inBits = 8;
+  if (plan.graph) { planValues(plan); return; }
+  let v: ValueInfo = { shape: [...plan.inputShape], kind: 'pixels', bits: 8 };
   plan.steps.forEach((s, i) => {
-    const at = `step ${i} (${s.kind})`;
-    const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
-    if (s.kind === 'conv') {
-      need(s.h === h && s.w === w && s.c === c, `input ${s.h}x${s.w}x${s.c} does not match the previous output ${h}x${w}x${c}`);
-      need(s.padding === 'same' || (s.h >= s.k && s.w >= s.k), `a ${s.k}x${s.k} 'valid' kernel does not fit ${s.h}x${s.w}`);
-    } else {
-      need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match the previous output ${h}x${w}x${c} = ${h * w * c}`);
-      need(s.input !== 'bits' || s.weights !== 'binary' || c % 64 === 0 || h * w === 1, `sign bits feed a binary dense layer only from 64-channel multiples or a 1x1 map, got ${h}x${w}x${c}`);
-    }
-    need(s.input === input && s.inBits === inBits, `input ${s.input} (${s.inBits} bits) does not match the previous output ${input} (${inBits} bits)`);
-    need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
-    need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
-    const taps = s.k * s.k, [oh, ow] = stepConvSize(s);
-    need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * s.c <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
-    if (s.weights === 'binary') {
-      need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
-      need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c} of a pixel (they must be 0)`);
-    } else need(s.wInt8?.length === s.out * taps * s.c && !s.wBinary, `wInt8 must hold ${s.out * taps * s.c} codes`);
-    if (s.output === 'codes') {
-      need(s.outBits >= 1 && s.outBits <= 8, `code outputs take 1..8 bits, got ${s.outBits}`);
-      need(s.thresholds?.length === s.out * (2 ** s.outBits - 1), `thresholds must hold ${s.out} x ${2 ** s.outBits - 1} values`);
-      need(s.flip?.length === s.out && s.flip.every((f) => f <= 1), `flip must hold ${s.out} values of 0 or 1`);
-    } else if (s.output === 'bits') {
-      need(s.outBits === 1, 'bit outputs have outBits 1');
-      need(s.thresholds?.length === s.out && s.flip?.length === s.out && s.flip.every((f) => f <= 1), `thresholds and flip must hold ${s.out} values`);
-    } else {
-      need(i === plan.steps.length - 1, 'only the last step may output logits');
-      need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
-      need(s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
-      need(s.pool === 0, 'no pooling after the logits');
-      need(oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
-      // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|
-      const accMax = taps * s.c * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : 127);
-      const worst = s.scale!.reduce((m, v, c) => Math.max(m, Math.abs(v) * accMax + Math.abs(s.bias![c])), 0);
-      need(worst <= MAX_LOGIT, `a logit scale or bias is so large that logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)}, at most ${MAX_LOGIT.toExponential(0)})`);
-    }
-    need(s.pool === 0 || s.kind === 'conv', 'pooling follows conv layers only');
-    [h, w, c] = stepOutputShape(s);
-    need(h >= 1 && w >= 1, 'pooling leaves no pixels');
-    input = s.output === 'codes' ? 'codes' : 'bits';
-    inBits = s.output === 'codes' ? s.outBits : 1;
+    if (s.stride !== undefined || s.groups !== undefined || s.output === 'stream') throw bad(`step ${i} (${s.kind}): strides, groups and stream outputs need a version 2 (graph) plan`);
+    v = checkStep(plan, s, `step ${i} (${s.kind})`, v, i === plan.steps.length - 1);
   });
   if (plan.steps.at(-1)?.output !== 'logits') throw bad('the last step must output logits');
+}
+
+/** A graph plan's values (0: the pixels, node i's output: i + 1), each node checked against its inputs. */
+export function planValues(plan: Plan): ValueInfo[] {
+  const graph = plan.graph!, values: ValueInfo[] = [{ shape: [...plan.inputShape], kind: 'pixels', bits: 8 }];
+  const used = new Set<number>();
+  graph.forEach((n, i) => {
+    const at = `node ${i} (${n.op})`;
+    const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
+    need(n.inputs.length >= 1 && n.inputs.every((x) => Number.isInteger(x) && x >= 0 && x <= i), `inputs must be earlier values (0..${i})`);
+    const ins = n.inputs.map((x) => values[x]), [h, w, c] = ins[0].shape;
+    const same = (a: ValueInfo, b: ValueInfo) => a.shape.every((d, k) => d === b.shape[k]);
+    let out: ValueInfo;
+    switch (n.op) {
+      case 'step': {
+        need(n.inputs.length === 1 && Number.isInteger(n.step) && n.step >= 0 && n.step < plan.steps.length && !used.has(n.step), 'must run one step of the plan, each step once');
+        used.add(n.step);
+        out = checkStep(plan, plan.steps[n.step], `${at}, step ${n.step}`, ins[0], i === graph.length - 1);
+        break;
+      }
+      case 'add':
+        need(n.inputs.length >= 2 && n.shifts.length === n.inputs.length && n.shifts.every((x) => Number.isInteger(x) && x >= -31 && x <= 31), 'adds two or more streams, one shift in [-31, 31] each');
+        need(ins.every((x) => x.kind === 'stream' && same(x, ins[0])), 'adds streams of one shape');
+        out = { shape: [h, w, c], kind: 'stream', bits: 32 };
+        break;
+      case 'avgpool': {
+        const [kh, kw] = n.k, [sh, sw] = n.strides;
+        need(n.inputs.length === 1 && (ins[0].kind === 'stream' || ins[0].kind === 'codes' || ins[0].kind === 'bits'), 'pools one stream, codes or bits value');
+        need(kh <= h && kw <= w, `window ${kh}x${kw} is larger than the ${h}x${w} input`);
+        need(ins[0].kind === 'stream' || n.shift === 0, 'code and bit sums take no shift');
+        out = { shape: [Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1, c], kind: 'stream', bits: 32 };
+        break;
+      }
+      case 'concat':
+        need(n.inputs.length >= 2 && ins.every((x) => x.kind === 'stream' && x.shape[0] === h && x.shape[1] === w), 'joins two or more streams of one height and width');
+        out = { shape: [h, w, ins.reduce((a, x) => a + x.shape[2], 0)], kind: 'stream', bits: 32 };
+        break;
+      case 'threshold': {
+        need(n.inputs.length === 1 && ins[0].kind === 'stream', 'thresholds one stream');
+        const levels = n.output === 'bits' ? 1 : 2 ** n.outBits - 1;
+        need(n.output === 'codes' || n.outBits === 1, 'sign bits have outBits 1');
+        need(n.thresholds.length === c * levels && n.flip.length === c && n.flip.every((f) => f <= 1), `thresholds must hold ${c} x ${levels} values and flip ${c} values of 0 or 1`);
+        out = { shape: [h, w, c], kind: n.output, bits: n.outBits };
+        break;
+      }
+    }
+    need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or larger than 16 M values per image');
+    values.push(out);
+  });
+  if (values.at(-1)!.kind !== 'logits') throw bad('the last node must output logits');
+  if (used.size !== plan.steps.length) throw bad('every step must be run by a node');
+  return values;
+}
+
+/** One weight step against the value it reads; returns what it outputs. */
+function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: boolean): ValueInfo {
+  const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
+  const [h, w, c] = v.shape, stride = s.stride ?? 1, groups = s.groups ?? 1;
+  need(v.kind === 'pixels' || v.kind === 'codes' || v.kind === 'bits', `reads a ${v.kind} value; weight layers read pixels, codes or sign bits`);
+  if (s.kind === 'conv') {
+    need(s.h === h && s.w === w && s.c === c, `input ${s.h}x${s.w}x${s.c} does not match the previous output ${h}x${w}x${c}`);
+    need(s.padding === 'same' || (s.h >= s.k && s.w >= s.k), `a ${s.k}x${s.k} 'valid' kernel does not fit ${s.h}x${s.w}`);
+  } else {
+    need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match the previous output ${h}x${w}x${c} = ${h * w * c}`);
+    need(s.input !== 'bits' || s.weights !== 'binary' || c % 64 === 0 || h * w === 1, `sign bits feed a binary dense layer only from 64-channel multiples or a 1x1 map, got ${h}x${w}x${c}`);
+  }
+  need(s.input === v.kind && s.inBits === v.bits, `input ${s.input} (${s.inBits} bits) does not match the previous output ${v.kind} (${v.bits} bits)`);
+  need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
+  need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
+  need(stride === 1 || (s.kind === 'conv' && s.weights === 'int8'), 'strided convs run on the integer (int8 weight) kernels only');
+  need(groups === 1 || (s.kind === 'conv' && groups === s.c && s.out === s.c && s.weights === 'int8'), 'grouped convs are depthwise (groups = channels = filters) with int8 weights');
+  const taps = s.k * s.k, cin = s.c / groups, [oh, ow] = stepConvSize(s);
+  need(oh >= 1 && ow >= 1, 'the conv leaves no pixels');
+  need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * cin <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
+  if (s.weights === 'binary') {
+    need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
+    need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c} of a pixel (they must be 0)`);
+  } else need(s.wInt8?.length === s.out * taps * cin && !s.wBinary, `wInt8 must hold ${s.out * taps * cin} codes`);
+  const accMax = taps * cin * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : 127);
+  if (s.output === 'codes') {
+    need(s.outBits >= 1 && s.outBits <= 8, `code outputs take 1..8 bits, got ${s.outBits}`);
+    need(s.thresholds?.length === s.out * (2 ** s.outBits - 1), `thresholds must hold ${s.out} x ${2 ** s.outBits - 1} values`);
+    need(s.flip?.length === s.out && s.flip.every((f) => f <= 1), `flip must hold ${s.out} values of 0 or 1`);
+  } else if (s.output === 'bits') {
+    need(s.outBits === 1, 'bit outputs have outBits 1');
+    need(s.thresholds?.length === s.out && s.flip?.length === s.out && s.flip.every((f) => f <= 1), `thresholds and flip must hold ${s.out} values`);
+  } else if (s.output === 'stream') {
+    need(s.outBits === 32 && s.pool === 0, 'stream outputs have outBits 32 and no pooling');
+    need(Number.isInteger(s.streamShift) && s.streamShift! >= 0 && s.streamShift! <= 62, 'streamShift must be an integer in [0, 62]');
+    need(s.mult?.length === s.out && s.addend?.length === s.out && s.addend.every((a) => Number.isInteger(a) && Math.abs(a) < 2 ** 62), `mult and addend must hold ${s.out} values (addend integers below 2^62)`);
+    // acc * mult + addend in int64: |acc| <= accMax, so the sum stays below 2^63
+    const worst = s.mult!.reduce((m, x, c) => Math.max(m, accMax * Math.abs(x) + Math.abs(s.addend![c])), 0);
+    need(worst < 2 ** 62, `a stream multiplier or addend can overflow 64 bits (up to ${worst.toExponential(2)})`);
+  } else {
+    need(last, 'only the last step may output logits');
+    need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
+    need(s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
+    need(s.pool === 0, 'no pooling after the logits');
+    need(oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
+    // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|
+    const worst = s.scale!.reduce((m, x, c) => Math.max(m, Math.abs(x) * accMax + Math.abs(s.bias![c])), 0);
+    need(worst <= MAX_LOGIT, `a logit scale or bias is so large that logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)}, at most ${MAX_LOGIT.toExponential(0)})`);
+  }
+  need(s.pool === 0 || s.kind === 'conv', 'pooling follows conv layers only');
+  const shape = stepOutputShape(s);
+  need(shape[0] >= 1 && shape[1] >= 1, 'pooling leaves no pixels');
+  return { shape, kind: s.output === 'codes' ? 'codes' : s.output, bits: s.output === 'codes' ? s.outBits : s.output === 'bits' ? 1 : 32 };
 }

@@ -1,6 +1,8 @@
 // The integer-only inference plan: what `compile` produces, the model file stores and the Engine
 // runs. Every step is a weight layer (conv or dense) with integer weights and an integer output
-// step; the only floats are the last layer's per-class scale and bias for the logits.
+// step; the only floats are the last layer's per-class scale and bias for the logits. A chain plan
+// runs its steps in order; a graph plan (`graph`) runs nodes over values, where a node is a step or
+// an integer op on residual streams (int32 fixed point, real = q 2^e / D), see docs/graph.md.
 
 /** What flows between steps: raw u8 pixels, unsigned activation codes (u8, `bits` wide), or packed sign bits. */
 export type ActKind = 'pixels' | 'codes' | 'bits';
@@ -11,8 +13,12 @@ export interface PlanStep {
   h: number; w: number; c: number;
   /** output channels (filters or units) */
   out: number;
-  /** conv kernel size (square, stride 1); 1 for dense */
+  /** conv kernel size (square); 1 for dense */
   k: number;
+  /** conv stride (default 1) */
+  stride?: number;
+  /** 1 (default), or c = out: a depthwise conv (u8 pixels / codes input, int8 weights [c][k][k]) */
+  groups?: number;
   padding: 'same' | 'valid';
   input: ActKind;
   /** bits of the input codes (8 for pixels, 1 for bits) */
@@ -21,8 +27,8 @@ export interface PlanStep {
   weights: 'binary' | 'int8';
   /** bits of the trained weights (1 for binary; 2..8 for int8 codes) */
   weightBits: number;
-  /** output step: codes through per-channel thresholds, sign bits, or float logits */
-  output: 'codes' | 'bits' | 'logits';
+  /** output step: codes through per-channel thresholds, sign bits, float logits, or an int32 stream */
+  output: 'codes' | 'bits' | 'logits' | 'stream';
   /** bits of the output codes (1 for bits) */
   outBits: number;
   /** k x k max pooling after the output step (0: none) */
@@ -37,21 +43,46 @@ export interface PlanStep {
   /** logits: logit[c] = scale[c] * acc[c] + bias[c] */
   scale?: Float32Array;
   bias?: Float32Array;
+  /** stream: q[c] = (acc[c] * mult[c] + addend[c]) >> streamShift, addend integers below 2^62 */
+  mult?: Int32Array;
+  addend?: Float64Array;
+  streamShift?: number;
 }
+
+/** What a graph plan's value holds: u8 pixels or codes, packed sign bits, int32 streams, float logits. */
+export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits';
+
+/**
+ * A node of a graph plan. Values are numbered: 0 the input pixels, node i's output i + 1.
+ *   step       a weight layer (plan.steps[step]) on one pixels / codes / bits value
+ *   add        streams: out = sum_i shift(q_i, shifts[i]), shift(x, s) = x << s or x >> -s
+ *   avgpool    streams, codes or sign bits (+-1): window sums >> shift ('valid' windows k, strides); out is a stream
+ *   concat     streams along channels
+ *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output
+ */
+export type PlanNode =
+  | { op: 'step'; inputs: [number]; step: number }
+  | { op: 'add'; inputs: number[]; shifts: number[] }
+  | { op: 'avgpool'; inputs: [number]; k: [number, number]; strides: [number, number]; shift: number }
+  | { op: 'concat'; inputs: number[] }
+  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array };
 
 export interface Plan {
   /** [height, width, channels] of the input pixels */
   inputShape: [number, number, number];
   classes: string[];
   steps: PlanStep[];
+  /** a graph plan's nodes (absent: the steps run as a chain) */
+  graph?: PlanNode[];
   /** free-form: architecture, bit widths, training provenance */
   meta: Record<string, unknown>;
 }
 
-/** [oh, ow] of a step's layer before pooling (stride 1; 'same' keeps the size; dense: [1, 1]). */
+/** [oh, ow] of a step's layer before pooling ('same': ceil(h / stride); dense: [1, 1]). */
 export function stepConvSize(s: PlanStep): [number, number] {
   if (s.kind === 'dense') return [1, 1];
-  return s.padding === 'same' ? [s.h, s.w] : [s.h - s.k + 1, s.w - s.k + 1];
+  const st = s.stride ?? 1;
+  return s.padding === 'same' ? [Math.ceil(s.h / st), Math.ceil(s.w / st)] : [Math.floor((s.h - s.k) / st) + 1, Math.floor((s.w - s.k) / st) + 1];
 }
 
 /** Output shape [h, w, c] of a step (after its pooling). */

@@ -28,7 +28,7 @@ export class Resident {
  * ([levels][out]): for a flipped channel "acc < T" is "-acc >= 1 - T" (clamped to int32), so every
  * channel becomes "sign[c] acc >= thr[k][c]" (load time).
  */
-function signedThresholds(s: PlanStep, levels: number): { thr: Int32Array; sign: Int32Array } {
+export function signedThresholds(s: { out: number; thresholds?: Int32Array; flip?: Uint8Array }, levels: number): { thr: Int32Array; sign: Int32Array } {
   const thr = new Int32Array(levels * s.out), sign = new Int32Array(s.out);
   for (let c = 0; c < s.out; c++) {
     const f = s.flip![c] === 1;
@@ -55,7 +55,8 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   const wasm = r.heap.wasm;
   const inPixels = inShape[0] * inShape[1], wordsPerPixel = 2 * Math.ceil(inShape[2] / 64), inWords = inPixels * wordsPerPixel;
   const conv = s.kind === 'conv';
-  const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, 1, 1, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
+  const st = s.stride ?? 1;
+  const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, st, st, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
   const { oh, ow, padT, padL } = g;
   const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
   const accBuf = r.slot(), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot(), packBuf = r.slot(), u8Buf = r.slot();
@@ -63,7 +64,20 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
   let fusedBits = false;
 
-  if (!conv && s.input === 'codes' && s.weights === 'binary') {
+  if ((s.groups ?? 1) > 1) {
+    // depthwise: u8 pixels / codes x int8 weights, one filter per channel (assembly/int-graph.ts);
+    // sign bits are unpacked to bytes 0 / 2 with a zero point of 1 (+-1, padding a real 0)
+    const wt = new Int32Array(taps * s.c);
+    for (let c = 0; c < s.c; c++) for (let t = 0; t < taps; t++) wt[t * s.c + c] = s.wInt8![c * taps + t]; // load time
+    const pw = r.put(wt), fromBits = s.input === 'bits';
+    accumulate = (x, n) => {
+      let src = x;
+      if (fromBits) { src = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, src); }
+      const acc = accBuf(n * oh * ow * s.out * 4);
+      wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : 0, acc);
+      return acc;
+    };
+  } else if (!conv && s.input === 'codes' && s.weights === 'binary') {
     // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
     // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2
     const wpr = Math.ceil(s.c / 32), kv = Math.ceil(s.c / 128);
@@ -94,7 +108,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       const rows = n * oh * ow;
       let col = x;
       if (fromBits) { col = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, col); }
-      if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, 1, 1, padT, padL, oh, ow, za, col); }
+      if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, za, col); }
       const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
       wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
       const acc = accBuf(rows * s.out * 4);
@@ -163,6 +177,14 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   }
 
   const [ph, pwid] = stepOutputShape(s);
+  if (s.output === 'stream') {
+    const mult = r.put(s.mult!), addend = r.put(BigInt64Array.from(s.addend!, (v) => BigInt(v))), t = s.streamShift!;
+    return (x, n) => {
+      const acc = accumulate(x, n), rows = n * oh * ow, out = outBuf(rows * s.out * 4);
+      wasm.streamFromAcc(acc, rows, s.out, mult, addend, t, out);
+      return out;
+    };
+  }
   if (s.output === 'logits') {
     const scale = r.put(s.scale!), bias = r.put(s.bias!);
     return (x, n) => {

@@ -91,7 +91,7 @@ const TRAIN_HELP = `Usage: lowbit train [flags]
 Train a Fashion-MNIST classifier in WebAssembly; the test accuracy is reported after every epoch.
 
 Model
-  --arch mlp|cnn            architecture (default ${D.arch}; see README "Training")
+  --arch mlp|cnn|resnet|mobilenet  architecture (default ${D.arch}; see README "Training")
   --wbits 1|2|4|8|32        hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float (default ${D.wbits})
   --abits 1|2|4|8|32        hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU (default ${D.abits})
   --first-last-bits 8|32    weight bits of the first and last layers when wbits < 32 (default ${D.firstLastBits})
@@ -183,7 +183,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
   const s = (k: string) => (values as Record<string, unknown>)[k] as string | undefined;
   const limit = s('limit');
   return {
-    arch: oneOf('arch', s('arch'), ['mlp', 'cnn'], D.arch),
+    arch: oneOf('arch', s('arch'), ['mlp', 'cnn', 'resnet', 'mobilenet'], D.arch),
     wbits: num('wbits', s('wbits'), D.wbits),
     abits: num('abits', s('abits'), D.abits),
     firstLastBits: num('first-last-bits', s('first-last-bits'), D.firstLastBits),

@@ -6,7 +6,7 @@ import { loadFashionMnist, SUBSET_DIR, type FashionMnist } from './fashion-mnist
 import { checkWritable, MAX_FILE_BYTES, readFileBounded, writeFileAtomic } from './files.js';
 import { Sequential } from '../train/sequential.js';
 import { modelFromJson, type Model } from '../graph/model.js';
-import { buildLayers, describeArch, validateArch, type Arch } from '../train/models.js';
+import { buildLayers, buildModel, describeArch, validateArch, type Arch } from '../train/models.js';
 import { startGradientWorkers } from './train-pool.js';
 import type { GradientWorkers } from '../train/parallel.js';
 import { Trainer, OPTIMIZERS, type OptimizerName, type BatchProgress, type EpochSummary, type TrainOptions } from '../train/trainer.js';
@@ -165,7 +165,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
   const lb = await init();
   const data = await loadData(o);
   const description = describeArch(o);
-  const model = new Sequential(lb.heap, buildLayers(o), [data.train.height, data.train.width, 1], o.seed);
+  const model = buildModel(lb.heap, o, [data.train.height, data.train.width, 1], o.seed);
   const trainer = new Trainer(model, trainerOptions(o), data.train.count);
   const config = { ...Object.fromEntries(RUN_KEYS.map((k) => [k, o[k]])), source: data.source };
   let workers: GradientWorkers | undefined;

@@ -36,6 +36,9 @@ export class Conv2d implements Layer {
   inputGrad = true;
   private heap!: Heap;
   private core!: LinearWeights;
+  /** groups = channels = filters: the direct depthwise kernels (assembly/depthwise.ts) instead of one GEMM per group */
+  private depthwise = false;
+  private x = 0;
   private h = 0; private wd = 0; private c = 0; private oh = 0; private ow = 0; private padT = 0; private padL = 0;
   private readonly s: Slot[] = [];
   constructor(readonly filters: number, readonly kernel: number | [number, number], readonly options: Conv2dOptions = {}) {
@@ -82,6 +85,7 @@ export class Conv2d implements Layer {
       ({ oh: this.oh, ow: this.ow, padT: this.padT, padL: this.padL } = g);
     }
     this.core = new LinearWeights(heap, this.name, this.filters, this.kh * this.kw * (this.c / this.groups), this.options.kernelQuantizer, seed);
+    this.depthwise = this.groups > 1 && this.groups === this.c && this.filters === this.c;
     for (let i = 0; i < 6; i++) this.s.push(new Slot(heap));
     return [this.oh, this.ow, this.filters];
   }
@@ -90,10 +94,18 @@ export class Conv2d implements Layer {
 
   forward(x: number, batch: number): number {
     const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.core.K, G = this.groups;
-    const col = this.s[0].get(M * K * G * 4), y = this.s[1].get(M * this.filters * 4);
+    const col = this.depthwise ? 0 : this.s[0].get(M * K * G * 4), y = this.s[1].get(M * this.filters * 4);
     if (G === 1) {
       wasm.im2colF32(x, batch, this.h, this.wd, this.c, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, col);
       this.core.forward(col, M, y);
+      return y;
+    }
+    if (this.depthwise) {
+      const wt = this.s[5].get(K * this.c * 4);
+      wasm.transposeF32(this.core.used, this.c, K, wt); // [c][taps] -> [taps][c]
+      this.x = x;
+      wasm.depthwiseForward(x, batch, this.h, this.wd, this.c, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, wt, y);
+      wasm.addBias(y, M, this.filters, this.core.b.w);
       return y;
     }
     const cg = this.c / G, fg = this.filters / G, yg = this.s[4].get(M * fg * 4), wt = this.s[5].get(K * fg * 4);
@@ -110,7 +122,7 @@ export class Conv2d implements Layer {
 
   backward(dy: number, batch: number): number {
     const wasm = this.heap.wasm, M = batch * this.oh * this.ow, K = this.core.K, G = this.groups;
-    const col = this.s[0].get(M * K * G * 4); // from forward
+    const col = this.depthwise ? 0 : this.s[0].get(M * K * G * 4); // from forward
     const dxLen = batch * this.h * this.wd * this.c;
     if (G === 1) {
       const dcol = this.inputGrad ? this.s[2].get(M * K * 4) : 0;
@@ -118,6 +130,14 @@ export class Conv2d implements Layer {
       if (!dcol) return 0;
       const dx = this.s[3].get(dxLen * 4);
       wasm.col2imF32(dcol, batch, this.h, this.wd, this.c, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, dx);
+      return dx;
+    }
+    if (this.depthwise) {
+      const wt = this.s[5].get(K * this.c * 4), dwt = this.s[4].get(K * this.c * 4), dx = this.inputGrad ? this.s[3].get(dxLen * 4) : 0;
+      wasm.depthwiseBackward(this.x, dy, batch, this.h, this.wd, this.c, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, wt, dx, dwt);
+      wasm.transposeF32(dwt, K, this.c, this.core.w.g);
+      wasm.columnSums(dy, M, this.filters, this.core.b.g);
+      this.core.quant.backward();
       return dx;
     }
     const cg = this.c / G, fg = this.filters / G, dyg = this.s[4].get(M * fg * 4), dygT = this.s[5].get(M * fg * 4);

@@ -3,6 +3,7 @@
 // `firstLastBits` (8 or 32) when the hidden layers are quantized.
 //   cnn: conv 3x3 32 - BN - act - maxpool 2 - conv 3x3 64 - BN - act - maxpool 2 - dense 256 - BN - act - dense 10
 //   mlp: dense 256 - BN - act - dense 256 - BN - act - dense 10
+//   resnet, mobilenet: graphs, see ./presets.ts
 import { LowbitError } from '../errors.js';
 import { weightQuantizers, type WeightQuantizer } from '../quantize/weights.js';
 import type { Layer } from '../ops/layer.js';
@@ -10,8 +11,12 @@ import { Conv2d } from '../ops/conv2d.js';
 import { Dense } from '../ops/dense.js';
 import { QReLU, ReLU, Sign } from '../ops/activations.js';
 import { BatchNorm, Flatten, MaxPool } from '../ops/simple.js';
+import type { Heap } from '../memory.js';
+import { Model } from '../graph/model.js';
+import { Sequential } from './sequential.js';
+import { mobilenet, resnet, type PresetParts } from './presets.js';
 
-export const ARCHS = ['mlp', 'cnn'] as const;
+export const ARCHS = ['mlp', 'cnn', 'resnet', 'mobilenet'] as const;
 export type Arch = (typeof ARCHS)[number];
 export const WEIGHT_BITS = [1, 2, 4, 8, 32] as const;
 export const ACT_BITS = [1, 2, 4, 8, 32] as const;
@@ -54,14 +59,27 @@ export function validateArch(o: ArchOptions): void {
   if (fl !== 8 && fl !== 32) throw new LowbitError('BAD_ARGUMENT', `first-last-bits must be 8 or 32, got ${fl}`);
 }
 
-/** The layers of an architecture (input [28, 28, 1], 10 classes). */
-export function buildLayers(o: ArchOptions): Layer[] {
+/** Edge and hidden weight quantizers and the activation of an architecture's options. */
+function parts(o: ArchOptions): PresetParts {
   validateArch(o);
   const quantized = o.wbits !== 32;
   const edge = quantized ? weightQuantizers.forBits(o.firstLastBits ?? 8) : weightQuantizers.float();
-  const hidden = hiddenQuantizer(o);
   const qrelu = () => new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip });
   const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 && (o.act ?? 'sign') === 'sign' ? new Sign() : qrelu());
+  return { edge, hidden: hiddenQuantizer(o), act };
+}
+
+/** Any architecture as a model: the chains through Sequential, resnet and mobilenet as graphs. */
+export function buildModel(heap: Heap, o: ArchOptions, inShape: number[] = [28, 28, 1], seed = 1): Model {
+  if (o.arch === 'resnet') return new Model(heap, resnet(parts(o), inShape), seed);
+  if (o.arch === 'mobilenet') return new Model(heap, mobilenet(parts(o), inShape), seed);
+  return new Sequential(heap, buildLayers(o), inShape, seed);
+}
+
+/** The layers of a chain architecture, cnn or mlp (input [28, 28, 1], 10 classes). */
+export function buildLayers(o: ArchOptions): Layer[] {
+  const { edge, hidden, act } = parts(o);
+  if (o.arch === 'resnet' || o.arch === 'mobilenet') throw new LowbitError('BAD_ARGUMENT', `${o.arch} is a graph, not a chain of layers; build it with buildModel`);
   if (o.arch === 'cnn') {
     return [
       new Conv2d(32, 3, { kernelQuantizer: edge }), new BatchNorm(), act(), new MaxPool(2),

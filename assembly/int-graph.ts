@@ -1,0 +1,111 @@
+// Integer kernels of the Engine's graph nodes (residual streams of fixed-point int32 values):
+//   streamFromAcc   q[r][c] = (acc[r][c] * mult[c] + addend[c]) >> t       (i64 math, clamped to int32)
+//   addShiftedI32   out = shift(a, sa) + shift(b, sb); shift(x, s) = x << s (s >= 0) or x >> -s
+//   sumPoolI32      window sums of int32 values (i64), >> shift, 'valid' windows
+//   sumPoolU8       window sums of u8 codes less a zero point za each
+//   depthwiseU8     depthwise conv of u8 codes / pixels (minus a zero point za) with int32 tap-major weights wt[tap][c]
+
+export function streamFromAcc(acc: usize, rows: i32, c: i32, mult: usize, addend: usize, t: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const pa = acc + ((<usize>r * <usize>c) << 2), po = out + ((<usize>r * <usize>c) << 2);
+    for (let ch = 0; ch < c; ch++) {
+      let v = (<i64>load<i32>(pa + (<usize>ch << 2)) * <i64>load<i32>(mult + (<usize>ch << 2)) + load<i64>(addend + (<usize>ch << 3))) >> t;
+      if (v > <i64>i32.MAX_VALUE) v = <i64>i32.MAX_VALUE;
+      if (v < <i64>i32.MIN_VALUE) v = <i64>i32.MIN_VALUE;
+      store<i32>(po + (<usize>ch << 2), <i32>v);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function shiftV(x: v128, s: i32): v128 { return s >= 0 ? i32x4.shl(x, s) : i32x4.shr_s(x, -s); }
+// @ts-ignore: decorator
+@inline function shiftS(x: i32, s: i32): i32 { return s >= 0 ? x << s : x >> -s; }
+
+export function addShiftedI32(a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, i32x4.add(shiftV(v128.load(a + o), sa), shiftV(v128.load(b + o), sb)));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    store<i32>(out + o, shiftS(load<i32>(a + o), sa) + shiftS(load<i32>(b + o), sb));
+  }
+}
+
+export function sumPoolI32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, oh: i32, ow: i32, shift: i32, out: usize): void {
+  let q = out;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        for (let ch = 0; ch < c; ch++) {
+          let s: i64 = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const row = x + ((<usize>((img * h + oy * sh + ky) * w + ox * sw) * <usize>c + <usize>ch) << 2);
+            for (let kx = 0; kx < kw; kx++) s += <i64>load<i32>(row + ((<usize>kx * <usize>c) << 2));
+          }
+          s >>= shift;
+          if (s > <i64>i32.MAX_VALUE) s = <i64>i32.MAX_VALUE;
+          if (s < <i64>i32.MIN_VALUE) s = <i64>i32.MIN_VALUE;
+          store<i32>(q + (<usize>ch << 2), <i32>s);
+        }
+        q += <usize>c << 2;
+      }
+    }
+  }
+}
+
+export function sumPoolU8(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, oh: i32, ow: i32, za: i32, out: usize): void {
+  let q = out;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        memory.fill(q, 0, <usize>c << 2);
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < kw; kx++) {
+            const px = x + <usize>((img * h + oy * sh + ky) * w + ox * sw + kx) * <usize>c;
+            for (let ch = 0; ch < c; ch++) {
+              const o = q + (<usize>ch << 2);
+              store<i32>(o, load<i32>(o) + <i32>load<u8>(px + <usize>ch) - za);
+            }
+          }
+        }
+        q += <usize>c << 2;
+      }
+    }
+  }
+}
+
+export function depthwiseU8(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+                            padT: i32, padL: i32, oh: i32, ow: i32, wt: usize, za: i32, acc: usize): void {
+  const c4 = c & ~3, row = <usize>c << 2, zv = i32x4.splat(za);
+  let q = acc;
+  for (let img = 0; img < n; img++) {
+    const base = x + <usize>img * <usize>h * <usize>w * <usize>c;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        memory.fill(q, 0, row);
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padT + ky;
+          if (<u32>iy >= <u32>h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padL + kx;
+            if (<u32>ix >= <u32>w) continue;
+            const px = base + (<usize>iy * <usize>w + <usize>ix) * <usize>c, pw = wt + <usize>(ky * kw + kx) * row;
+            for (let ch = 0; ch < c4; ch += 4) {
+              const xs = i32x4.sub(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(px + <usize>ch))), zv);
+              const o = <usize>ch << 2;
+              v128.store(q + o, i32x4.add(v128.load(q + o), i32x4.mul(xs, v128.load(pw + o))));
+            }
+            for (let ch = c4; ch < c; ch++) {
+              const o = <usize>ch << 2;
+              store<i32>(q + o, load<i32>(q + o) + (<i32>load<u8>(px + <usize>ch) - za) * load<i32>(pw + o));
+            }
+          }
+        }
+        q += row;
+      }
+    }
+  }
+}

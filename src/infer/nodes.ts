@@ -1,0 +1,57 @@
+// Runners of a graph plan's non-step nodes (./plan.ts PlanNode): residual adds, pooling sums,
+// channel concatenation and thresholds on int32 streams. Kernels: assembly/int-graph.ts.
+import { flipMasks } from '../kernels/threshold.js';
+import type { PlanNode, ValueKind } from './plan.js';
+import { signedThresholds, type Resident } from './runners.js';
+
+/** Runs a node on its input pointers for `n` images; returns where its output is. */
+export type NodeRunner = (xs: number[], n: number) => number;
+
+type Shape = readonly [number, number, number];
+
+export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step' }>, inShapes: Shape[], inKinds: ValueKind[]): NodeRunner {
+  const wasm = r.heap.wasm, out = r.slot(), [h, w, c] = inShapes[0], per = h * w * c;
+  switch (node.op) {
+    case 'add':
+      return (xs, n) => {
+        const y = out(n * per * 4);
+        wasm.addShiftedI32(xs[0], node.shifts[0], xs[1], node.shifts[1], y, n * per);
+        for (let i = 2; i < xs.length; i++) wasm.addShiftedI32(y, 0, xs[i], node.shifts[i], y, n * per);
+        return y;
+      };
+    case 'avgpool': {
+      const [kh, kw] = node.k, [sh, sw] = node.strides, oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
+      // codes: u8 sums; sign bits: unpacked to bytes 0 / 2 and summed less 1 each (the +-1 they stand for)
+      const kind = inKinds[0], bytes = kind === 'bits' ? r.slot() : undefined, words = 2 * Math.ceil(c / 64);
+      return (xs, n) => {
+        const y = out(n * oh * ow * c * 4);
+        if (kind === 'stream') wasm.sumPoolI32(xs[0], n, h, w, c, kh, kw, sh, sw, oh, ow, node.shift, y);
+        else {
+          let x = xs[0];
+          if (bytes) { x = bytes(n * h * w * c); wasm.unpackBitsU8(xs[0], n * h * w, words, c, 2, x); }
+          wasm.sumPoolU8(x, n, h, w, c, kh, kw, sh, sw, oh, ow, bytes ? 1 : 0, y);
+        }
+        return y;
+      };
+    }
+    case 'concat': {
+      const widths = inShapes.map((s) => s[2]), total = widths.reduce((a, b) => a + b, 0), pixels = h * w;
+      return (xs, n) => {
+        const y = out(n * pixels * total * 4);
+        let off = 0;
+        xs.forEach((x, i) => { wasm.copyChannels(x, n * pixels, widths[i], y, total, off); off += widths[i]; });
+        return y;
+      };
+    }
+    case 'threshold': {
+      const pixels = h * w;
+      if (node.output === 'bits') {
+        const thr = r.put(node.thresholds), flip = r.put(flipMasks(node.flip, c)), words = 2 * Math.ceil(c / 64);
+        return (xs, n) => { const y = out(n * pixels * words * 4); wasm.thresholdPack(xs[0], n * pixels, c, thr, flip, y); return y; };
+      }
+      const L = 2 ** node.outBits - 1, folded = signedThresholds({ out: c, thresholds: node.thresholds, flip: node.flip }, L);
+      const thr = r.put(folded.thr), sign = r.put(folded.sign);
+      return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdSigned(xs[0], n * pixels, c, thr, L, sign, y); return y; };
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// The graph presets' integer plans (version 2 files: residual streams, integer adds, average
+// pooling sums, depthwise and strided convs, thresholds on streams) against the fake-quantized
+// model: the same class for >= 99.8% of test images, for every weight x activation width the CLI
+// accepts, after a short run with a third of every batch norm's channels given a negative gamma.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Trainer, compile, Engine, encodeModel, decodeModel, BatchNorm } from '../src/node/index.js';
+import { buildModel, type ArchOptions } from '../src/train/models.js';
+import { Batcher } from '../src/train/sequential.js';
+import type { Model } from '../src/graph/model.js';
+import type { ImageSet } from '../src/data/idx.js';
+import { runtime } from './helpers.js';
+
+const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'));
+let lb: Lowbit;
+let sub: Awaited<ReturnType<typeof loadFashionMnist>>, test: ImageSet;
+beforeAll(async () => {
+  lb = await runtime();
+  sub = await loadFashionMnist(SUBSET_DIR);
+  test = full ? (await loadFashionMnist(DEBIAN_FASHION_MNIST)).test : sub.test;
+}, 60_000);
+
+function floatPredictions(model: Model, images: ImageSet): Int32Array {
+  const n = images.count, out = new Int32Array(n), b = new Batcher(lb.heap, images);
+  for (let from = 0; from < n; from += 500) {
+    const m = Math.min(500, n - from);
+    const { x } = b.load(Uint32Array.from({ length: m }, (_, i) => from + i), 0, m);
+    const z = lb.heap.read(Float32Array, model.forward(x, m, false), m * 10);
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
+      out[from + i] = best;
+    }
+  }
+  b.dispose();
+  return out;
+}
+
+describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('graph presets: integer plan vs fake-quantized model, every bit width the CLI accepts', () => {
+  const combos: ArchOptions[] = [];
+  for (const arch of ['resnet', 'mobilenet'] as const) {
+    for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
+    combos.push({ arch, wbits: 1, abits: 1, act: 'qrelu' });
+  }
+  it.each(combos)('%j (a third of the channels flipped)', async (arch) => {
+    const model = buildModel(lb.heap, arch, [28, 28, 1], 5);
+    const t = new Trainer(model, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 5 }, 640);
+    t.runEpoch({ ...sub.train, count: 640 });
+    for (const layer of model.layers) {
+      if (!(layer instanceof BatchNorm)) continue;
+      const gamma = layer.params()[0], g = lb.heap.read(Float32Array, gamma.w, gamma.size);
+      for (let c = 0; c < g.length; c += 3) g[c] = -g[c];
+      lb.heap.write(gamma.w, g);
+    }
+    const bytes = encodeModel(compile(model, sub.classes));
+    expect(new DataView(bytes.buffer).getUint32(4, true)).toBe(2);
+    expect(decodeModel(bytes).graph!.some((n) => n.op !== 'step')).toBe(true);
+    const engine = await Engine.load(bytes, { runtime: lb }), images = { ...test, count: Math.min(1000, test.count) };
+    const ints = engine.predict(images.images.subarray(0, images.count * 784), images.count), float = floatPredictions(model, images);
+    engine.dispose(); t.dispose(); model.dispose();
+    const same = ints.reduce((s, v, i) => s + (v === float[i] ? 1 : 0), 0) / images.count;
+    expect(same).toBeGreaterThanOrEqual(0.998);
+  }, 60_000);
+});
