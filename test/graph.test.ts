@@ -269,7 +269,7 @@ describe('graph JSON and checkpoints', () => {
     let err: unknown;
     try { compile(m, ['a', 'b', 'c']); } catch (e) { err = e; }
     expect((err as LowbitError).code).toBe('CANNOT_COMPILE');
-    expect((err as LowbitError).message).toMatch(/node 7 \(add\): reads bits/);
+    expect((err as LowbitError).message).toMatch(/node 6 \(add\): reads bits/);
     m.dispose();
   });
 
