@@ -1,7 +1,7 @@
 // The `lowbit` command line (dist/node/cli.js, built by `npm test`), run as a user would.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -136,6 +136,21 @@ describe('lowbit export / eval / info / infer', () => {
     expect(r.stdout).toMatch(/conv 3x3 32->64 same, 1-bit weights, codes \(4-bit\) in -> 4-bit codes/);
     expect(r.stdout).toMatch(/bit-serial \(1-bit weights x 4-bit codes\): [\d.]+ M/);
   });
+
+  it('a graph preset trains to a checkpoint, exports to a version-2 model, and info lists its graph', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-graph-')), out = join(dir, 'r.ckpt'), lbm = join(dir, 'r.lbm');
+    const t = await lowbit('train', '--arch', 'resnet', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet', '--out', out);
+    expect(t.code, t.stderr).toBe(0);
+    const e = await lowbit('export', out, '--model', lbm);
+    expect(e.code, e.stderr).toBe(0);
+    const i = await lowbit('info', lbm);
+    expect(i.stdout).toMatch(/graph \(value 0: the pixels/);
+    expect(i.stdout).toMatch(/add values \d+, \d+ \(int32 streams/);
+    expect(i.stdout).toMatch(/-> int32 stream/);
+    const ev = await lowbit('eval', lbm, '--data', 'subset');
+    expect(ev.code, ev.stderr).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
 
   it('eval reports accuracy, per-class accuracy and a confusion matrix', async () => {
     const r = await lowbit('eval', model, '--data', 'subset');

@@ -49,7 +49,7 @@ describe('compile + Engine', () => {
     model.dispose();
   });
 
-  it('the Engine API: shape, classes, logits, argmax, clear errors', async () => {
+  it('the Engine API: shape, classes, logits, run, argmax, clear errors', async () => {
     const model = trained({ arch: 'mlp', wbits: 1, abits: 4 }, 128);
     const engine = await Engine.load(encodeModel(compile(model, data.classes)), { runtime: lb });
     expect(engine.inputShape).toEqual([28, 28, 1]);
@@ -61,6 +61,10 @@ describe('compile + Engine', () => {
     expect(() => engine.predict(img, 2)).toThrow(/pixels has 2352 bytes but 2 image\(s\) of 28x28x1 need 1568/);
     expect(() => engine.predict(new Float32Array(784) as never, 1)).toThrow(/pixels must be a Uint8Array/);
     expect(() => engine.predict(img, 0)).toThrow(/count must be an integer/);
+    expect(engine.run(img, 3)).toEqual(z);
+    expect(engine.run(Float32Array.from(img, (v) => v / 255), 3)).toEqual(z); // float pixels in [0, 1], quantized back to the same bytes
+    const nan = new Float32Array(784); nan[5] = NaN;
+    expect(() => engine.run(nan, 1)).toThrow(/input value 5 is NaN/);
     engine.dispose();
     expect(() => engine.predict(img, 1)).toThrow(/disposed/);
     model.dispose();

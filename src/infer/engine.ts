@@ -132,6 +132,24 @@ export class Engine {
     return out;
   }
 
+  /**
+   * The model's output [count][outputs] for `count` inputs: u8 pixels (as `logits` takes), or
+   * float32 pixels in [0, 1], which the model's input quantizer turns into bytes (round(255 x),
+   * clamped to 0..255; NaN is refused).
+   */
+  run(input: Uint8Array | Float32Array, count: number): Float32Array {
+    if (input instanceof Float32Array) {
+      const bytes = new Uint8Array(input.length);
+      for (let i = 0; i < input.length; i++) { // input marshalling, once per value
+        const v = input[i];
+        if (Number.isNaN(v)) throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${i} is NaN`);
+        bytes[i] = Math.min(255, Math.max(0, Math.round(v * 255)));
+      }
+      return this.logits(bytes, count);
+    }
+    return this.logits(input, count);
+  }
+
   /** Class index per image. */
   predict(pixels: Uint8Array, count: number): Int32Array {
     return argmaxRows(this.logits(pixels, count), count, this.plan.classes.length);

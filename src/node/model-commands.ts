@@ -9,7 +9,7 @@ import { modelFromCheckpoint, provenance } from './train-command.js';
 import { compile } from '../infer/compile.js';
 import { encodeModel, decodeModel } from '../infer/format.js';
 import { Engine } from '../infer/engine.js';
-import { stepConvSize, stepOutputShape, type PlanStep } from '../infer/plan.js';
+import { stepConvSize, stepOutputShape, type PlanNode, type PlanStep } from '../infer/plan.js';
 import { decodePng, isPng, resizeGray } from '../data/png.js';
 import { FASHION_MNIST_CLASSES, imageSet, readIdx, type ImageSet } from '../data/idx.js';
 
@@ -98,11 +98,32 @@ export async function evalModel(path: string, src: EvalSource, log: (l: string) 
 
 function macsOf(s: PlanStep): number {
   const [oh, ow] = stepConvSize(s);
-  return oh * ow * s.out * s.k * s.k * s.c;
+  return oh * ow * s.out * s.k * s.k * (s.c / (s.groups ?? 1));
 }
 function macKind(s: PlanStep): string {
+  if ((s.groups ?? 1) > 1) return `depthwise (${s.weightBits}-bit weights x ${s.input === 'bits' ? 'sign bits' : `${s.inBits}-bit ${s.input}`})`;
   if (s.weights === 'binary') return s.input === 'bits' ? 'binary xnor-popcount (1x1 bit)' : `bit-serial (1-bit weights x ${s.inBits}-bit codes)`;
   return s.input === 'bits' ? `int8 weights x sign bits` : `${s.weightBits}-bit weights x ${s.inBits}-bit ${s.input === 'pixels' ? 'pixels' : 'codes'} (int8 affine)`;
+}
+
+/** One line for a step: its layer, precision, output step and shape. */
+function stepLine(s: PlanStep): string {
+  const out = stepOutputShape(s), n = s.out * s.k * s.k * (s.c / (s.groups ?? 1));
+  const extra = `${s.stride && s.stride > 1 ? ` stride ${s.stride}` : ''}${(s.groups ?? 1) > 1 ? ' depthwise' : ''}`;
+  const what = s.kind === 'conv' ? `conv ${s.k}x${s.k} ${s.c}->${s.out} ${s.padding}${extra}` : `dense ${s.c}->${s.out}`;
+  const post = s.output === 'codes' ? `-> ${s.outBits}-bit codes (thresholds)` : s.output === 'bits' ? '-> sign bits (threshold)' : s.output === 'stream' ? '-> int32 stream' : '-> logits (scale, bias)';
+  return `${what}, ${s.weightBits}-bit weights, ${s.input}${s.input === 'codes' ? ` (${s.inBits}-bit)` : ''} in ${post}${s.pool ? `, max pool ${s.pool}` : ''}; out ${out.join('x')}; ${n.toLocaleString('en-US')} weights`;
+}
+
+/** One line for a graph node that is not a step. */
+function nodeLine(n: Exclude<PlanNode, { op: 'step' }>): string {
+  const from = `value${n.inputs.length > 1 ? 's' : ''} ${n.inputs.join(', ')}`;
+  switch (n.op) {
+    case 'add': return `add ${from} (int32 streams, shifts ${n.shifts.join(', ')})`;
+    case 'avgpool': return `average pool ${n.k.join('x')} stride ${n.strides.join('x')} of ${from} -> int32 window sums${n.shift ? ` >> ${n.shift}` : ''}`;
+    case 'concat': return `concat ${from} (channels)`;
+    case 'threshold': return `threshold ${from} -> ${n.output === 'bits' ? 'sign bits' : `${n.outBits}-bit codes`}`;
+  }
 }
 
 export async function infoModel(path: string, log: (l: string) => void): Promise<void> {
@@ -110,17 +131,19 @@ export async function infoModel(path: string, log: (l: string) => void): Promise
   const plan = decodeModel(bytes), size = (await stat(path)).size;
   log(`${path}: ${size.toLocaleString('en-US')} bytes, input ${plan.inputShape.join('x')}, ${plan.classes.length} classes (${plan.classes.join(', ')})`);
   if (Object.keys(plan.meta).length) log(`provenance: ${JSON.stringify(plan.meta)}`);
-  log('\nlayers:');
   const byKind = new Map<string, number>();
   let params = 0;
-  plan.steps.forEach((s, i) => {
-    const out = stepOutputShape(s), n = s.out * s.k * s.k * s.c;
-    params += n;
+  for (const s of plan.steps) {
+    params += s.out * s.k * s.k * (s.c / (s.groups ?? 1));
     byKind.set(macKind(s), (byKind.get(macKind(s)) ?? 0) + macsOf(s));
-    const what = s.kind === 'conv' ? `conv ${s.k}x${s.k} ${s.c}->${s.out} ${s.padding}` : `dense ${s.c}->${s.out}`;
-    const post = s.output === 'codes' ? `-> ${s.outBits}-bit codes (thresholds)` : s.output === 'bits' ? '-> sign bits (threshold)' : '-> logits (scale, bias)';
-    log(`  ${i}: ${what}, ${s.weightBits}-bit weights, ${s.input}${s.input === 'codes' ? ` (${s.inBits}-bit)` : ''} in ${post}${s.pool ? `, max pool ${s.pool}` : ''}; out ${out.join('x')}; ${n.toLocaleString('en-US')} weights`);
-  });
+  }
+  if (plan.graph) {
+    log('\ngraph (value 0: the pixels; node i writes value i + 1):');
+    plan.graph.forEach((n, i) => log(`  ${i}: ${n.op === 'step' ? `${stepLine(plan.steps[n.step])} (from value ${n.inputs[0]})` : nodeLine(n)}`));
+  } else {
+    log('\nlayers:');
+    plan.steps.forEach((s, i) => log(`  ${i}: ${stepLine(s)}`));
+  }
   log(`\nweights: ${params.toLocaleString('en-US')}; MACs per image by kind:`);
   for (const [k, m] of byKind) log(`  ${k}: ${(m / 1e6).toFixed(2)} M`);
 }
