@@ -115,3 +115,30 @@ export function mulF32(a: usize, b: usize, out: usize, n: i32): void {
     store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
   }
 }
+
+/** PReLU over the last axis: y = x (x >= 0) or a[c] x. */
+export function preluForward(x: usize, y: usize, rows: i32, c: i32, a: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const px = x + ((<usize>r * <usize>c) << 2), py = y + ((<usize>r * <usize>c) << 2);
+    for (let ch = 0; ch < c; ch++) {
+      const o = <usize>ch << 2, v = load<f32>(px + o);
+      store<f32>(py + o, v >= 0 ? v : v * load<f32>(a + o));
+    }
+  }
+}
+
+/** dx = dy (x >= 0) or a[c] dy; da[c] = sum over rows of dy x where x < 0 (da overwritten). */
+export function preluBackward(x: usize, dy: usize, dx: usize, rows: i32, c: i32, a: usize, da: usize): void {
+  memory.fill(da, 0, <usize>c << 2);
+  for (let r = 0; r < rows; r++) {
+    const at = (<usize>r * <usize>c) << 2;
+    for (let ch = 0; ch < c; ch++) {
+      const o = <usize>ch << 2, v = load<f32>(x + at + o), g = load<f32>(dy + at + o);
+      if (v >= 0) store<f32>(dx + at + o, g);
+      else {
+        store<f32>(dx + at + o, g * load<f32>(a + o));
+        store<f32>(da + o, load<f32>(da + o) + g * v);
+      }
+    }
+  }
+}

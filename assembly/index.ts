@@ -16,7 +16,7 @@ export { sgdStep, adamStep, blend, relax } from './optim';
 export { projectBinary, projectTernary, projectTernaryThreshold, projectUniform, projectPow2, affineQuantForward, affineQuantBackward } from './quant';
 export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy, reluForward, reluBackward, addBias, columnSums, bytesToF32 } from './activations';
 export { im2colF32, col2imF32, im2colSliceF32, col2imSliceF32, transposeF32 } from './im2col';
-export { addF32, mulF32, avgPoolForward, avgPoolBackward, copyChannels, sliceChannels, dropoutForward } from './graph-ops';
+export { addF32, mulF32, avgPoolForward, avgPoolBackward, copyChannels, sliceChannels, dropoutForward, preluForward, preluBackward } from './graph-ops';
 export { batchNormForward, batchNormBackward } from './norm';
 export { maxPoolForward, maxPoolBackward } from './pool';
 
@@ -27,4 +27,4 @@ export function relaxedSimd(): i32 {
 export { crc32, unpackSignsI8, multiThresholdSigned, maxPoolSignedI32, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
 export { im2colBits32, padCorrection32 } from './xnorconv32';
 export { depthwiseForward, depthwiseBackward } from './depthwise';
-export { streamFromAcc, addShiftedI32, sumPoolI32, sumPoolU8, depthwiseU8 } from './int-graph';
+export { streamFromAcc, addShiftedI32, sumPoolI32, sumPoolU8, depthwiseU8, preluI32 } from './int-graph';

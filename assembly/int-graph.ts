@@ -109,3 +109,14 @@ export function depthwiseU8(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
     }
   }
 }
+
+/** Integer PReLU on a stream: q (q >= 0) or (q * mult[c]) >> t (floor), per channel. */
+export function preluI32(x: usize, rows: i32, c: i32, mult: usize, t: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const at = (<usize>r * <usize>c) << 2;
+    for (let ch = 0; ch < c; ch++) {
+      const o = <usize>ch << 2, q = load<i32>(x + at + o);
+      store<i32>(out + at + o, q >= 0 ? q : <i32>((<i64>q * <i64>load<i32>(mult + o)) >> t));
+    }
+  }
+}

@@ -8,7 +8,7 @@ await build({
   entryPoints: [`${root}examples/workers/worker.js`],
   bundle: true, format: 'esm', platform: 'neutral', logLevel: 'warning',
   outfile: `${root}examples/workers/dist/worker.js`,
-  external: ['lowbit/lowbit-relaxed.wasm', './model.lbm'],
+  external: ['lowbit/lowbit-relaxed.wasm', './model.lbm', './resnet.lbm'],
   plugins: [{
     name: 'lowbit-from-this-repository',
     setup(b) { b.onResolve({ filter: /^lowbit$/ }, () => ({ path: `${root}dist/lowbit.js` })); },

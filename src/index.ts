@@ -31,6 +31,8 @@ export { Concat } from './ops/concat.js';
 export { AvgPool, globalAvgPool } from './ops/avgpool.js';
 export { Dropout } from './ops/dropout.js';
 export { Reshape } from './ops/reshape.js';
+export { Shift } from './ops/shift.js';
+export { PReLU } from './ops/prelu.js';
 export { OPS, layerFromJson, quantizerFromJson } from './ops/registry.js';
 export type { Layer, MergeLayer, AnyLayer, Param, StateBuffer } from './ops/layer.js';
 export { input, apply, Value, type GraphNode } from './graph/graph.js';

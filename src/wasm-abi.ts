@@ -54,6 +54,9 @@ export interface WasmExports {
   im2colSliceF32(x: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
   col2imSliceF32(col: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   addF32(a: number, b: number, out: number, n: number): void;
+  preluForward(x: number, y: number, rows: number, c: number, a: number): void;
+  preluBackward(x: number, dy: number, dx: number, rows: number, c: number, a: number, da: number): void;
+  preluI32(x: number, rows: number, c: number, mult: number, t: number, out: number): void;
   streamFromAcc(acc: number, rows: number, c: number, mult: number, addend: number, t: number, out: number): void;
   addShiftedI32(a: number, sa: number, b: number, sb: number, out: number, n: number): void;
   sumPoolI32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, shift: number, out: number): void;

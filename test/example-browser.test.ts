@@ -51,6 +51,15 @@ describe.skipIf(!have && process.env.LOWBIT_CI !== '1')('examples/browser in hea
     await page.selectOption('#model', 'fashion-cnn-1w1a.lbm');
     await expect.poll(() => page.textContent('#status')).toMatch(/fashion-cnn-1w1a.lbm loaded/);
     await expect.poll(() => page.getAttribute('#result', 'data-class')).toBe(String(want1));
+    // a graph model (residual int32 stream, integer adds) in the browser
+    const resnet = await Engine.load(new Uint8Array(await readFile(join(root, 'models/fashion-resnet-1w1a.lbm'))));
+    const wantR = resnet.predict(data.test.images.subarray(index * 784, (index + 1) * 784), 1)[0];
+    await page.selectOption('#model', 'fashion-resnet-1w1a.lbm');
+    await expect.poll(() => page.textContent('#status')).toMatch(/fashion-resnet-1w1a.lbm loaded/);
+    await expect.poll(() => page.getAttribute('#result', 'data-class')).toBe(String(wantR));
+    resnet.dispose();
+    await page.selectOption('#model', 'fashion-cnn-1w1a.lbm');
+    await expect.poll(() => page.textContent('#status')).toMatch(/fashion-cnn-1w1a.lbm loaded/);
 
     // draw two vertical strokes (trouser legs) on a cleared pad
     await page.click('#clear');

@@ -43,5 +43,8 @@ describe('examples/deno', () => {
     const r = await deno('--model', join(root, 'models/fashion-cnn-1w1a.lbm'), join(dir, 'sandal.raw'), join(dir, 'sandal.png'));
     expect(r.code).toBe(0);
     expect(r.stdout.match(/: Sandal \(class 5\)/g)?.length).toBe(2);
+    const g = await deno('--model', join(root, 'models/fashion-resnet-1w1a.lbm'), join(dir, 'sandal.png')); // a graph model
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toMatch(/: Sandal \(class 5\)/);
   });
 });

@@ -52,6 +52,21 @@ describe('examples/workers', () => {
     }
   });
 
+  it('POST /classify?model=resnet runs the residual graph model and agrees with the Node Engine', async () => {
+    const data = await loadFashionMnist(SUBSET_DIR);
+    const { Engine } = await import('../src/node/index.js');
+    const { readFile } = await import('node:fs/promises');
+    const engine = await Engine.load(new Uint8Array(await readFile(join(root, 'models/fashion-resnet-1w1a.lbm'))));
+    for (const i of [0, 1, 2, 3]) {
+      const img = data.test.images.slice(i * 784, (i + 1) * 784);
+      const r = await fetch(`${base}/classify?model=resnet`, { method: 'POST', body: img });
+      expect(r.status).toBe(200);
+      expect((await r.json() as { class: number }).class).toBe(engine.predict(img, 1)[0]);
+    }
+    engine.dispose();
+    expect((await fetch(`${base}/classify?model=vgg`, { method: 'POST', body: new Uint8Array(784) })).status).toBe(400);
+  });
+
   it('malformed bodies get 400, oversized 413, wrong routes 404 / 405; the isolate keeps serving', async () => {
     const bad = await post('abc');
     expect(bad.status).toBe(400);

@@ -14,6 +14,8 @@ import { Concat } from '../src/ops/concat.js';
 import { AvgPool, globalAvgPool } from '../src/ops/avgpool.js';
 import { Dropout } from '../src/ops/dropout.js';
 import { Reshape } from '../src/ops/reshape.js';
+import { Shift } from '../src/ops/shift.js';
+import { PReLU } from '../src/ops/prelu.js';
 import { Trainer } from '../src/train/trainer.js';
 import { Sequential } from '../src/train/sequential.js';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint.js';
@@ -67,6 +69,16 @@ describe('graph models', () => {
       expect(checked).toBeGreaterThan(80);
       m.dispose();
     }
+  });
+
+  it('Shift and PReLU (ReActNet RSign / RPReLU): backward matches finite differences', () => {
+    const x = input([5, 4, 6]);
+    const h = apply(new Conv2d(6, 3), x);
+    const y = apply(new Dense(4), apply(new Flatten(), apply(new Shift(), apply(new PReLU(-0.3), apply(new Shift(), apply(new BatchNorm(), h))))));
+    const m = new Model(lb.heap, { inputs: [x], outputs: [y] }, 2);
+    expect(expectGradientsMatch(lb, m, [5, 4, 6], 4, 10, (p) => p.w)).toBeGreaterThan(40);
+    expect(m.params().map((p) => p.name)).toEqual(expect.arrayContaining(['shift.b', 'prelu.a']));
+    m.dispose();
   });
 
   it('a model with two outputs sums the gradients of both', () => {
@@ -259,6 +271,30 @@ describe('graph JSON and checkpoints', () => {
     lb.heap.free(px);
     for (const t of [ta, tc]) t.dispose();
     a.dispose(); c.dispose();
+  });
+
+  it('ReActNet blocks (RSign, RPReLU, batch norm on a stream before an add) lower to requant and prelu nodes and agree with the float model', async () => {
+    const data = await loadFashionMnist(SUBSET_DIR), q8 = weightQuantizers.uniform(8);
+    const x = input([28, 28, 1]);
+    let s = apply(new AvgPool({ pool: 2 }), apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: q8 }), x)));
+    for (let b = 0; b < 2; b++) {
+      const r = apply(new BatchNorm(), apply(new Conv2d(8, 3, { kernelQuantizer: weightQuantizers.binary() }), apply(new Sign(), apply(new Shift(), s))));
+      s = apply(new Shift(), apply(new PReLU(), apply(new Shift(), apply(new Add(), s, r)))); // RPReLU
+      s = apply(new BatchNorm(), s);
+    }
+    const y = apply(new Dense(10, { kernelQuantizer: q8 }), apply(new Flatten(), apply(new QReLU({ bits: 8 }), apply(new AvgPool({ pool: 2 }), s))));
+    const m = new Model(lb.heap, { inputs: [x], outputs: [y] }, 4), t = new Trainer(m, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 4 }, 640);
+    t.runEpoch({ ...data.train, count: 640 });
+    const plan = compile(m, data.classes);
+    expect(plan.graph!.map((n) => n.op)).toEqual(expect.arrayContaining(['requant', 'prelu', 'add', 'threshold']));
+    const engine = await Engine.load(encodeModel(plan), { runtime: lb }), n = 500;
+    const ints = engine.predict(data.test.images.subarray(0, n * 784), n);
+    engine.dispose();
+    const px = put(Float32Array.from(data.test.images.subarray(0, n * 784), (v) => v / 255)), z = f32(m.forward(px, n, false), n * 10);
+    let same = 0;
+    for (let i = 0; i < n; i++) { let best = 0; for (let k = 1; k < 10; k++) if (z[i * 10 + k] > z[i * 10 + best]) best = k; if (best === ints[i]) same++; }
+    expect(same / n).toBeGreaterThanOrEqual(0.998);
+    lb.heap.free(px); t.dispose(); m.dispose();
   });
 
   it('compile names the node it cannot lower', () => {

@@ -66,6 +66,13 @@ describe('graph-node kernels', () => {
     }
   });
 
+  it('preluI32: q, or floor(q mult / 2^t) below zero, per channel', () => {
+    const r = rng(5), rows = 5, c = 7, t = 20;
+    const x = ints(rows * c, r, -(2 ** 30), 2 ** 30), mult = ints(c, r, -(2 ** 21), 2 ** 21), out = lb.heap.alloc(rows * c * 4);
+    lb.wasm.preluI32(put(x), rows, c, put(mult), t, out);
+    expect(Array.from(i32(out, rows * c))).toEqual(Array.from(x, (q, i) => (q >= 0 ? q : Number((BigInt(q) * BigInt(mult[i % c])) >> BigInt(t))))); 
+  });
+
   it('depthwiseU8: (x - za) * w per channel, strides, zero padding outside the image', () => {
     const r = rng(4);
     for (const s of [{ n: 2, h: 7, w: 6, c: 5, k: 3, st: 2, padT: 1, padL: 1, za: 0 }, { n: 1, h: 5, w: 5, c: 8, k: 3, st: 1, padT: 1, padL: 1, za: 1 }, { n: 1, h: 6, w: 3, c: 13, k: 1, st: 3, padT: 0, padL: 0, za: 7 }]) {

@@ -12,6 +12,7 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "dist/worker.js"),
     (name = "lowbit/lowbit-relaxed.wasm", wasm = embed "../../build/lowbit-relaxed.wasm"),
     (name = "model.lbm", data = embed "../../models/fashion-cnn-1w4a.lbm"),
+    (name = "resnet.lbm", data = embed "../../models/fashion-resnet-1w1a.lbm"),
   ],
   compatibilityDate = "2025-01-01",
 );

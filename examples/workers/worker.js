@@ -1,11 +1,13 @@
 // A Cloudflare Worker that classifies Fashion-MNIST images with a shipped integer-only model.
 //   GET  /          usage text
 //   POST /classify  body: raw 28x28 u8 bytes (784) or a PNG -> { label, class, scores, micros }
+//   POST /classify?model=resnet  the same with the residual 1W1A net (a graph model)
 // The wasm comes in as a module import (Workers compile wasm at deploy time, never from bytes at
 // request time) and the model as a data import; both are declared in config.capnp (workerd) or
 // wrangler.toml. Runtime and engine are created once per isolate and reused.
 import lowbitWasm from 'lowbit/lowbit-relaxed.wasm';
 import modelBytes from './model.lbm';
+import resnetBytes from './resnet.lbm';
 import { init, Engine, LowbitError, decodePng, resizeGray, isPng } from 'lowbit';
 
 const MAX_BODY = 1 << 20; // 1 MiB: a 28x28 image is 784 bytes, a PNG of a photo a few hundred KB
@@ -16,13 +18,16 @@ const USAGE = `lowbit Fashion-MNIST classifier (integer-only ${'1W4A'} CNN in We
 POST /classify with a body of 784 raw bytes (a 28x28 grayscale image, row by row, 0..255) or a PNG
 (any size; converted to gray and resized to 28x28). Answers JSON:
   { "label": "Sandal", "class": 5, "scores": [10 softmax probabilities], "micros": 120 }
+POST /classify?model=resnet uses the residual binary net (1W1A, integer residual stream) instead.
 Errors answer JSON { "error": "..." } with 400 (malformed body), 413 (body over 1 MiB), 404, 405.
 `;
 
-let engine; // per isolate
-async function getEngine() {
-  engine ??= await Engine.load(new Uint8Array(modelBytes), { runtime: await init(lowbitWasm) });
-  return engine;
+const engines = {}; // per isolate, one per model
+let runtime;
+async function getEngine(name) {
+  runtime ??= await init(lowbitWasm);
+  engines[name] ??= await Engine.load(new Uint8Array(name === 'resnet' ? resnetBytes : modelBytes), { runtime });
+  return engines[name];
 }
 
 const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -60,7 +65,9 @@ export default {
     try {
       const body = await readBody(request);
       if (body === null) return json({ error: `body over ${MAX_BODY} bytes` }, 413);
-      const e = await getEngine();
+      const name = url.searchParams.get('model') ?? 'cnn';
+      if (name !== 'cnn' && name !== 'resnet') return json({ error: `model must be cnn (default) or resnet, got ${name}` }, 400);
+      const e = await getEngine(name);
       const [h, w] = e.inputShape;
       let pixels;
       if (isPng(body)) pixels = resizeGray(await decodePng(body, 'body', { maxPixels: MAX_PIXELS }), w, h);

@@ -23,6 +23,8 @@ import { Concat } from '../ops/concat.js';
 import { AvgPool } from '../ops/avgpool.js';
 import { Dropout } from '../ops/dropout.js';
 import { Reshape } from '../ops/reshape.js';
+import { Shift } from '../ops/shift.js';
+import { PReLU } from '../ops/prelu.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
 import type { Plan, PlanNode, PlanStep } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
@@ -52,25 +54,41 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
   const absorbed = new Set<number>(); // max pools folded into the step before them
   const first = model.inputShapes.length;
 
-  /** A pending step written out as a stream with scale 2^e, e the smallest keeping |q| < 2^30. */
-  const materialize = (p: Extract<IntVal, { kind: 'pending' }>): Extract<IntVal, { kind: 'stream' }> => {
+  /**
+   * real = A[c] v + B[c] for int32 v bounded by vMax[c], as a stream: scale 2^e with e the smallest
+   * keeping |q| < 2^30, and q = (v mult[c] + addend[c]) >> T with mult keeping ~31 significant bits.
+   */
+  const fixedPoint = (A: ArrayLike<number>, B: ArrayLike<number>, vMax: ArrayLike<number>) => {
     let bound = 0, ratio = 0;
-    for (let c = 0; c < p.A.length; c++) bound = Math.max(bound, Math.abs(p.A[c]) * p.accMax[c] + Math.abs(p.B[c]));
+    for (let c = 0; c < A.length; c++) bound = Math.max(bound, Math.abs(A[c]) * vMax[c] + Math.abs(B[c]));
     const scale = 2 ** Math.ceil(Math.log2(Math.max(bound, 1e-30) / 2 ** STREAM_BITS));
-    for (let c = 0; c < p.A.length; c++) ratio = Math.max(ratio, Math.abs(p.A[c]) / scale);
+    for (let c = 0; c < A.length; c++) ratio = Math.max(ratio, Math.abs(A[c]) / scale);
     const T = Math.max(0, Math.min(31, Math.floor(Math.log2((2 ** 31 - 1) / Math.max(ratio, 1e-30)))));
-    const mult = Int32Array.from(p.A, (a) => Math.round((a / scale) * 2 ** T));
-    const addend = Float64Array.from(p.B, (b) => Math.round((b / scale) * 2 ** T));
-    Object.assign(p.step, { output: 'stream', outBits: 32, pool: 0, mult, addend, streamShift: T });
+    const mult = Int32Array.from(A, (a) => Math.round((a / scale) * 2 ** T));
+    const addend = Float64Array.from(B, (b) => Math.round((b / scale) * 2 ** T));
+    return { scale, bound, mult, addend, T };
+  };
+  /** A pending step written out as a stream. */
+  const materialize = (p: Extract<IntVal, { kind: 'pending' }>): Extract<IntVal, { kind: 'stream' }> => {
+    const f = fixedPoint(p.A, p.B, p.accMax);
+    Object.assign(p.step, { output: 'stream', outBits: 32, pool: 0, mult: f.mult, addend: f.addend, streamShift: f.T });
     steps.push(p.step);
     const at = emit({ op: 'step', inputs: [p.from], step: steps.length - 1 });
-    return { kind: 'stream', at, shape: stepOutputShape(p.step), scale, bound };
+    return { kind: 'stream', at, shape: stepOutputShape(p.step), scale: f.scale, bound: f.bound };
+  };
+  /** A stream through batch norm or shifts, written out as a new stream by a requant node. */
+  const requant = (x: Extract<IntVal, { kind: 'affine' }>): Extract<IntVal, { kind: 'stream' }> => {
+    const qMax = new Float64Array(x.A.length).fill(Math.min(2 ** 31, x.src.bound / x.src.scale));
+    const f = fixedPoint(x.A, x.B, qMax);
+    const at = emit({ op: 'requant', inputs: [x.src.at], mult: f.mult, addend: f.addend, shift: f.T });
+    return { kind: 'stream', at, shape: [...x.src.shape], scale: f.scale, bound: f.bound };
   };
   const asStream = (v: number, name: string): Extract<IntVal, { kind: 'stream' }> => {
     const x = iv[v];
     if (x.kind === 'pending') { iv[v] = materialize(x); return iv[v] as Extract<IntVal, { kind: 'stream' }>; }
+    if (x.kind === 'affine') { iv[v] = requant(x); return iv[v] as Extract<IntVal, { kind: 'stream' }>; }
     if (x.kind === 'stream') return x;
-    throw fail(`${name}: reads ${x.kind === 'affine' ? 'a batch-normalised stream' : x.kind}; integer ${name.includes('add') ? 'adds' : 'ops'} here take residual streams (the sums of weight layers)`);
+    throw fail(`${name}: reads ${x.kind}; integer ${name.includes('add') ? 'adds' : 'ops'} here take residual streams (the sums of weight layers)`);
   };
 
   model.nodes.forEach((node, i) => {
@@ -150,6 +168,20 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
       if (!xs.every((x) => x.scale === xs[0].scale)) throw fail(`${name}: joins streams of different scales (${xs.map((x) => x.scale.toExponential(3)).join(', ')}); the integer concat needs one scale`);
       const at = emit({ op: 'concat', inputs: xs.map((x) => x.at) });
       iv[out] = { kind: 'stream', at, shape: [xs[0].shape[0], xs[0].shape[1], xs.reduce((a, x) => a + x.shape[2], 0)], scale: xs[0].scale, bound: Math.max(...xs.map((x) => x.bound)) };
+      return;
+    }
+    if (l instanceof Shift) {
+      const b = l.values(), x = readers[v0] > 1 && iv[v0].kind === 'pending' ? asStream(v0, name) : iv[v0];
+      if (x.kind === 'pending' || x.kind === 'affine') { iv[out] = { ...x, B: x.B.map((v, c) => v + b[c]) }; return; }
+      if (x.kind === 'stream') { iv[out] = { kind: 'affine', src: x, A: new Float64Array(b.length).fill(x.scale), B: Float64Array.from(b) }; return; }
+      throw fail(`${name}: a shift on ${x.kind} has no integer form; put it after a weight layer, batch norm or on a residual stream`);
+    }
+    if (l instanceof PReLU) {
+      const x = asStream(v0, name), a = l.slopes();
+      const top = Math.max(...Array.from(a, Math.abs), 1e-30), T = Math.max(0, Math.min(31, Math.floor(Math.log2((2 ** 31 - 1) / top))));
+      if ((x.bound * top) / x.scale >= 2 ** 31) throw fail(`${name}: slopes up to ${top.toFixed(3)} can take the stream past 32 bits`);
+      const at = emit({ op: 'prelu', inputs: [x.at], mult: Int32Array.from(a, (s) => Math.round(s * 2 ** T)), shift: T });
+      iv[out] = { kind: 'stream', at, shape: [...x.shape], scale: x.scale, bound: x.bound * Math.max(1, top) };
       return;
     }
     if (l instanceof MaxPool) throw fail(`${name}: max pooling lowers only right after conv, batch norm and an activation, as the one reader of the activation`);

@@ -22,7 +22,7 @@ const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 2
 
 type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
 const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
-const NODE_TENSORS: Record<string, DType> = { thresholds: 'i32', flip: 'u8' };
+const NODE_TENSORS: Record<string, Record<string, DType>> = { threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' } };
 const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
 
 /**
@@ -79,7 +79,10 @@ export function encodeModel(plan: Plan): Uint8Array {
   });
   const nodes = plan.graph?.map((n) => {
     const t: Record<string, [DType, number, number]> = {};
-    if (n.op === 'threshold') { t.thresholds = ['i32', section(n.thresholds), n.thresholds.length]; t.flip = ['u8', section(n.flip), n.flip.length]; }
+    for (const [name, dtype] of Object.entries(NODE_TENSORS[n.op] ?? {})) {
+      const a = (n as unknown as Record<string, ArrayBufferView & { length: number }>)[name];
+      t[name] = [dtype, section(a), a.length];
+    }
     return { ...Object.fromEntries(NODE_KEYS.map((k) => [k, (n as Record<string, unknown>)[k]])), ...(n.op === 'step' ? { step: n.step } : {}), tensors: t };
   });
   const placed = (t: Record<string, [DType, number, number]>) => Object.fromEntries(Object.entries(t).map(([k, [d, i, n]]) => [k, [d, sections[i].offset, n]]));
@@ -202,10 +205,10 @@ function ints(v: unknown, what: string, min: number, max: number, lo: number, hi
 function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void): PlanNode {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`node ${i} must be an object`);
   const r = raw as Record<string, unknown>, at = `node ${i}`;
-  const op = oneOf(r.op, `${at}.op`, ['step', 'add', 'avgpool', 'concat', 'threshold'] as const);
+  const op = oneOf(r.op, `${at}.op`, ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu'] as const);
   const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
   const t: Record<string, unknown> = {};
-  readTensors(r.tensors ?? {}, at, op === 'threshold' ? NODE_TENSORS : {}, t);
+  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? {}, t);
   switch (op) {
     case 'step': return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
     case 'add': return { op, inputs, shifts: ints(r.shifts, `${at}.shifts`, -31, 31, inputs.length, inputs.length) };
@@ -217,6 +220,10 @@ function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string
     case 'threshold':
       return { op, inputs: [inputs[0]], output: oneOf(r.output, `${at}.output`, ['codes', 'bits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 8),
         thresholds: (t.thresholds as Int32Array | undefined) ?? new Int32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0) };
+    case 'requant':
+      return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0), addend: (t.addend as Float64Array | undefined) ?? new Float64Array(0) };
+    case 'prelu':
+      return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0) };
   }
 }
 
@@ -277,6 +284,14 @@ export function planValues(plan: Plan): ValueInfo[] {
         out = { shape: [h, w, c], kind: n.output, bits: n.outBits };
         break;
       }
+      case 'requant':
+      case 'prelu':
+        // |q| < 2^31 and |mult| < 2^31: the int64 products stay below 2^62, the addends too
+        need(n.inputs.length === 1 && ins[0].kind === 'stream', 'reads one stream');
+        need(Number.isInteger(n.shift) && n.shift >= 0 && n.shift <= 62 && n.mult.length === c, `mult must hold ${c} values and shift be in [0, 62]`);
+        need(n.op === 'prelu' || (n.addend.length === c && n.addend.every((a) => Number.isInteger(a) && Math.abs(a) < 2 ** 62)), `addend must hold ${c} integers below 2^62`);
+        out = { shape: [h, w, c], kind: 'stream', bits: 32 };
+        break;
     }
     need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or larger than 16 M values per image');
     values.push(out);

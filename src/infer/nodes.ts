@@ -43,6 +43,14 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
         return y;
       };
     }
+    case 'requant': {
+      const mult = r.put(node.mult), addend = r.put(BigInt64Array.from(node.addend, (v) => BigInt(v)));
+      return (xs, n) => { const y = out(n * per * 4); wasm.streamFromAcc(xs[0], n * h * w, c, mult, addend, node.shift, y); return y; };
+    }
+    case 'prelu': {
+      const mult = r.put(node.mult);
+      return (xs, n) => { const y = out(n * per * 4); wasm.preluI32(xs[0], n * h * w, c, mult, node.shift, y); return y; };
+    }
     case 'threshold': {
       const pixels = h * w;
       if (node.output === 'bits') {

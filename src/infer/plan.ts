@@ -59,13 +59,17 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits';
  *   avgpool    streams, codes or sign bits (+-1): window sums >> shift ('valid' windows k, strides); out is a stream
  *   concat     streams along channels
  *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output
+ *   requant    stream to stream: q' = (q mult[c] + addend[c]) >> shift (batch norm or a shift on a stream)
+ *   prelu      stream to stream: q (q >= 0) or (q mult[c]) >> shift
  */
 export type PlanNode =
   | { op: 'step'; inputs: [number]; step: number }
   | { op: 'add'; inputs: number[]; shifts: number[] }
   | { op: 'avgpool'; inputs: [number]; k: [number, number]; strides: [number, number]; shift: number }
   | { op: 'concat'; inputs: number[] }
-  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array };
+  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array }
+  | { op: 'requant'; inputs: [number]; mult: Int32Array; addend: Float64Array; shift: number }
+  | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number };
 
 export interface Plan {
   /** [height, width, channels] of the input pixels */

@@ -123,6 +123,8 @@ function nodeLine(n: Exclude<PlanNode, { op: 'step' }>): string {
     case 'avgpool': return `average pool ${n.k.join('x')} stride ${n.strides.join('x')} of ${from} -> int32 window sums${n.shift ? ` >> ${n.shift}` : ''}`;
     case 'concat': return `concat ${from} (channels)`;
     case 'threshold': return `threshold ${from} -> ${n.output === 'bits' ? 'sign bits' : `${n.outBits}-bit codes`}`;
+    case 'requant': return `requantize ${from} (per-channel scale and offset) -> int32 stream`;
+    case 'prelu': return `PReLU on ${from} (per-channel slopes) -> int32 stream`;
   }
 }
 

@@ -12,6 +12,8 @@ import { Concat } from './concat.js';
 import { AvgPool } from './avgpool.js';
 import { Dropout } from './dropout.js';
 import { Reshape } from './reshape.js';
+import { Shift } from './shift.js';
+import { PReLU } from './prelu.js';
 
 type Config = Record<string, any>; // values are checked by each constructor
 
@@ -48,6 +50,8 @@ export const OPS: Record<string, (c: Config) => AnyLayer> = {
   avgpool: (c) => new AvgPool(c),
   dropout: (c) => new Dropout(c.rate),
   reshape: (c) => new Reshape(c.shape),
+  shift: () => new Shift(),
+  prelu: (c) => new PReLU(c.init),
 };
 
 /** The layer for { op, config }; unknown ops and bad configs are LowbitErrors naming the op. */
