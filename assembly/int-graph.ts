@@ -5,10 +5,30 @@
 //   sumPoolU8       window sums of u8 codes less a zero point za each
 //   depthwiseU8     depthwise conv of u8 codes / pixels (minus a zero point za) with int32 tap-major weights wt[tap][c]
 
+// i64x2 -> clamped to int32 range
+// @ts-ignore: decorator
+@inline function clamp64(v: v128): v128 {
+  const hi = i64x2.splat(<i64>i32.MAX_VALUE), lo = i64x2.splat(<i64>i32.MIN_VALUE);
+  v = v128.bitselect(hi, v, i64x2.gt_s(v, hi));
+  return v128.bitselect(lo, v, i64x2.lt_s(v, lo));
+}
+// the low 32 bits of two i64x2 vectors as one i32x4
+// @ts-ignore: decorator
+@inline function narrow64(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+}
+
 export function streamFromAcc(acc: usize, rows: i32, c: i32, mult: usize, addend: usize, t: i32, out: usize): void {
+  const c4 = c & ~3;
   for (let r = 0; r < rows; r++) {
     const pa = acc + ((<usize>r * <usize>c) << 2), po = out + ((<usize>r * <usize>c) << 2);
-    for (let ch = 0; ch < c; ch++) {
+    for (let ch = 0; ch < c4; ch += 4) {
+      const o = <usize>ch << 2, x = v128.load(pa + o), m = v128.load(mult + o);
+      const lo = i64x2.shr_s(i64x2.add(i64x2.mul(i64x2.extend_low_i32x4_s(x), i64x2.extend_low_i32x4_s(m)), v128.load(addend + (<usize>ch << 3))), t);
+      const hi = i64x2.shr_s(i64x2.add(i64x2.mul(i64x2.extend_high_i32x4_s(x), i64x2.extend_high_i32x4_s(m)), v128.load(addend + (<usize>ch << 3) + 16)), t);
+      v128.store(po + o, narrow64(clamp64(lo), clamp64(hi)));
+    }
+    for (let ch = c4; ch < c; ch++) {
       let v = (<i64>load<i32>(pa + (<usize>ch << 2)) * <i64>load<i32>(mult + (<usize>ch << 2)) + load<i64>(addend + (<usize>ch << 3))) >> t;
       if (v > <i64>i32.MAX_VALUE) v = <i64>i32.MAX_VALUE;
       if (v < <i64>i32.MIN_VALUE) v = <i64>i32.MIN_VALUE;
@@ -35,14 +55,29 @@ export function addShiftedI32(a: usize, sa: i32, b: usize, sb: i32, out: usize, 
 }
 
 export function sumPoolI32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, oh: i32, ow: i32, shift: i32, out: usize): void {
+  const c4 = c & ~3;
   let q = out;
   for (let img = 0; img < n; img++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        for (let ch = 0; ch < c; ch++) {
+        const first = x + ((<usize>((img * h + oy * sh) * w + ox * sw) * <usize>c) << 2);
+        for (let ch = 0; ch < c4; ch += 4) {
+          // 64-bit sums, 2 channels per vector (a window of int32 values can pass 2^31)
+          let lo = i64x2.splat(0), hi = i64x2.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            const row = first + ((<usize>(ky * w) * <usize>c + <usize>ch) << 2);
+            for (let kx = 0; kx < kw; kx++) {
+              const v = v128.load(row + ((<usize>kx * <usize>c) << 2));
+              lo = i64x2.add(lo, i64x2.extend_low_i32x4_s(v));
+              hi = i64x2.add(hi, i64x2.extend_high_i32x4_s(v));
+            }
+          }
+          v128.store(q + (<usize>ch << 2), narrow64(clamp64(i64x2.shr_s(lo, shift)), clamp64(i64x2.shr_s(hi, shift))));
+        }
+        for (let ch = c4; ch < c; ch++) {
           let s: i64 = 0;
           for (let ky = 0; ky < kh; ky++) {
-            const row = x + ((<usize>((img * h + oy * sh + ky) * w + ox * sw) * <usize>c + <usize>ch) << 2);
+            const row = first + ((<usize>(ky * w) * <usize>c + <usize>ch) << 2);
             for (let kx = 0; kx < kw; kx++) s += <i64>load<i32>(row + ((<usize>kx * <usize>c) << 2));
           }
           s >>= shift;

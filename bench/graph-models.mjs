@@ -1,8 +1,9 @@
 // The graph presets against onnxruntime-web float32 running the same architectures: the shipped
 // resnet (1W1A, Bi-Real-style residual stream) and mobilenet (4W4A, depthwise-separable) .lbm
 // models, and ONNX graphs this script builds with their shapes (random weights: speed does not
-// depend on the values; batch norm folded into the convolutions as an exporter would; the binary
-// net's sign activations as ONNX Sign). onnxruntime-web runs wasm, 1 thread. Batch-1 latency and
+// depend on the values; batch norm folded into the convolutions as an exporter would, and kept as
+// BatchNormalization where it sits on the residual stream before a sign; the binary net's sign
+// activations as ONNX Sign). onnxruntime-web runs wasm, 1 thread. Batch-1 latency and
 // batch-64 throughput are medians over rounds, each round timing every contender (tinybench); the
 // ratios are medians of per-round ratios. Writes the "Graph models" section of bench/RESULTS.md.
 //
@@ -39,6 +40,12 @@ function graph() {
       nodes.push({ op: 'Conv', inputs: [x, w, b], outputs: [y], attrs: { kernel_shape: [ksize, ksize], pads: [pad, pad, pad, pad], strides: [stride, stride], group: groups } });
       return y;
     },
+    weight(dims, scale) { const w = name('w'); inits.push({ name: w, type: DT.FLOAT, dims, data: floats(dims.reduce((x, y) => x * y, 1), scale) }); return w; },
+    bn(x, c) {
+      const y = name('bn'), ps = ['scale', 'bias', 'mean', 'var'].map((p) => { const t = name(p); inits.push({ name: t, type: DT.FLOAT, dims: [c], data: p === 'var' ? floats(c, 0.5).map((v) => v + 1) : floats(c, 0.5) }); return t; });
+      nodes.push({ op: 'BatchNormalization', inputs: [x, ...ps], outputs: [y] });
+      return y;
+    },
     op(op, inputs, attrs) { const y = name(op.toLowerCase()); nodes.push({ op, inputs, outputs: [y], ...(attrs ? { attrs } : {}) }); return y; },
     head(x, c) {
       const f = g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 }), w = name('w'), b = name('b');
@@ -49,16 +56,19 @@ function graph() {
   return g;
 }
 
-/** src/train/presets.ts resnet in ONNX (NCHW). */
+/** src/train/presets.ts resnet in ONNX (NCHW): batch norm before each sign stays a BatchNormalization node. */
 function resnetOnnx(n) {
   const g = graph();
+  const bnSign = (v, c) => g.op('Sign', [g.bn(v, c)]);
   let s = g.op('AveragePool', [g.conv('x', 1, 32, 3)], { kernel_shape: [2, 2], strides: [2, 2] });
-  const block = (v, c) => g.op('Add', [v, g.conv(g.op('Sign', [v]), c, c, 3)]);
+  const block = (v, c) => g.op('Add', [v, g.conv(bnSign(v, c), c, c, 3)]);
   s = block(block(s, 32), 32);
   const p = g.op('AveragePool', [s], { kernel_shape: [2, 2], strides: [2, 2] });
-  s = g.op('Add', [g.op('Concat', [p, p], { axis: 1 }), g.conv(g.op('Sign', [p]), 32, 64, 3)]);
+  s = g.op('Add', [g.op('Concat', [p, p], { axis: 1 }), g.conv(bnSign(p, 32), 32, 64, 3)]);
   s = block(block(s, 64), 64);
-  g.head(s, 64);
+  const f = g.op('Flatten', [bnSign(s, 64)], { axis: 1 });
+  g.nodes.push({ op: 'Gemm', inputs: [f, g.weight([3136, 256], 0.03), g.weight([256], 0.1)], outputs: ['d1'] });
+  g.nodes.push({ op: 'Gemm', inputs: [g.op('Sign', ['d1']), g.weight([256, 10], 0.1), g.weight([10], 0.1)], outputs: ['y'] });
   return onnxModel({ nodes: g.nodes, inputs: [{ name: 'x', type: DT.FLOAT, dims: [n, 1, 28, 28] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [n, 10] }], initializers: g.inits });
 }
 
