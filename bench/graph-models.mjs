@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { Bench } from 'tinybench';
+import { measureRounds, median, ratio } from './rounds.mjs';
 import * as ort from 'onnxruntime-web';
 import { init, Engine } from '../dist/node/index.js';
 import { onnxModel, DT } from './onnx.mjs';
@@ -100,22 +100,8 @@ const tasks = (n) => models.flatMap((m) => [
   [`lowbit ${m.label}`, () => m.engine.predict(n === 1 ? one : data, n)],
   [`onnxruntime-web float32, ${m.label.split(' ')[0]}`, async () => { await m.ort[n === 1 ? 0 : 1].run({ x: xf(n) }); }],
 ]);
-async function measure(n) {
-  const lat = {};
-  for (let r = 0; r < ROUNDS; r++) {
-    const bench = new Bench({ time: TIME, warmupTime: 50 });
-    for (const [name, fn] of tasks(n)) bench.add(name, fn);
-    await bench.run();
-    for (const t of bench.tasks) {
-      if (t.result.state !== 'completed') throw new Error(`${t.name}: ${t.result.state} ${t.result.error ?? ''}`);
-      (lat[t.name] ??= []).push(t.result.latency.p50);
-    }
-  }
-  return lat;
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const measure = (n) => measureRounds(tasks(n), ROUNDS, TIME);
 const lat1 = await measure(1), lat64 = await measure(64);
-const ratio = (lat, a, b) => median(lat[b].map((x, r) => x / lat[a][r]));
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const rows = models.map((m) => {

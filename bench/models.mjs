@@ -15,7 +15,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
-import { Bench } from 'tinybench';
+import { measureRounds, median, ratio } from './rounds.mjs';
 import * as ort from 'onnxruntime-web';
 import * as ortNode from 'onnxruntime-node';
 import { init, Engine } from '../dist/node/index.js';
@@ -106,22 +106,8 @@ const tasks = (n) => [
   ['onnxruntime-node float32 (native, 1 thread)', async () => { await nodeF[n === 1 ? 0 : 1].run({ x: nxf(n) }); }],
   ['onnxruntime-node int8 (native, 1 thread)', async () => { await nodeQ[n === 1 ? 0 : 1].run({ x: nxq(n) }); }],
 ];
-async function measure(n) {
-  const lat = {};
-  for (let r = 0; r < ROUNDS; r++) {
-    const bench = new Bench({ time: TIME, warmupTime: 50 });
-    for (const [name, fn] of tasks(n)) bench.add(name, fn);
-    await bench.run();
-    for (const t of bench.tasks) {
-      if (t.result.state !== 'completed') throw new Error(`${t.name}: ${t.result.state} ${t.result.error ?? ''}`);
-      (lat[t.name] ??= []).push(t.result.latency.p50);
-    }
-  }
-  return lat;
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const measure = (n) => measureRounds(tasks(n), ROUNDS, TIME);
 const lat1 = await measure(1), lat64 = await measure(64);
-const ratio = (lat, a, b) => median(lat[b].map((x, r) => x / lat[a][r]));
 
 // cold start: a fresh process, import -> first prediction
 const cold = (script) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname }).toString().trim());

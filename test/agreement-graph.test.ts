@@ -11,10 +11,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Trainer, compile, Engine, encodeModel, decodeModel, BatchNorm } from '../src/node/index.js';
 import { buildModel, type ArchOptions } from '../src/train/models.js';
-import { Batcher } from '../src/train/sequential.js';
-import type { Model } from '../src/graph/model.js';
 import type { ImageSet } from '../src/data/idx.js';
-import { runtime } from './helpers.js';
+import { runtime, floatPredictions } from './helpers.js';
 
 const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'));
 let lb: Lowbit;
@@ -24,22 +22,6 @@ beforeAll(async () => {
   sub = await loadFashionMnist(SUBSET_DIR);
   test = full ? (await loadFashionMnist(DEBIAN_FASHION_MNIST)).test : sub.test;
 }, 60_000);
-
-function floatPredictions(model: Model, images: ImageSet): Int32Array {
-  const n = images.count, out = new Int32Array(n), b = new Batcher(lb.heap, images);
-  for (let from = 0; from < n; from += 500) {
-    const m = Math.min(500, n - from);
-    const { x } = b.load(Uint32Array.from({ length: m }, (_, i) => from + i), 0, m);
-    const z = lb.heap.read(Float32Array, model.forward(x, m, false), m * 10);
-    for (let i = 0; i < m; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
-      out[from + i] = best;
-    }
-  }
-  b.dispose();
-  return out;
-}
 
 describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('graph presets: integer plan vs fake-quantized model, every bit width the CLI accepts', () => {
   const combos: (ArchOptions & { flipped: boolean })[] = [];
@@ -61,7 +43,7 @@ describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('graph presets: integ
     expect(new DataView(bytes.buffer).getUint32(4, true)).toBe(2);
     expect(decodeModel(bytes).graph!.some((n) => n.op !== 'step')).toBe(true);
     const engine = await Engine.load(bytes, { runtime: lb }), images = { ...test, count: Math.min(500, test.count) };
-    const ints = engine.predict(images.images.subarray(0, images.count * 784), images.count), float = floatPredictions(model, images);
+    const ints = engine.predict(images.images.subarray(0, images.count * 784), images.count), float = floatPredictions(lb, model, images);
     engine.dispose(); t.dispose(); model.dispose();
     const same = ints.reduce((s, v, i) => s + (v === float[i] ? 1 : 0), 0) / images.count;
     expect(same).toBeGreaterThanOrEqual(0.998);

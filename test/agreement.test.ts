@@ -9,10 +9,9 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Sequential, Trainer, buildLayers, compile, Engine, encodeModel, BatchNorm } from '../src/node/index.js';
-import { Batcher } from '../src/train/sequential.js';
 import type { ImageSet } from '../src/data/idx.js';
 import type { ArchOptions } from '../src/train/models.js';
-import { runtime } from './helpers.js';
+import { runtime, floatPredictions } from './helpers.js';
 
 const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'));
 let lb: Lowbit;
@@ -21,20 +20,9 @@ beforeAll(async () => { lb = await runtime(); });
 /** Classes the fake-quantized model and the compiled integer plan give for every test image. */
 async function bothPredictions(model: Sequential, classes: string[], test: ImageSet): Promise<{ float: Int32Array; ints: Int32Array }> {
   const engine = await Engine.load(encodeModel(compile(model, classes)), { runtime: lb });
-  const n = test.count, ints = engine.predict(test.images.subarray(0, n * 784), n), float = new Int32Array(n);
+  const n = test.count, ints = engine.predict(test.images.subarray(0, n * 784), n);
   engine.dispose();
-  const b = new Batcher(lb.heap, test);
-  for (let from = 0; from < n; from += 500) {
-    const m = Math.min(500, n - from);
-    const { x } = b.load(Uint32Array.from({ length: m }, (_, i) => from + i), 0, m);
-    const z = lb.heap.read(Float32Array, model.forward(x, m, false), m * 10);
-    for (let i = 0; i < m; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
-      float[from + i] = best;
-    }
-  }
-  b.dispose();
+  const float = floatPredictions(lb, model, test);
   return { float, ints };
 }
 

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import { init, type Lowbit } from '../src/node/index.js';
 import type { Model } from '../src/graph/model.js';
+import type { ImageSet } from '../src/data/idx.js';
+import { Batcher } from '../src/train/sequential.js';
 import type { Param } from '../src/ops/layer.js';
 import { rng, randomFloats } from './reference.js';
 
@@ -54,4 +56,24 @@ export function expectGradientsMatch(lb: Lowbit, model: Model, inShape: number[]
   }
   for (const p of [x, y, g]) lb.heap.free(p);
   return checked;
+}
+
+/** The class the model (inference mode) gives each image, 500 images per forward pass. */
+export function floatPredictions(lb: Lowbit, model: Model, images: ImageSet): Int32Array {
+  const n = images.count, classes = model.outShape[0], out = new Int32Array(n), b = new Batcher(lb.heap, images);
+  try {
+    for (let from = 0; from < n; from += 500) {
+      const m = Math.min(500, n - from);
+      const { x } = b.load(Uint32Array.from({ length: m }, (_, i) => from + i), 0, m);
+      const z = lb.heap.read(Float32Array, model.forward(x, m, false), m * classes);
+      for (let i = 0; i < m; i++) {
+        let best = 0;
+        for (let c = 1; c < classes; c++) if (z[i * classes + c] > z[i * classes + best]) best = c;
+        out[from + i] = best;
+      }
+    }
+  } finally {
+    b.dispose();
+  }
+  return out;
 }
