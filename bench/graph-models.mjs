@@ -14,17 +14,12 @@ import os from 'node:os';
 import { measureRounds, median, ratio } from './rounds.mjs';
 import * as ort from 'onnxruntime-web';
 import { init, Engine } from '../dist/node/index.js';
-import { onnxModel, DT } from './onnx.mjs';
+import { onnxModel, DT, randomWeights, ortWebOneThread } from './onnx.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
 const ROUNDS = Number(values.rounds), TIME = 300;
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.simd = true;
-ort.env.logLevel = 'error';
-
-let seed = 7;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const floats = (n, s) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+ortWebOneThread(ort);
+const { floats } = randomWeights(7);
 
 /** A float graph builder: conv / pool / add nodes with fresh names and random initializers. */
 function graph() {

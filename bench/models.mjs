@@ -19,18 +19,12 @@ import { measureRounds, median, ratio } from './rounds.mjs';
 import * as ort from 'onnxruntime-web';
 import * as ortNode from 'onnxruntime-node';
 import { init, Engine } from '../dist/node/index.js';
-import { onnxModel, DT } from './onnx.mjs';
+import { onnxModel, DT, randomWeights, ortWebOneThread } from './onnx.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
 const ROUNDS = Number(values.rounds), TIME = 300;
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.simd = true;
-ort.env.logLevel = 'error';
-
-let seed = 7;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-const floats = (n, s) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
-const int8s = (n) => Int8Array.from({ length: n }, () => Math.floor(rand() * 255) - 127);
+ortWebOneThread(ort);
+const { floats, int8s } = randomWeights(7);
 
 /** The cnn architecture (README "Training") in ONNX, NCHW, batch dimension `n`. */
 function cnnOnnx(n, int8) {

@@ -89,3 +89,19 @@ export function onnxModel({ nodes, inputs, outputs, initializers = [], opset = 1
   w.message(8, (o) => { o.string(1, ''); o.int(2, opset); });
   return w.finish();
 }
+
+/** Seeded random weights for the peer models (an LCG: speed does not depend on the values). */
+export function randomWeights(seed = 7) {
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return {
+    floats: (n, s) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s),
+    int8s: (n) => Int8Array.from({ length: n }, () => Math.floor(rand() * 255) - 127),
+  };
+}
+
+/** onnxruntime-web as the peer benchmarks run it: wasm SIMD, one thread, errors only. */
+export function ortWebOneThread(ort) {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  ort.env.logLevel = 'error';
+}

@@ -101,8 +101,8 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
     }
     if (l instanceof Conv2d || l instanceof Dense) { iv[out] = weightStep(l, iv[v0], name); return; }
     if (l instanceof BatchNorm) {
-      const x = readers[v0] > 1 && iv[v0].kind === 'pending' ? asStream(v0, name) : iv[v0], st = l.stats();
-      const { g, shift } = bnAffine(l, st.gamma.length);
+      const x = readers[v0] > 1 && iv[v0].kind === 'pending' ? asStream(v0, name) : iv[v0];
+      const { g, shift } = bnAffine(l, model.shapes[v0].at(-1)!);
       if (x.kind === 'pending') { iv[out] = { ...x, A: x.A.map((a, c) => a * g[c]), B: x.B.map((b, c) => b * g[c] + shift[c]) }; return; }
       if (x.kind === 'stream') { iv[out] = { kind: 'affine', src: x, A: g.map((a) => a * x.scale), B: shift }; return; }
       if (x.kind === 'affine') { iv[out] = { ...x, A: x.A.map((a, c) => a * g[c]), B: x.B.map((b, c) => b * g[c] + shift[c]) }; return; }

@@ -96,9 +96,11 @@ export async function evalModel(path: string, src: EvalSource, log: (l: string) 
   return hits / t.count;
 }
 
+/** Weights of a step: out x k x k x (input channels per group). */
+const weightsOf = (s: PlanStep): number => s.out * s.k * s.k * (s.c / (s.groups ?? 1));
 function macsOf(s: PlanStep): number {
   const [oh, ow] = stepConvSize(s);
-  return oh * ow * s.out * s.k * s.k * (s.c / (s.groups ?? 1));
+  return oh * ow * weightsOf(s);
 }
 function macKind(s: PlanStep): string {
   if ((s.groups ?? 1) > 1) return `depthwise (${s.weightBits}-bit weights x ${s.input === 'bits' ? 'sign bits' : `${s.inBits}-bit ${s.input}`})`;
@@ -108,7 +110,7 @@ function macKind(s: PlanStep): string {
 
 /** One line for a step: its layer, precision, output step and shape. */
 function stepLine(s: PlanStep): string {
-  const out = stepOutputShape(s), n = s.out * s.k * s.k * (s.c / (s.groups ?? 1));
+  const out = stepOutputShape(s), n = weightsOf(s);
   const extra = `${s.stride && s.stride > 1 ? ` stride ${s.stride}` : ''}${(s.groups ?? 1) > 1 ? ' depthwise' : ''}`;
   const what = s.kind === 'conv' ? `conv ${s.k}x${s.k} ${s.c}->${s.out} ${s.padding}${extra}` : `dense ${s.c}->${s.out}`;
   const post = s.output === 'codes' ? `-> ${s.outBits}-bit codes (thresholds)` : s.output === 'bits' ? '-> sign bits (threshold)' : s.output === 'stream' ? '-> int32 stream' : '-> logits (scale, bias)';
@@ -136,7 +138,7 @@ export async function infoModel(path: string, log: (l: string) => void): Promise
   const byKind = new Map<string, number>();
   let params = 0;
   for (const s of plan.steps) {
-    params += s.out * s.k * s.k * (s.c / (s.groups ?? 1));
+    params += weightsOf(s);
     byKind.set(macKind(s), (byKind.get(macKind(s)) ?? 0) + macsOf(s));
   }
   if (plan.graph) {
