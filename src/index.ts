@@ -54,6 +54,10 @@ export { netObjective, type QuadNetProblem, type QuadNet, type Polynomial } from
 // inference
 export { compile } from './infer/compile.js';
 export { Engine } from './infer/engine.js';
+import { enableImportedModels } from './infer/imported.js';
+enableImportedModels();
+export { importOnnx, importOnnxModel, type ImportOptions, type ImportResult } from './onnx/import.js';
+export { decodeOnnx, decodeTensor, type OnnxModel, type OnnxGraph, type OnnxNode, type Tensor as OnnxTensor } from './onnx/decode.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';
 export { decodePng, resizeGray, isPng, type GrayImage, type DecodePngOptions } from './data/png.js';

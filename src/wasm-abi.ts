@@ -57,6 +57,10 @@ export interface WasmExports {
   preluForward(x: number, y: number, rows: number, c: number, a: number): void;
   preluBackward(x: number, dy: number, dx: number, rows: number, c: number, a: number, da: number): void;
   preluI32(x: number, rows: number, c: number, mult: number, t: number, out: number): void;
+  scaleBiasF32(x: number, rows: number, c: number, scale: number, bias: number, relu: number, y: number): void;
+  multiThresholdF32(x: number, rows: number, c: number, thr: number, levels: number, sign: number, out: number): void;
+  softmaxRowsF32(x: number, rows: number, c: number): void;
+  dequantU8(x: number, rows: number, c: number, scale: number, bias: number, y: number): void;
   streamFromAcc(acc: number, rows: number, c: number, mult: number, addend: number, t: number, out: number): void;
   addShiftedI32(a: number, sa: number, b: number, sb: number, out: number, n: number): void;
   sumPoolI32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, shift: number, out: number): void;

@@ -3,7 +3,7 @@
 import { LowbitError, checkInt } from '../errors.js';
 
 /** `count` NHWC u8 images of `inputShape` in `pixels`, or a LowbitError saying what is wrong. Returns the bytes per image. */
-export function checkPixels(pixels: Uint8Array, count: number, inputShape: readonly [number, number, number]): number {
+export function checkPixels(pixels: Uint8Array, count: number, inputShape: readonly number[]): number {
   checkInt('count', count, 1, 2 ** 24);
   const [h, w, c] = inputShape, per = h * w * c;
   if (!(pixels instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', `pixels must be a Uint8Array of ${count} x ${h}x${w}x${c} bytes (NHWC, 0..255)`);

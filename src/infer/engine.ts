@@ -17,6 +17,16 @@ let defaultInit: Init | undefined;
 /** The runtime loader Engine.load uses when given none (the Node entry installs its file reader). */
 export function setDefaultRuntime(init: Init): void { defaultInit = init; }
 
+/** What running an imported model needs from an Engine (./imported-run.ts). */
+export interface ImportedContext {
+  plan: Plan; heap: Lowbit['heap']; chunk: number; input: (bytes: number) => number;
+  runners: { run: (xs: number[], n: number) => number; inputs: number[] }[]; cache: Record<string, unknown>;
+}
+type ImportedRun = (ctx: ImportedContext, input: Uint8Array | Float32Array, count: number) => Float32Array;
+let importedRun: ImportedRun | undefined;
+/** How Engine.run takes float input in an imported model's layout (installed by the 'lowbit' entry). */
+export function setImportedRun(f: ImportedRun): void { importedRun = f; }
+
 type PoolFactory = (bytes: Uint8Array, threads: number | 'auto') => Promise<EnginePool>;
 let poolFactory: PoolFactory | undefined;
 /** How Engine.load starts worker threads (installed by the 'lowbit' entries; lowbit/engine has none). */
@@ -62,8 +72,11 @@ export class Engine {
     }
     this.input = this.resident.slot();
     // per image: the largest output (int32 sums) or im2col-sized input of any step, or value of the graph
-    const values = plan.graph ? planValues(plan).map((v) => v.shape[0] * v.shape[1] * v.shape[2]) : [];
-    const per = Math.max(...values, ...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
+    const shapes = plan.graph ? planValues(plan).map((v) => v.shape) : [];
+    const values = shapes.map(([h, w, c]) => h * w * c);
+    // a float conv's im2col: output pixels x kernel taps x input channels
+    const cols = (plan.graph ?? []).map((n, i) => (n.op === 'fstep' && n.kind === 'conv' ? shapes[i + 1][0] * shapes[i + 1][1] * n.k[0] * n.k[1] * shapes[n.inputs[0]][2] : 0));
+    const per = Math.max(...values, ...cols, ...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
     this.chunk = Math.max(1, Math.min(256, Math.floor(CHUNK_ELEMENTS / per)));
   }
 
@@ -98,7 +111,8 @@ export class Engine {
       if (threads !== 'auto') checkInt('threads', threads, 1, 256);
       if (options.runtime) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: threads and runtime exclude each other (every thread loads its own runtime)');
       if (!poolFactory) throw new LowbitError('BAD_ARGUMENT', "Engine.load: threads need the 'lowbit' entry in Node (worker_threads); lowbit/engine and other hosts run one thread");
-      decodeModel(bytes); // refuse a bad file here, with the same errors as one thread
+      // refuse a bad file here, with the same errors as one thread
+      if (decodeModel(bytes).io) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: imported models run on one thread for now; load without threads');
       return poolFactory(bytes, threads);
     }
     let lb = options.runtime;
@@ -114,12 +128,16 @@ export class Engine {
   /** Run a plan directly (tests, compile-and-run without a file). */
   static fromPlan(plan: Plan, runtime: Lowbit): Engine { return new Engine(runtime, plan); }
 
-  get inputShape(): [number, number, number] { return [...this.plan.inputShape]; }
+  /** Per-sample input dims: [height, width, channels] of u8 pixels, or an imported model's own input dims (e.g. [1, 28, 28] NCHW). */
+  get inputShape(): number[] { return this.plan.io ? [...this.plan.io.input] : [...this.plan.inputShape]; }
+  /** Per-sample output dims: [classes], or an imported model's own output dims. */
+  get outputShape(): number[] { return this.plan.io ? [...this.plan.io.output] : [this.plan.classes.length]; }
   get classes(): string[] { return [...this.plan.classes]; }
 
   /** Logits [count][classes] for `count` NHWC u8 images. */
   logits(pixels: Uint8Array, count: number): Float32Array {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
+    if (this.plan.io) throw new LowbitError('BAD_ARGUMENT', 'an imported model takes float input: use run(input: Float32Array, count)');
     const per = checkPixels(pixels, count, this.plan.inputShape);
     const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
     for (let from = 0; from < count; from += this.chunk) {
@@ -138,6 +156,7 @@ export class Engine {
    * clamped to 0..255; NaN is refused).
    */
   run(input: Uint8Array | Float32Array, count: number): Float32Array {
+    if (this.plan.io) return this.runImported(input, count);
     if (input instanceof Float32Array) {
       const bytes = new Uint8Array(input.length);
       for (let i = 0; i < input.length; i++) { // input marshalling, once per value
@@ -150,9 +169,16 @@ export class Engine {
     return this.logits(input, count);
   }
 
-  /** Class index per image. */
-  predict(pixels: Uint8Array, count: number): Int32Array {
-    return argmaxRows(this.logits(pixels, count), count, this.plan.classes.length);
+  private runImported(input: Uint8Array | Float32Array, count: number): Float32Array {
+    if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
+    return importedRun!({ plan: this.plan, heap: this.lb.heap, chunk: this.chunk, input: this.input, runners: this.runners, cache: this.importCache }, input, count);
+  }
+  private readonly importCache: Record<string, unknown> = {};
+
+  /** Class index per image (imported models: the largest output per sample, from float input). */
+  predict(pixels: Uint8Array | Float32Array, count: number): Int32Array {
+    const y = this.plan.io ? this.runImported(pixels, count) : this.logits(pixels as Uint8Array, count);
+    return argmaxRows(y, count, y.length / count);
   }
 
   /** Free the model's wasm memory; the Engine cannot be used afterwards. */

@@ -11,18 +11,40 @@
 import { LowbitError } from '../errors.js';
 import { crc32 } from '../crc32.js';
 import { parseJsonHeader } from '../json-header.js';
-import type { Plan, PlanNode, PlanStep, ValueKind } from './plan.js';
+import type { Plan, PlanIO, PlanNode, PlanStep, ValueKind } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
 
 const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
 /** Chain plans are written as version 1 (unchanged), graph plans as version 2. */
 export const MODEL_VERSION = 2;
 /** Bounds that keep a hostile file from asking for unbounded memory or time. */
-const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
+export const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
 
 type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
 const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
-const NODE_TENSORS: Record<string, Record<string, DType>> = { threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' } };
+const NODE_TENSORS: Record<string, Record<string, DType>> = {
+  threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' },
+  fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' },
+};
+const FLOAT_NODE_OPS: readonly string[] = ['fstep', 'quantize', 'dequant', 'fmaxpool', 'fadd', 'softmax'];
+const NODE_OPS = ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu', 'fstep', 'quantize', 'dequant', 'fmaxpool', 'fadd', 'softmax'] as const;
+
+/**
+ * The float nodes and float input / output of imported models (./float-format.ts), installed by
+ * the 'lowbit' entry; lowbit/engine leaves them out to stay small and refuses such files plainly.
+ */
+export interface FloatFormat {
+  parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: Record<string, unknown>, at: string): PlanNode;
+  parseIO(raw: unknown): PlanIO;
+  check(n: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo;
+  checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly number[]): void;
+}
+let floatFormat: FloatFormat | undefined;
+export function setFloatFormat(f: FloatFormat): void { floatFormat = f; }
+function needFloat(at: string): FloatFormat {
+  if (!floatFormat) throw bad(`${at}: this file is an imported (ONNX) model with float nodes; load it with the 'lowbit' entry (lowbit/engine runs lowbit-trained models only)`);
+  return floatFormat;
+}
 const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
 
 /**
@@ -61,7 +83,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
 }
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift'] as const;
-const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits'] as const;
+const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'groups', 'relu'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
   validatePlan(plan);
@@ -91,7 +113,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   for (let pass = 0; pass < 4; pass++) {
     let at = (16 + json.length + 15) & ~15;
     for (const s of sections) { s.offset = at; at = (at + s.data.length + 15) & ~15; }
-    const header = { inputShape: plan.inputShape, classes: plan.classes, meta: plan.meta,
+    const header = { inputShape: plan.inputShape, classes: plan.classes, meta: plan.meta, ...(plan.io ? { io: plan.io } : {}),
       steps: steps.map((s) => ({ ...s, tensors: placed(s.tensors) })),
       ...(nodes ? { graph: nodes.map((n) => ({ ...n, tensors: placed(n.tensors) })) } : {}) };
     const next = new TextEncoder().encode(JSON.stringify(header));
@@ -110,13 +132,13 @@ export function encodeModel(plan: Plan): Uint8Array {
   return out;
 }
 
-const bad = (msg: string) => new LowbitError('BAD_MODEL', `model file: ${msg}`);
+export const bad = (msg: string) => new LowbitError('BAD_MODEL', `model file: ${msg}`);
 
-function int(v: unknown, what: string, min: number, max: number): number {
+export function int(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   return v;
 }
-function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
+export function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
   if (!allowed.includes(v as T)) throw bad(`${what} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
   return v as T;
 }
@@ -141,7 +163,9 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   const inputShape: [number, number, number] = [int(shape[0], 'inputShape[0]', 1, MAX_DIM), int(shape[1], 'inputShape[1]', 1, MAX_DIM), int(shape[2], 'inputShape[2]', 1, MAX_CHANNELS)];
   if (!Array.isArray(h.classes) || h.classes.length < 1 || h.classes.length > MAX_CHANNELS || !h.classes.every((c) => typeof c === 'string')) throw bad('classes must be a non-empty array of names');
   const meta = typeof h.meta === 'object' && h.meta !== null && !Array.isArray(h.meta) ? (h.meta as Record<string, unknown>) : {};
-  if (!Array.isArray(h.steps) || h.steps.length < 1 || h.steps.length > MAX_STEPS) throw bad(`steps must be an array of 1..${MAX_STEPS} layers`);
+  // a graph plan of float nodes only (an imported float model) has no integer steps
+  const minSteps = version === 2 && Array.isArray(h.graph) ? 0 : 1;
+  if (!Array.isArray(h.steps) || h.steps.length < minSteps || h.steps.length > MAX_STEPS) throw bad(`steps must be an array of ${minSteps}..${MAX_STEPS} layers`);
   /** a tensors object's arrays, each copied out of the file after its bounds are checked */
   const readTensors = (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => {
     if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad(`${at}.tensors must be an object`);
@@ -189,14 +213,15 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   if (version === 2) {
     if (!Array.isArray(h.graph) || h.graph.length < 1 || h.graph.length > MAX_NODES) throw bad(`graph must be an array of 1..${MAX_NODES} nodes`);
     plan.graph = h.graph.map((raw: unknown, i: number) => parseNode(raw, i, readTensors));
-  } else if (h.graph !== undefined) throw bad('a version 1 file has no graph');
+    if (h.io !== undefined) plan.io = needFloat('io').parseIO(h.io);
+  } else if (h.graph !== undefined || h.io !== undefined) throw bad('a version 1 file has no graph');
   validatePlan(plan);
   return plan;
 }
 
 const MAX_NODES = 512;
 
-function ints(v: unknown, what: string, min: number, max: number, lo: number, hi: number): number[] {
+export function ints(v: unknown, what: string, min: number, max: number, lo: number, hi: number): number[] {
   if (!Array.isArray(v) || v.length < lo || v.length > hi) throw bad(`${what} must be an array of ${lo}..${hi} integers`);
   return v.map((x, j) => int(x, `${what}[${j}]`, min, max));
 }
@@ -205,7 +230,8 @@ function ints(v: unknown, what: string, min: number, max: number, lo: number, hi
 function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void): PlanNode {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`node ${i} must be an object`);
   const r = raw as Record<string, unknown>, at = `node ${i}`;
-  const op = oneOf(r.op, `${at}.op`, ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu'] as const);
+  const op = oneOf(r.op, `${at}.op`, NODE_OPS);
+  if (FLOAT_NODE_OPS.includes(op)) needFloat(at);
   const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
   const t: Record<string, unknown> = {};
   readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? {}, t);
@@ -224,6 +250,7 @@ function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string
       return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0), addend: (t.addend as Float64Array | undefined) ?? new Float64Array(0) };
     case 'prelu':
       return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0) };
+    default: return floatFormat!.parseNode(op, r, inputs, t, at);
   }
 }
 
@@ -243,7 +270,7 @@ export function validatePlan(plan: Plan): void {
 
 /** A graph plan's values (0: the pixels, node i's output: i + 1), each node checked against its inputs. */
 export function planValues(plan: Plan): ValueInfo[] {
-  const graph = plan.graph!, values: ValueInfo[] = [{ shape: [...plan.inputShape], kind: 'pixels', bits: 8 }];
+  const graph = plan.graph!, values: ValueInfo[] = [{ shape: [...plan.inputShape], kind: plan.io ? 'float' : 'pixels', bits: plan.io ? 32 : 8 }];
   const used = new Set<number>();
   graph.forEach((n, i) => {
     const at = `node ${i} (${n.op})`;
@@ -292,11 +319,17 @@ export function planValues(plan: Plan): ValueInfo[] {
         need(n.op === 'prelu' || (n.addend.length === c && n.addend.every((a) => Number.isInteger(a) && Math.abs(a) < 2 ** 62)), `addend must hold ${c} integers below 2^62`);
         out = { shape: [h, w, c], kind: 'stream', bits: 32 };
         break;
+      default:
+        out = needFloat(at).check(n, ins, need);
     }
     need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or larger than 16 M values per image');
     values.push(out);
   });
-  if (values.at(-1)!.kind !== 'logits') throw bad('the last node must output logits');
+  if (plan.io) {
+    const last = values.at(-1)!, io = plan.io;
+    if (last.kind !== 'logits' && last.kind !== 'float') throw bad('the last node must output floats');
+    needFloat('io').checkIO(io, plan.inputShape, last.shape);
+  } else if (values.at(-1)!.kind !== 'logits') throw bad('the last node must output logits');
   if (used.size !== plan.steps.length) throw bad('every step must be run by a node');
   return values;
 }
@@ -341,9 +374,9 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
     const worst = s.mult!.reduce((m, x, c) => Math.max(m, accMax * Math.abs(x) + Math.abs(s.addend![c])), 0);
     need(worst < 2 ** 62, `a stream multiplier or addend can overflow 64 bits (up to ${worst.toExponential(2)})`);
   } else {
-    need(last, 'only the last step may output logits');
+    need(last || plan.io !== undefined, 'only the last step may output logits');
     need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
-    need(s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
+    need(plan.io !== undefined || s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
     need(s.pool === 0, 'no pooling after the logits');
     need(oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
     // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|

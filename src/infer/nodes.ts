@@ -9,7 +9,13 @@ export type NodeRunner = (xs: number[], n: number) => number;
 
 type Shape = readonly [number, number, number];
 
+type FloatRunners = (r: Resident, node: PlanNode, inShapes: Shape[], inKinds: ValueKind[]) => NodeRunner;
+let floatRunners: FloatRunners | undefined;
+/** The runners of imported models' float nodes (./float-nodes.ts), installed by the 'lowbit' entry. */
+export function setFloatRunners(f: FloatRunners): void { floatRunners = f; }
+
 export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step' }>, inShapes: Shape[], inKinds: ValueKind[]): NodeRunner {
+  if (floatRunners && !['add', 'avgpool', 'concat', 'requant', 'prelu', 'threshold'].includes(node.op)) return floatRunners(r, node, inShapes, inKinds);
   const wasm = r.heap.wasm, out = r.slot(), [h, w, c] = inShapes[0], per = h * w * c;
   switch (node.op) {
     case 'add':
@@ -61,5 +67,6 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
       const thr = r.put(folded.thr), sign = r.put(folded.sign);
       return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdSigned(xs[0], n * pixels, c, thr, L, sign, y); return y; };
     }
+    default: throw new Error(`no runner for ${node.op}`);
   }
 }

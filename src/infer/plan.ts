@@ -49,8 +49,8 @@ export interface PlanStep {
   streamShift?: number;
 }
 
-/** What a graph plan's value holds: u8 pixels or codes, packed sign bits, int32 streams, float logits. */
-export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits';
+/** What a graph plan's value holds: u8 pixels or codes, packed sign bits, int32 streams, float logits, float32 maps. */
+export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'float';
 
 /**
  * A node of a graph plan. Values are numbered: 0 the input pixels, node i's output i + 1.
@@ -61,6 +61,14 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits';
  *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output
  *   requant    stream to stream: q' = (q mult[c] + addend[c]) >> shift (batch norm or a shift on a stream)
  *   prelu      stream to stream: q (q >= 0) or (q mult[c]) >> shift
+ * Float nodes (imported models: a float first layer, float models, the output):
+ *   fstep      float conv ([out][kh][kw][c / groups] weights, pads [top, bottom, left, right]) or dense
+ *              ([out][h w c] weights over the flattened input); y = scale[o] acc + bias[o], ReLU if relu
+ *   quantize   float to codes: code = #{k : x >= T_k} (flip 0) or #{k : x < T_k} (flip 1)
+ *   dequant    codes, sign bits (+-1), streams or floats to float: y = scale[c] x + bias[c]
+ *   fmaxpool   float max over 'valid' k x k windows with stride k
+ *   fadd       float sum of two or more maps
+ *   softmax    float softmax over channels
  */
 export type PlanNode =
   | { op: 'step'; inputs: [number]; step: number }
@@ -69,7 +77,30 @@ export type PlanNode =
   | { op: 'concat'; inputs: number[] }
   | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array }
   | { op: 'requant'; inputs: [number]; mult: Int32Array; addend: Float64Array; shift: number }
-  | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number };
+  | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number }
+  | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }
+  | { op: 'quantize'; inputs: [number]; output: 'codes'; outBits: number; thresholds: Float32Array; flip: Uint8Array }
+  | { op: 'dequant'; inputs: [number]; scale: Float32Array; bias: Float32Array }
+  | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
+  | { op: 'fadd'; inputs: number[] }
+  | { op: 'softmax'; inputs: [number] };
+
+/**
+ * How an imported model meets its caller: float input in the source model's layout, float output
+ * in its layout. Inside, values are NHWC; value 0 is the float input.
+ */
+export interface PlanIO {
+  /** per-sample input dims as the source model states them, e.g. [1, 28, 28] (NCHW) or [600] */
+  input: number[];
+  /** 'nchw': input dims are [c, h, w]; 'flat': any dims, read in order */
+  inputLayout: 'nchw' | 'flat';
+  /** per-sample output dims as the source model states them */
+  output: number[];
+  /** 'nchw': the last value's [h, w, c] leaves as [c, h, w]; 'flat': in order */
+  outputLayout: 'nchw' | 'flat';
+  /** DepthToSpace on the way out: block size and mode ('DCR' or 'CRD'); output is then [c / b^2, h b, w b] */
+  depthToSpace?: { block: number; mode: 'DCR' | 'CRD' };
+}
 
 export interface Plan {
   /** [height, width, channels] of the input pixels */
@@ -78,6 +109,8 @@ export interface Plan {
   steps: PlanStep[];
   /** a graph plan's nodes (absent: the steps run as a chain) */
   graph?: PlanNode[];
+  /** imported models: float input and output in the source model's layout (absent: u8 pixels in, logits out) */
+  io?: PlanIO;
   /** free-form: architecture, bit widths, training provenance */
   meta: Record<string, unknown>;
 }
@@ -93,4 +126,9 @@ export function stepConvSize(s: PlanStep): [number, number] {
 export function stepOutputShape(s: PlanStep): [number, number, number] {
   const [oh, ow] = stepConvSize(s);
   return s.pool ? [Math.floor(oh / s.pool), Math.floor(ow / s.pool), s.out] : [oh, ow, s.out];
+}
+
+/** [oh, ow] of a float conv node: floor((h + pads - k) / stride) + 1. */
+export function fconvSize(n: Extract<PlanNode, { op: 'fstep' }>, h: number, w: number): [number, number] {
+  return [Math.floor((h + n.pads[0] + n.pads[1] - n.k[0]) / n.strides[0]) + 1, Math.floor((w + n.pads[2] + n.pads[3] - n.k[1]) / n.strides[1]) + 1];
 }

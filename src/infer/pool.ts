@@ -20,7 +20,7 @@ export interface PoolPort {
 /** What the calling thread computes its share with (an Engine). */
 export interface LocalEngine { logits(pixels: Uint8Array, count: number): Float32Array; dispose(): void }
 
-type Reply = { type: 'ready'; inputShape: [number, number, number]; classes: string[] } | { type: 'logits'; id: number; logits: Float32Array } | { type: 'error'; id?: number; code: string; message: string };
+type Reply = { type: 'ready'; inputShape: number[]; classes: string[] } | { type: 'logits'; id: number; logits: Float32Array } | { type: 'error'; id?: number; code: string; message: string };
 
 /** Images per worker below which a batch is not split (the messaging costs more than it saves). */
 const MIN_SPLIT = 8;
@@ -30,7 +30,7 @@ export class EnginePool {
   private readonly pending = new Map<number, { resolve: (z: Float32Array) => void; reject: (e: unknown) => void }>();
   private disposed = false;
 
-  private constructor(private readonly local: LocalEngine, private readonly ports: PoolPort[], readonly inputShape: [number, number, number], readonly classes: string[]) {
+  private constructor(private readonly local: LocalEngine, private readonly ports: PoolPort[], readonly inputShape: number[], readonly classes: string[]) {
     for (const port of ports) {
       port.onMessage((m) => this.receive(m as Reply));
       port.onError((e) => this.failAll(e));
@@ -41,7 +41,7 @@ export class EnginePool {
    * A pool of `threads` threads: `local` (the model loaded on the calling thread) and threads - 1
    * workers from `spawn`, each loading the model; resolves when all are ready.
    */
-  static async start(spawn: () => PoolPort, bytes: Uint8Array, threads: number, local: LocalEngine & { inputShape: [number, number, number]; classes: string[] }): Promise<EnginePool> {
+  static async start(spawn: () => PoolPort, bytes: Uint8Array, threads: number, local: LocalEngine & { inputShape: number[]; classes: string[] }): Promise<EnginePool> {
     checkInt('threads', threads, 1, 256);
     const ports = Array.from({ length: threads - 1 }, spawn);
     try {
@@ -125,7 +125,7 @@ export class EnginePool {
  * The worker side: answer 'load' by loading the model with `load`, then 'run' with its logits.
  * `post` sends a reply (transferring the logits' buffer).
  */
-export function servePool(load: (bytes: Uint8Array) => Promise<{ inputShape: [number, number, number]; classes: string[]; logits(p: Uint8Array, n: number): Float32Array }>,
+export function servePool(load: (bytes: Uint8Array) => Promise<{ inputShape: number[]; classes: string[]; logits(p: Uint8Array, n: number): Float32Array }>,
   post: (m: unknown, transfer?: ArrayBuffer[]) => void): (m: unknown) => Promise<void> {
   let engine: Awaited<ReturnType<typeof load>> | undefined;
   return async (raw) => {

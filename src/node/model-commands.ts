@@ -127,6 +127,12 @@ function nodeLine(n: Exclude<PlanNode, { op: 'step' }>): string {
     case 'threshold': return `threshold ${from} -> ${n.output === 'bits' ? 'sign bits' : `${n.outBits}-bit codes`}`;
     case 'requant': return `requantize ${from} (per-channel scale and offset) -> int32 stream`;
     case 'prelu': return `PReLU on ${from} (per-channel slopes) -> int32 stream`;
+    case 'fstep': return `float ${n.kind === 'conv' ? `conv ${n.k.join('x')} stride ${n.strides.join('x')}${n.groups > 1 ? ` groups ${n.groups}` : ''}` : 'dense'} of ${from} -> ${n.out} channels${n.relu ? ', ReLU' : ''} (float32)`;
+    case 'quantize': return `quantize ${from} -> ${n.outBits}-bit codes (float thresholds)`;
+    case 'dequant': return `dequantize ${from} -> float32 (per-channel scale, offset)`;
+    case 'fmaxpool': return `float max pool ${n.k.join('x')} of ${from}`;
+    case 'fadd': return `float add ${from}`;
+    case 'softmax': return `softmax of ${from}`;
   }
 }
 

@@ -1,0 +1,71 @@
+// Float nodes of imported models: a float layer's output step, float-to-code quantization by
+// per-channel thresholds, and a row softmax. All NHWC, channels innermost.
+
+/** y[r][ch] = scale[ch] x[r][ch] + bias[ch], then max(y, 0) when relu is 1 (in place allowed). */
+export function scaleBiasF32(x: usize, rows: i32, c: i32, scale: usize, bias: usize, relu: i32, y: usize): void {
+  const c4 = c & ~3, zero = f32x4.splat(0), rowBytes = <usize>c << 2;
+  for (let r = 0; r < rows; r++) {
+    const px = x + <usize>r * rowBytes, py = y + <usize>r * rowBytes;
+    for (let ch = 0; ch < c4; ch += 4) {
+      const o = <usize>ch << 2;
+      let v = f32x4.add(f32x4.mul(v128.load(px + o), v128.load(scale + o)), v128.load(bias + o));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(py + o, v);
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const o = <usize>ch << 2;
+      let v = load<f32>(px + o) * load<f32>(scale + o) + load<f32>(bias + o);
+      if (relu && !(v > 0)) v = 0;
+      store<f32>(py + o, v);
+    }
+  }
+}
+
+/**
+ * x [rows][c] f32 -> codes [rows][c] u8: code = #{k : sign[c] x >= thr[k][c]}, thr level-major
+ * [levels][c], sign +-1 per channel (a flipped channel's "x < T" becomes "-x >= next float above -T").
+ */
+export function multiThresholdF32(x: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize): void {
+  const c4 = c & ~3, rowBytes = <usize>c << 2, lv = <usize>c << 2;
+  for (let r = 0; r < rows; r++) {
+    const px = x + <usize>r * rowBytes, po = out + <usize>r * <usize>c;
+    for (let ch = 0; ch < c4; ch += 4) {
+      const o = <usize>ch << 2;
+      const a = f32x4.mul(v128.load(px + o), v128.load(sign + o));
+      let n = i32x4.splat(0), t = thr + o;
+      for (let k = 0; k < levels; k++) {
+        n = i32x4.sub(n, f32x4.ge(a, v128.load(t)));
+        t += lv;
+      }
+      const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(n, n), i16x8.narrow_i32x4_u(n, n));
+      store<i32>(po + <usize>ch, i32x4.extract_lane(b, 0));
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const a = load<f32>(px + (<usize>ch << 2)) * load<f32>(sign + (<usize>ch << 2));
+      let n = 0;
+      for (let k = 0; k < levels; k++) n += <i32>(a >= load<f32>(thr + <usize>k * lv + (<usize>ch << 2)));
+      store<u8>(po + <usize>ch, <u8>n);
+    }
+  }
+}
+
+/** Softmax over each row of c values, in place (max subtracted first). */
+export function softmaxRowsF32(x: usize, rows: i32, c: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const p = x + <usize>r * (<usize>c << 2);
+    let m = load<f32>(p);
+    for (let i = 1; i < c; i++) m = max(m, load<f32>(p + (<usize>i << 2)));
+    let s: f64 = 0;
+    for (let i = 0; i < c; i++) { const e = Mathf.exp(load<f32>(p + (<usize>i << 2)) - m); store<f32>(p + (<usize>i << 2), e); s += e; }
+    const inv = <f32>(1 / s);
+    for (let i = 0; i < c; i++) store<f32>(p + (<usize>i << 2), load<f32>(p + (<usize>i << 2)) * inv);
+  }
+}
+
+/** Codes u8 (or sign bits unpacked to 0 / 1 bytes) -> f32: y = scale[c] code + bias[c]. */
+export function dequantU8(x: usize, rows: i32, c: i32, scale: usize, bias: usize, y: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const px = x + <usize>r * <usize>c, py = y + <usize>r * (<usize>c << 2);
+    for (let ch = 0; ch < c; ch++) store<f32>(py + (<usize>ch << 2), <f32>load<u8>(px + <usize>ch) * load<f32>(scale + (<usize>ch << 2)) + load<f32>(bias + (<usize>ch << 2)));
+  }
+}

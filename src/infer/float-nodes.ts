@@ -1,0 +1,115 @@
+// Runners of a graph plan's float nodes (./plan.ts): float conv / dense layers, float-to-code
+// quantization, dequantization, max pooling, sums and softmax. They serve imported models: a float
+// first layer, the float ops around the integer layers, and float models. Kernels:
+// assembly/float-graph.ts, assembly/im2col.ts, assembly/float.ts, assembly/pool.ts.
+import type { PlanNode, ValueKind } from './plan.js';
+import { fconvSize } from './plan.js';
+import type { Resident } from './runners.js';
+import type { NodeRunner } from './nodes.js';
+
+type Shape = readonly [number, number, number];
+export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'fadd' | 'softmax' }>;
+
+/** sgemm's packed path pays from this many rows (src/kernels/sgemm.ts) */
+const PACK_MIN_ROWS = 4;
+
+/** The float32 just above v (v itself at +Infinity). */
+function nextUp(v: number): number {
+  const f = new Float32Array([v]), i = new Int32Array(f.buffer);
+  if (Number.isNaN(f[0]) || f[0] === Infinity) return f[0];
+  if (f[0] === 0) return 2 ** -149;
+  i[0] += f[0] > 0 ? 1 : -1;
+  return f[0];
+}
+
+export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[], inKinds: ValueKind[]): NodeRunner {
+  const node = any as FloatNode;
+  const wasm = r.heap.wasm, out = r.slot(), [h, w, c] = inShapes[0], pixels = h * w;
+  switch (node.op) {
+    case 'fstep': return fstepRunner(r, node, inShapes[0]);
+    case 'quantize': {
+      // flipped channels: "x < T" is "-x >= the float above -T"
+      const L = 2 ** node.outBits - 1, thr = new Float32Array(L * c), sign = new Float32Array(c);
+      for (let ch = 0; ch < c; ch++) {
+        const f = node.flip[ch] === 1;
+        sign[ch] = f ? -1 : 1;
+        for (let k = 0; k < L; k++) { const t = node.thresholds[ch * L + k]; thr[k * c + ch] = f ? nextUp(-t) : t; }
+      }
+      const pt = r.put(thr), ps = r.put(sign);
+      return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdF32(xs[0], n * pixels, c, pt, L, ps, y); return y; };
+    }
+    case 'dequant': {
+      const kind = inKinds[0];
+      if (kind === 'float' || kind === 'logits') {
+        const ps = r.put(node.scale), pb = r.put(node.bias);
+        return (xs, n) => { const y = out(n * pixels * c * 4); wasm.scaleBiasF32(xs[0], n * pixels, c, ps, pb, 0, y); return y; };
+      }
+      // sign bits unpack to 0 / 1 bytes standing for -1 / +1: y = 2 scale b + (bias - scale)
+      const bits = kind === 'bits', bytes = bits ? r.slot() : undefined, words = 2 * Math.ceil(c / 64);
+      const ps = r.put(bits ? node.scale.map((s) => 2 * s) : node.scale), pb = r.put(bits ? node.bias.map((b, i) => b - node.scale[i]) : node.bias);
+      return (xs, n) => {
+        let x = xs[0];
+        if (bytes) { x = bytes(n * pixels * c); wasm.unpackBitsU8(xs[0], n * pixels, words, c, 1, x); }
+        const y = out(n * pixels * c * 4);
+        wasm.dequantU8(x, n * pixels, c, ps, pb, y);
+        return y;
+      };
+    }
+    case 'fmaxpool': {
+      const k = node.k[0], oh = Math.floor((h - k) / k) + 1, ow = Math.floor((w - k) / k) + 1, arg = r.slot();
+      return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.maxPoolForward(xs[0], n, h, w, c, k, k, oh, ow, y, arg(n * oh * ow * c * 4)); return y; };
+    }
+    case 'fadd': {
+      const per = pixels * c;
+      return (xs, n) => {
+        const y = out(n * per * 4);
+        wasm.addF32(xs[0], xs[1], y, n * per);
+        for (let i = 2; i < xs.length; i++) wasm.addF32(y, xs[i], y, n * per);
+        return y;
+      };
+    }
+    case 'softmax': {
+      const ones = r.put(new Float32Array(c).fill(1)), zeros = r.put(new Float32Array(c));
+      return (xs, n) => { const y = out(n * pixels * c * 4); wasm.scaleBiasF32(xs[0], n * pixels, c, ones, zeros, 0, y); wasm.softmaxRowsF32(y, n * pixels, c); return y; };
+    }
+  }
+}
+
+/** A float conv (im2col per group, then sgemm) or dense layer, with its scale, bias and ReLU. */
+function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape): NodeRunner {
+  const wasm = r.heap.wasm, out = r.slot(), col = r.slot(), part = r.slot(), scratch = r.alloc(128);
+  const dense = node.kind === 'dense', G = dense ? 1 : node.groups, cg = dense ? h * w * c : c / G, og = node.out / G;
+  const [kh, kw] = dense ? [1, 1] : node.k, K = kh * kw * cg;
+  const [oh, ow] = dense ? [1, 1] : fconvSize(node, h, w);
+  const direct = dense || (kh === 1 && kw === 1 && node.strides[0] === 1 && node.strides[1] === 1 && node.pads.every((p) => p === 0) && G === 1);
+  // per group: W^T [K][og] for row-at-a-time sgemm, and its packed form for the blocked path
+  const wt: number[] = [], packed: number[] = [];
+  for (let g = 0; g < G; g++) {
+    const t = new Float32Array(K * og);
+    for (let o = 0; o < og; o++) for (let k = 0; k < K; k++) t[k * og + o] = node.weights[(g * og + o) * K + k]; // load time
+    const pt = r.put(t);
+    wt.push(pt);
+    const pp = r.alloc(Math.ceil(og / 8) * 8 * K * 4);
+    wasm.sgemmPackB(pt, K, og, pp);
+    packed.push(pp);
+  }
+  const ps = r.put(node.scale), pb = r.put(node.bias);
+  const gemm = (a: number, g: number, m: number, y: number) => {
+    if (m < PACK_MIN_ROWS) wasm.sgemmRows(a, wt[g], m, og, K, y);
+    else wasm.sgemmPacked(a, packed[g], m, og, K, y, scratch);
+  };
+  return (xs, n) => {
+    const m = n * oh * ow, y = out(m * node.out * 4);
+    if (direct) gemm(xs[0], 0, m, y);
+    else {
+      const cb = col(m * K * 4), tmp = G > 1 ? part(m * og * 4) : y;
+      for (let g = 0; g < G; g++) {
+        wasm.im2colSliceF32(xs[0], n, h, w, c, g * cg, cg, kh, kw, node.strides[0], node.strides[1], node.pads[0], node.pads[2], oh, ow, cb);
+        gemm(cb, g, m, tmp);
+        if (G > 1) wasm.copyChannels(tmp, m, og, y, node.out, g * og);
+      }
+    }
+    wasm.scaleBiasF32(y, m, node.out, ps, pb, node.relu, y);
+    return y;
+  };
+}

@@ -1,0 +1,59 @@
+// Running an imported model: float input in the source model's layout (e.g. NCHW) is checked,
+// turned to NHWC and run through the plan; the last value leaves in the source model's output
+// layout (NCHW, DepthToSpace). Installed into the Engine by the 'lowbit' entry (./imported.ts).
+import { LowbitError, checkInt } from '../errors.js';
+import { planValues } from './format.js';
+import type { ImportedContext } from './engine.js';
+
+interface Layouts { toNHWC?: Int32Array; fromNHWC?: Int32Array; outPer: number }
+
+export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Array, count: number): Float32Array {
+  checkInt('count', count, 1, 2 ** 24);
+  const io = ctx.plan.io!, inDims = io.input.join('x'), inPer = io.input.reduce((a, b) => a * b, 1);
+  if (!(input instanceof Float32Array)) throw new LowbitError('BAD_ARGUMENT', `run takes a Float32Array of ${count} x ${inDims} values for this imported model`);
+  if (input.length !== count * inPer) throw new LowbitError('BAD_SHAPE', `input has ${input.length} values but ${count} sample(s) of ${inDims} need ${count * inPer}`);
+  for (let i = 0; i < input.length; i++) if (Number.isNaN(input[i])) throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${i} is NaN`); // input marshalling
+  const { toNHWC, fromNHWC, outPer } = (ctx.cache.layouts ??= layouts(ctx)) as Layouts;
+  const heap = ctx.heap, out = new Float32Array(count * outPer), buf = new Float32Array(ctx.chunk * inPer);
+  for (let from = 0; from < count; from += ctx.chunk) {
+    const n = Math.min(ctx.chunk, count - from);
+    for (let i = 0; i < n; i++) { // layout, once per value
+      const src = input.subarray((from + i) * inPer, (from + i + 1) * inPer), dst = buf.subarray(i * inPer);
+      if (toNHWC) for (let j = 0; j < inPer; j++) dst[j] = src[toNHWC[j]]; else dst.set(src);
+    }
+    const x = ctx.input(n * inPer * 4), vals = [x];
+    heap.write(x, buf.subarray(0, n * inPer));
+    for (const r of ctx.runners) vals.push(r.run(r.inputs.map((v) => vals[v]), n));
+    const y = heap.read(Float32Array, vals.at(-1)!, n * outPer);
+    for (let i = 0; i < n; i++) { // layout, once per value
+      const src = y.subarray(i * outPer, (i + 1) * outPer), dst = out.subarray((from + i) * outPer, (from + i + 1) * outPer);
+      if (fromNHWC) for (let j = 0; j < outPer; j++) dst[j] = src[fromNHWC[j]]; else dst.set(src);
+    }
+  }
+  return out;
+}
+
+/** Index maps between the source layouts and NHWC: NHWC[j] = input[toNHWC[j]], output[j] = NHWC[fromNHWC[j]]. */
+function layouts(ctx: ImportedContext): Layouts {
+  const io = ctx.plan.io!, [h, w, c] = ctx.plan.inputShape;
+  let toNHWC: Int32Array | undefined;
+  if (io.inputLayout === 'nchw' && c > 1) {
+    toNHWC = new Int32Array(h * w * c);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) toNHWC[(y * w + x) * c + ch] = (ch * h + y) * w + x;
+  }
+  const [lh, lw, lc] = planValues(ctx.plan).at(-1)!.shape, outPer = lh * lw * lc;
+  let fromNHWC: Int32Array | undefined;
+  const d2s = io.depthToSpace;
+  if (d2s || (io.outputLayout === 'nchw' && lc > 1)) {
+    const b = d2s?.block ?? 1, oc = lc / (b * b), oh = lh * b, ow = lw * b;
+    fromNHWC = new Int32Array(outPer);
+    for (let ch = 0; ch < oc; ch++) for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) {
+      const by = y % b, bx = x % b;
+      // DepthToSpace DCR: source channel (by b + bx) oc + ch; CRD: ch b^2 + by b + bx
+      const src = !d2s ? ch : d2s.mode === 'DCR' ? (by * b + bx) * oc + ch : ch * b * b + by * b + bx;
+      const at = io.outputLayout === 'nchw' ? (ch * oh + y) * ow + x : (y * ow + x) * oc + ch;
+      fromNHWC[at] = (Math.floor(y / b) * lw + Math.floor(x / b)) * lc + src;
+    }
+  }
+  return { toNHWC, fromNHWC, outPer };
+}

@@ -1,0 +1,591 @@
+// ONNX graph -> lowbit graph plan. One pass over the nodes in topological order, tracking what
+// each ONNX value is at inference:
+//   const     folded at import (initializers, weight subgraphs, shape arithmetic); a Quant'd
+//             constant keeps the per-element step of its quantizer, so weights become integer codes
+//   value     a plan value: float32 (the model input, float layers' outputs) or u8 codes with
+//             real = (code + offset[c]) scale[c] (a quantizer's output)
+//   pending   a layer's sums not yet written, seen through per-channel monotone ops
+//             (bias, batch norm, Mul / Add / Sub / Div by constants, Relu, Clip): an integer step
+//             (codes in, integer weights), a float layer, or a float value itself
+// A quantizer (Quant, BipolarQuant, MultiThreshold) after a pending value becomes thresholds:
+// integer thresholds on the sums of an integer step (FINN's streamlining), float thresholds on a
+// float value. Anything else that reads a pending value makes it write floats. Values are NHWC
+// inside; `dims` keeps the ONNX shape, `perm` the order of a flattened NCHW value.
+import { LowbitError } from '../errors.js';
+import type { Plan, PlanIO, PlanNode, PlanStep } from '../infer/plan.js';
+import { stepOutputShape } from '../infer/plan.js';
+import type { Attr, OnnxModel, OnnxNode, Tensor } from './decode.js';
+import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
+import { broadcastDims, concat, count, elementwise, expandTo, gather, makeTensor, reshapeDims, slice, transpose } from './tensor-ops.js';
+
+type HWC = [number, number, number];
+type Op = { kind: 'affine'; a: Float64Array; b: Float64Array } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
+/** y = ops(A[c] x + B[c]) per channel c */
+interface Chain { A: Float64Array; B: Float64Array; ops: Op[] }
+type Source =
+  | { kind: 'int'; step: PlanStep; from: number; accMax: Float64Array }
+  | { kind: 'fstep'; node: Extract<PlanNode, { op: 'fstep' }>; from: number }
+  | { kind: 'float'; at: number };
+interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' } }
+type Lv =
+  | { kind: 'const'; t: Tensor; step?: Float64Array }
+  | ({ kind: 'float'; at: number } & Layout)
+  | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array } & Layout)
+  | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
+
+export interface ImportReport { lines: string[]; floatNodes: string[] }
+
+const QUANT_DOMAINS = new Set(['onnx.brevitas', 'qonnx.custom_op.general', 'finn.custom_op.general', 'finn', 'qonnx']);
+const cannot = (where: string, msg: string) => new LowbitError('CANNOT_COMPILE', `${where}: ${msg}`);
+
+function attr(n: OnnxNode, name: string): Attr | undefined { return n.attrs.get(name); }
+function attrInt(n: OnnxNode, name: string, d: number): number { const a = attr(n, name); return a?.kind === 'i' ? a.v : a?.kind === 'f' ? a.v : d; }
+function attrFloat(n: OnnxNode, name: string, d: number): number { const a = attr(n, name); return a?.kind === 'f' ? a.v : a?.kind === 'i' ? a.v : d; }
+function attrInts(n: OnnxNode, name: string): number[] | undefined { const a = attr(n, name); return a?.kind === 'ints' ? a.v : undefined; }
+function attrStr(n: OnnxNode, name: string, d: string): string { const a = attr(n, name); return a?.kind === 's' ? a.v : d; }
+
+/** Nodes in an order where every input comes first; a cycle or a missing input is BAD_MODEL. */
+export function topoOrder(model: OnnxModel): OnnxNode[] {
+  const g = model.graph, known = new Set<string>([...g.initializers.keys(), ...g.inputs.map((v) => v.name), '']);
+  const producer = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => { if (o) producer.set(o, i); }));
+  const state = new Uint8Array(g.nodes.length), order: OnnxNode[] = [];
+  // iterative depth-first search: 1 = on the stack, 2 = placed
+  for (let root = 0; root < g.nodes.length; root++) {
+    if (state[root]) continue;
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1], n = g.nodes[top[0]];
+      if (top[1] < n.inputs.length) {
+        const name = n.inputs[top[1]++], p = producer.get(name);
+        if (p === undefined) { if (!known.has(name)) throw new LowbitError('BAD_MODEL', `node ${n.name || n.op} reads ${JSON.stringify(name)}, which no node, input or initializer provides`); continue; }
+        if (state[p] === 1) throw new LowbitError('BAD_MODEL', `the graph has a cycle through node ${g.nodes[p].name || g.nodes[p].op}`);
+        if (!state[p]) { state[p] = 1; stack.push([p, 0]); }
+      } else { state[top[0]] = 2; order.push(n); stack.pop(); }
+    }
+  }
+  return order;
+}
+
+export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport } {
+  const g = model.graph, env = new Map<string, Lv>(), steps: PlanStep[] = [], graph: PlanNode[] = [];
+  const report: ImportReport = { lines: [], floatNodes: [] };
+  for (const [name, t] of g.initializers) env.set(name, { kind: 'const', t });
+  const realInputs = g.inputs.filter((v) => !g.initializers.has(v.name));
+  if (realInputs.length !== 1) throw cannot('graph', `lowbit runs models with one input; this one has ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
+  if (g.outputs.length !== 1) throw cannot('graph', `lowbit runs models with one output; this one has ${g.outputs.length}`);
+  const inp = realInputs[0];
+  if (!inp.dims || inp.dims.length < 2) throw cannot(`input ${inp.name}`, 'needs a known shape with a batch dimension first, e.g. [1, 784] or [1, 1, 28, 28]');
+  const inDims = [1, ...inp.dims.slice(1)];
+  if (inDims.some((d) => !(d >= 1))) throw cannot(`input ${inp.name}`, `has an unknown dimension in [${inp.dims.join(', ')}]; only the batch dimension may be symbolic`);
+  const inShape: HWC = inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
+  if (inDims.length === 3) inShape[2] = count(inDims);
+  env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape });
+  const emit = (n: PlanNode): number => { graph.push(n); return graph.length; };
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  for (const o of g.outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+
+  /** Per-channel values of constant `t` applied to a value of layout `v`, or a failure. */
+  const channelVector = (t: Tensor, v: Layout, where: string): Float64Array => {
+    const C = v.shape[2];
+    if (count(t.dims) === 1) return new Float64Array(C).fill(t.data[0]);
+    const dims = broadcastDims(v.dims, t.dims, where);
+    if (dims.length !== v.dims.length || dims.some((d, i) => d !== v.dims[i])) throw cannot(where, `constant of shape [${t.dims.join(', ')}] would change the shape [${v.dims.join(', ')}]`);
+    const full = expandTo(t, dims, where);
+    const axis = !v.perm && !v.d2s && (dims.length === 4 ? dims[1] === C : dims.length === 2 && v.shape[0] * v.shape[1] === 1) ? 1 : -1;
+    const out = new Float64Array(C), inner = count(dims.slice(2)), per = count(dims.slice(1));
+    if (axis < 0) {
+      if (!full.every((x) => x === full[0])) throw cannot(where, `a per-element constant on a value lowbit keeps as ${v.shape.join('x')} (NHWC) is not supported; only per-channel constants`);
+      return out.fill(full[0]);
+    }
+    for (let c = 0; c < C; c++) {
+      out[c] = full[c * inner];
+      for (let j = 0; j < inner; j++) if (full[c * inner + j] !== out[c]) throw cannot(where, 'a constant that varies within a channel is not supported');
+    }
+    void per;
+    return out;
+  };
+
+  const identity = (C: number): Chain => ({ A: new Float64Array(C).fill(1), B: new Float64Array(C), ops: [] });
+  const asPending = (v: Lv, where: string): Extract<Lv, { kind: 'pending' }> => {
+    if (v.kind === 'pending') return v;
+    if (v.kind === 'float') return { kind: 'pending', src: { kind: 'float', at: v.at }, chain: identity(v.shape[2]), dims: v.dims, shape: v.shape, perm: v.perm, d2s: v.d2s };
+    if (v.kind === 'codes') { const f = materialize(v, where); return asPending(f, where); }
+    throw cannot(where, 'an elementwise op on constants only is folded; this one reads a runtime value it cannot follow');
+  };
+  const affine = (p: Extract<Lv, { kind: 'pending' }>, a: Float64Array, b: Float64Array): Lv => {
+    const chain: Chain = p.chain.ops.length ? { ...p.chain, ops: [...p.chain.ops, { kind: 'affine', a, b }] } : { A: p.chain.A.map((x, c) => x * a[c]), B: p.chain.B.map((x, c) => x * a[c] + b[c]), ops: [] };
+    return { ...p, chain };
+  };
+  const evalChain = (ch: Chain) => (x: number, c: number) => {
+    let y = ch.A[c] * x + ch.B[c];
+    for (const op of ch.ops) y = op.kind === 'affine' ? op.a[c] * y + op.b[c] : op.kind === 'relu' ? (y > 0 ? y : 0) : Math.min(op.hi, Math.max(op.lo, y));
+    return y;
+  };
+  const direction = (ch: Chain): Int8Array => Int8Array.from(ch.A, (a, c) => {
+    let s = Math.sign(a);
+    for (const op of ch.ops) if (op.kind === 'affine') s *= Math.sign(op.a[c]);
+    return s;
+  });
+  /** A chain of affine ops with at most one ReLU at the end: y = relu?(A x + B). */
+  const simpleChain = (ch: Chain): { A: Float64Array; B: Float64Array; relu: boolean } | undefined => {
+    let A = ch.A, B = ch.B, relu = false;
+    for (const op of ch.ops) {
+      if (relu) return undefined;
+      if (op.kind === 'relu') relu = true;
+      else if (op.kind === 'affine') { const a = op.a, b = op.b; A = A.map((x, c) => x * a[c]); B = B.map((x, c) => x * a[c] + b[c]); }
+      else return undefined;
+    }
+    return { A, B, relu };
+  };
+
+  /** A runtime value written out as float32. */
+  function materialize(v: Lv, where: string): Extract<Lv, { kind: 'float' }> {
+    const lay: Layout = { dims: (v as Layout).dims, shape: (v as Layout).shape, perm: (v as Layout).perm, d2s: (v as Layout).d2s };
+    if (v.kind === 'float') return v;
+    if (v.kind === 'const') throw cannot(where, 'a constant cannot be a runtime value here');
+    if (v.kind === 'codes') {
+      const at = emit({ op: 'dequant', inputs: [v.at], scale: Float32Array.from(v.scale), bias: Float32Array.from(v.scale, (s, c) => s * v.offset[c]) });
+      report.floatNodes.push(`${where} (dequantize codes)`);
+      return { kind: 'float', at, ...lay };
+    }
+    const s = simpleChain(v.chain), src = v.src;
+    if (src.kind === 'float') {
+      if (!s || s.relu) throw cannot(where, 'a ReLU or clip on the float input is not supported before a float op');
+      if (v.chain.ops.length === 0 && s.A.every((a) => a === 1) && s.B.every((b) => b === 0)) return { kind: 'float', at: src.at, ...lay };
+      const at = emit({ op: 'dequant', inputs: [src.at], scale: Float32Array.from(s.A), bias: Float32Array.from(s.B) });
+      return { kind: 'float', at, ...lay };
+    }
+    if (!s) throw cannot(where, 'a Clip (or ops after a ReLU) before a float op is not supported');
+    if (src.kind === 'fstep') {
+      Object.assign(src.node, { scale: Float32Array.from(s.A), bias: Float32Array.from(s.B), relu: s.relu ? 1 : 0 });
+      return { kind: 'float', at: emit(src.node), ...lay };
+    }
+    if (s.relu) throw cannot(where, 'a ReLU after an integer layer must be followed by a quantizer (Quant) to stay integer');
+    const st = src.step;
+    Object.assign(st, { output: 'logits', outBits: 32, pool: 0, scale: Float32Array.from(s.A), bias: Float32Array.from(s.B) });
+    const [oh, ow] = [stepOutputShape(st)[0], stepOutputShape(st)[1]];
+    if (oh * ow !== 1) throw cannot(where, `an integer conv whose output stays float (${oh}x${ow} pixels) is not supported; quantize its output`);
+    steps.push(st);
+    return { kind: 'float', at: emit({ op: 'step', inputs: [src.from], step: steps.length - 1 }), ...lay };
+  }
+
+  /** A quantizer applied to a runtime value: thresholds on the pending sums, or on floats. */
+  function quantize(v: Lv, q: Quantizer, where: string): Lv {
+    const p = asPending(v, where), bits = Math.max(1, Math.ceil(Math.log2(q.levels + 1)));
+    if (bits > 8) throw cannot(where, `${q.levels + 1} levels need ${bits}-bit codes; lowbit's codes hold up to 8 bits`);
+    const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s };
+    const L = q.levels, full = 2 ** bits - 1;
+    /** the plan's codes have 2^bits - 1 thresholds: the levels past q's are never reached */
+    const pad = <T extends Int32Array | Float32Array>(r: { thresholds: T; flip: Uint8Array }, never: [number, number]): { thresholds: T; flip: Uint8Array } => {
+      if (L === full) return r;
+      const C = r.flip.length, t = new (r.thresholds.constructor as { new (n: number): T })(C * full);
+      for (let c = 0; c < C; c++) for (let k = 0; k < full; k++) t[c * full + k] = k < L ? r.thresholds[c * L + k] : never[r.flip[c]];
+      return { thresholds: t, flip: r.flip };
+    };
+    if (p.src.kind === 'int') {
+      const st = p.src.step;
+      Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q), [2 ** 31 - 1, -(2 ** 31)]) });
+      steps.push(st);
+      const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
+      report.lines.push(`  -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
+      return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
+    }
+    let from: number;
+    if (p.src.kind === 'fstep') from = emit(p.src.node); // raw sums: the thresholds see the whole chain in float64
+    else from = p.src.at;
+    const at = emit({ op: 'quantize', inputs: [from], output: 'codes', outBits: bits, ...pad(floatThresholds(f, dir, q), [Infinity, -Infinity]) });
+    report.lines.push(`  -> ${bits}-bit codes by ${q.levels} float thresholds per channel`);
+    return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
+  }
+
+  /** Conv / MatMul / Gemm: integer step when codes meet per-channel integer weights, else a float layer. */
+  function weightLayer(n: OnnxNode, x: Lv, wt: Extract<Lv, { kind: 'const' }>, W: Float64Array, wStep: Float64Array | undefined, bias: Float64Array, conv: ConvGeom | undefined, where: string): Lv {
+    if (x.kind === 'const') throw cannot(where, 'both operands are constants (fold them before export)');
+    const lay = x as Layout, [h, w, c] = lay.shape, out = bias.length;
+    const K = W.length / out; // weights here are [out][K] in physical (NHWC) order
+    void wt;
+    // integer: codes in, one quantizer step per output channel, |q| <= 127
+    let intOk = x.kind === 'codes' && wStep !== undefined;
+    let q: Int8Array | undefined, sW: Float64Array | undefined;
+    if (intOk && x.kind === 'codes') {
+      sW = new Float64Array(out);
+      q = new Int8Array(W.length);
+      for (let o = 0; o < out && intOk; o++) {
+        sW[o] = wStep![o * K];
+        for (let k = 0; k < K; k++) {
+          const s = wStep![o * K + k], v = W[o * K + k] / sW[o], r = Math.round(v);
+          if (s !== sW[o] || Math.abs(v - r) > 1e-6 || Math.abs(r) > 127) { intOk = false; break; }
+          q[o * K + k] = r;
+        }
+      }
+      if (!x.scale.every((s) => s === x.scale[0]) || !x.offset.every((s) => s === x.offset[0])) intOk = false;
+      if (conv && x.offset[0] !== 0 && conv.padding !== 'valid') intOk = false; // zero padding must mean real 0
+      if (conv && !conv.intOk) intOk = false;
+    }
+    if (intOk && x.kind === 'codes') {
+      const step: PlanStep = {
+        kind: conv ? 'conv' : 'dense', h: conv ? h : 1, w: conv ? w : 1, c: conv ? c : h * w * c, out, k: conv ? conv.k[0] : 1,
+        padding: conv ? conv.padding : 'valid', input: 'codes', inBits: x.bits, weights: 'int8', weightBits: codeBits(q!), output: 'logits', outBits: 32, pool: 0,
+        wInt8: q,
+      };
+      if (conv && conv.strides[0] !== 1) step.stride = conv.strides[0];
+      if (conv && conv.groups !== 1) step.groups = conv.groups;
+      const A = new Float64Array(out), B = new Float64Array(out), accMax = new Float64Array(out);
+      for (let o = 0; o < out; o++) {
+        let sum = 0, abs = 0;
+        for (let k = 0; k < K; k++) { sum += q![o * K + k]; abs += Math.abs(q![o * K + k]); }
+        A[o] = x.scale[0] * sW![o];
+        B[o] = A[o] * x.offset[0] * sum + bias[o];
+        accMax[o] = x.levels * abs;
+      }
+      report.lines.push(`${where}: integer ${step.kind} ${step.weightBits}-bit weights x ${x.bits}-bit codes${conv ? ` (${conv.k.join('x')}, stride ${conv.strides[0]}, ${conv.padding})` : ''}, ${out} outputs`);
+      const outShape: HWC = conv ? [conv.oh, conv.ow, out] : [1, 1, out];
+      return { kind: 'pending', src: { kind: 'int', step, from: x.at, accMax }, chain: { A: new Float64Array(A), B, ops: [] }, dims: conv ? [1, out, conv.oh, conv.ow] : [1, out], shape: outShape };
+    }
+    const f = materialize(x, where);
+    const node: Extract<PlanNode, { op: 'fstep' }> = {
+      op: 'fstep', inputs: [f.at], kind: conv ? 'conv' : 'dense', out, k: conv ? conv.k : [1, 1], strides: conv ? conv.strides : [1, 1], pads: conv ? conv.pads : [0, 0, 0, 0],
+      groups: conv ? conv.groups : 1, relu: 0, weights: Float32Array.from(W), scale: new Float32Array(out).fill(1), bias: new Float32Array(out),
+    };
+    report.lines.push(`${where}: float ${node.kind} (float32 weights), ${out} outputs`);
+    report.floatNodes.push(`${where} (${n.op})`);
+    const outShape: HWC = conv ? [conv.oh, conv.ow, out] : [1, 1, out];
+    return { kind: 'pending', src: { kind: 'fstep', node, from: f.at }, chain: { A: new Float64Array(out).fill(1), B: Float64Array.from(bias), ops: [] }, dims: conv ? [1, out, conv.oh, conv.ow] : [1, out], shape: outShape };
+  }
+
+  const constOf = (name: string, where: string): Extract<Lv, { kind: 'const' }> | undefined => {
+    if (name === '') return undefined;
+    const v = env.get(name);
+    if (!v) throw new LowbitError('BAD_MODEL', `${where} reads ${JSON.stringify(name)}, which is not defined`);
+    return v.kind === 'const' ? v : undefined;
+  };
+
+  for (const n of topoOrder(model)) {
+    const where = `node ${n.name || n.outputs[0]} (${n.op})`;
+    const ins = n.inputs.map((i) => (i === '' ? undefined : env.get(i)));
+    if (ins.some((v, i) => v === undefined && n.inputs[i] !== '')) throw new LowbitError('BAD_MODEL', `${where} reads a value that is not defined`);
+    const set = (v: Lv) => { if (n.outputs[0]) env.set(n.outputs[0], v); };
+    const allConst = ins.every((v) => v === undefined || v.kind === 'const');
+    const isQuantDomain = QUANT_DOMAINS.has(n.domain);
+    if (n.domain !== '' && !isQuantDomain) throw cannot(where, `domain ${JSON.stringify(n.domain)} is not supported (lowbit reads standard ONNX and the QONNX / FINN / Brevitas quantizers)`);
+    const t = (i: number) => (ins[i] as Extract<Lv, { kind: 'const' }>).t;
+
+    // ----- constant folding
+    if (n.op === 'Constant') {
+      const v = attr(n, 'value');
+      if (v?.kind === 't') set({ kind: 'const', t: v.v });
+      else if (v === undefined && attr(n, 'value_float')) set({ kind: 'const', t: makeTensor([], Float64Array.of(attrFloat(n, 'value_float', 0))) });
+      else if (attr(n, 'value_ints')) { const a = attrInts(n, 'value_ints')!; set({ kind: 'const', t: makeTensor([a.length], Float64Array.from(a), 7) }); }
+      else if (attr(n, 'value_int')) set({ kind: 'const', t: makeTensor([], Float64Array.of(attrInt(n, 'value_int', 0)), 7) });
+      else throw cannot(where, 'a Constant without a tensor value');
+      continue;
+    }
+    if (n.op === 'Shape' && ins[0] && ins[0].kind !== 'const') {
+      const d = (ins[0] as Layout).dims;
+      set({ kind: 'const', t: makeTensor([d.length], Float64Array.from(d), 7) });
+      continue;
+    }
+    if (allConst && ins.length) {
+      const folded = foldConst(n, ins as (Extract<Lv, { kind: 'const' }> | undefined)[], where);
+      if (folded) { set(folded); continue; }
+    }
+
+    // ----- runtime ops
+    const x = ins[0]!;
+    switch (n.op) {
+      case 'Identity': case 'Dropout': set(x); continue;
+      case 'Quant': case 'IntQuant': {
+        const [s, z, b] = [constOf(n.inputs[1], where), constOf(n.inputs[2], where), constOf(n.inputs[3], where)];
+        if (!s || !z || !b) throw cannot(where, 'scale, zero point and bit width must be constants');
+        const lay = x as Layout, signed = attrInt(n, 'signed', 1) === 1, narrow = attrInt(n, 'narrow', 0) === 1;
+        const round = roundingMode(attrStr(n, 'rounding_mode', 'ROUND'), where);
+        if (count(b.t.dims) !== 1) throw cannot(where, 'per-channel bit widths are not supported');
+        set(quantize(x, quantQuantizer(channelVector(s.t, lay, where), channelVector(z.t, lay, where), b.t.data[0], signed, narrow, round, where), where));
+        continue;
+      }
+      case 'BipolarQuant': {
+        const s = constOf(n.inputs[1], where);
+        if (!s) throw cannot(where, 'the scale must be a constant');
+        set(quantize(x, bipolarQuantizer(channelVector(s.t, x as Layout, where)), where));
+        continue;
+      }
+      case 'MultiThreshold': {
+        const th = constOf(n.inputs[1], where);
+        if (!th || th.t.dims.length !== 2) throw cannot(where, 'thresholds must be a constant [channels or 1, levels] matrix');
+        const C = (x as Layout).shape[2], [rows, L] = th.t.dims;
+        if (rows !== C && rows !== 1) throw cannot(where, `thresholds for ${rows} channels on a value of ${C}`);
+        if (attrStr(n, 'data_layout', 'NCHW') === 'NHWC' && (x as Layout).dims.length === 4) throw cannot(where, 'data_layout NHWC is not supported');
+        const thr = new Float64Array(C * L);
+        for (let c = 0; c < C; c++) for (let k = 0; k < L; k++) thr[c * L + k] = th.t.data[(rows === 1 ? 0 : c) * L + k];
+        set(quantize(x, thresholdQuantizer(thr, C, L, attrFloat(n, 'out_scale', 1), attrFloat(n, 'out_bias', 0)), where));
+        continue;
+      }
+      case 'Sign': set(quantize(x, { levels: 2, code: (y) => (y > 0 ? 2 : y === 0 ? 1 : 0), scale: new Float64Array((x as Layout).shape[2]).fill(1), offset: new Float64Array((x as Layout).shape[2]).fill(-1) }, where)); continue;
+      case 'Relu': {
+        const p = asPending(x, where);
+        set({ ...p, chain: { ...p.chain, ops: [...p.chain.ops, { kind: 'relu' }] } });
+        continue;
+      }
+      case 'Clip': {
+        const lo = n.inputs[1] ? constOf(n.inputs[1], where)?.t.data[0] : attrFloat(n, 'min', -Infinity);
+        const hi = n.inputs[2] ? constOf(n.inputs[2], where)?.t.data[0] : attrFloat(n, 'max', Infinity);
+        if (lo === undefined || hi === undefined) throw cannot(where, 'Clip bounds must be constants');
+        const p = asPending(x, where);
+        set({ ...p, chain: { ...p.chain, ops: [...p.chain.ops, { kind: 'clip', lo, hi }] } });
+        continue;
+      }
+      case 'Add': case 'Sub': case 'Mul': case 'Div': {
+        const ci = ins[0]!.kind === 'const' ? 0 : ins[1]!.kind === 'const' ? 1 : -1;
+        if (ci < 0) {
+          if (n.op !== 'Add') throw cannot(where, `${n.op} of two runtime values is not supported`);
+          const a = materialize(ins[0]!, where), b = materialize(ins[1]!, where);
+          if (a.shape.some((d, i) => d !== b.shape[i]) || a.perm || b.perm) throw cannot(where, 'adds values of different shapes');
+          report.lines.push(`${where}: float add`);
+          report.floatNodes.push(`${where} (residual Add)`);
+          set({ kind: 'float', at: emit({ op: 'fadd', inputs: [a.at, b.at] }), dims: a.dims, shape: a.shape });
+          continue;
+        }
+        const other = ins[1 - ci]!, p = asPending(other, where), k = channelVector(t(ci), p, where);
+        const C = p.shape[2], one = new Float64Array(C).fill(1), zero = new Float64Array(C);
+        if (n.op === 'Add') set(affine(p, one, k));
+        else if (n.op === 'Sub') set(ci === 1 ? affine(p, one, k.map((v) => -v)) : affine(p, one.map(() => -1), k));
+        else if (n.op === 'Mul') set(affine(p, k, zero));
+        else { if (ci === 0) throw cannot(where, 'a constant divided by a runtime value is not supported'); set(affine(p, k.map((v) => 1 / v), zero)); }
+        continue;
+      }
+      case 'BatchNormalization': {
+        const [s, b, m, v] = [1, 2, 3, 4].map((i) => constOf(n.inputs[i], where));
+        if (!s || !b || !m || !v) throw cannot(where, 'batch norm parameters must be constants');
+        const p = asPending(x, where), eps = attrFloat(n, 'epsilon', 1e-5), C = p.shape[2];
+        const vec = (tt: Tensor) => { if (count(tt.dims) !== C && count(tt.dims) !== 1) throw cannot(where, `batch norm has ${count(tt.dims)} channels, the value ${C}`); return Float64Array.from({ length: C }, (_, c) => tt.data[count(tt.dims) === 1 ? 0 : c]); };
+        const [gs, bs, ms, vs] = [s.t, b.t, m.t, v.t].map(vec);
+        const a = gs.map((gm, c) => gm / Math.sqrt(vs[c] + eps));
+        set(affine(p, a, bs.map((bb, c) => bb - ms[c] * a[c])));
+        continue;
+      }
+      case 'MatMul': case 'Gemm': {
+        const wc = constOf(n.inputs[1], where);
+        if (!wc) throw cannot(where, 'the weights (second input) must be a constant');
+        if (n.op === 'Gemm' && attrInt(n, 'transA', 0)) throw cannot(where, 'transA is not supported');
+        const lay = x as Layout;
+        if (lay.dims.length !== 2) throw cannot(where, `the input must be [batch, features], got [${lay.dims.join(', ')}]`);
+        let Wt = wc.t, step = wc.step;
+        if (Wt.dims.length !== 2) throw cannot(where, 'the weights must be a matrix');
+        const transB = n.op === 'Gemm' && attrInt(n, 'transB', 0) === 1;
+        // to [out][K]
+        const KK = transB ? Wt.dims[1] : Wt.dims[0], out = transB ? Wt.dims[0] : Wt.dims[1];
+        if (KK !== lay.dims[1]) throw cannot(where, `input has ${lay.dims[1]} features, weights take ${KK}`);
+        if (!transB) { Wt = transpose(Wt, [1, 0]); step = step ? transpose(makeTensor(wc.t.dims, step), [1, 0]).data : undefined; }
+        const alpha = n.op === 'Gemm' ? attrFloat(n, 'alpha', 1) : 1, beta = n.op === 'Gemm' ? attrFloat(n, 'beta', 1) : 1;
+        const W = alpha === 1 ? Float64Array.from(Wt.data) : Wt.data.map((v) => v * alpha);
+        const sStep = step && alpha !== 1 ? step.map((v) => v * Math.abs(alpha)) : step;
+        // physical (NHWC) order of the input features
+        const Wp = new Float64Array(W.length), Sp = sStep ? new Float64Array(W.length) : undefined;
+        for (let o = 0; o < out; o++) for (let k = 0; k < KK; k++) { const pk = lay.perm ? lay.perm[k] : k; Wp[o * KK + pk] = W[o * KK + k]; if (Sp) Sp[o * KK + pk] = sStep![o * KK + k]; }
+        const bias = new Float64Array(out);
+        const bc = n.op === 'Gemm' && n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
+        if (n.op === 'Gemm' && n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
+        if (bc) { const e = expandTo(bc.t, [1, out], where); for (let o = 0; o < out; o++) bias[o] = beta * e[o]; }
+        if (alpha < 0 && Sp) for (let i = 0; i < Sp.length; i++) Sp[i] = Math.abs(Sp[i]);
+        const flat = x.kind === 'pending' || x.kind === 'float' || x.kind === 'codes' ? { ...x, shape: x.shape } : x;
+        set(weightLayer(n, flat, wc, Wp, Sp, bias, undefined, where));
+        continue;
+      }
+      case 'Conv': {
+        const wc = constOf(n.inputs[1], where);
+        if (!wc || wc.t.dims.length !== 4) throw cannot(where, 'the weights must be a constant [out, in / group, kh, kw] tensor');
+        const lay = x as Layout;
+        if (lay.dims.length !== 4 || lay.perm) throw cannot(where, `the input must be NCHW, got [${lay.dims.join(', ')}]`);
+        const geom = convGeom(n, lay.shape, wc.t.dims, where);
+        const [O, I, kh, kw] = wc.t.dims;
+        const W = new Float64Array(O * kh * kw * I), S = wc.step ? new Float64Array(W.length) : undefined;
+        for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
+          const from = ((o * I + i) * kh + y) * kw + xx, to = ((o * kh + y) * kw + xx) * I + i;
+          W[to] = wc.t.data[from];
+          if (S) S[to] = wc.step![from];
+        }
+        const bc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
+        if (n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
+        const bias = bc ? Float64Array.from(bc.t.data) : new Float64Array(O);
+        if (bias.length !== O) throw cannot(where, `bias of ${bias.length} for ${O} filters`);
+        set(weightLayer(n, x, wc, W, S, bias, geom, where));
+        continue;
+      }
+      case 'MaxPool': {
+        const k = attrInts(n, 'kernel_shape') ?? [], s = attrInts(n, 'strides') ?? [1, 1], pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+        const lay = x as Layout;
+        if (lay.dims.length !== 4 || k.length !== 2 || k[0] !== k[1] || s[0] !== k[0] || s[1] !== k[1] || pads.some((p) => p) || attrInt(n, 'ceil_mode', 0) || (attrStr(n, 'auto_pad', 'NOTSET') !== 'NOTSET' && attrStr(n, 'auto_pad', 'NOTSET') !== 'VALID'))
+          throw cannot(where, 'max pooling lowers for square windows with stride = window and no padding');
+        const [h, w, c] = lay.shape, oh = Math.floor(h / k[0]), ow = Math.floor(w / k[0]);
+        const f = materialize(x, where);
+        report.lines.push(`${where}: float max pool ${k[0]}x${k[0]}`);
+        set({ kind: 'float', at: emit({ op: 'fmaxpool', inputs: [f.at], k: [k[0], k[0]], strides: [k[0], k[0]] }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
+        continue;
+      }
+      case 'Flatten': case 'Reshape': {
+        const lay = x as Layout;
+        let dims: number[];
+        if (n.op === 'Flatten') {
+          const ax = attrInt(n, 'axis', 1), a = ax < 0 ? ax + lay.dims.length : ax;
+          dims = [count(lay.dims.slice(0, a)), count(lay.dims.slice(a))];
+        } else {
+          const sc = constOf(n.inputs[1], where);
+          if (!sc) throw cannot(where, 'the target shape must be a constant');
+          dims = reshapeDims(lay.dims, Array.from(sc.t.data), where, attrInt(n, 'allowzero', 0) === 1);
+        }
+        if (dims[0] !== 1) throw cannot(where, `reshaping the batch dimension is not supported ([${lay.dims.join(', ')}] to [${dims.join(', ')}])`);
+        set({ ...x, ...reshapeLayout(lay, dims, where) } as Lv);
+        continue;
+      }
+      case 'Softmax': {
+        const lay = x as Layout, ax = attrInt(n, 'axis', model.opsets.get('') !== undefined && model.opsets.get('')! < 13 ? 1 : -1);
+        const a = ax < 0 ? ax + lay.dims.length : ax;
+        if (a !== 1 || (lay.dims.length !== 2 && lay.dims.length !== 4)) throw cannot(where, 'softmax lowers over the channel axis only');
+        const f = materialize(x, where);
+        report.lines.push(`${where}: softmax (float)`);
+        report.floatNodes.push(`${where} (Softmax)`);
+        set({ kind: 'float', at: emit({ op: 'softmax', inputs: [f.at] }), dims: f.dims, shape: f.shape });
+        continue;
+      }
+      case 'DepthToSpace': {
+        const lay = x as Layout, b = attrInt(n, 'blocksize', 0), mode = attrStr(n, 'mode', 'DCR');
+        if (lay.dims.length !== 4 || lay.perm || lay.d2s || b < 1 || lay.shape[2] % (b * b) || (mode !== 'DCR' && mode !== 'CRD')) throw cannot(where, 'DepthToSpace lowers once, on an NCHW value whose channels split into blocks');
+        if ((readers.get(n.outputs[0]) ?? 0) > 1) throw cannot(where, 'DepthToSpace lowers only on the way to the output');
+        const [h, w, c] = lay.shape;
+        set({ ...x, dims: [1, c / (b * b), h * b, w * b], d2s: { block: b, mode } } as Lv);
+        continue;
+      }
+      case 'Transpose': throw cannot(where, 'a Transpose of a runtime value is not supported (only of constants)');
+      default:
+        throw cannot(where, `the op ${n.domain ? `${n.domain}.` : ''}${n.op} is not supported`);
+    }
+  }
+
+  // ----- the output
+  const outName = g.outputs[0].name, last = env.get(outName);
+  if (!last || last.kind === 'const') throw cannot(`output ${outName}`, 'is a constant or not computed');
+  const fin = materialize(last, `output ${outName}`);
+  const lay = fin as Layout, [oh, ow, oc] = fin.shape;
+  if (fin.perm) throw cannot(`output ${outName}`, 'a flattened NCHW value as output is not supported');
+  const io: PlanIO = {
+    input: inDims.slice(1), inputLayout: inDims.length === 4 ? 'nchw' : 'flat',
+    output: lay.dims.slice(1), outputLayout: lay.dims.length === 4 ? 'nchw' : 'flat',
+  };
+  if (lay.d2s) io.depthToSpace = lay.d2s;
+  if (io.outputLayout === 'flat' && oh * ow > 1 && oc > 1) throw cannot(`output ${outName}`, `an output of [${lay.dims.join(', ')}] from an NHWC ${oh}x${ow}x${oc} value is not supported`);
+  const outCount = count(io.output);
+  const classes = outCount <= 4096 && io.output.length === 1 ? Array.from({ length: outCount }, (_, i) => String(i)) : ['output'];
+  const plan: Plan = { inputShape: inShape, classes, steps, graph, io, meta: {} };
+  return { plan, report };
+
+  function foldConst(node: OnnxNode, cs: (Extract<Lv, { kind: 'const' }> | undefined)[], at: string): Extract<Lv, { kind: 'const' }> | undefined {
+    const T = (i: number) => cs[i]!.t;
+    const f = (fn: (a: number, b: number) => number): Extract<Lv, { kind: 'const' }> => ({ kind: 'const', t: elementwise(T(0), T(1), fn, at) });
+    switch (node.op) {
+      case 'Identity': case 'Dropout': return cs[0];
+      case 'Add': return f((a, b) => a + b);
+      case 'Sub': return f((a, b) => a - b);
+      case 'Mul': return f((a, b) => a * b);
+      case 'Div': return f((a, b) => (T(0).dtype === 1 || T(0).dtype === 11 ? a / b : Math.trunc(a / b)));
+      case 'Pow': return f((a, b) => a ** b);
+      case 'Sqrt': return { kind: 'const', t: { ...T(0), data: T(0).data.map(Math.sqrt) } };
+      case 'Neg': return { kind: 'const', t: { ...T(0), data: T(0).data.map((v) => -v) } };
+      case 'Cast': return { kind: 'const', t: { ...T(0), dtype: attrInt(node, 'to', 1) } };
+      case 'Shape': return { kind: 'const', t: makeTensor([T(0).dims.length], Float64Array.from(T(0).dims), 7) };
+      case 'Gather': return { kind: 'const', t: gather(T(0), T(1), attrInt(node, 'axis', 0)) };
+      case 'Unsqueeze': case 'Squeeze': {
+        const axes = attrInts(node, 'axes') ?? (cs[1] ? Array.from(T(1).data) : undefined);
+        const d = [...T(0).dims];
+        if (node.op === 'Unsqueeze') { const r = d.length + (axes?.length ?? 0); for (const a of [...(axes ?? [])].map((a) => (a < 0 ? a + r : a)).sort((x, y) => x - y)) d.splice(a, 0, 1); }
+        else { const r = d.length; const rm = new Set((axes ?? d.map((v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0)).map((a) => (a < 0 ? a + r : a))); return { kind: 'const', t: makeTensor(d.filter((_, i) => !rm.has(i)), T(0).data, T(0).dtype) }; }
+        return { kind: 'const', t: makeTensor(d, T(0).data, T(0).dtype) };
+      }
+      case 'Concat': return { kind: 'const', t: concat(cs.map((c) => c!.t), attrInt(node, 'axis', 0), at) };
+      case 'Reshape': return { kind: 'const', t: makeTensor(reshapeDims(T(0).dims, Array.from(T(1).data), at, attrInt(node, 'allowzero', 0) === 1), T(0).data, T(0).dtype), step: cs[0]!.step };
+      case 'Flatten': { const a = attrInt(node, 'axis', 1), d = T(0).dims, ax = a < 0 ? a + d.length : a; return { kind: 'const', t: makeTensor([count(d.slice(0, ax)), count(d.slice(ax))], T(0).data, T(0).dtype), step: cs[0]!.step }; }
+      case 'Transpose': {
+        const perm = attrInts(node, 'perm');
+        const step = cs[0]!.step ? transpose(makeTensor(T(0).dims, cs[0]!.step), perm).data : undefined;
+        return { kind: 'const', t: transpose(T(0), perm), step };
+      }
+      case 'Slice': {
+        const starts = Array.from(T(1).data), ends = Array.from(T(2).data);
+        const axes = cs[3] ? Array.from(T(3).data) : starts.map((_, i) => i), st = cs[4] ? Array.from(T(4).data) : starts.map(() => 1);
+        return { kind: 'const', t: slice(T(0), starts, ends, axes, st) };
+      }
+      case 'Quant': case 'IntQuant': {
+        const w = T(0), s = expandTo(T(1), w.dims, at), z = expandTo(T(2), w.dims, at), bits = T(3).data[0];
+        const signed = attrInt(node, 'signed', 1) === 1, narrow = attrInt(node, 'narrow', 0) === 1, round = roundingMode(attrStr(node, 'rounding_mode', 'ROUND'), at);
+        if (!(bits >= 1 && bits <= 32)) throw cannot(at, `bit width ${bits} is outside 1..32`);
+        const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
+        const data = w.data.map((v, i) => (Math.min(hi, Math.max(lo, round(v / s[i] + z[i]))) - z[i]) * s[i]);
+        // integer weights need a zero point of 0 (|q - z| then stays the code range)
+        return { kind: 'const', t: { ...w, data, dtype: 1 }, step: z.every((v) => v === 0) ? s : undefined };
+      }
+      case 'BipolarQuant': {
+        const w = T(0), s = expandTo(T(1), w.dims, at);
+        return { kind: 'const', t: { ...w, data: w.data.map((v, i) => (v >= 0 ? s[i] : -s[i])), dtype: 1 }, step: s };
+      }
+      default: return undefined;
+    }
+  }
+}
+
+interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
+
+function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: string): ConvGeom {
+  const [O, I, kh, kw] = wd, groups = attrInt(n, 'group', 1);
+  if (I * groups !== c || O % groups) throw cannot(where, `weights [${wd.join(', ')}] with group ${groups} do not fit ${c} input channels`);
+  const ks = attrInts(n, 'kernel_shape');
+  if (ks && (ks[0] !== kh || ks[1] !== kw)) throw cannot(where, 'kernel_shape differs from the weights');
+  const dil = attrInts(n, 'dilations') ?? [1, 1];
+  if (dil.some((d) => d !== 1)) throw cannot(where, `dilations [${dil.join(', ')}] are not supported`);
+  const st = attrInts(n, 'strides') ?? [1, 1];
+  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+  const auto = attrStr(n, 'auto_pad', 'NOTSET');
+  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    const total = (size: number, k: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
+    const th = total(h, kh, st[0]), tw = total(w, kw, st[1]);
+    const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
+    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
+  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
+  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
+  // ONNX pads: [top, left, bottom, right]; the plan's: [top, bottom, left, right]
+  const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]];
+  const oh = Math.floor((h + P[0] + P[1] - kh) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - kw) / st[1]) + 1;
+  if (oh < 1 || ow < 1) throw cannot(where, 'the convolution leaves no pixels');
+  // the integer steps run square kernels, equal strides, and TF-style 'same' or 'valid' padding
+  const same = (size: number, k: number, s: number, a: number, b: number) => { const t = Math.max(0, (Math.ceil(size / s) - 1) * s + k - size); return a === Math.floor(t / 2) && b === t - Math.floor(t / 2); };
+  const valid = P.every((p) => p === 0), isSame = same(h, kh, st[0], P[0], P[1]) && same(w, kw, st[1], P[2], P[3]);
+  const depthwise = groups === c && O === c;
+  const intOk = kh === kw && st[0] === st[1] && (valid || isSame) && (groups === 1 || depthwise) && kh <= 15 && st[0] <= 8;
+  return { k: [kh, kw], strides: [st[0], st[1]], pads: P, groups, oh, ow, padding: valid ? 'valid' : 'same', intOk };
+}
+
+/** New ONNX dims for a runtime value: same memory, NCHW flattening recorded as a permutation. */
+function reshapeLayout(lay: Layout, dims: number[], where: string): Layout {
+  const [h, w, c] = lay.shape;
+  if (lay.d2s) throw cannot(where, 'reshaping after DepthToSpace is not supported');
+  const orderFree = c === 1 || h * w === 1; // NHWC order equals NCHW order
+  if (dims.length === 4) {
+    if (lay.perm || !(orderFree || (lay.dims.length === 4 && dims[1] === lay.dims[1] && dims[2] === lay.dims[2]))) throw cannot(where, `reshaping [${lay.dims.join(', ')}] to [${dims.join(', ')}] is not supported`);
+    return { dims, shape: [dims[2], dims[3], dims[1]] };
+  }
+  if (lay.dims.length === 4 && !orderFree) {
+    // logical index (ch h + y) w + x lives at (y w + x) c + ch
+    const perm = new Int32Array(h * w * c);
+    for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) perm[(ch * h + y) * w + x] = (y * w + x) * c + ch;
+    return { dims, shape: lay.shape, perm };
+  }
+  return { dims, shape: lay.shape, perm: lay.perm };
+}
+
+/** Bits of signed integer codes: the narrow range [-(2^(b-1) - 1), 2^(b-1) - 1] that holds them (at least 2). */
+function codeBits(q: Int8Array): number {
+  let m = 0;
+  for (const v of q) m = Math.max(m, Math.abs(v)); // import time
+  return Math.max(2, Math.ceil(Math.log2(m + 1)) + 1);
+}

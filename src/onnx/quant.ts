@@ -1,0 +1,106 @@
+// The QONNX quantizers' arithmetic: rounding modes and code ranges, and the search that turns a
+// monotone per-channel function followed by a quantizer into integer or float32 thresholds.
+import { LowbitError } from '../errors.js';
+
+export type Rounding = (v: number) => number;
+
+/** QONNX rounding_mode values. ROUND is half to even (numpy / ONNX Round). */
+export function roundingMode(mode: string, where: string): Rounding {
+  switch (mode.toUpperCase()) {
+    case 'ROUND': case 'HALF_EVEN': return (v) => { if (!Number.isFinite(v)) return v; const f = Math.floor(v), d = v - f; return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1; };
+    case 'CEIL': return Math.ceil;
+    case 'FLOOR': return Math.floor;
+    case 'UP': return (v) => (v >= 0 ? Math.ceil(v) : Math.floor(v));
+    case 'DOWN': case 'ROUND_TO_ZERO': return Math.trunc;
+    case 'HALF_UP': return (v) => (v >= 0 ? Math.floor(v + 0.5) : -Math.floor(-v + 0.5));
+    case 'HALF_DOWN': return (v) => (!Number.isFinite(v) ? v : v >= 0 ? Math.ceil(v - 0.5) : -Math.ceil(-v - 0.5));
+    default: throw new LowbitError('CANNOT_COMPILE', `${where}: rounding_mode ${JSON.stringify(mode)} is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN`);
+  }
+}
+
+/** A quantizer as lowbit runs it: code(y) in 0..levels for a real y, and the real each code stands for. */
+export interface Quantizer {
+  levels: number;
+  /** per channel: the code of real value y */
+  code: (y: number, c: number) => number;
+  /** per channel: real = (code + offset[c]) scale[c] */
+  scale: Float64Array;
+  offset: Float64Array;
+}
+
+/** QONNX Quant: q = clamp(round(y / s + z), lo, hi), code = q - lo, real = (q - z) s. */
+export function quantQuantizer(scale: Float64Array, zero: Float64Array, bits: number, signed: boolean, narrow: boolean, round: Rounding, where: string): Quantizer {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new LowbitError('CANNOT_COMPILE', `${where}: activations of ${bits} bits; lowbit's integer kernels take 1..8`);
+  const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
+  if (scale.some((s) => !(s > 0) || !Number.isFinite(s))) throw new LowbitError('CANNOT_COMPILE', `${where}: quantizer scales must be positive and finite`);
+  return {
+    levels: hi - lo,
+    code: (y, c) => Math.min(hi, Math.max(lo, round(y / scale[c] + zero[c]))) - lo,
+    scale, offset: zero.map((z) => lo - z),
+  };
+}
+
+/** QONNX BipolarQuant: +s for y >= 0, -s otherwise (code 1 / 0). */
+export function bipolarQuantizer(scale: Float64Array): Quantizer {
+  return { levels: 1, code: (y) => (y >= 0 ? 1 : 0), scale: scale.map((s) => 2 * s), offset: scale.map(() => -0.5) };
+}
+
+/** FINN MultiThreshold: code = #{k : y >= thr[c][k]}, real = out_scale code + out_bias. */
+export function thresholdQuantizer(thr: Float64Array, channels: number, levels: number, outScale: number, outBias: number): Quantizer {
+  return {
+    levels,
+    code: (y, c) => { let n = 0; for (let k = 0; k < levels; k++) n += y >= thr[c * levels + k] ? 1 : 0; return n; },
+    scale: new Float64Array(channels).fill(outScale), offset: new Float64Array(channels).fill(outScale === 0 ? 0 : outBias / outScale),
+  };
+}
+
+/** The smallest x in [lo, hi] (integers) with pred(x), or hi + 1 when none; pred monotone (false then true). */
+function firstTrue(lo: number, hi: number, pred: (x: number) => boolean): number {
+  if (!pred(hi)) return hi + 1;
+  while (lo < hi) { const m = Math.floor((lo + hi) / 2); if (pred(m)) hi = m; else lo = m + 1; }
+  return lo;
+}
+
+/**
+ * Thresholds for code(f(x)) with f monotone in the integer x: non-decreasing per channel gives
+ * flip 0 and code = #{k : x >= T_k}; non-increasing gives flip 1 and code = #{k : x < T_k}.
+ * `dir[c]` is +1, -1 or 0 (constant). Integer x in [-bound[c] - 1, bound[c] + 1].
+ */
+export function intThresholds(f: (x: number, c: number) => number, dir: Int8Array, bound: Float64Array, q: Quantizer): { thresholds: Int32Array; flip: Uint8Array } {
+  const C = dir.length, L = q.levels, thr = new Int32Array(C * L), flip = new Uint8Array(C);
+  const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+  for (let c = 0; c < C; c++) {
+    const lo = -bound[c] - 1, hi = bound[c] + 1, code = (x: number) => q.code(f(x, c), c);
+    flip[c] = dir[c] < 0 ? 1 : 0;
+    for (let k = 1; k <= L; k++) {
+      let t: number;
+      if (dir[c] < 0) t = firstTrue(lo, hi, (x) => code(x) < k); // code >= k exactly below t
+      else t = firstTrue(lo, hi, (x) => code(x) >= k);
+      // past the reachable range: never (or always) reached
+      if (dir[c] >= 0) thr[c * L + k - 1] = t > hi ? I32_MAX : t <= lo ? I32_MIN : t;
+      else thr[c * L + k - 1] = t > hi ? I32_MAX : t <= lo ? I32_MIN : t;
+    }
+  }
+  return { thresholds: thr, flip };
+}
+
+/** Float32 values in order, as integers: the key of every finite float32 and of +-Infinity. */
+const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
+function keyOf(v: number): number { f32[0] = v; const b = i32[0]; return b >= 0 ? b : -(b & 0x7fffffff); }
+function valueOf(k: number): number { i32[0] = k >= 0 ? k : -k | 0x80000000; return f32[0]; }
+
+/** As intThresholds, for float32 x: T_k the first float32 (or +-Infinity) where the code changes. */
+export function floatThresholds(f: (x: number, c: number) => number, dir: Int8Array, q: Quantizer): { thresholds: Float32Array; flip: Uint8Array } {
+  const C = dir.length, L = q.levels, thr = new Float32Array(C * L), flip = new Uint8Array(C);
+  const lo = keyOf(-Infinity), hi = keyOf(Infinity);
+  for (let c = 0; c < C; c++) {
+    const code = (k: number) => q.code(f(valueOf(k), c), c);
+    flip[c] = dir[c] < 0 ? 1 : 0;
+    for (let k = 1; k <= L; k++) {
+      const t = dir[c] < 0 ? firstTrue(lo, hi, (x) => code(x) < k) : firstTrue(lo, hi, (x) => code(x) >= k);
+      // flip 0: code >= k from T on; flip 1: code >= k below T
+      thr[c * L + k - 1] = t > hi ? Infinity : t <= lo ? -Infinity : valueOf(t);
+    }
+  }
+  return { thresholds: thr, flip };
+}

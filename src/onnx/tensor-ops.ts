@@ -1,0 +1,119 @@
+// Constant folding: ONNX ops evaluated on constant tensors (float64) at import time. Weight
+// subgraphs (Quant on an initializer, Transpose), shape arithmetic (Shape / Gather / Unsqueeze /
+// Concat / Reshape) and constant batch-norm arithmetic fold to constants before lowering.
+import { LowbitError } from '../errors.js';
+import type { Tensor } from './decode.js';
+
+const fail = (where: string, msg: string) => new LowbitError('CANNOT_COMPILE', `${where}: ${msg}`);
+export const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+export function makeTensor(dims: number[], data: Float64Array, dtype = 1): Tensor {
+  return { dims, data, dtype, name: '' };
+}
+
+/** Strides of a row-major tensor. */
+function strides(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) { s[i] = acc; acc *= dims[i]; }
+  return s;
+}
+
+/** Numpy broadcasting of two shapes, or a failure. */
+export function broadcastDims(a: readonly number[], b: readonly number[], where: string): number[] {
+  const n = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw fail(where, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** The element of `t` that index `idx` of a broadcast shape `dims` reads. */
+function broadcastIndex(t: Tensor, dims: readonly number[]): (flat: number) => number {
+  const n = dims.length, ts = strides(t.dims), os = strides(dims), off = n - t.dims.length;
+  return (flat) => {
+    let at = 0;
+    for (let i = off; i < n; i++) {
+      const k = Math.floor(flat / os[i]) % dims[i];
+      if (t.dims[i - off] !== 1) at += k * ts[i - off];
+    }
+    return at;
+  };
+}
+
+export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string): Tensor {
+  const dims = broadcastDims(a.dims, b.dims, where), n = count(dims), out = new Float64Array(n);
+  const ia = broadcastIndex(a, dims), ib = broadcastIndex(b, dims);
+  for (let i = 0; i < n; i++) out[i] = f(a.data[ia(i)], b.data[ib(i)]); // import time
+  return makeTensor(dims, out, a.dtype);
+}
+
+/** Expand `t` to `dims` (broadcast), e.g. a per-channel scale to the full weight shape. */
+export function expandTo(t: Tensor, dims: readonly number[], where: string): Float64Array {
+  broadcastDims(t.dims, dims, where);
+  const n = count(dims), out = new Float64Array(n), it = broadcastIndex(t, dims);
+  for (let i = 0; i < n; i++) out[i] = t.data[it(i)];
+  return out;
+}
+
+export function transpose(t: Tensor, perm: number[] | undefined): Tensor {
+  const r = t.dims.length, p = perm ?? [...Array(r).keys()].reverse();
+  const dims = p.map((i) => t.dims[i]), ins = strides(t.dims), outS = strides(dims), n = count(dims), out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let at = 0;
+    for (let k = 0; k < r; k++) at += (Math.floor(i / outS[k]) % dims[k]) * ins[p[k]];
+    out[i] = t.data[at];
+  }
+  return makeTensor(dims, out, t.dtype);
+}
+
+/** ONNX Reshape's target dims: 0 copies the input dim (unless allowzero), -1 is inferred. */
+export function reshapeDims(inDims: readonly number[], target: readonly number[], where: string, allowZero = false): number[] {
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1), total = count(inDims);
+  const free = dims.filter((d) => d === -1).length;
+  if (free > 1 || dims.some((d) => d === undefined || d < -1)) throw fail(where, `reshape to [${target.join(', ')}] is invalid`);
+  if (free) { if (known === 0 || total % known) throw fail(where, `cannot reshape [${inDims.join(', ')}] to [${target.join(', ')}]`); dims[dims.indexOf(-1)] = total / known; }
+  if (count(dims) !== total) throw fail(where, `cannot reshape [${inDims.join(', ')}] (${total} values) to [${dims.join(', ')}]`);
+  return dims;
+}
+
+export function gather(t: Tensor, idx: Tensor, axis: number): Tensor {
+  const r = t.dims.length, ax = axis < 0 ? axis + r : axis, outer = count(t.dims.slice(0, ax)), inner = count(t.dims.slice(ax + 1)), d = t.dims[ax];
+  const dims = [...t.dims.slice(0, ax), ...idx.dims, ...t.dims.slice(ax + 1)], out = new Float64Array(count(dims));
+  let o = 0;
+  for (let a = 0; a < outer; a++) for (const raw of idx.data) {
+    const j = raw < 0 ? raw + d : raw;
+    if (!(j >= 0 && j < d)) throw new LowbitError('BAD_MODEL', `Gather index ${raw} is outside [0, ${d})`);
+    for (let b = 0; b < inner; b++) out[o++] = t.data[(a * d + j) * inner + b];
+  }
+  return makeTensor(dims, out, t.dtype);
+}
+
+export function concat(ts: Tensor[], axis: number, where: string): Tensor {
+  const r = ts[0].dims.length, ax = axis < 0 ? axis + r : axis;
+  if (!ts.every((t) => t.dims.length === r && t.dims.every((d, i) => i === ax || d === ts[0].dims[i]))) throw fail(where, 'Concat inputs differ in shape');
+  const dims = [...ts[0].dims]; dims[ax] = ts.reduce((a, t) => a + t.dims[ax], 0);
+  const outer = count(dims.slice(0, ax)), inner = count(dims.slice(ax + 1)), out = new Float64Array(count(dims));
+  let o = 0;
+  for (let a = 0; a < outer; a++) for (const t of ts) { const n = t.dims[ax] * inner; out.set(t.data.subarray(a * n, (a + 1) * n), o); o += n; }
+  return makeTensor(dims, out, ts[0].dtype);
+}
+
+export function slice(t: Tensor, starts: number[], ends: number[], axes: number[], steps: number[]): Tensor {
+  const r = t.dims.length, lo = t.dims.map(() => 0), hi = [...t.dims], st = t.dims.map(() => 1);
+  axes.forEach((a0, i) => {
+    const a = a0 < 0 ? a0 + r : a0, d = t.dims[a], s = steps[i] ?? 1;
+    const clampIdx = (v: number, neg: boolean) => { let x = v < 0 ? v + d : v; x = Math.max(neg ? -1 : 0, Math.min(neg ? d - 1 : d, x)); return x; };
+    st[a] = s; lo[a] = clampIdx(starts[i], s < 0); hi[a] = clampIdx(ends[i], s < 0);
+  });
+  const dims = t.dims.map((_, a) => Math.max(0, Math.ceil((hi[a] - lo[a]) / st[a]))), out = new Float64Array(count(dims)), ins = strides(t.dims), os = strides(dims);
+  for (let i = 0; i < out.length; i++) {
+    let at = 0;
+    for (let a = 0; a < r; a++) at += (lo[a] + (Math.floor(i / os[a]) % dims[a]) * st[a]) * ins[a];
+    out[i] = t.data[at];
+  }
+  return makeTensor(dims, out, t.dtype);
+}

