@@ -66,7 +66,7 @@ function attribute(w, name, value) {
 
 /**
  * Build an ONNX model (opset 13) as bytes.
- * nodes: [{ op, inputs, outputs, attrs? }]; inputs/outputs: [{ name, type, dims }];
+ * nodes: [{ op, inputs, outputs, attrs?, domain? }]; inputs/outputs: [{ name, type, dims }];
  * initializers: [{ name, type, dims, data: TypedArray }].
  */
 export function onnxModel({ nodes, inputs, outputs, initializers = [], opset = 13 }) {
@@ -79,6 +79,7 @@ export function onnxModel({ nodes, inputs, outputs, initializers = [], opset = 1
       for (const x of n.outputs) nw.string(2, x);
       nw.string(3, `n${i}`);
       nw.string(4, n.op);
+      if (n.domain) nw.string(7, n.domain);
       for (const [k, v] of Object.entries(n.attrs ?? {})) nw.message(5, (a) => attribute(a, k, v));
     }));
     g.string(2, 'g');

@@ -52,7 +52,7 @@ describe('lowbit train', () => {
   it('--version, and per-command --help', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
     expect((await lowbit('--version')).stdout.trim()).toBe(`lowbit ${pkg.version}`);
-    for (const [cmd, text] of [['eval', /Usage: lowbit eval MODEL .*--png-dir DIR/], ['infer', /Usage: lowbit infer MODEL IMAGE\.\.\. \[--raw\]/], ['export', /Usage: lowbit export CKPT --model FILE/], ['info', /Usage: lowbit info MODEL/], ['bench', /Usage: lowbit bench MODEL/]] as const) {
+    for (const [cmd, text] of [['eval', /Usage: lowbit eval MODEL .*--png-dir DIR/], ['infer', /Usage: lowbit infer MODEL IMAGE\.\.\. \[--raw\]/], ['export', /Usage: lowbit export CKPT --model FILE/], ['info', /Usage: lowbit info MODEL/], ['bench', /Usage: lowbit bench MODEL/], ['import', /Usage: lowbit import MODEL\.onnx -o MODEL\.lbm/]] as const) {
       const r = await lowbit(cmd, '--help');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(text);
@@ -151,6 +151,24 @@ describe('lowbit export / eval / info / infer', () => {
     expect(ev.code, ev.stderr).toBe(0);
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
+
+  it('import turns a QONNX model into a model file, saying what each layer became; info lists its graph', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-import-')), lbm = join(dir, 'tfc.lbm');
+    const onnx = new URL('./models/onnx/TFC_2W2A.onnx', import.meta.url).pathname;
+    const r = await lowbit('import', onnx, '-o', lbm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/float input -> 2-bit codes by 2 float thresholds per channel/);
+    expect(r.stdout).toMatch(/MatMul_20 \(MatMul\): integer dense 2-bit weights x 2-bit codes, 64 outputs/);
+    expect(r.stdout).toMatch(/every layer runs on integer kernels/);
+    expect(r.stdout).toMatch(/tfc\.lbm: [\d,]+ bytes .* input 1x28x28 \(NCHW\), output 10/);
+    const i = await lowbit('info', lbm);
+    expect(i.stdout).toMatch(/quantize value 0 -> 2-bit codes \(float thresholds\)/);
+    const bad = await lowbit('import', new URL('../models/fashion-cnn-1w4a.lbm', import.meta.url).pathname, '-o', join(dir, 'x.lbm'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/this is a lowbit model file \(\.lbm\), already imported/);
+    expect(await readdir(dir)).toEqual(['tfc.lbm']); // nothing half-written
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('eval reports accuracy, per-class accuracy and a confusion matrix', async () => {
     const r = await lowbit('eval', model, '--data', 'subset');

@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LowbitError } from '../errors.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-command.js';
 import { progressBar } from './progress.js';
-import { benchModel, evalModel, exportModel, inferImages, infoModel } from './model-commands.js';
+import { benchModel, evalModel, exportModel, importModel, inferImages, infoModel } from './model-commands.js';
 
 /**
  * node:util's parseArgs, strict; its errors become BAD_ARGUMENT pointing at the help. A negative
@@ -50,23 +50,29 @@ Classify PNG files (any size; converted to gray and resized by area), or with --
 u8 pixels of the model's input size (28x28 = 784 bytes). Every file gets a line; a file that cannot
 be read or decoded gets an error line and the rest go on (exit status 1 if any failed).
 `,
+  import: `Usage: lowbit import MODEL.onnx -o MODEL.lbm
+
+Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) into a lowbit model
+file. Prints what each layer became (integer kernel and precision, or float), then the file size.
+  -o, --out FILE        the model file to write
+`,
   bench: `Usage: lowbit bench MODEL
 
 Load-to-first-prediction time, batch-1 latency and batch-64 throughput of a model file.
 `,
 };
 
-/** export / eval / info / infer / bench */
+/** export / eval / info / infer / bench / import */
 async function modelCommand(command: string, args: string[]): Promise<number> {
   if (!(command in COMMAND_HELP)) throw new LowbitError('BAD_ARGUMENT', `unknown command '${command}'; run lowbit --help`);
   const help = `lowbit ${command} --help`;
   const { values, positionals } = parseFlags({ args, allowPositionals: true, options: {
     data: { type: 'string' }, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'png-dir': { type: 'string' },
-    raw: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [] };
+  const allowed: Record<string, string[]> = { export: ['model'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
@@ -74,6 +80,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
     case 'export': need(1); if (!values.model) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await exportModel(positionals[0], values.model, log); return 0;
     case 'eval': need(1); await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'] }, log); return 0;
     case 'info': need(1); await infoModel(positionals[0], log); return 0;
+    case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;
     case 'infer': need(2); return (await inferImages(positionals[0], positionals.slice(1), !!values.raw, log, (l) => console.error(l))) ? 0 : 1;
     default: need(1); await benchModel(positionals[0], log); return 0;
   }
@@ -145,6 +152,7 @@ Commands
   info MODEL            layers, bit widths, weights, file size, MACs by kind
   infer MODEL IMAGE... [--raw]   classify PNG files (or raw 28x28 u8 images with --raw)
   bench MODEL           load-to-first-prediction time, batch-1 latency, batch-64 throughput
+  import MODEL.onnx -o MODEL.lbm   import an ONNX / QONNX model (Brevitas, FINN, QKeras) to run on lowbit's kernels
 
   lowbit COMMAND --help   a command's flags;  lowbit --version   the version
 

@@ -1,4 +1,5 @@
 // `lowbit export | eval | info | infer | bench`: the model file's commands.
+import { importOnnxModel } from '../onnx/import.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LowbitError } from '../errors.js';
@@ -30,6 +31,16 @@ export async function exportModel(ckpt: string, out: string, log: (l: string) =>
   } finally {
     model.dispose();
   }
+}
+
+/** lowbit import: an ONNX / QONNX file to a model file, with what each layer became. */
+export async function importModel(onnxPath: string, out: string, log: (l: string) => void): Promise<void> {
+  const r = importOnnxModel(await readBytes(onnxPath, 'model'));
+  for (const line of r.summary) log(line);
+  log(r.floatNodes.length ? `in float: ${r.floatNodes.join('; ')}` : 'every layer runs on integer kernels');
+  await writeFileAtomic(out, r.model);
+  const io = r.plan.io!;
+  log(`${out}: ${r.model.length.toLocaleString('en-US')} bytes (from ${onnxPath}, ${(await stat(onnxPath)).size.toLocaleString('en-US')} bytes); input ${io.input.join('x')}${io.inputLayout === 'nchw' ? ' (NCHW)' : ''}, output ${io.output.join('x')}`);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -26,6 +26,7 @@ export interface OnnxModel { irVersion: number; producer: string; opsets: Map<st
 export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'importOnnx takes the model file as a Uint8Array');
   if (bytes.length === 0) throw new LowbitError('BAD_MODEL', 'the ONNX file is empty');
+  if (bytes[0] === 0x4c && bytes[1] === 0x42 && bytes[2] === 0x4d && bytes[3] === 0) throw new LowbitError('BAD_MODEL', 'this is a lowbit model file (.lbm), already imported; load it with Engine.load or lowbit info');
   const r = new ProtoReader(bytes);
   const model: OnnxModel = { irVersion: 0, producer: '', opsets: new Map(), graph: undefined as unknown as OnnxGraph };
   while (!r.done()) {

@@ -35,6 +35,11 @@ type Lv =
 
 export interface ImportReport { lines: string[]; floatNodes: string[] }
 
+/** Inputs each op needs at least (others: 1). */
+const MIN_INPUTS: Record<string, number> = {
+  Quant: 4, IntQuant: 4, Trunc: 5, BipolarQuant: 2, MultiThreshold: 2, Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, MatMul: 2, Gemm: 2, Conv: 2,
+  BatchNormalization: 5, Reshape: 2, Gather: 2, Slice: 3, Constant: 0,
+};
 const QUANT_DOMAINS = new Set(['onnx.brevitas', 'qonnx.custom_op.general', 'finn.custom_op.general', 'finn', 'qonnx']);
 const cannot = (where: string, msg: string) => new LowbitError('CANNOT_COMPILE', `${where}: ${msg}`);
 
@@ -79,10 +84,12 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
   if (!inp.dims || inp.dims.length < 2) throw cannot(`input ${inp.name}`, 'needs a known shape with a batch dimension first, e.g. [1, 784] or [1, 1, 28, 28]');
   const inDims = [1, ...inp.dims.slice(1)];
   if (inDims.some((d) => !(d >= 1))) throw cannot(`input ${inp.name}`, `has an unknown dimension in [${inp.dims.join(', ')}]; only the batch dimension may be symbolic`);
+  if (count(inDims) > 1 << 24 || inDims.length > 4) throw cannot(`input ${inp.name}`, `[${inp.dims.join(', ')}] is larger than lowbit runs (at most 16 M values, 4 dimensions)`);
   const inShape: HWC = inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
   if (inDims.length === 3) inShape[2] = count(inDims);
   env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape });
   const emit = (n: PlanNode): number => { graph.push(n); return graph.length; };
+  let searchWork = 0;
   const readers = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   for (const o of g.outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
@@ -175,6 +182,8 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
   /** A quantizer applied to a runtime value: thresholds on the pending sums, or on floats. */
   function quantize(v: Lv, q: Quantizer, where: string): Lv {
     const p = asPending(v, where), bits = Math.max(1, Math.ceil(Math.log2(q.levels + 1)));
+    // the threshold search evaluates the chain ~64 times per level and channel
+    if ((searchWork += p.shape[2] * q.levels) > 1 << 22) throw cannot(where, 'the quantizers ask for more than 4 M thresholds in all; lowbit does not import a model this large');
     if (bits > 8) throw cannot(where, `${q.levels + 1} levels need ${bits}-bit codes; lowbit's codes hold up to 8 bits`);
     const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s };
     const L = q.levels, full = 2 ** bits - 1;
@@ -190,14 +199,14 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
       Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q), [2 ** 31 - 1, -(2 ** 31)]) });
       steps.push(st);
       const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
-      report.lines.push(`  -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
+      report.lines.push(`${where}: -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
       return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
     }
     let from: number;
     if (p.src.kind === 'fstep') from = emit(p.src.node); // raw sums: the thresholds see the whole chain in float64
     else from = p.src.at;
     const at = emit({ op: 'quantize', inputs: [from], output: 'codes', outBits: bits, ...pad(floatThresholds(f, dir, q), [Infinity, -Infinity]) });
-    report.lines.push(`  -> ${bits}-bit codes by ${q.levels} float thresholds per channel`);
+    report.lines.push(`${where}: ${p.src.kind === 'float' ? 'float input' : 'float sums'} -> ${bits}-bit codes by ${q.levels} float thresholds per channel`);
     return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
   }
 
@@ -267,6 +276,8 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     const where = `node ${n.name || n.outputs[0]} (${n.op})`;
     const ins = n.inputs.map((i) => (i === '' ? undefined : env.get(i)));
     if (ins.some((v, i) => v === undefined && n.inputs[i] !== '')) throw new LowbitError('BAD_MODEL', `${where} reads a value that is not defined`);
+    const need = MIN_INPUTS[n.op] ?? 1;
+    if (ins.length < need || ins.slice(0, need).some((v) => v === undefined) || n.outputs.length < 1) throw new LowbitError('BAD_MODEL', `${where} has ${ins.filter(Boolean).length} inputs and ${n.outputs.length} outputs; ${n.op} needs ${need} inputs and an output`);
     const set = (v: Lv) => { if (n.outputs[0]) env.set(n.outputs[0], v); };
     const allConst = ins.every((v) => v === undefined || v.kind === 'const');
     const isQuantDomain = QUANT_DOMAINS.has(n.domain);
@@ -295,6 +306,7 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
 
     // ----- runtime ops
     const x = ins[0]!;
+    if (x.kind === 'const' && !['Add', 'Sub', 'Mul', 'Div'].includes(n.op)) throw cannot(where, `its data input is a constant while other inputs are computed; lowbit folds ${n.op} only over constants`);
     switch (n.op) {
       case 'Identity': case 'Dropout': set(x); continue;
       case 'Quant': case 'IntQuant': {
@@ -557,6 +569,7 @@ function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: string): Con
   const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]];
   const oh = Math.floor((h + P[0] + P[1] - kh) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - kw) / st[1]) + 1;
   if (oh < 1 || ow < 1) throw cannot(where, 'the convolution leaves no pixels');
+  if (P.some((p, i) => p < 0 || p >= (i < 2 ? kh : kw)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${pads.join(', ')}] must be smaller than the ${kh}x${kw} kernel, and the output at most 16 M values`);
   // the integer steps run square kernels, equal strides, and TF-style 'same' or 'valid' padding
   const same = (size: number, k: number, s: number, a: number, b: number) => { const t = Math.max(0, (Math.ceil(size / s) - 1) * s + k - size); return a === Math.floor(t / 2) && b === t - Math.floor(t / 2); };
   const valid = P.every((p) => p === 0), isSame = same(h, kh, st[0], P[0], P[1]) && same(w, kw, st[1], P[2], P[3]);

@@ -7,6 +7,15 @@ import type { Tensor } from './decode.js';
 const fail = (where: string, msg: string) => new LowbitError('CANNOT_COMPILE', `${where}: ${msg}`);
 export const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
+/** Largest tensor constant folding may build (elements): a hostile file cannot ask for more memory. */
+export const MAX_FOLDED = 1 << 25;
+/** The element count of dims, refused past MAX_FOLDED. */
+export function checkedCount(dims: readonly number[], where: string): number {
+  const n = count(dims);
+  if (!(n <= MAX_FOLDED) || dims.some((d) => !Number.isInteger(d) || d < 0)) throw new LowbitError('BAD_MODEL', `${where}: a tensor of shape [${dims.join(', ')}] is invalid or larger than ${MAX_FOLDED} values`);
+  return n;
+}
+
 export function makeTensor(dims: number[], data: Float64Array, dtype = 1): Tensor {
   return { dims, data, dtype, name: '' };
 }
@@ -44,7 +53,7 @@ function broadcastIndex(t: Tensor, dims: readonly number[]): (flat: number) => n
 }
 
 export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string): Tensor {
-  const dims = broadcastDims(a.dims, b.dims, where), n = count(dims), out = new Float64Array(n);
+  const dims = broadcastDims(a.dims, b.dims, where), n = checkedCount(dims, where), out = new Float64Array(n);
   const ia = broadcastIndex(a, dims), ib = broadcastIndex(b, dims);
   for (let i = 0; i < n; i++) out[i] = f(a.data[ia(i)], b.data[ib(i)]); // import time
   return makeTensor(dims, out, a.dtype);
@@ -53,13 +62,14 @@ export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => n
 /** Expand `t` to `dims` (broadcast), e.g. a per-channel scale to the full weight shape. */
 export function expandTo(t: Tensor, dims: readonly number[], where: string): Float64Array {
   broadcastDims(t.dims, dims, where);
-  const n = count(dims), out = new Float64Array(n), it = broadcastIndex(t, dims);
+  const n = checkedCount(dims, where), out = new Float64Array(n), it = broadcastIndex(t, dims);
   for (let i = 0; i < n; i++) out[i] = t.data[it(i)];
   return out;
 }
 
 export function transpose(t: Tensor, perm: number[] | undefined): Tensor {
   const r = t.dims.length, p = perm ?? [...Array(r).keys()].reverse();
+  if (p.length !== r || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new LowbitError('BAD_MODEL', `Transpose perm [${p.join(', ')}] is not a permutation of ${r} axes`);
   const dims = p.map((i) => t.dims[i]), ins = strides(t.dims), outS = strides(dims), n = count(dims), out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let at = 0;
@@ -82,7 +92,8 @@ export function reshapeDims(inDims: readonly number[], target: readonly number[]
 
 export function gather(t: Tensor, idx: Tensor, axis: number): Tensor {
   const r = t.dims.length, ax = axis < 0 ? axis + r : axis, outer = count(t.dims.slice(0, ax)), inner = count(t.dims.slice(ax + 1)), d = t.dims[ax];
-  const dims = [...t.dims.slice(0, ax), ...idx.dims, ...t.dims.slice(ax + 1)], out = new Float64Array(count(dims));
+  const dims = [...t.dims.slice(0, ax), ...idx.dims, ...t.dims.slice(ax + 1)], out = new Float64Array(checkedCount(dims, 'Gather'));
+  if (!(ax >= 0 && ax < r)) throw new LowbitError('BAD_MODEL', `Gather axis ${axis} is outside the tensor's ${r} dimensions`);
   let o = 0;
   for (let a = 0; a < outer; a++) for (const raw of idx.data) {
     const j = raw < 0 ? raw + d : raw;
@@ -94,6 +105,7 @@ export function gather(t: Tensor, idx: Tensor, axis: number): Tensor {
 
 export function concat(ts: Tensor[], axis: number, where: string): Tensor {
   const r = ts[0].dims.length, ax = axis < 0 ? axis + r : axis;
+  if (!(ax >= 0 && ax < r)) throw fail(where, `Concat axis ${axis} is outside ${r} dimensions`);
   if (!ts.every((t) => t.dims.length === r && t.dims.every((d, i) => i === ax || d === ts[0].dims[i]))) throw fail(where, 'Concat inputs differ in shape');
   const dims = [...ts[0].dims]; dims[ax] = ts.reduce((a, t) => a + t.dims[ax], 0);
   const outer = count(dims.slice(0, ax)), inner = count(dims.slice(ax + 1)), out = new Float64Array(count(dims));
@@ -109,7 +121,8 @@ export function slice(t: Tensor, starts: number[], ends: number[], axes: number[
     const clampIdx = (v: number, neg: boolean) => { let x = v < 0 ? v + d : v; x = Math.max(neg ? -1 : 0, Math.min(neg ? d - 1 : d, x)); return x; };
     st[a] = s; lo[a] = clampIdx(starts[i], s < 0); hi[a] = clampIdx(ends[i], s < 0);
   });
-  const dims = t.dims.map((_, a) => Math.max(0, Math.ceil((hi[a] - lo[a]) / st[a]))), out = new Float64Array(count(dims)), ins = strides(t.dims), os = strides(dims);
+  if (st.some((x) => !Number.isInteger(x) || x === 0)) throw new LowbitError('BAD_MODEL', 'Slice steps must be non-zero integers');
+  const dims = t.dims.map((_, a) => Math.max(0, Math.ceil((hi[a] - lo[a]) / st[a]))), out = new Float64Array(checkedCount(dims, 'Slice')), ins = strides(t.dims), os = strides(dims);
   for (let i = 0; i < out.length; i++) {
     let at = 0;
     for (let a = 0; a < r; a++) at += (lo[a] + (Math.floor(i / os[a]) % dims[a]) * st[a]) * ins[a];
