@@ -31,3 +31,14 @@ describe('lowbit/engine', () => {
     expect(new Error('x')).not.toBeInstanceOf(main.LowbitError);
   });
 });
+
+describe('lowbit/engine and imported models', () => {
+  it('refuses an imported (ONNX) model plainly; the main entry runs it', async () => {
+    const engineEntry = await import(`${root}dist/node/engine.bundle.js`);
+    const main = await import(`${root}dist/node/lowbit.js`);
+    const lbm = main.importOnnx(new Uint8Array(await readFile(`${root}test/models/onnx/qkeras_jettagging.onnx`)));
+    await expect(engineEntry.Engine.load(lbm)).rejects.toThrow(/an imported \(ONNX\) model; load it with the 'lowbit' entry/);
+    const e = await main.Engine.load(lbm);
+    expect(e.run(new Float32Array(16), 1)).toHaveLength(5);
+  });
+});

@@ -17,10 +17,10 @@ let defaultInit: Init | undefined;
 /** The runtime loader Engine.load uses when given none (the Node entry installs its file reader). */
 export function setDefaultRuntime(init: Init): void { defaultInit = init; }
 
-/** What running an imported model needs from an Engine (./imported-run.ts). */
+/** What running an imported model reads of an Engine's fields (./imported-run.ts). */
 export interface ImportedContext {
-  plan: Plan; heap: Lowbit['heap']; chunk: number; input: (bytes: number) => number;
-  runners: { run: (xs: number[], n: number) => number; inputs: number[] }[]; cache: Record<string, unknown>;
+  plan: Plan; lb: Lowbit; chunk: number; input: (bytes: number) => number;
+  runners: { run: (xs: number[], n: number) => number; inputs: number[] }[];
 }
 type ImportedRun = (ctx: ImportedContext, input: Uint8Array | Float32Array, count: number) => Float32Array;
 let importedRun: ImportedRun | undefined;
@@ -72,11 +72,8 @@ export class Engine {
     }
     this.input = this.resident.slot();
     // per image: the largest output (int32 sums) or im2col-sized input of any step, or value of the graph
-    const shapes = plan.graph ? planValues(plan).map((v) => v.shape) : [];
-    const values = shapes.map(([h, w, c]) => h * w * c);
-    // a float conv's im2col: output pixels x kernel taps x input channels
-    const cols = (plan.graph ?? []).map((n, i) => (n.op === 'fstep' && n.kind === 'conv' ? shapes[i + 1][0] * shapes[i + 1][1] * n.k[0] * n.k[1] * shapes[n.inputs[0]][2] : 0));
-    const per = Math.max(...values, ...cols, ...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
+    const values = plan.graph ? planValues(plan).map((v) => v.shape[0] * v.shape[1] * v.shape[2]) : [];
+    const per = Math.max(...values, ...plan.steps.map((s) => Math.max(s.h * s.w * s.out, s.h * s.w * s.c * s.k * s.k)));
     this.chunk = Math.max(1, Math.min(256, Math.floor(CHUNK_ELEMENTS / per)));
   }
 
@@ -137,7 +134,7 @@ export class Engine {
   /** Logits [count][classes] for `count` NHWC u8 images. */
   logits(pixels: Uint8Array, count: number): Float32Array {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
-    if (this.plan.io) throw new LowbitError('BAD_ARGUMENT', 'an imported model takes float input: use run(input: Float32Array, count)');
+    if (this.plan.io) throw new LowbitError('BAD_ARGUMENT', 'an imported model: use run()');
     const per = checkPixels(pixels, count, this.plan.inputShape);
     const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
     for (let from = 0; from < count; from += this.chunk) {
@@ -171,9 +168,8 @@ export class Engine {
 
   private runImported(input: Uint8Array | Float32Array, count: number): Float32Array {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
-    return importedRun!({ plan: this.plan, heap: this.lb.heap, chunk: this.chunk, input: this.input, runners: this.runners, cache: this.importCache }, input, count);
+    return importedRun!(this as unknown as ImportedContext, input, count);
   }
-  private readonly importCache: Record<string, unknown> = {};
 
   /** Class index per image (imported models: the largest output per sample, from float input). */
   predict(pixels: Uint8Array | Float32Array, count: number): Int32Array {

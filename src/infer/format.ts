@@ -42,7 +42,7 @@ export interface FloatFormat {
 let floatFormat: FloatFormat | undefined;
 export function setFloatFormat(f: FloatFormat): void { floatFormat = f; }
 function needFloat(at: string): FloatFormat {
-  if (!floatFormat) throw bad(`${at}: this file is an imported (ONNX) model with float nodes; load it with the 'lowbit' entry (lowbit/engine runs lowbit-trained models only)`);
+  if (!floatFormat) throw bad(`${at}: an imported (ONNX) model; load it with the 'lowbit' entry`);
   return floatFormat;
 }
 const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };

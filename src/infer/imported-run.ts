@@ -6,6 +6,8 @@ import { planValues } from './format.js';
 import type { ImportedContext } from './engine.js';
 
 interface Layouts { toNHWC?: Int32Array; fromNHWC?: Int32Array; outPer: number }
+/** per plan: its index maps, made at the first run */
+const cached = new WeakMap<object, Layouts>();
 
 export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Array, count: number): Float32Array {
   checkInt('count', count, 1, 2 ** 24);
@@ -13,8 +15,10 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   if (!(input instanceof Float32Array)) throw new LowbitError('BAD_ARGUMENT', `run takes a Float32Array of ${count} x ${inDims} values for this imported model`);
   if (input.length !== count * inPer) throw new LowbitError('BAD_SHAPE', `input has ${input.length} values but ${count} sample(s) of ${inDims} need ${count * inPer}`);
   for (let i = 0; i < input.length; i++) if (Number.isNaN(input[i])) throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${i} is NaN`); // input marshalling
-  const { toNHWC, fromNHWC, outPer } = (ctx.cache.layouts ??= layouts(ctx)) as Layouts;
-  const heap = ctx.heap, out = new Float32Array(count * outPer), buf = new Float32Array(ctx.chunk * inPer);
+  let lay = cached.get(ctx.plan);
+  if (!lay) cached.set(ctx.plan, (lay = layouts(ctx)));
+  const { toNHWC, fromNHWC, outPer } = lay;
+  const heap = ctx.lb.heap, out = new Float32Array(count * outPer), buf = new Float32Array(Math.min(count, ctx.chunk) * inPer);
   for (let from = 0; from < count; from += ctx.chunk) {
     const n = Math.min(ctx.chunk, count - from);
     for (let i = 0; i < n; i++) { // layout, once per value

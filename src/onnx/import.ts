@@ -4,6 +4,7 @@ import { encodeModel } from '../infer/format.js';
 import type { Plan } from '../infer/plan.js';
 import { decodeOnnx } from './decode.js';
 import { lowerOnnx } from './lower.js';
+import { enableImportedModels } from '../infer/imported.js';
 
 export interface ImportOptions {
   /** class names for a classifier's outputs (default "0", "1", ...) */
@@ -23,6 +24,7 @@ export interface ImportResult {
 /** Import with the per-layer summary (what `lowbit import` prints). */
 export function importOnnxModel(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
   checkOptions('importOnnx', options, ['classes']);
+  enableImportedModels(); // the model file's float nodes
   const onnx = decodeOnnx(bytes);
   const { plan, report } = lowerOnnx(onnx);
   if (options.classes) {

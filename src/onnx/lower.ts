@@ -1,7 +1,7 @@
 // ONNX graph -> lowbit graph plan. One pass over the nodes in topological order, tracking what
 // each ONNX value is at inference:
 //   const     folded at import (initializers, weight subgraphs, shape arithmetic); a Quant'd
-//             constant keeps the per-element step of its quantizer, so weights become integer codes
+//             constant keeps its quantizer's scale (qscale), so weights become integer codes
 //   value     a plan value: float32 (the model input, float layers' outputs) or u8 codes with
 //             real = (code + offset[c]) scale[c] (a quantizer's output)
 //   pending   a layer's sums not yet written, seen through per-channel monotone ops
@@ -28,7 +28,7 @@ type Source =
   | { kind: 'float'; at: number };
 interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' } }
 type Lv =
-  | { kind: 'const'; t: Tensor; step?: Float64Array }
+  | { kind: 'const'; t: Tensor; qscale?: Tensor }
   | ({ kind: 'float'; at: number } & Layout)
   | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array } & Layout)
   | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
@@ -211,23 +211,22 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
   }
 
   /** Conv / MatMul / Gemm: integer step when codes meet per-channel integer weights, else a float layer. */
-  function weightLayer(n: OnnxNode, x: Lv, wt: Extract<Lv, { kind: 'const' }>, W: Float64Array, wStep: Float64Array | undefined, bias: Float64Array, conv: ConvGeom | undefined, where: string): Lv {
+  function weightLayer(n: OnnxNode, x: Lv, W: Float64Array, wSteps: Float64Array | undefined, bias: Float64Array, conv: ConvGeom | undefined, where: string): Lv {
     if (x.kind === 'const') throw cannot(where, 'both operands are constants (fold them before export)');
     const lay = x as Layout, [h, w, c] = lay.shape, out = bias.length;
     const K = W.length / out; // weights here are [out][K] in physical (NHWC) order
-    void wt;
     // integer: codes in, one quantizer step per output channel, |q| <= 127
-    let intOk = x.kind === 'codes' && wStep !== undefined;
-    let q: Int8Array | undefined, sW: Float64Array | undefined;
+    let intOk = x.kind === 'codes' && wSteps !== undefined;
+    let q: Int8Array | undefined;
+    const sW = wSteps;
     if (intOk && x.kind === 'codes') {
-      sW = new Float64Array(out);
       q = new Int8Array(W.length);
       for (let o = 0; o < out && intOk; o++) {
-        sW[o] = wStep![o * K];
-        for (let k = 0; k < K; k++) {
-          const s = wStep![o * K + k], v = W[o * K + k] / sW[o], r = Math.round(v);
-          if (s !== sW[o] || Math.abs(v - r) > 1e-6 || Math.abs(r) > 127) { intOk = false; break; }
-          q[o * K + k] = r;
+        const inv = 1 / sW![o];
+        for (let k = o * K, end = k + K; k < end; k++) {
+          const v = W[k] * inv, r = Math.round(v);
+          if (Math.abs(v - r) > 1e-6 || r > 127 || r < -127) { intOk = false; break; }
+          q[k] = r;
         }
       }
       if (!x.scale.every((s) => s === x.scale[0]) || !x.offset.every((s) => s === x.offset[0])) intOk = false;
@@ -384,26 +383,25 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         if (n.op === 'Gemm' && attrInt(n, 'transA', 0)) throw cannot(where, 'transA is not supported');
         const lay = x as Layout;
         if (lay.dims.length !== 2) throw cannot(where, `the input must be [batch, features], got [${lay.dims.join(', ')}]`);
-        let Wt = wc.t, step = wc.step;
+        let Wt = wc.t;
         if (Wt.dims.length !== 2) throw cannot(where, 'the weights must be a matrix');
         const transB = n.op === 'Gemm' && attrInt(n, 'transB', 0) === 1;
         // to [out][K]
         const KK = transB ? Wt.dims[1] : Wt.dims[0], out = transB ? Wt.dims[0] : Wt.dims[1];
         if (KK !== lay.dims[1]) throw cannot(where, `input has ${lay.dims[1]} features, weights take ${KK}`);
-        if (!transB) { Wt = transpose(Wt, [1, 0]); step = step ? transpose(makeTensor(wc.t.dims, step), [1, 0]).data : undefined; }
+        const steps = channelSteps(wc.qscale, transB ? 0 : 1, out);
+        if (!transB) Wt = transpose(Wt, [1, 0]);
         const alpha = n.op === 'Gemm' ? attrFloat(n, 'alpha', 1) : 1, beta = n.op === 'Gemm' ? attrFloat(n, 'beta', 1) : 1;
-        const W = alpha === 1 ? Float64Array.from(Wt.data) : Wt.data.map((v) => v * alpha);
-        const sStep = step && alpha !== 1 ? step.map((v) => v * Math.abs(alpha)) : step;
+        const W = alpha === 1 ? Wt.data : Wt.data.map((v) => v * alpha);
+        const sW = steps && alpha !== 1 ? steps.map((v) => v * Math.abs(alpha)) : steps;
         // physical (NHWC) order of the input features
-        const Wp = new Float64Array(W.length), Sp = sStep ? new Float64Array(W.length) : undefined;
-        for (let o = 0; o < out; o++) for (let k = 0; k < KK; k++) { const pk = lay.perm ? lay.perm[k] : k; Wp[o * KK + pk] = W[o * KK + k]; if (Sp) Sp[o * KK + pk] = sStep![o * KK + k]; }
+        let Wp = W;
+        if (lay.perm) { Wp = new Float64Array(W.length); for (let o = 0; o < out; o++) for (let k = 0; k < KK; k++) Wp[o * KK + lay.perm[k]] = W[o * KK + k]; }
         const bias = new Float64Array(out);
         const bc = n.op === 'Gemm' && n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (n.op === 'Gemm' && n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
         if (bc) { const e = expandTo(bc.t, [1, out], where); for (let o = 0; o < out; o++) bias[o] = beta * e[o]; }
-        if (alpha < 0 && Sp) for (let i = 0; i < Sp.length; i++) Sp[i] = Math.abs(Sp[i]);
-        const flat = x.kind === 'pending' || x.kind === 'float' || x.kind === 'codes' ? { ...x, shape: x.shape } : x;
-        set(weightLayer(n, flat, wc, Wp, Sp, bias, undefined, where));
+        set(weightLayer(n, x, Wp, sW, bias, undefined, where));
         continue;
       }
       case 'Conv': {
@@ -413,17 +411,13 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         if (lay.dims.length !== 4 || lay.perm) throw cannot(where, `the input must be NCHW, got [${lay.dims.join(', ')}]`);
         const geom = convGeom(n, lay.shape, wc.t.dims, where);
         const [O, I, kh, kw] = wc.t.dims;
-        const W = new Float64Array(O * kh * kw * I), S = wc.step ? new Float64Array(W.length) : undefined;
-        for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
-          const from = ((o * I + i) * kh + y) * kw + xx, to = ((o * kh + y) * kw + xx) * I + i;
-          W[to] = wc.t.data[from];
-          if (S) S[to] = wc.step![from];
-        }
+        const W = new Float64Array(O * kh * kw * I);
+        for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) W[((o * kh + y) * kw + xx) * I + i] = wc.t.data[((o * I + i) * kh + y) * kw + xx];
         const bc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
         const bias = bc ? Float64Array.from(bc.t.data) : new Float64Array(O);
         if (bias.length !== O) throw cannot(where, `bias of ${bias.length} for ${O} filters`);
-        set(weightLayer(n, x, wc, W, S, bias, geom, where));
+        set(weightLayer(n, x, W, channelSteps(wc.qscale, 0, O), bias, geom, where));
         continue;
       }
       case 'MaxPool': {
@@ -516,12 +510,17 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         return { kind: 'const', t: makeTensor(d, T(0).data, T(0).dtype) };
       }
       case 'Concat': return { kind: 'const', t: concat(cs.map((c) => c!.t), attrInt(node, 'axis', 0), at) };
-      case 'Reshape': return { kind: 'const', t: makeTensor(reshapeDims(T(0).dims, Array.from(T(1).data), at, attrInt(node, 'allowzero', 0) === 1), T(0).data, T(0).dtype), step: cs[0]!.step };
-      case 'Flatten': { const a = attrInt(node, 'axis', 1), d = T(0).dims, ax = a < 0 ? a + d.length : a; return { kind: 'const', t: makeTensor([count(d.slice(0, ax)), count(d.slice(ax))], T(0).data, T(0).dtype), step: cs[0]!.step }; }
+      case 'Reshape': case 'Flatten': {
+        const d = T(0).dims, a = attrInt(node, 'axis', 1), ax = a < 0 ? a + d.length : a;
+        const dims = node.op === 'Flatten' ? [count(d.slice(0, ax)), count(d.slice(ax))] : reshapeDims(d, Array.from(T(1).data), at, attrInt(node, 'allowzero', 0) === 1);
+        // a single quantizer scale survives any reshape
+        const qs = cs[0]!.qscale, keep = qs && qs.data.length === 1 ? makeTensor(dims.map(() => 1), qs.data) : undefined;
+        return { kind: 'const', t: makeTensor(dims, T(0).data, T(0).dtype), qscale: keep };
+      }
       case 'Transpose': {
         const perm = attrInts(node, 'perm');
-        const step = cs[0]!.step ? transpose(makeTensor(T(0).dims, cs[0]!.step), perm).data : undefined;
-        return { kind: 'const', t: transpose(T(0), perm), step };
+        const qs = cs[0]!.qscale;
+        return { kind: 'const', t: transpose(T(0), perm), qscale: qs ? transpose(qs, perm ?? [...Array(qs.dims.length).keys()].reverse()) : undefined };
       }
       case 'Slice': {
         const starts = Array.from(T(1).data), ends = Array.from(T(2).data);
@@ -535,11 +534,11 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
         const data = w.data.map((v, i) => (Math.min(hi, Math.max(lo, round(v / s[i] + z[i]))) - z[i]) * s[i]);
         // integer weights need a zero point of 0 (|q - z| then stays the code range)
-        return { kind: 'const', t: { ...w, data, dtype: 1 }, step: z.every((v) => v === 0) ? s : undefined };
+        return { kind: 'const', t: { ...w, data, dtype: 1 }, qscale: z.every((v) => v === 0) ? padRank(T(1), w.dims.length) : undefined };
       }
       case 'BipolarQuant': {
         const w = T(0), s = expandTo(T(1), w.dims, at);
-        return { kind: 'const', t: { ...w, data: w.data.map((v, i) => (v >= 0 ? s[i] : -s[i])), dtype: 1 }, step: s };
+        return { kind: 'const', t: { ...w, data: w.data.map((v, i) => (v >= 0 ? s[i] : -s[i])), dtype: 1 }, qscale: padRank(T(1), w.dims.length) };
       }
       default: return undefined;
     }
@@ -601,4 +600,17 @@ function codeBits(q: Int8Array): number {
   let m = 0;
   for (const v of q) m = Math.max(m, Math.abs(v)); // import time
   return Math.max(2, Math.ceil(Math.log2(m + 1)) + 1);
+}
+
+/** `t` with leading 1s up to `rank` dimensions (numpy broadcasting's view of it). */
+function padRank(t: Tensor, rank: number): Tensor {
+  return t.dims.length >= rank ? t : makeTensor([...Array(rank - t.dims.length).fill(1), ...t.dims], t.data, t.dtype);
+}
+
+/** One quantizer step per output channel (weights' axis `axis`), or undefined if the scale varies along another axis. */
+function channelSteps(qs: Tensor | undefined, axis: number, out: number): Float64Array | undefined {
+  if (!qs) return undefined;
+  if (qs.data.length === 1) return new Float64Array(out).fill(qs.data[0]);
+  if (qs.dims.some((d, i) => i !== axis && d !== 1) || qs.dims[axis] !== out) return undefined;
+  return Float64Array.from(qs.data);
 }

@@ -54,6 +54,13 @@ function broadcastIndex(t: Tensor, dims: readonly number[]): (flat: number) => n
 
 export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string): Tensor {
   const dims = broadcastDims(a.dims, b.dims, where), n = checkedCount(dims, where), out = new Float64Array(n);
+  // the common cases without index arithmetic: same shape, or a scalar on either side
+  if (a.data.length === n && (b.data.length === n || b.data.length === 1)) {
+    const one = b.data.length === 1, y0 = b.data[0];
+    for (let i = 0; i < n; i++) out[i] = f(a.data[i], one ? y0 : b.data[i]);
+    return makeTensor(dims, out, a.dtype);
+  }
+  if (a.data.length === 1 && b.data.length === n) { for (let i = 0; i < n; i++) out[i] = f(a.data[0], b.data[i]); return makeTensor(dims, out, a.dtype); }
   const ia = broadcastIndex(a, dims), ib = broadcastIndex(b, dims);
   for (let i = 0; i < n; i++) out[i] = f(a.data[ia(i)], b.data[ib(i)]); // import time
   return makeTensor(dims, out, a.dtype);
@@ -62,7 +69,18 @@ export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => n
 /** Expand `t` to `dims` (broadcast), e.g. a per-channel scale to the full weight shape. */
 export function expandTo(t: Tensor, dims: readonly number[], where: string): Float64Array {
   broadcastDims(t.dims, dims, where);
-  const n = checkedCount(dims, where), out = new Float64Array(n), it = broadcastIndex(t, dims);
+  const n = checkedCount(dims, where), out = new Float64Array(n);
+  if (t.data.length === 1) return out.fill(t.data[0]);
+  if (t.data.length === n) { out.set(t.data); return out; }
+  // trailing axes of size 1 in t (a per-row scale [rows, 1, ...]): each value repeats over a block
+  const lead = dims.length - t.dims.length;
+  let trail = 1, k = dims.length - 1;
+  while (k >= lead && t.dims[k - lead] === 1) trail *= dims[k--];
+  if (t.data.length * trail === n && t.dims.every((d, i) => d === 1 || d === dims[i + lead])) {
+    for (let i = 0; i < t.data.length; i++) out.fill(t.data[i], i * trail, (i + 1) * trail);
+    return out;
+  }
+  const it = broadcastIndex(t, dims);
   for (let i = 0; i < n; i++) out[i] = t.data[it(i)];
   return out;
 }
@@ -70,11 +88,26 @@ export function expandTo(t: Tensor, dims: readonly number[], where: string): Flo
 export function transpose(t: Tensor, perm: number[] | undefined): Tensor {
   const r = t.dims.length, p = perm ?? [...Array(r).keys()].reverse();
   if (p.length !== r || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new LowbitError('BAD_MODEL', `Transpose perm [${p.join(', ')}] is not a permutation of ${r} axes`);
-  const dims = p.map((i) => t.dims[i]), ins = strides(t.dims), outS = strides(dims), n = count(dims), out = new Float64Array(n);
+  const dims = p.map((i) => t.dims[i]), ins = strides(t.dims), n = count(dims), out = new Float64Array(n);
+  if (r === 2 && p[0] === 1) {
+    const [R, C] = t.dims, d = t.data;
+    // 32 x 32 blocks: strided reads of a large matrix otherwise miss the cache on every element
+    for (let i0 = 0; i0 < C; i0 += 32) for (let j0 = 0; j0 < R; j0 += 32) {
+      const i1 = Math.min(C, i0 + 32), j1 = Math.min(R, j0 + 32);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[i * R + j] = d[j * C + i];
+    }
+    return makeTensor(dims, out, t.dtype);
+  }
+  // walk the output in order with an odometer over its index, stepping the input offset
+  const step = p.map((q) => ins[q]), idx = new Array<number>(r).fill(0);
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    let at = 0;
-    for (let k = 0; k < r; k++) at += (Math.floor(i / outS[k]) % dims[k]) * ins[p[k]];
     out[i] = t.data[at];
+    for (let k = r - 1; k >= 0; k--) {
+      if (++idx[k] < dims[k]) { at += step[k]; break; }
+      at -= step[k] * (dims[k] - 1);
+      idx[k] = 0;
+    }
   }
   return makeTensor(dims, out, t.dtype);
 }
