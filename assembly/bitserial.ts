@@ -122,3 +122,23 @@ export function packBitPlanesNHWC(a: usize, pixels: i32, c: i32, bits: i32, dst:
     }
   }
 }
+
+/**
+ * Ternary weights as two binary halves, w = (b1 + b2) / 2 with b1, b2 in {-1, +1}: x [m][2n] holds
+ * the sums of the b1 rows (columns 0..n-1) then the b2 rows; out[i][j] = (x[i][j] + x[i][n + j]) / 2,
+ * exact since b1 + b2 is even.
+ */
+export function pairSumHalf(x: usize, m: i32, n: i32, out: usize): void {
+  const n4 = n & ~3, half = <usize>n << 2;
+  for (let i = 0; i < m; i++) {
+    const xi = x + <usize>i * (half << 1), oi = out + <usize>i * half;
+    for (let j = 0; j < n4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(oi + o, i32x4.shr_s(i32x4.add(v128.load(xi + o), v128.load(xi + half + o)), 1));
+    }
+    for (let j = n4; j < n; j++) {
+      const o = <usize>j << 2;
+      store<i32>(oi + o, (load<i32>(xi + o) + load<i32>(xi + half + o)) >> 1);
+    }
+  }
+}

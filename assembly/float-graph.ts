@@ -69,3 +69,29 @@ export function dequantU8(x: usize, rows: i32, c: i32, scale: usize, bias: usize
     for (let ch = 0; ch < c; ch++) store<f32>(py + (<usize>ch << 2), <f32>load<u8>(px + <usize>ch) * load<f32>(scale + (<usize>ch << 2)) + load<f32>(bias + (<usize>ch << 2)));
   }
 }
+
+/**
+ * One set of thresholds for every value (one channel): code[i] = #{k : s x[i] >= thr[k]}, 16 values
+ * per step (s = +-1, the flip as in multiThresholdF32).
+ */
+export function thresholdUniformF32(x: usize, n: i32, thr: usize, levels: i32, s: f32, out: usize): void {
+  const sv = f32x4.splat(s), n16 = n & ~15;
+  for (let i = 0; i < n16; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a0 = f32x4.mul(v128.load(p), sv), a1 = f32x4.mul(v128.load(p + 16), sv);
+    const a2 = f32x4.mul(v128.load(p + 32), sv), a3 = f32x4.mul(v128.load(p + 48), sv);
+    let c0 = i32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    for (let k = 0; k < levels; k++) {
+      const t = v128.load32_splat(thr + (<usize>k << 2));
+      c0 = i32x4.sub(c0, f32x4.ge(a0, t)); c1 = i32x4.sub(c1, f32x4.ge(a1, t));
+      c2 = i32x4.sub(c2, f32x4.ge(a2, t)); c3 = i32x4.sub(c3, f32x4.ge(a3, t));
+    }
+    v128.store(out + <usize>i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
+  }
+  for (let i = n16; i < n; i++) {
+    const a = load<f32>(x + (<usize>i << 2)) * s;
+    let c = 0;
+    for (let k = 0; k < levels; k++) c += <i32>(a >= load<f32>(thr + (<usize>k << 2)));
+    store<u8>(out + <usize>i, <u8>c);
+  }
+}

@@ -28,6 +28,7 @@ export interface WasmExports {
   maxByte(a: number, len: number): number;
   signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
   bitserialCombine(x: number, m: number, bits: number, n: number, rowStep: number, planeStep: number, wsum: number, out: number): void;
+  pairSumHalf(x: number, m: number, n: number, out: number): void;
   packBitPlanesNHWC(a: number, pixels: number, c: number, bits: number, dst: number): void;
   requantize(acc: number, rows: number, channels: number, bias: number, mult: number, t: number, zy: number, lo: number, hi: number, out: number, shifts: number): void;
   packCodes(src: number, rows: number, k: number, bits: number, dst: number): void;
@@ -59,6 +60,7 @@ export interface WasmExports {
   preluI32(x: number, rows: number, c: number, mult: number, t: number, out: number): void;
   scaleBiasF32(x: number, rows: number, c: number, scale: number, bias: number, relu: number, y: number): void;
   multiThresholdF32(x: number, rows: number, c: number, thr: number, levels: number, sign: number, out: number): void;
+  thresholdUniformF32(x: number, n: number, thr: number, levels: number, s: number, out: number): void;
   softmaxRowsF32(x: number, rows: number, c: number): void;
   dequantU8(x: number, rows: number, c: number, scale: number, bias: number, y: number): void;
   streamFromAcc(acc: number, rows: number, c: number, mult: number, addend: number, t: number, out: number): void;

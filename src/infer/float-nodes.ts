@@ -37,14 +37,9 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
       }
       const pt = r.put(thr), ps = r.put(sign);
       if (c === 1) {
-        // one channel (a gray image, flat features): every value shares the thresholds, so run 4 values as 4 "channels" (SIMD)
-        const pt4 = r.put(Float32Array.from({ length: 4 * L }, (_, i) => thr[i >> 2])), ps4 = r.put(new Float32Array(4).fill(sign[0]));
-        return (xs, n) => {
-          const total = n * pixels, main = total & ~3, y = out(total);
-          wasm.multiThresholdF32(xs[0], main >> 2, 4, pt4, L, ps4, y);
-          if (main < total) wasm.multiThresholdF32(xs[0] + main * 4, total - main, 1, pt, L, ps, y + main);
-          return y;
-        };
+        // one channel (a gray image, flat features): every value shares the thresholds, 16 values a step
+        const pt1 = r.put(thr.subarray(0, L));
+        return (xs, n) => { const y = out(n * pixels); wasm.thresholdUniformF32(xs[0], n * pixels, pt1, L, sign[0], y); return y; };
       }
       return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdF32(xs[0], n * pixels, c, pt, L, ps, y); return y; };
     }

@@ -378,7 +378,7 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
     need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
     need(plan.io !== undefined || s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
     need(s.pool === 0, 'no pooling after the logits');
-    need(oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
+    need(plan.io !== undefined || oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
     // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|
     const worst = s.scale!.reduce((m, x, c) => Math.max(m, Math.abs(x) * accMax + Math.abs(s.bias![c])), 0);
     need(worst <= MAX_LOGIT, `a logit scale or bias is so large that logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)}, at most ${MAX_LOGIT.toExponential(0)})`);

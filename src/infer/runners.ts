@@ -38,6 +38,22 @@ export function signedThresholds(s: { out: number; thresholds?: Int32Array; flip
   return { thr, sign };
 }
 
+/** Integer weights that are all -1, 0 or +1 (ternary): the bit-serial kernels take them as two binary halves. */
+function isTernary(s: PlanStep): boolean {
+  return s.weights === 'int8' && !!s.wInt8 && s.wInt8.every((v) => v >= -1 && v <= 1); // load time
+}
+
+/** Ternary weights as 2 x out binary rows of ceil(c / 32) words: b1 = +1 where w >= 0, then b2 = +1 where w > 0. */
+function ternaryBitRows(s: PlanStep): Uint32Array {
+  const wpr = Math.ceil(s.c / 32), rows = new Uint32Array(2 * s.out * wpr), q = s.wInt8!;
+  for (let o = 0; o < s.out; o++) for (let k = 0; k < s.c; k++) { // load time
+    const v = q[o * s.c + k], w = (k >>> 5);
+    if (v >= 0) rows[o * wpr + w] |= 1 << (k & 31);
+    if (v > 0) rows[(s.out + o) * wpr + w] |= 1 << (k & 31);
+  }
+  return rows;
+}
+
 /** Dense binary weights as rows of ceil(c / 32) words (the file keeps 2 * ceil(c / 64) per row). */
 function denseBitRows(s: PlanStep): Uint32Array {
   const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), rows = new Uint32Array(s.out * wpr);
@@ -77,22 +93,25 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : 0, acc);
       return acc;
     };
-  } else if (!conv && s.input === 'codes' && s.weights === 'binary') {
+  } else if (!conv && s.input === 'codes' && (s.weights === 'binary' || isTernary(s))) {
     // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
-    // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2
+    // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2.
+    // Ternary weights (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the rows, then pairSumHalf.
+    const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out;
     const wpr = Math.ceil(s.c / 32), kv = Math.ceil(s.c / 128);
-    const staged = r.put(denseBitRows(s)), wsum = r.alloc(s.out * 4), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
-    wasm.signRowSums(staged, s.out, wpr, s.c, wsum);
-    wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
+    const staged = r.put(ternary ? ternaryBitRows(s) : denseBitRows(s)), wsum = r.alloc(outs * 4), pb = r.alloc(Math.ceil(outs / PANEL_B) * PANEL_B * kv * 16);
+    wasm.signRowSums(staged, outs, wpr, s.c, wsum);
+    wasm.packBitPanels(staged, outs, wpr, s.c, PANEL_B, pb);
     accumulate = (x, n) => {
       const planeRows = n * s.inBits, planes = u8Buf(planeRows * wpr * 4);
       wasm.packBitPlanes(x, n, s.c, s.inBits, planes, wpr);
       const pa = packBuf(Math.ceil(planeRows / PANEL_A) * PANEL_A * kv * 16);
       wasm.packBitPanels(planes, planeRows, wpr, s.c, PANEL_A, pa);
-      const xs = colBuf(planeRows * s.out * 4);
-      wasm.xnorGemm(pa, pb, planeRows, s.out, Math.ceil(s.c / 64), s.c, xs, s.out, scratch);
-      const acc = accBuf(n * s.out * 4);
-      wasm.bitserialCombine(xs, n, s.inBits, s.out, s.inBits * s.out * 4, s.out * 4, wsum, acc);
+      const xs = colBuf(planeRows * outs * 4);
+      wasm.xnorGemm(pa, pb, planeRows, outs, Math.ceil(s.c / 64), s.c, xs, outs, scratch);
+      const acc = accBuf(n * outs * 4);
+      wasm.bitserialCombine(xs, n, s.inBits, outs, s.inBits * outs * 4, outs * 4, wsum, acc);
+      if (ternary) wasm.pairSumHalf(acc, n, s.out, acc); // in place: output row i lies before input row i
       return acc;
     };
   } else if (s.input !== 'bits' || s.weights === 'int8') {

@@ -2,7 +2,7 @@
 import { LowbitError, checkOptions } from '../errors.js';
 import { encodeModel } from '../infer/format.js';
 import type { Plan } from '../infer/plan.js';
-import { decodeOnnx } from './decode.js';
+import { decodeOnnx, type OnnxModel } from './decode.js';
 import { lowerOnnx } from './lower.js';
 import { enableImportedModels } from '../infer/imported.js';
 
@@ -23,9 +23,13 @@ export interface ImportResult {
 
 /** Import with the per-layer summary (what `lowbit import` prints). */
 export function importOnnxModel(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
+  return importOnnxGraph(decodeOnnx(bytes), options);
+}
+
+/** Import an already decoded model (decodeOnnx), e.g. after turning graph inputs into initializers. */
+export function importOnnxGraph(onnx: OnnxModel, options: ImportOptions = {}): ImportResult {
   checkOptions('importOnnx', options, ['classes']);
   enableImportedModels(); // the model file's float nodes
-  const onnx = decodeOnnx(bytes);
   const { plan, report } = lowerOnnx(onnx);
   if (options.classes) {
     const n = plan.io!.output.reduce((a, b) => a * b, 1);

@@ -13,8 +13,7 @@
 // inside; `dims` keeps the ONNX shape, `perm` the order of a flattened NCHW value.
 import { LowbitError } from '../errors.js';
 import type { Plan, PlanIO, PlanNode, PlanStep } from '../infer/plan.js';
-import { stepOutputShape } from '../infer/plan.js';
-import type { Attr, OnnxModel, OnnxNode, Tensor } from './decode.js';
+import { DTYPE, type Attr, type OnnxModel, type OnnxNode, type Tensor } from './decode.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
 import { broadcastDims, concat, count, elementwise, expandTo, gather, makeTensor, reshapeDims, slice, transpose } from './tensor-ops.js';
 
@@ -37,7 +36,7 @@ export interface ImportReport { lines: string[]; floatNodes: string[] }
 
 /** Inputs each op needs at least (others: 1). */
 const MIN_INPUTS: Record<string, number> = {
-  Quant: 4, IntQuant: 4, Trunc: 5, BipolarQuant: 2, MultiThreshold: 2, Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, MatMul: 2, Gemm: 2, Conv: 2,
+  Quant: 4, IntQuant: 4, Trunc: 5, QuantizeLinear: 2, DequantizeLinear: 2, MatMulInteger: 2, ConvInteger: 2, QLinearMatMul: 8, QLinearConv: 8, BipolarQuant: 2, MultiThreshold: 2, Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, MatMul: 2, Gemm: 2, Conv: 2,
   BatchNormalization: 5, Reshape: 2, Gather: 2, Slice: 3, Constant: 0,
 };
 const QUANT_DOMAINS = new Set(['onnx.brevitas', 'qonnx.custom_op.general', 'finn.custom_op.general', 'finn', 'qonnx']);
@@ -88,6 +87,8 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
   const inShape: HWC = inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
   if (inDims.length === 3) inShape[2] = count(inDims);
   env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape });
+  const emit0 = graph.length;
+  void emit0;
   const emit = (n: PlanNode): number => { graph.push(n); return graph.length; };
   let searchWork = 0;
   const readers = new Map<string, number>();
@@ -173,8 +174,6 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     if (s.relu) throw cannot(where, 'a ReLU after an integer layer must be followed by a quantizer (Quant) to stay integer');
     const st = src.step;
     Object.assign(st, { output: 'logits', outBits: 32, pool: 0, scale: Float32Array.from(s.A), bias: Float32Array.from(s.B) });
-    const [oh, ow] = [stepOutputShape(st)[0], stepOutputShape(st)[1]];
-    if (oh * ow !== 1) throw cannot(where, `an integer conv whose output stays float (${oh}x${ow} pixels) is not supported; quantize its output`);
     steps.push(st);
     return { kind: 'float', at: emit({ op: 'step', inputs: [src.from], step: steps.length - 1 }), ...lay };
   }
@@ -264,6 +263,48 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     return { kind: 'pending', src: { kind: 'fstep', node, from: f.at }, chain: { A: new Float64Array(out).fill(1), B: Float64Array.from(bias), ops: [] }, dims: conv ? [1, out, conv.oh, conv.ow] : [1, out], shape: outShape };
   }
 
+  /** MatMul / Gemm / MatMulInteger: weights [K, out] (or [out, K] with transB) on a [batch, K] value. */
+  function denseLayer(n: OnnxNode, x: Lv, w: Tensor, qscale: Tensor | undefined, transB: boolean, alpha: number, biasT: Tensor | undefined, beta: number, where: string): Lv {
+    const lay = x as Layout;
+    if (lay.dims.length !== 2) throw cannot(where, `the input must be [batch, features], got [${lay.dims.join(', ')}]`);
+    if (w.dims.length !== 2) throw cannot(where, 'the weights must be a matrix');
+    const KK = transB ? w.dims[1] : w.dims[0], out = transB ? w.dims[0] : w.dims[1];
+    if (KK !== lay.dims[1]) throw cannot(where, `input has ${lay.dims[1]} features, weights take ${KK}`);
+    const steps = channelSteps(qscale, transB ? 0 : 1, out);
+    const Wt = transB ? w : transpose(w, [1, 0]); // to [out][K]
+    const W = alpha === 1 ? Wt.data : Wt.data.map((v) => v * alpha);
+    const sW = steps && alpha !== 1 ? steps.map((v) => v * Math.abs(alpha)) : steps;
+    // physical (NHWC) order of the input features
+    let Wp = W;
+    if (lay.perm) { Wp = new Float64Array(W.length); for (let o = 0; o < out; o++) for (let k = 0; k < KK; k++) Wp[o * KK + lay.perm[k]] = W[o * KK + k]; }
+    const bias = new Float64Array(out);
+    if (biasT) { const e = expandTo(biasT, [1, out], where); for (let o = 0; o < out; o++) bias[o] = beta * e[o]; }
+    return weightLayer(n, x, Wp, sW, bias, undefined, where);
+  }
+
+  /** Conv / ConvInteger / QLinearConv: weights [out, in / group, kh, kw] on an NCHW value. */
+  function convLayer(n: OnnxNode, x: Lv, w: Tensor, qscale: Tensor | undefined, biasIn: Float64Array | undefined, where: string): Lv {
+    if (w.dims.length !== 4) throw cannot(where, 'the weights must be a constant [out, in / group, kh, kw] tensor');
+    const lay = x as Layout;
+    if (lay.dims.length !== 4 || lay.perm) throw cannot(where, `the input must be NCHW, got [${lay.dims.join(', ')}]`);
+    const geom = convGeom(n, lay.shape, w.dims, where);
+    const [O, I, kh, kw] = w.dims;
+    const W = new Float64Array(O * kh * kw * I);
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) W[((o * kh + y) * kw + xx) * I + i] = w.data[((o * I + i) * kh + y) * kw + xx];
+    const bias = biasIn ? Float64Array.from(biasIn) : new Float64Array(O);
+    if (bias.length !== O) throw cannot(where, `bias of ${bias.length} for ${O} filters`);
+    return weightLayer(n, x, W, channelSteps(qscale, 0, O), bias, geom, where);
+  }
+
+  /** QuantizeLinear / DequantizeLinear scales and zero points: one value, or one per channel along `axis`. */
+  const axisVector = (t: Tensor, v: Layout, axis: number, where: string): Float64Array => {
+    const C = v.shape[2];
+    if (count(t.dims) === 1) return new Float64Array(C).fill(t.data[0]);
+    const a = axis < 0 ? axis + v.dims.length : axis;
+    if (a !== 1 || count(t.dims) !== C || v.perm || v.d2s) throw cannot(where, `per-axis parameters lower on the channel axis (1) only, got axis ${axis} with ${count(t.dims)} values`);
+    return Float64Array.from(t.data);
+  };
+
   const constOf = (name: string, where: string): Extract<Lv, { kind: 'const' }> | undefined => {
     if (name === '') return undefined;
     const v = env.get(name);
@@ -271,6 +312,12 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     return v.kind === 'const' ? v : undefined;
   };
 
+  // an integer graph input arrives as float values of the integers: quantize them to codes (real = the integer)
+  if (inp.dtype === DTYPE.UINT8 || inp.dtype === DTYPE.INT8) {
+    const C = inShape[2], signed = inp.dtype === DTYPE.INT8;
+    const q = quantQuantizer(new Float64Array(C).fill(1), new Float64Array(C), 8, signed, false, roundingMode('ROUND', 'input'), `input ${inp.name}`);
+    env.set(inp.name, { ...(quantize(env.get(inp.name)!, q, `input ${inp.name}`) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(signed ? -128 : 0) });
+  } else if (inp.dtype !== DTYPE.FLOAT && inp.dtype !== 0) throw cannot(`input ${inp.name}`, `element type ${inp.dtype} is not supported (float, uint8 or int8)`);
   for (const n of topoOrder(model)) {
     const where = `node ${n.name || n.outputs[0]} (${n.op})`;
     const ins = n.inputs.map((i) => (i === '' ? undefined : env.get(i)));
@@ -381,43 +428,71 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         const wc = constOf(n.inputs[1], where);
         if (!wc) throw cannot(where, 'the weights (second input) must be a constant');
         if (n.op === 'Gemm' && attrInt(n, 'transA', 0)) throw cannot(where, 'transA is not supported');
-        const lay = x as Layout;
-        if (lay.dims.length !== 2) throw cannot(where, `the input must be [batch, features], got [${lay.dims.join(', ')}]`);
-        let Wt = wc.t;
-        if (Wt.dims.length !== 2) throw cannot(where, 'the weights must be a matrix');
-        const transB = n.op === 'Gemm' && attrInt(n, 'transB', 0) === 1;
-        // to [out][K]
-        const KK = transB ? Wt.dims[1] : Wt.dims[0], out = transB ? Wt.dims[0] : Wt.dims[1];
-        if (KK !== lay.dims[1]) throw cannot(where, `input has ${lay.dims[1]} features, weights take ${KK}`);
-        const steps = channelSteps(wc.qscale, transB ? 0 : 1, out);
-        if (!transB) Wt = transpose(Wt, [1, 0]);
-        const alpha = n.op === 'Gemm' ? attrFloat(n, 'alpha', 1) : 1, beta = n.op === 'Gemm' ? attrFloat(n, 'beta', 1) : 1;
-        const W = alpha === 1 ? Wt.data : Wt.data.map((v) => v * alpha);
-        const sW = steps && alpha !== 1 ? steps.map((v) => v * Math.abs(alpha)) : steps;
-        // physical (NHWC) order of the input features
-        let Wp = W;
-        if (lay.perm) { Wp = new Float64Array(W.length); for (let o = 0; o < out; o++) for (let k = 0; k < KK; k++) Wp[o * KK + lay.perm[k]] = W[o * KK + k]; }
-        const bias = new Float64Array(out);
         const bc = n.op === 'Gemm' && n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (n.op === 'Gemm' && n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
-        if (bc) { const e = expandTo(bc.t, [1, out], where); for (let o = 0; o < out; o++) bias[o] = beta * e[o]; }
-        set(weightLayer(n, x, Wp, sW, bias, undefined, where));
+        const gemm = n.op === 'Gemm';
+        set(denseLayer(n, x, wc.t, wc.qscale, gemm && attrInt(n, 'transB', 0) === 1, gemm ? attrFloat(n, 'alpha', 1) : 1, bc?.t, gemm ? attrFloat(n, 'beta', 1) : 1, where));
         continue;
       }
       case 'Conv': {
         const wc = constOf(n.inputs[1], where);
-        if (!wc || wc.t.dims.length !== 4) throw cannot(where, 'the weights must be a constant [out, in / group, kh, kw] tensor');
-        const lay = x as Layout;
-        if (lay.dims.length !== 4 || lay.perm) throw cannot(where, `the input must be NCHW, got [${lay.dims.join(', ')}]`);
-        const geom = convGeom(n, lay.shape, wc.t.dims, where);
-        const [O, I, kh, kw] = wc.t.dims;
-        const W = new Float64Array(O * kh * kw * I);
-        for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) W[((o * kh + y) * kw + xx) * I + i] = wc.t.data[((o * I + i) * kh + y) * kw + xx];
         const bc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
-        const bias = bc ? Float64Array.from(bc.t.data) : new Float64Array(O);
-        if (bias.length !== O) throw cannot(where, `bias of ${bias.length} for ${O} filters`);
-        set(weightLayer(n, x, W, channelSteps(wc.qscale, 0, O), bias, geom, where));
+        if (!wc) throw cannot(where, 'the weights must be a constant');
+        set(convLayer(n, x, wc.t, wc.qscale, bc?.t.data, where));
+        continue;
+      }
+      // ----- the standard int8 ops: integer tensors are codes with scale 1 (real = the integer)
+      case 'QuantizeLinear': {
+        const sc = constOf(n.inputs[1], where), zc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
+        if (!sc) throw cannot(where, 'y_scale must be a constant');
+        const lay = x as Layout, signed = zc?.t.dtype === DTYPE.INT8, C = lay.shape[2];
+        const s0 = axisVector(sc.t, lay, attrInt(n, 'axis', 1), where), z0 = zc ? axisVector(zc.t, lay, attrInt(n, 'axis', 1), where) : new Float64Array(C);
+        const q = quantQuantizer(s0, z0, 8, signed, false, roundingMode('ROUND', where), where);
+        // the ONNX value is the integer q itself: real = (code + lo) x 1
+        const lo = signed ? -128 : 0;
+        set({ ...(quantize(x, q, where) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(lo) });
+        continue;
+      }
+      case 'DequantizeLinear': {
+        if (x.kind !== 'codes') throw cannot(where, 'dequantizes an integer tensor: a QuantizeLinear output or an integer input');
+        const sc = constOf(n.inputs[1], where), zc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
+        if (!sc) throw cannot(where, 'x_scale must be a constant');
+        const s0 = axisVector(sc.t, x, attrInt(n, 'axis', 1), where), z0 = zc ? axisVector(zc.t, x, attrInt(n, 'axis', 1), where) : new Float64Array(x.shape[2]);
+        // real = (q - zp) s with q = (code + offset) scale
+        set({ ...x, scale: x.scale.map((v, c) => v * s0[c]), offset: x.offset.map((o, c) => o - z0[c] / x.scale[c]) });
+        continue;
+      }
+      case 'MatMulInteger': case 'ConvInteger': case 'QLinearMatMul': case 'QLinearConv': {
+        const qlinear = n.op.startsWith('QLinear'), conv = n.op.includes('Conv');
+        // input positions: x, [x_scale], x_zp, w, [w_scale], w_zp, [y_scale, y_zp], [bias]
+        const at = qlinear ? { xs: 1, xz: 2, w: 3, ws: 4, wz: 5, ys: 6, yz: 7, b: 8 } : { xs: -1, xz: conv ? 2 : 2, w: 1, ws: -1, wz: 3, ys: -1, yz: -1, b: -1 };
+        const c = (i: number) => (i >= 0 && n.inputs[i] ? constOf(n.inputs[i], where) : undefined);
+        const w = c(at.w);
+        if (!w) throw cannot(where, 'the weights must be a constant');
+        if (x.kind !== 'codes') throw cannot(where, 'the data input must be an integer tensor (a QuantizeLinear output or an integer input)');
+        const xz = c(at.xz)?.t.data[0] ?? 0, xs = qlinear ? c(at.xs)?.t.data[0] : 1;
+        if (xs === undefined || (n.inputs[at.xz] && !c(at.xz)) || (qlinear && (!c(at.ws) || !c(at.ys)))) throw cannot(where, 'scales and zero points must be constants');
+        // the data as codes of real (q - x_zp) x_s; the weights as (w - w_zp) w_s with one step per output channel
+        const xin: Lv = { ...x, scale: x.scale.map((v) => v * xs), offset: x.offset.map((o, ch) => o - xz / x.scale[ch]) };
+        const outAxis = conv ? 0 : 1, O = w.t.dims[outAxis];
+        const zW = c(at.wz)?.t, sWt = qlinear ? c(at.ws)!.t : makeTensor([], Float64Array.of(1));
+        const zv = zW ? (count(zW.dims) === 1 ? new Float64Array(O).fill(zW.data[0]) : Float64Array.from(zW.data)) : new Float64Array(O);
+        const sv = count(sWt.dims) === 1 ? new Float64Array(O).fill(sWt.data[0]) : Float64Array.from(sWt.data);
+        if (zv.length !== O || sv.length !== O) throw cannot(where, `weight zero points and scales must be one value or one per output channel (${O})`);
+        const inner = count(w.t.dims) / O, data = new Float64Array(w.t.data.length);
+        for (let i = 0; i < data.length; i++) { const o = conv ? Math.floor(i / inner) : i % O; data[i] = (w.t.data[i] - zv[o]) * sv[o]; }
+        const qscale = makeTensor(conv ? [O, 1, 1, 1] : [1, O], sv);
+        const wt = makeTensor(w.t.dims, data);
+        let bias: Float64Array | undefined;
+        if (qlinear && conv && n.inputs[at.b]) { const bc = c(at.b); if (!bc) throw cannot(where, 'the bias must be a constant'); bias = bc.t.data.map((v, o) => v * xs * sv[o]); }
+        let y = conv ? convLayer(n, xin, wt, qscale, bias, where) : denseLayer(n, xin, wt, qscale, false, 1, undefined, 1, where);
+        if (qlinear) {
+          const ys = c(at.ys)!.t, yz = c(at.yz)?.t, signed = yz?.dtype === DTYPE.INT8, C = (y as Layout).shape[2];
+          const q = quantQuantizer(new Float64Array(C).fill(ys.data[0]), new Float64Array(C).fill(yz?.data[0] ?? 0), 8, signed, false, roundingMode('ROUND', where), where);
+          y = { ...(quantize(y, q, where) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(signed ? -128 : 0) };
+        }
+        set(y);
         continue;
       }
       case 'MaxPool': {
@@ -534,7 +609,16 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
         const data = w.data.map((v, i) => (Math.min(hi, Math.max(lo, round(v / s[i] + z[i]))) - z[i]) * s[i]);
         // integer weights need a zero point of 0 (|q - z| then stays the code range)
-        return { kind: 'const', t: { ...w, data, dtype: 1 }, qscale: z.every((v) => v === 0) ? padRank(T(1), w.dims.length) : undefined };
+        return { kind: 'const', t: { ...w, data, dtype: 1 }, qscale: padRank(T(1), w.dims.length) };
+      }
+      case 'QuantizeLinear': case 'DequantizeLinear': {
+        const x = T(0), r = x.dims.length, ax0 = attrInt(node, 'axis', 1), ax = ax0 < 0 ? ax0 + r : ax0;
+        // per-axis parameters: shaped to broadcast along `axis`
+        const along = (t: Tensor | undefined) => (!t ? undefined : count(t.dims) === 1 ? makeTensor([], Float64Array.of(t.data[0]), t.dtype) : makeTensor(x.dims.map((d, i) => (i === ax ? count(t.dims) : 1)), t.data, t.dtype));
+        const sT = along(T(1))!, zT = cs[2] ? along(T(2)) : undefined, s = expandTo(sT, x.dims, at), z = zT ? expandTo(zT, x.dims, at) : new Float64Array(x.data.length);
+        if (node.op === 'DequantizeLinear') return { kind: 'const', t: makeTensor(x.dims, x.data.map((v, i) => (v - z[i]) * s[i])), qscale: padRank(sT, r) };
+        const signed = zT?.dtype === DTYPE.INT8, lo = signed ? -128 : 0, hi = signed ? 127 : 255, round = roundingMode('ROUND', at);
+        return { kind: 'const', t: makeTensor(x.dims, x.data.map((v, i) => Math.min(hi, Math.max(lo, round(v / s[i]) + z[i]))), signed ? DTYPE.INT8 : DTYPE.UINT8) };
       }
       case 'BipolarQuant': {
         const w = T(0), s = expandTo(T(1), w.dims, at);

@@ -68,7 +68,8 @@ export function elementwise(a: Tensor, b: Tensor, f: (x: number, y: number) => n
 
 /** Expand `t` to `dims` (broadcast), e.g. a per-channel scale to the full weight shape. */
 export function expandTo(t: Tensor, dims: readonly number[], where: string): Float64Array {
-  broadcastDims(t.dims, dims, where);
+  const b = broadcastDims(t.dims, dims, where);
+  if (b.length !== dims.length || b.some((d, i) => d !== dims[i])) throw fail(where, `a constant of shape [${t.dims.join(', ')}] does not broadcast to [${dims.join(', ')}]`);
   const n = checkedCount(dims, where), out = new Float64Array(n);
   if (t.data.length === 1) return out.fill(t.data[0]);
   if (t.data.length === n) { out.set(t.data); return out; }
