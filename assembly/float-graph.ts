@@ -95,3 +95,14 @@ export function thresholdUniformF32(x: usize, n: i32, thr: usize, levels: i32, s
     store<u8>(out + <usize>i, <u8>c);
   }
 }
+
+/** Index of the first NaN among n floats, or -1 (input checks, 4 values a step). */
+export function firstNaNF32(x: usize, n: i32): i32 {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    if (v128.any_true(f32x4.ne(v, v))) { for (let j = i; j < i + 4; j++) { const s = load<f32>(x + (<usize>j << 2)); if (s != s) return j; } }
+  }
+  for (let i = n4; i < n; i++) { const s = load<f32>(x + (<usize>i << 2)); if (s != s) return i; }
+  return -1;
+}

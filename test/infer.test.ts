@@ -141,7 +141,7 @@ describe('model file', () => {
       [Uint8Array.from([...good.slice(0, 4), 9, 0, 0, 0, ...good.slice(8)]), /format version 9/],
       [good.slice(0, good.length - 100), /checksum mismatch/],
       [(() => { const b = good.slice(); b[b.length - 1] ^= 1; return b; })(), /checksum mismatch/],
-      [withHeader(good, (h) => { (h.steps as Record<string, unknown>[])[1].c = 31; }), /step 1 \(conv\): input 14x14x31 does not match the previous output 14x14x32/],
+      [withHeader(good, (h) => { (h.steps as Record<string, unknown>[])[1].c = 31; }), /step 1 \(conv\): input 14x14x31 does not match 14x14x32/],
       [withHeader(good, (h) => { (h.steps as Record<string, unknown>[])[0].kind = 'lstm'; }), /step 0.kind must be one of "conv", "dense", got "lstm"/],
       [withHeader(good, (h) => { (h.steps as Record<string, unknown>[])[0].outBits = 9; }), /step 0 \(conv\): code outputs take 1..8 bits, got 9/],
       [withHeader(good, (h) => { (h.steps as Record<string, unknown>[])[0].h = -1; }), /step 0.h must be an integer in \[1, 4096\], got -1/],

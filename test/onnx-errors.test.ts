@@ -64,6 +64,17 @@ describe('ONNX import: bad input', () => {
       { name: 's', type: DT.FLOAT, dims: [], data: Float32Array.of(0.1) }, { name: 'z', type: DT.FLOAT, dims: [], data: Float32Array.of(0) }, { name: 'b', type: DT.FLOAT, dims: [], data: Float32Array.of(4) }])))).toMatch(/^CANNOT_COMPILE: .*(domain|rounding_mode)/);
   });
 
+  it('engine.run on an imported model: NaN named by its index in the caller\'s layout, wrong lengths and types refused', async () => {
+    const eng = await Engine.load(importOnnx(new Uint8Array(readFileSync(join(MODELS, 'residual_block_clean.onnx')))), { runtime: lb });
+    const x = new Float32Array(2 * 40000);
+    x[40000 + 123] = NaN;
+    expect(code(() => eng.run(x, 2))).toBe('BAD_ARGUMENT: Engine.run: input value 40123 is NaN');
+    expect(code(() => eng.run(new Float32Array(5), 1))).toMatch(/^BAD_SHAPE: input has 5 values but 1 sample\(s\) of 1x200x200 need 40000/);
+    expect(code(() => eng.run(new Uint8Array(40000), 1))).toMatch(/^BAD_ARGUMENT: run takes a Float32Array/);
+    expect(code(() => eng.logits(new Uint8Array(40000), 1))).toMatch(/^BAD_ARGUMENT: an imported model: use run\(\)/);
+    eng.dispose();
+  });
+
   it('a cycle and a missing input are BAD_MODEL', () => {
     const cyc = onnxModel({ nodes: [{ op: 'Relu', inputs: ['b'], outputs: ['a'] }, { op: 'Relu', inputs: ['a'], outputs: ['b'] }, { op: 'Relu', inputs: ['x'], outputs: ['y'] }],
       inputs: [{ name: 'x', type: DT.FLOAT, dims: [1, 4] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [1, 4] }] });

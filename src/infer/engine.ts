@@ -109,7 +109,7 @@ export class Engine {
       if (options.runtime) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: threads and runtime exclude each other (every thread loads its own runtime)');
       if (!poolFactory) throw new LowbitError('BAD_ARGUMENT', "Engine.load: threads need the 'lowbit' entry in Node (worker_threads); lowbit/engine and other hosts run one thread");
       // refuse a bad file here, with the same errors as one thread
-      if (decodeModel(bytes).io) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: imported models run on one thread for now; load without threads');
+      if (decodeModel(bytes).io) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: imported models run on one thread');
       return poolFactory(bytes, threads);
     }
     let lb = options.runtime;
@@ -133,7 +133,7 @@ export class Engine {
 
   /** Logits [count][classes] for `count` NHWC u8 images. */
   logits(pixels: Uint8Array, count: number): Float32Array {
-    if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
+    this.live();
     if (this.plan.io) throw new LowbitError('BAD_ARGUMENT', 'an imported model: use run()');
     const per = checkPixels(pixels, count, this.plan.inputShape);
     const classes = this.plan.classes.length, out = new Float32Array(count * classes), heap = this.lb.heap;
@@ -167,7 +167,7 @@ export class Engine {
   }
 
   private runImported(input: Uint8Array | Float32Array, count: number): Float32Array {
-    if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
+    this.live();
     return importedRun!(this as unknown as ImportedContext, input, count);
   }
 
@@ -175,6 +175,10 @@ export class Engine {
   predict(pixels: Uint8Array | Float32Array, count: number): Int32Array {
     const y = this.plan.io ? this.runImported(pixels, count) : this.logits(pixels as Uint8Array, count);
     return argmaxRows(y, count, y.length / count);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
   }
 
   /** Free the model's wasm memory; the Engine cannot be used afterwards. */

@@ -105,4 +105,7 @@ function checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly numb
 }
 
 
-export const floatFormat: FloatFormat = { parseNode, parseIO, check, checkIO };
+export const floatFormat: FloatFormat = {
+  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, fadd: {}, softmax: {} },
+  parseNode, parseIO, check, checkIO,
+};

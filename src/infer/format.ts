@@ -20,20 +20,18 @@ export const MODEL_VERSION = 2;
 /** Bounds that keep a hostile file from asking for unbounded memory or time. */
 export const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
 
-type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
+export type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
 const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
-const NODE_TENSORS: Record<string, Record<string, DType>> = {
-  threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' },
-  fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' },
-};
-const FLOAT_NODE_OPS: readonly string[] = ['fstep', 'quantize', 'dequant', 'fmaxpool', 'fadd', 'softmax'];
-const NODE_OPS = ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu', 'fstep', 'quantize', 'dequant', 'fmaxpool', 'fadd', 'softmax'] as const;
+const NODE_TENSORS: Record<string, Record<string, DType>> = { threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' } };
+const NODE_OPS: readonly string[] = ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu'];
 
 /**
  * The float nodes and float input / output of imported models (./float-format.ts), installed by
  * the 'lowbit' entry; lowbit/engine leaves them out to stay small and refuses such files plainly.
  */
 export interface FloatFormat {
+  /** the float ops and their tensors */
+  tensors: Record<string, Record<string, DType>>;
   parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: Record<string, unknown>, at: string): PlanNode;
   parseIO(raw: unknown): PlanIO;
   check(n: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo;
@@ -42,7 +40,7 @@ export interface FloatFormat {
 let floatFormat: FloatFormat | undefined;
 export function setFloatFormat(f: FloatFormat): void { floatFormat = f; }
 function needFloat(at: string): FloatFormat {
-  if (!floatFormat) throw bad(`${at}: an imported (ONNX) model; load it with the 'lowbit' entry`);
+  if (!floatFormat) throw bad(`${at}: not in lowbit-trained models (load imported ONNX models with the 'lowbit' entry)`);
   return floatFormat;
 }
 const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
@@ -101,7 +99,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   });
   const nodes = plan.graph?.map((n) => {
     const t: Record<string, [DType, number, number]> = {};
-    for (const [name, dtype] of Object.entries(NODE_TENSORS[n.op] ?? {})) {
+    for (const [name, dtype] of Object.entries(NODE_TENSORS[n.op] ?? floatFormat?.tensors[n.op] ?? {})) {
       const a = (n as unknown as Record<string, ArrayBufferView & { length: number }>)[name];
       t[name] = [dtype, section(a), a.length];
     }
@@ -230,11 +228,11 @@ export function ints(v: unknown, what: string, min: number, max: number, lo: num
 function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void): PlanNode {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`node ${i} must be an object`);
   const r = raw as Record<string, unknown>, at = `node ${i}`;
-  const op = oneOf(r.op, `${at}.op`, NODE_OPS);
-  if (FLOAT_NODE_OPS.includes(op)) needFloat(at);
+  // a float op (an imported model) needs the float format installed
+  const op = NODE_OPS.includes(r.op as string) ? r.op as PlanNode['op'] : oneOf(r.op, `${at}.op`, Object.keys(needFloat(`${at}.op ${JSON.stringify(r.op)}`).tensors)) as PlanNode['op'];
   const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
   const t: Record<string, unknown> = {};
-  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? {}, t);
+  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? floatFormat!.tensors[op] ?? {}, t);
   switch (op) {
     case 'step': return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
     case 'add': return { op, inputs, shifts: ints(r.shifts, `${at}.shifts`, -31, 31, inputs.length, inputs.length) };
@@ -322,7 +320,7 @@ export function planValues(plan: Plan): ValueInfo[] {
       default:
         out = needFloat(at).check(n, ins, need);
     }
-    need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or larger than 16 M values per image');
+    need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or over 16 M values per image');
     values.push(out);
   });
   if (plan.io) {
@@ -340,23 +338,23 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
   const [h, w, c] = v.shape, stride = s.stride ?? 1, groups = s.groups ?? 1;
   need(v.kind === 'pixels' || v.kind === 'codes' || v.kind === 'bits', `reads a ${v.kind} value; weight layers read pixels, codes or sign bits`);
   if (s.kind === 'conv') {
-    need(s.h === h && s.w === w && s.c === c, `input ${s.h}x${s.w}x${s.c} does not match the previous output ${h}x${w}x${c}`);
+    need(s.h === h && s.w === w && s.c === c, `input ${s.h}x${s.w}x${s.c} does not match ${h}x${w}x${c}`);
     need(s.padding === 'same' || (s.h >= s.k && s.w >= s.k), `a ${s.k}x${s.k} 'valid' kernel does not fit ${s.h}x${s.w}`);
   } else {
-    need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match the previous output ${h}x${w}x${c} = ${h * w * c}`);
-    need(s.input !== 'bits' || s.weights !== 'binary' || c % 64 === 0 || h * w === 1, `sign bits feed a binary dense layer only from 64-channel multiples or a 1x1 map, got ${h}x${w}x${c}`);
+    need(s.h === 1 && s.w === 1 && s.c === h * w * c && s.k === 1, `input ${s.c} does not match ${h}x${w}x${c}`);
+    need(s.input !== 'bits' || s.weights !== 'binary' || c % 64 === 0 || h * w === 1, `a binary dense layer reads sign bits of 64-channel multiples or a 1x1 map, got ${h}x${w}x${c}`);
   }
-  need(s.input === v.kind && s.inBits === v.bits, `input ${s.input} (${s.inBits} bits) does not match the previous output ${v.kind} (${v.bits} bits)`);
+  need(s.input === v.kind && s.inBits === v.bits, `input ${s.input} (${s.inBits} bits) does not match ${v.kind} (${v.bits} bits)`);
   need(!(s.input === 'pixels' && s.weights === 'binary'), 'binary weights on raw pixels are not supported');
   need(s.weights === 'binary' ? s.weightBits === 1 : s.weightBits >= 2, `weightBits ${s.weightBits} does not fit ${s.weights} weights`);
-  need(stride === 1 || (s.kind === 'conv' && s.weights === 'int8'), 'strided convs run on the integer (int8 weight) kernels only');
-  need(groups === 1 || (s.kind === 'conv' && groups === s.c && s.out === s.c && s.weights === 'int8'), 'grouped convs are depthwise (groups = channels = filters) with int8 weights');
+  need(stride === 1 || (s.kind === 'conv' && s.weights === 'int8'), 'strided convs need int8 weights');
+  need(groups === 1 || (s.kind === 'conv' && groups === s.c && s.out === s.c && s.weights === 'int8'), 'grouped convs must be depthwise with int8 weights');
   const taps = s.k * s.k, cin = s.c / groups, [oh, ow] = stepConvSize(s);
   need(oh >= 1 && ow >= 1, 'the conv leaves no pixels');
-  need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * cin <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (at most 16 M outputs and 64 M im2col bytes per image)');
+  need(oh * ow * s.out <= MAX_ACTIVATION && s.out * taps * cin <= MAX_TENSOR_BYTES && oh * ow * taps * s.c <= MAX_ACTIVATION * 4, 'the layer is too large (over 16 M outputs or 64 M im2col bytes per image)');
   if (s.weights === 'binary') {
     need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
-    need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c} of a pixel (they must be 0)`);
+    need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c}`);
   } else need(s.wInt8?.length === s.out * taps * cin && !s.wBinary, `wInt8 must hold ${s.out * taps * cin} codes`);
   const accMax = taps * cin * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : 127);
   if (s.output === 'codes') {
@@ -372,16 +370,16 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
     need(s.mult?.length === s.out && s.addend?.length === s.out && s.addend.every((a) => Number.isInteger(a) && Math.abs(a) < 2 ** 62), `mult and addend must hold ${s.out} values (addend integers below 2^62)`);
     // acc * mult + addend in int64: |acc| <= accMax, so the sum stays below 2^63
     const worst = s.mult!.reduce((m, x, c) => Math.max(m, accMax * Math.abs(x) + Math.abs(s.addend![c])), 0);
-    need(worst < 2 ** 62, `a stream multiplier or addend can overflow 64 bits (up to ${worst.toExponential(2)})`);
+    need(worst < 2 ** 62, `a stream can overflow 64 bits (${worst.toExponential(2)})`);
   } else {
     need(last || plan.io !== undefined, 'only the last step may output logits');
     need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
     need(plan.io !== undefined || s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
     need(s.pool === 0, 'no pooling after the logits');
-    need(plan.io !== undefined || oh * ow === 1, `the logits layer must give one value per class (a 1x1 output), got ${oh}x${ow}`);
+    need(plan.io !== undefined || oh * ow === 1, `the logits layer must give a 1x1 output, got ${oh}x${ow}`);
     // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|
     const worst = s.scale!.reduce((m, x, c) => Math.max(m, Math.abs(x) * accMax + Math.abs(s.bias![c])), 0);
-    need(worst <= MAX_LOGIT, `a logit scale or bias is so large that logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)}, at most ${MAX_LOGIT.toExponential(0)})`);
+    need(worst <= MAX_LOGIT, `logits can overflow float32 (|scale| x ${accMax} + |bias| up to ${worst.toExponential(2)})`);
   }
   need(s.pool === 0 || s.kind === 'conv', 'pooling follows conv layers only');
   const shape = stepOutputShape(s);

@@ -14,25 +14,28 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   const io = ctx.plan.io!, inDims = io.input.join('x'), inPer = io.input.reduce((a, b) => a * b, 1);
   if (!(input instanceof Float32Array)) throw new LowbitError('BAD_ARGUMENT', `run takes a Float32Array of ${count} x ${inDims} values for this imported model`);
   if (input.length !== count * inPer) throw new LowbitError('BAD_SHAPE', `input has ${input.length} values but ${count} sample(s) of ${inDims} need ${count * inPer}`);
-  for (let i = 0; i < input.length; i++) if (Number.isNaN(input[i])) throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${i} is NaN`); // input marshalling
   let lay = cached.get(ctx.plan);
   if (!lay) cached.set(ctx.plan, (lay = layouts(ctx)));
   const { toNHWC, fromNHWC, outPer } = lay;
-  const heap = ctx.lb.heap, out = new Float32Array(count * outPer), buf = new Float32Array(Math.min(count, ctx.chunk) * inPer);
+  const heap = ctx.lb.heap, out = new Float32Array(count * outPer), runners = ctx.runners;
+  const buf = toNHWC ? new Float32Array(Math.min(count, ctx.chunk) * inPer) : undefined, vals: number[] = [];
   for (let from = 0; from < count; from += ctx.chunk) {
-    const n = Math.min(ctx.chunk, count - from);
-    for (let i = 0; i < n; i++) { // layout, once per value
-      const src = input.subarray((from + i) * inPer, (from + i + 1) * inPer), dst = buf.subarray(i * inPer);
-      if (toNHWC) for (let j = 0; j < inPer; j++) dst[j] = src[toNHWC[j]]; else dst.set(src);
+    const n = Math.min(ctx.chunk, count - from), src = input.subarray(from * inPer, (from + n) * inPer);
+    if (buf) for (let i = 0; i < n; i++) for (let j = 0; j < inPer; j++) buf[i * inPer + j] = src[i * inPer + toNHWC![j]]; // layout, once per value
+    const x = ctx.input(n * inPer * 4);
+    heap.write(x, buf ? buf.subarray(0, n * inPer) : src);
+    const nan = heap.wasm.firstNaNF32(x, n * inPer);
+    if (nan >= 0) {
+      const i = Math.floor(nan / inPer), j = nan % inPer; // back to the caller's layout
+      throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${(from + i) * inPer + (toNHWC ? toNHWC[j] : j)} is NaN`);
     }
-    const x = ctx.input(n * inPer * 4), vals = [x];
-    heap.write(x, buf.subarray(0, n * inPer));
-    for (const r of ctx.runners) vals.push(r.run(r.inputs.map((v) => vals[v]), n));
-    const y = heap.read(Float32Array, vals.at(-1)!, n * outPer);
-    for (let i = 0; i < n; i++) { // layout, once per value
-      const src = y.subarray(i * outPer, (i + 1) * outPer), dst = out.subarray((from + i) * outPer, (from + i + 1) * outPer);
-      if (fromNHWC) for (let j = 0; j < outPer; j++) dst[j] = src[fromNHWC[j]]; else dst.set(src);
-    }
+    vals.length = 0;
+    vals.push(x);
+    for (const r of runners) vals.push(r.run(r.inputs.length === 1 ? [vals[r.inputs[0]]] : r.inputs.map((v) => vals[v]), n));
+    const dst = out.subarray(from * outPer, (from + n) * outPer);
+    if (!fromNHWC) { heap.read(Float32Array, vals[vals.length - 1], n * outPer, dst); continue; }
+    const y = heap.read(Float32Array, vals[vals.length - 1], n * outPer);
+    for (let i = 0; i < n; i++) for (let j = 0; j < outPer; j++) dst[i * outPer + j] = y[i * outPer + fromNHWC[j]]; // layout, once per value
   }
   return out;
 }

@@ -15,7 +15,6 @@ let floatRunners: FloatRunners | undefined;
 export function setFloatRunners(f: FloatRunners): void { floatRunners = f; }
 
 export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step' }>, inShapes: Shape[], inKinds: ValueKind[]): NodeRunner {
-  if (floatRunners && !['add', 'avgpool', 'concat', 'requant', 'prelu', 'threshold'].includes(node.op)) return floatRunners(r, node, inShapes, inKinds);
   const wasm = r.heap.wasm, out = r.slot(), [h, w, c] = inShapes[0], per = h * w * c;
   switch (node.op) {
     case 'add':
@@ -67,6 +66,6 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
       const thr = r.put(folded.thr), sign = r.put(folded.sign);
       return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdSigned(xs[0], n * pixels, c, thr, L, sign, y); return y; };
     }
-    default: throw new Error(`no runner for ${node.op}`);
+    default: return floatRunners!(r, node, inShapes, inKinds); // a float node: only in a file the float format accepted
   }
 }

@@ -38,22 +38,6 @@ export function signedThresholds(s: { out: number; thresholds?: Int32Array; flip
   return { thr, sign };
 }
 
-/** Integer weights that are all -1, 0 or +1 (ternary): the bit-serial kernels take them as two binary halves. */
-function isTernary(s: PlanStep): boolean {
-  return s.weights === 'int8' && !!s.wInt8 && s.wInt8.every((v) => v >= -1 && v <= 1); // load time
-}
-
-/** Ternary weights as 2 x out binary rows of ceil(c / 32) words: b1 = +1 where w >= 0, then b2 = +1 where w > 0. */
-function ternaryBitRows(s: PlanStep): Uint32Array {
-  const wpr = Math.ceil(s.c / 32), rows = new Uint32Array(2 * s.out * wpr), q = s.wInt8!;
-  for (let o = 0; o < s.out; o++) for (let k = 0; k < s.c; k++) { // load time
-    const v = q[o * s.c + k], w = (k >>> 5);
-    if (v >= 0) rows[o * wpr + w] |= 1 << (k & 31);
-    if (v > 0) rows[(s.out + o) * wpr + w] |= 1 << (k & 31);
-  }
-  return rows;
-}
-
 /** Dense binary weights as rows of ceil(c / 32) words (the file keeps 2 * ceil(c / 64) per row). */
 function denseBitRows(s: PlanStep): Uint32Array {
   const wpr = Math.ceil(s.c / 32), from = 2 * Math.ceil(s.c / 64), rows = new Uint32Array(s.out * wpr);
@@ -80,6 +64,29 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
   let fusedBits = false;
 
+  /** The 8-bit affine kernel on u8 pixels / codes (or unpacked sign bits) x int8 weights. */
+  function affineAccumulate(): (x: number, n: number) => number {
+    // affine: u8 pixels / codes x int8 weights; sign bits are unpacked to bytes 0 / 2 with a zero
+    // point of 1, so the kernel multiplies the +-1 values they stand for ('same' pads with byte 1: a real 0)
+    const fromBits = s.input === 'bits', za = fromBits ? 1 : 0;
+    let pw8: number;
+    if (s.wInt8) pw8 = r.put(s.wInt8);
+    else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
+    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
+    wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
+    return (x: number, n: number) => {
+      const rows = n * oh * ow;
+      let col = x;
+      if (fromBits) { col = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, col); }
+      if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, za, col); }
+      const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
+      wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
+      const acc = accBuf(rows * s.out * 4);
+      wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
+      return acc;
+    };
+  }
+
   if ((s.groups ?? 1) > 1) {
     // depthwise: u8 pixels / codes x int8 weights, one filter per channel (assembly/int-graph.ts);
     // sign bits are unpacked to bytes 0 / 2 with a zero point of 1 (+-1, padding a real 0)
@@ -93,16 +100,24 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : 0, acc);
       return acc;
     };
-  } else if (!conv && s.input === 'codes' && (s.weights === 'binary' || isTernary(s))) {
+  } else if (!conv && s.input === 'codes' && (s.weights === 'binary' || s.wInt8!.every((v) => v * v < 2))) {
     // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
     // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2.
     // Ternary weights (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the rows, then pairSumHalf.
     const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out;
     const wpr = Math.ceil(s.c / 32), kv = Math.ceil(s.c / 128);
-    const staged = r.put(ternary ? ternaryBitRows(s) : denseBitRows(s)), wsum = r.alloc(outs * 4), pb = r.alloc(Math.ceil(outs / PANEL_B) * PANEL_B * kv * 16);
+    let staged: number;
+    if (ternary) {
+      // b1 = +1 where w >= 0, then b2 = +1 where w > 0: 2 x out rows of signs, packed to bits
+      const q = s.wInt8!, n = q.length, signs = new Float32Array(2 * n);
+      for (let i = 0; i < n; i++) { signs[i] = q[i]; signs[n + i] = q[i] - 0.5; } // load time
+      staged = r.alloc(outs * wpr * 4);
+      wasm.packSignsRows(r.put(signs), outs, s.c, staged, wpr);
+    } else staged = r.put(denseBitRows(s));
+    const wsum = r.alloc(outs * 4), pb = r.alloc(Math.ceil(outs / PANEL_B) * PANEL_B * kv * 16);
     wasm.signRowSums(staged, outs, wpr, s.c, wsum);
     wasm.packBitPanels(staged, outs, wpr, s.c, PANEL_B, pb);
-    accumulate = (x, n) => {
+    const serial = (x: number, n: number) => {
       const planeRows = n * s.inBits, planes = u8Buf(planeRows * wpr * 4);
       wasm.packBitPlanes(x, n, s.c, s.inBits, planes, wpr);
       const pa = packBuf(Math.ceil(planeRows / PANEL_A) * PANEL_A * kv * 16);
@@ -114,26 +129,11 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       if (ternary) wasm.pairSumHalf(acc, n, s.out, acc); // in place: output row i lies before input row i
       return acc;
     };
+    // ternary: twice the bit rows pay only while the 8-bit kernel's 4-row tile would run mostly empty
+    const affine = ternary ? affineAccumulate() : undefined;
+    accumulate = affine ? (x, n) => (n < 4 ? serial(x, n) : affine(x, n)) : serial;
   } else if (s.input !== 'bits' || s.weights === 'int8') {
-    // affine: u8 pixels / codes x int8 weights; sign bits are unpacked to bytes 0 / 2 with a zero
-    // point of 1, so the kernel multiplies the +-1 values they stand for ('same' pads with byte 1: a real 0)
-    const fromBits = s.input === 'bits', za = fromBits ? 1 : 0;
-    let pw8: number;
-    if (s.wInt8) pw8 = r.put(s.wInt8);
-    else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
-    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
-    wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
-    accumulate = (x, n) => {
-      const rows = n * oh * ow;
-      let col = x;
-      if (fromBits) { col = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, col); }
-      if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, za, col); }
-      const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
-      wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
-      const acc = accBuf(rows * s.out * 4);
-      wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
-      return acc;
-    };
+    accumulate = affineAccumulate();
   } else if (conv && s.c <= 32) {
     // +-1 x +-1 conv on at most 32 channels: im2col of one u32 per tap (dense rows), the xnor GEMM,
     // then the zero-padding correction (assembly/xnorconv32.ts)
