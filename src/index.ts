@@ -57,6 +57,7 @@ export { Engine } from './infer/engine.js';
 import { enableImportedModels } from './infer/imported.js';
 enableImportedModels();
 export { importOnnx, importOnnxModel, importOnnxGraph, type ImportOptions, type ImportResult } from './onnx/import.js';
+export { exportQonnx } from './onnx/export-qonnx.js';
 export { decodeOnnx, decodeTensor, type OnnxModel, type OnnxGraph, type OnnxNode, type Tensor as OnnxTensor } from './onnx/decode.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';

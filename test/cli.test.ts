@@ -170,6 +170,20 @@ describe('lowbit export / eval / info / infer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('export --format qonnx writes a QONNX model that import reads back into an integer-only model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-qonnx-')), ckpt = join(dir, 'm.ckpt'), onnx = join(dir, 'm.onnx'), lbm = join(dir, 'm.lbm');
+    const t = await lowbit('train', '--arch', 'mlp', '--wbits', '1', '--abits', '2', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet', '--out', ckpt);
+    expect(t.code, t.stderr).toBe(0);
+    const e = await lowbit('export', ckpt, '--model', onnx, '--format', 'qonnx');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/m\.onnx: [\d,]+ bytes, QONNX/);
+    const i = await lowbit('import', onnx, '-o', lbm);
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(/every layer runs on integer kernels/);
+    expect((await lowbit('export', ckpt, '--model', onnx, '--format', 'tflite')).stderr).toMatch(/--format must be lbm or qonnx, got 'tflite'/);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+
   it('eval reports accuracy, per-class accuracy and a confusion matrix', async () => {
     const r = await lowbit('eval', model, '--data', 'subset');
     expect(r.code).toBe(0);

@@ -28,9 +28,11 @@ function parseFlags<T extends ParseArgsConfig>(config: T, help: string): ReturnT
 
 /** Per-command usage (lowbit COMMAND --help). */
 const COMMAND_HELP: Record<string, string> = {
-  export: `Usage: lowbit export CKPT --model FILE
+  export: `Usage: lowbit export CKPT --model FILE [--format lbm|qonnx]
 
-Compile a training checkpoint (lowbit train --out) into an integer-only model file (.lbm).
+Compile a training checkpoint (lowbit train --out) into an integer-only model file (.lbm), or with
+--format qonnx write it as a QONNX model (Quant / BipolarQuant and standard ONNX ops, NCHW float input
+in [0, 1]) for FINN / hls4ml tooling; lowbit import reads it back.
 `,
   eval: `Usage: lowbit eval MODEL [--data DIR|subset | --images FILE --labels FILE | --png-dir DIR]
 
@@ -68,16 +70,22 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
   const help = `lowbit ${command} --help`;
   const { values, positionals } = parseFlags({ args, allowPositionals: true, options: {
     data: { type: 'string' }, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'png-dir': { type: 'string' },
-    raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+    raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'] };
+  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
   switch (command) {
-    case 'export': need(1); if (!values.model) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await exportModel(positionals[0], values.model, log); return 0;
+    case 'export': {
+      need(1);
+      if (!values.model) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`);
+      if (values.format !== undefined && values.format !== 'lbm' && values.format !== 'qonnx') throw new LowbitError('BAD_ARGUMENT', `--format must be lbm or qonnx, got '${values.format}'`);
+      await exportModel(positionals[0], values.model, log, values.format ?? 'lbm');
+      return 0;
+    }
     case 'eval': need(1); await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'] }, log); return 0;
     case 'info': need(1); await infoModel(positionals[0], log); return 0;
     case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;
@@ -147,7 +155,7 @@ const HELP = `Usage: lowbit <command> [flags]
 
 Commands
   train                 train a low-bit Fashion-MNIST classifier (lowbit train --help)
-  export CKPT --model FILE   compile a training checkpoint into an integer-only model file (.lbm)
+  export CKPT --model FILE [--format qonnx]   compile a training checkpoint into a model file (.lbm), or QONNX
   eval MODEL [--data DIR|subset | --images F --labels F | --png-dir DIR]   test-set accuracy, per class, confusion matrix
   info MODEL            layers, bit widths, weights, file size, MACs by kind
   infer MODEL IMAGE... [--raw]   classify PNG files (or raw 28x28 u8 images with --raw)

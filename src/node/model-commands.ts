@@ -1,5 +1,6 @@
 // `lowbit export | eval | info | infer | bench`: the model file's commands.
 import { importOnnxModel } from '../onnx/import.js';
+import { exportQonnx } from '../onnx/export-qonnx.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LowbitError } from '../errors.js';
@@ -21,10 +22,16 @@ export async function loadEngine(path: string): Promise<Engine> {
 }
 
 /** Checkpoint -> integer-only model file. */
-export async function exportModel(ckpt: string, out: string, log: (l: string) => void): Promise<void> {
+export async function exportModel(ckpt: string, out: string, log: (l: string) => void, format: 'lbm' | 'qonnx' = 'lbm'): Promise<void> {
   const { model, config, epochs, history, source } = await modelFromCheckpoint(await readBytes(ckpt, 'checkpoint'), ckpt);
   try {
     const acc = history.at(-1)?.testAccuracy ?? NaN;
+    if (format === 'qonnx') {
+      const bytes = exportQonnx(model);
+      await writeFileAtomic(out, bytes);
+      log(`${out}: ${bytes.length.toLocaleString('en-US')} bytes, QONNX (Quant / BipolarQuant, NCHW float input in [0, 1]), from ${ckpt} (epoch ${epochs})`);
+      return;
+    }
     const bytes = encodeModel(compile(model, FASHION_MNIST_CLASSES, provenance(config, acc, epochs, source)));
     await writeFileAtomic(out, bytes);
     log(`${out}: ${bytes.length.toLocaleString('en-US')} bytes, integer-only, from ${ckpt} (epoch ${epochs}${Number.isFinite(acc) ? `, test accuracy ${(100 * acc).toFixed(2)}%` : ''})`);

@@ -29,7 +29,7 @@ interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block:
 type Lv =
   | { kind: 'const'; t: Tensor; qscale?: Tensor }
   | ({ kind: 'float'; at: number } & Layout)
-  | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array } & Layout)
+  | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array; sign?: boolean; step?: PlanStep; name?: string } & Layout)
   | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
 
 export interface ImportReport { lines: string[]; floatNodes: string[] }
@@ -155,7 +155,9 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     if (v.kind === 'float') return v;
     if (v.kind === 'const') throw cannot(where, 'a constant cannot be a runtime value here');
     if (v.kind === 'codes') {
-      const at = emit({ op: 'dequant', inputs: [v.at], scale: Float32Array.from(v.scale), bias: Float32Array.from(v.scale, (s, c) => s * v.offset[c]) });
+      // sign bits: the node scales +-1; real = (c + offset) scale with c = (pm + 1) / 2
+      const at = v.sign ? emit({ op: 'dequant', inputs: [v.at], scale: Float32Array.from(v.scale, (s) => s / 2), bias: Float32Array.from(v.scale, (s, c) => s * (0.5 + v.offset[c])) })
+        : emit({ op: 'dequant', inputs: [v.at], scale: Float32Array.from(v.scale), bias: Float32Array.from(v.scale, (s, c) => s * v.offset[c]) });
       report.floatNodes.push(`${where} (dequantize codes)`);
       return { kind: 'float', at, ...lay };
     }
@@ -193,13 +195,22 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
       for (let c = 0; c < C; c++) for (let k = 0; k < full; k++) t[c * full + k] = k < L ? r.thresholds[c * L + k] : never[r.flip[c]];
       return { thresholds: t, flip: r.flip };
     };
+    if (p.src.kind === 'int' && q.bipolar) {
+      // sign bits: the xnor and binary kernels read them, and pad with a real 0
+      const st = p.src.step;
+      Object.assign(st, { output: 'bits', outBits: 1, ...intThresholds(f, dir, p.src.accMax, q) });
+      steps.push(st);
+      const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
+      report.lines.push(`${where}: -> sign bits by one integer threshold per channel`);
+      return { kind: 'codes', at, bits: 1, levels: 1, scale: q.scale, offset: q.offset, sign: true, step: st, ...lay };
+    }
     if (p.src.kind === 'int') {
       const st = p.src.step;
       Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q), [2 ** 31 - 1, -(2 ** 31)]) });
       steps.push(st);
       const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
       report.lines.push(`${where}: -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
-      return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
+      return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, step: st, ...lay };
     }
     let from: number;
     if (p.src.kind === 'fstep') from = emit(p.src.node); // raw sums: the thresholds see the whole chain in float64
@@ -229,26 +240,33 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         }
       }
       if (!x.scale.every((s) => s === x.scale[0]) || !x.offset.every((s) => s === x.offset[0])) intOk = false;
-      if (conv && x.offset[0] !== 0 && conv.padding !== 'valid') intOk = false; // zero padding must mean real 0
+      if (conv && x.offset[0] !== 0 && conv.padding !== 'valid' && !x.sign) intOk = false; // zero padding must mean real 0
       if (conv && !conv.intOk) intOk = false;
+      if (x.sign && (conv ? conv.padding === 'valid' || conv.strides[0] !== 1 || conv.groups !== 1 : false)) intOk = false; // the sign-bit kernels: 'same', stride 1, no groups
     }
     if (intOk && x.kind === 'codes') {
       const step: PlanStep = {
         kind: conv ? 'conv' : 'dense', h: conv ? h : 1, w: conv ? w : 1, c: conv ? c : h * w * c, out, k: conv ? conv.k[0] : 1,
-        padding: conv ? conv.padding : 'valid', input: 'codes', inBits: x.bits, weights: 'int8', weightBits: codeBits(q!), output: 'logits', outBits: 32, pool: 0,
+        padding: conv ? conv.padding : 'valid', input: x.sign ? 'bits' : 'codes', inBits: x.bits, weights: 'int8', weightBits: codeBits(q!), output: 'logits', outBits: 32, pool: 0,
         wInt8: q,
       };
+      // +-1 weights on sign bits: the xnor kernels (a binary dense layer on sign bits of a map needs 64-channel multiples)
+      if (x.sign && q!.every((v) => v === 1 || v === -1) && (conv || c % 64 === 0 || h * w === 1)) {
+        Object.assign(step, { weights: 'binary', weightBits: 1, wInt8: undefined, wBinary: packBinaryRows(q!, out * step.k * step.k, step.c) });
+        delete step.wInt8;
+      }
       if (conv && conv.strides[0] !== 1) step.stride = conv.strides[0];
       if (conv && conv.groups !== 1) step.groups = conv.groups;
       const A = new Float64Array(out), B = new Float64Array(out), accMax = new Float64Array(out);
       for (let o = 0; o < out; o++) {
         let sum = 0, abs = 0;
         for (let k = 0; k < K; k++) { sum += q![o * K + k]; abs += Math.abs(q![o * K + k]); }
-        A[o] = x.scale[0] * sW![o];
-        B[o] = A[o] * x.offset[0] * sum + bias[o];
+        // sign bits: the kernels sum w (+-1), real = (scale / 2) (+-1)
+        A[o] = (x.sign ? x.scale[0] / 2 : x.scale[0]) * sW![o];
+        B[o] = x.sign ? bias[o] : A[o] * x.offset[0] * sum + bias[o];
         accMax[o] = x.levels * abs;
       }
-      report.lines.push(`${where}: integer ${step.kind} ${step.weightBits}-bit weights x ${x.bits}-bit codes${conv ? ` (${conv.k.join('x')}, stride ${conv.strides[0]}, ${conv.padding})` : ''}, ${out} outputs`);
+      report.lines.push(`${where}: integer ${step.kind} ${step.weightBits}-bit weights x ${x.sign ? 'sign bits' : `${x.bits}-bit codes`}${conv ? ` (${conv.k.join('x')}, stride ${conv.strides[0]}, ${conv.padding})` : ''}, ${out} outputs`);
       const outShape: HWC = conv ? [conv.oh, conv.ow, out] : [1, 1, out];
       return { kind: 'pending', src: { kind: 'int', step, from: x.at, accMax }, chain: { A: new Float64Array(A), B, ops: [] }, dims: conv ? [1, out, conv.oh, conv.ow] : [1, out], shape: outShape };
     }
@@ -501,6 +519,13 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
         if (lay.dims.length !== 4 || k.length !== 2 || k[0] !== k[1] || s[0] !== k[0] || s[1] !== k[1] || pads.some((p) => p) || attrInt(n, 'ceil_mode', 0) || (attrStr(n, 'auto_pad', 'NOTSET') !== 'NOTSET' && attrStr(n, 'auto_pad', 'NOTSET') !== 'VALID'))
           throw cannot(where, 'max pooling lowers for square windows with stride = window and no padding');
         const [h, w, c] = lay.shape, oh = Math.floor(h / k[0]), ow = Math.floor(w / k[0]);
+        // codes or sign bits of an integer conv read by this pool alone: the step pools (max commutes with its monotone thresholds)
+        if (x.kind === 'codes' && x.step && x.step.kind === 'conv' && !x.step.pool && (readers.get(n.inputs[0]) ?? 0) === 1 && k[0] <= 8) {
+          x.step.pool = k[0];
+          report.lines.push(`${where}: max pool ${k[0]}x${k[0]} in the step before`);
+          set({ ...x, step: undefined, dims: [1, c, oh, ow], shape: [oh, ow, c] });
+          continue;
+        }
         const f = materialize(x, where);
         report.lines.push(`${where}: float max pool ${k[0]}x${k[0]}`);
         set({ kind: 'float', at: emit({ op: 'fmaxpool', inputs: [f.at], k: [k[0], k[0]], strides: [k[0], k[0]] }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
@@ -697,4 +722,11 @@ function channelSteps(qs: Tensor | undefined, axis: number, out: number): Float6
   if (qs.data.length === 1) return new Float64Array(out).fill(qs.data[0]);
   if (qs.dims.some((d, i) => i !== axis && d !== 1) || qs.dims[axis] !== out) return undefined;
   return Float64Array.from(qs.data);
+}
+
+/** +-1 weights [rows][c] as sign bits: rows of 2 ceil(c / 64) u32 words, bit j = channel j, 1 for +1. */
+function packBinaryRows(q: Int8Array, rows: number, c: number): Uint32Array {
+  const per = 2 * Math.ceil(c / 64), out = new Uint32Array(rows * per);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) if (q[r * c + j] > 0) out[r * per + (j >>> 5)] |= 1 << (j & 31); // import time
+  return out;
 }

@@ -26,6 +26,8 @@ export interface Quantizer {
   /** per channel: real = (code + offset[c]) scale[c] */
   scale: Float64Array;
   offset: Float64Array;
+  /** +-scale (BipolarQuant): after an integer layer it becomes sign bits */
+  bipolar?: boolean;
 }
 
 /** QONNX Quant: q = clamp(round(y / s + z), lo, hi), code = q - lo, real = (q - z) s. */
@@ -42,7 +44,7 @@ export function quantQuantizer(scale: Float64Array, zero: Float64Array, bits: nu
 
 /** QONNX BipolarQuant: +s for y >= 0, -s otherwise (code 1 / 0). */
 export function bipolarQuantizer(scale: Float64Array): Quantizer {
-  return { levels: 1, code: (y) => (y >= 0 ? 1 : 0), scale: scale.map((s) => 2 * s), offset: scale.map(() => -0.5) };
+  return { levels: 1, code: (y) => (y >= 0 ? 1 : 0), scale: scale.map((s) => 2 * s), offset: scale.map(() => -0.5), bipolar: true };
 }
 
 /** FINN MultiThreshold: code = #{k : y >= thr[c][k]}, real = out_scale code + out_bias. */
