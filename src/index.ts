@@ -58,6 +58,7 @@ import { enableImportedModels } from './infer/imported.js';
 enableImportedModels();
 export { importOnnx, importOnnxModel, importOnnxGraph, type ImportOptions, type ImportResult } from './onnx/import.js';
 export { exportQonnx } from './onnx/export-qonnx.js';
+export { quantizeOnnx, type QuantizeOptions, type QuantizeResult } from './onnx/ptq.js';
 export { decodeOnnx, decodeTensor, type OnnxModel, type OnnxGraph, type OnnxNode, type Tensor as OnnxTensor } from './onnx/decode.js';
 export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/format.js';
 export type { Plan, PlanStep } from './infer/plan.js';

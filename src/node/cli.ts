@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LowbitError } from '../errors.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-command.js';
 import { progressBar } from './progress.js';
-import { benchModel, evalModel, exportModel, importModel, inferImages, infoModel } from './model-commands.js';
+import { benchModel, evalModel, exportModel, importModel, inferImages, infoModel, quantizeModel } from './model-commands.js';
 
 /**
  * node:util's parseArgs, strict; its errors become BAD_ARGUMENT pointing at the help. A negative
@@ -58,6 +58,17 @@ Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) i
 file. Prints what each layer became (integer kernel and precision, or float), then the file size.
   -o, --out FILE        the model file to write
 `,
+  quantize: `Usage: lowbit quantize MODEL.onnx --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse] [--count N] [--pixels unit|raw]
+
+Post-training quantization of a float ONNX model to an integer-only lowbit model: per-channel weight
+quantizers, and activation ranges (the input and every ReLU / Clip output) from calibration images.
+  --calib IMAGES        an IDX image file (gzipped or not), e.g. a few hundred training images
+  --count N             calibration images to use (default 500)
+  --pixels unit|raw     the model takes pixels / 255 (unit, default) or 0..255 (raw)
+  --wbits, --abits      8 (default), 4 or 2
+  --method              minmax or mse (default mse): how weight and activation ranges are chosen
+  -o, --out FILE        the model file to write
+`,
   bench: `Usage: lowbit bench MODEL
 
 Load-to-first-prediction time, batch-1 latency and batch-64 throughput of a model file.
@@ -70,11 +81,12 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
   const help = `lowbit ${command} --help`;
   const { values, positionals } = parseFlags({ args, allowPositionals: true, options: {
     data: { type: 'string' }, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'png-dir': { type: 'string' },
-    raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, format: { type: 'string' },
+    calib: { type: 'string' }, count: { type: 'string' }, pixels: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, method: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'] };
+  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
@@ -88,6 +100,19 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
     }
     case 'eval': need(1); await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'] }, log); return 0;
     case 'info': need(1); await infoModel(positionals[0], log); return 0;
+    case 'quantize': {
+      need(1);
+      if (!values.out || !values.calib) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`);
+      const bits = (flag: string, v: string | undefined) => { const b = v === undefined ? 8 : Number(v); if (b !== 8 && b !== 4 && b !== 2) throw new LowbitError('BAD_ARGUMENT', `--${flag} must be 8, 4 or 2, got '${v}'`); return b as 8 | 4 | 2; };
+      const method = values.method ?? 'mse';
+      if (method !== 'minmax' && method !== 'mse') throw new LowbitError('BAD_ARGUMENT', `--method must be minmax or mse, got '${method}'`);
+      const pixels = values.pixels ?? 'unit';
+      if (pixels !== 'unit' && pixels !== 'raw') throw new LowbitError('BAD_ARGUMENT', `--pixels must be unit or raw, got '${pixels}'`);
+      const count = values.count === undefined ? 500 : Number(values.count);
+      if (!Number.isInteger(count) || count < 1) throw new LowbitError('BAD_ARGUMENT', `--count must be a positive integer, got '${values.count}'`);
+      await quantizeModel(positionals[0], values.out, { calib: values.calib, count, pixels, wbits: bits('wbits', values.wbits), abits: bits('abits', values.abits), method }, log);
+      return 0;
+    }
     case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;
     case 'infer': need(2); return (await inferImages(positionals[0], positionals.slice(1), !!values.raw, log, (l) => console.error(l))) ? 0 : 1;
     default: need(1); await benchModel(positionals[0], log); return 0;
@@ -161,6 +186,7 @@ Commands
   infer MODEL IMAGE... [--raw]   classify PNG files (or raw 28x28 u8 images with --raw)
   bench MODEL           load-to-first-prediction time, batch-1 latency, batch-64 throughput
   import MODEL.onnx -o MODEL.lbm   import an ONNX / QONNX model (Brevitas, FINN, QKeras) to run on lowbit's kernels
+  quantize MODEL.onnx --calib IMAGES -o MODEL.lbm   post-training quantization of a float ONNX model (8/4/2 bits)
 
   lowbit COMMAND --help   a command's flags;  lowbit --version   the version
 

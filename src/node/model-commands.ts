@@ -1,6 +1,7 @@
 // `lowbit export | eval | info | infer | bench`: the model file's commands.
 import { importOnnxModel } from '../onnx/import.js';
 import { exportQonnx } from '../onnx/export-qonnx.js';
+import { quantizeOnnx } from '../onnx/ptq.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LowbitError } from '../errors.js';
@@ -48,6 +49,20 @@ export async function importModel(onnxPath: string, out: string, log: (l: string
   await writeFileAtomic(out, r.model);
   const io = r.plan.io!;
   log(`${out}: ${r.model.length.toLocaleString('en-US')} bytes (from ${onnxPath}, ${(await stat(onnxPath)).size.toLocaleString('en-US')} bytes); input ${io.input.join('x')}${io.inputLayout === 'nchw' ? ' (NCHW)' : ''}, output ${io.output.join('x')}`);
+}
+
+/** lowbit quantize: a float ONNX model and calibration images to an integer-only model file. */
+export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2; abits: 8 | 4 | 2; method: 'minmax' | 'mse' }, log: (l: string) => void): Promise<void> {
+  const bytes = await readBytes(onnxPath, 'model');
+  const idx = await readIdx(await readFileBounded(o.calib, MAX_FILE_BYTES.data, 'data'), o.calib);
+  const per = idx.dims.slice(1).reduce((a, b) => a * b, 1), n = Math.min(o.count, idx.dims[0]);
+  const calibration = Float32Array.from(idx.data.subarray(0, n * per), (v) => (o.pixels === 'unit' ? v / 255 : v));
+  const t0 = performance.now();
+  const r = await quantizeOnnx(bytes, { calibration, count: n, wbits: o.wbits, abits: o.abits, method: o.method }, await init());
+  for (const line of r.summary) log(line);
+  for (const a of r.ranges) log(`range ${a.name}: [${a.min.toPrecision(4)}, ${a.max.toPrecision(4)}] -> ${o.abits}-bit ${a.signed ? 'signed' : 'unsigned'}, step ${a.scale.toPrecision(4)}`);
+  await writeFileAtomic(out, r.model);
+  log(`${out}: ${r.model.length.toLocaleString('en-US')} bytes, ${o.wbits}-bit weights, ${o.abits}-bit activations (${o.method}, ${n} calibration images, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

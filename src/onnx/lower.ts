@@ -15,6 +15,7 @@ import { LowbitError } from '../errors.js';
 import type { Plan, PlanIO, PlanNode, PlanStep } from '../infer/plan.js';
 import { DTYPE, type Attr, type OnnxModel, type OnnxNode, type Tensor } from './decode.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
+import { quantizeWeightRows } from './ptq-weights.js';
 import { broadcastDims, concat, count, elementwise, expandTo, gather, makeTensor, reshapeDims, slice, transpose } from './tensor-ops.js';
 
 type HWC = [number, number, number];
@@ -72,7 +73,13 @@ export function topoOrder(model: OnnxModel): OnnxNode[] {
   return order;
 }
 
-export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport } {
+/** Post-training quantization while lowering: weights without a quantizer, and quantizers on named activations. */
+export interface LowerOptions {
+  weights?: { bits: number; method: 'minmax' | 'mse' };
+  activations?: Map<string, { scale: number; zero: number; bits: number; signed: boolean }>;
+}
+
+export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Plan; report: ImportReport } {
   const g = model.graph, env = new Map<string, Lv>(), steps: PlanStep[] = [], graph: PlanNode[] = [];
   const report: ImportReport = { lines: [], floatNodes: [] };
   for (const [name, t] of g.initializers) env.set(name, { kind: 'const', t });
@@ -225,6 +232,7 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     if (x.kind === 'const') throw cannot(where, 'both operands are constants (fold them before export)');
     const lay = x as Layout, [h, w, c] = lay.shape, out = bias.length;
     const K = W.length / out; // weights here are [out][K] in physical (NHWC) order
+    if (!wSteps && opts.weights) ({ W, steps: wSteps } = quantizeWeightRows(W, out, opts.weights.bits, opts.weights.method));
     // integer: codes in, one quantizer step per output channel, |q| <= 127
     let intOk = x.kind === 'codes' && wSteps !== undefined;
     let q: Int8Array | undefined;
@@ -323,6 +331,14 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     return Float64Array.from(t.data);
   };
 
+  /** A calibrated quantizer on a named activation (post-training quantization). */
+  function ptqActivation(name: string, v: Lv, where: string): Lv {
+    const a = opts.activations?.get(name);
+    if (!a || v.kind === 'const' || v.kind === 'codes') return v; // constants and values already quantized stay
+    const C = (v as Layout).shape[2];
+    return quantize(v, quantQuantizer(new Float64Array(C).fill(a.scale), new Float64Array(C).fill(a.zero), a.bits, a.signed, a.signed, roundingMode('ROUND', where), where), `${where} (calibrated ${a.bits}-bit)`);
+  }
+
   const constOf = (name: string, where: string): Extract<Lv, { kind: 'const' }> | undefined => {
     if (name === '') return undefined;
     const v = env.get(name);
@@ -330,6 +346,7 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     return v.kind === 'const' ? v : undefined;
   };
 
+  env.set(inp.name, ptqActivation(inp.name, env.get(inp.name)!, `input ${inp.name}`));
   // an integer graph input arrives as float values of the integers: quantize them to codes (real = the integer)
   if (inp.dtype === DTYPE.UINT8 || inp.dtype === DTYPE.INT8) {
     const C = inShape[2], signed = inp.dtype === DTYPE.INT8;
@@ -342,7 +359,7 @@ export function lowerOnnx(model: OnnxModel): { plan: Plan; report: ImportReport 
     if (ins.some((v, i) => v === undefined && n.inputs[i] !== '')) throw new LowbitError('BAD_MODEL', `${where} reads a value that is not defined`);
     const need = MIN_INPUTS[n.op] ?? 1;
     if (ins.length < need || ins.slice(0, need).some((v) => v === undefined) || n.outputs.length < 1) throw new LowbitError('BAD_MODEL', `${where} has ${ins.filter(Boolean).length} inputs and ${n.outputs.length} outputs; ${n.op} needs ${need} inputs and an output`);
-    const set = (v: Lv) => { if (n.outputs[0]) env.set(n.outputs[0], v); };
+    const set = (v: Lv) => { if (n.outputs[0]) env.set(n.outputs[0], ptqActivation(n.outputs[0], v, where)); };
     const allConst = ins.every((v) => v === undefined || v.kind === 'const');
     const isQuantDomain = QUANT_DOMAINS.has(n.domain);
     if (n.domain !== '' && !isQuantDomain) throw cannot(where, `domain ${JSON.stringify(n.domain)} is not supported (lowbit reads standard ONNX and the QONNX / FINN / Brevitas quantizers)`);

@@ -1,0 +1,37 @@
+// Post-training quantization of weights and the choice of activation ranges: per output channel,
+// symmetric signed codes in [-(2^(b-1) - 1), 2^(b-1) - 1] with step s = clip / (2^(b-1) - 1):
+//   minmax  clip = max |w| of the channel
+//   mse     clip = the fraction of max |w| (0.30 .. 1.00, steps of 0.01) with the least squared error
+// Activations take the same two rules over calibration values (unsigned after a ReLU).
+
+/** Squared error of quantizing `xs` with step s to levels [lo, hi] (round half to even is not needed: ties are measure zero). */
+function sqError(xs: ArrayLike<number>, from: number, to: number, s: number, lo: number, hi: number): number {
+  let e = 0;
+  for (let i = from; i < to; i++) { const q = Math.min(hi, Math.max(lo, Math.round(xs[i] / s))); const d = xs[i] - q * s; e += d * d; }
+  return e;
+}
+
+/** The clip value for values xs[from..to) under `method`, for levels [lo, hi] of step clip / top. */
+export function chooseClip(xs: ArrayLike<number>, from: number, to: number, top: number, lo: number, hi: number, method: 'minmax' | 'mse'): number {
+  let max = 0;
+  for (let i = from; i < to; i++) max = Math.max(max, Math.abs(xs[i]));
+  if (max === 0) return 1; // an all-zero channel: any step
+  if (method === 'minmax') return max;
+  let best = max, bestErr = Infinity;
+  for (let f = 100; f >= 30; f--) {
+    const clip = (max * f) / 100, e = sqError(xs, from, to, clip / top, lo, hi);
+    if (e < bestErr) { bestErr = e; best = clip; }
+  }
+  return best;
+}
+
+/** Weights [out][K] quantized per output channel: the fake-quantized weights and each channel's step. */
+export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse'): { W: Float64Array; steps: Float64Array } {
+  const K = W.length / out, top = 2 ** (bits - 1) - 1, steps = new Float64Array(out), q = new Float64Array(W.length);
+  for (let o = 0; o < out; o++) {
+    const s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method) / top;
+    steps[o] = s;
+    for (let i = o * K; i < (o + 1) * K; i++) q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s;
+  }
+  return { W: q, steps };
+}

