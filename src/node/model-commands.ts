@@ -176,6 +176,7 @@ function nodeLine(n: Exclude<PlanNode, { op: 'step' }>): string {
     case 'quantize': return `quantize ${from} -> ${n.outBits}-bit codes (float thresholds)`;
     case 'dequant': return `dequantize ${from} -> float32 (per-channel scale, offset)`;
     case 'fmaxpool': return `float max pool ${n.k.join('x')} of ${from}`;
+    case 'favgpool': return `float average pool ${n.k.join('x')} stride ${n.strides.join('x')} of ${from}`;
     case 'fadd': return `float add ${from}`;
     case 'softmax': return `softmax of ${from}`;
   }

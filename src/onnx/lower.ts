@@ -548,6 +548,39 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         set({ kind: 'float', at: emit({ op: 'fmaxpool', inputs: [f.at], k: [k[0], k[0]], strides: [k[0], k[0]] }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
         continue;
       }
+      case 'AveragePool': case 'GlobalAveragePool': {
+        const lay = x as Layout;
+        if (lay.dims.length !== 4 || lay.perm) throw cannot(where, 'average pooling lowers on NCHW values');
+        const [h, w, c] = lay.shape, global = n.op === 'GlobalAveragePool';
+        const k = global ? [h, w] : attrInts(n, 'kernel_shape') ?? [], st = global ? [1, 1] : attrInts(n, 'strides') ?? [1, 1], pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+        if (k.length !== 2 || pads.some((p) => p) || attrInt(n, 'ceil_mode', 0) || (attrStr(n, 'auto_pad', 'NOTSET') !== 'NOTSET' && attrStr(n, 'auto_pad', 'NOTSET') !== 'VALID') || k[0] > h || k[1] > w)
+          throw cannot(where, 'average pooling lowers for windows inside the map without padding');
+        const oh = Math.floor((h - k[0]) / st[0]) + 1, ow = Math.floor((w - k[1]) / st[1]) + 1;
+        const f = materialize(x, where);
+        report.lines.push(`${where}: float average pool ${k[0]}x${k[1]}`);
+        report.floatNodes.push(`${where} (${n.op})`);
+        set({ kind: 'float', at: emit({ op: 'favgpool', inputs: [f.at], k: [k[0], k[1]], strides: [st[0], st[1]] }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
+        continue;
+      }
+      case 'Trunc': {
+        // QONNX Trunc: the input's integer code round(x / s + z) divided by t = 2^k and rounded (FLOOR by default), in the
+        // output range. Version 1 (5 inputs): t = 2^(in_bits - out_bits), output (v - z) s. Version 2 (6 inputs, out_scale):
+        // t = 2^round(log2(out_scale / s)), output (v - z / t) out_scale
+        const v2 = n.inputs.length >= 6, cs = (v2 ? [1, 2, 3, 4, 5] : [1, 2, 3, 4]).map((i) => constOf(n.inputs[i], where));
+        if (cs.some((t) => !t || count(t.t.dims) !== 1)) throw cannot(where, 'scale, zero point, bit widths (and out_scale) must be scalar constants');
+        const [s0, z0, inBits] = cs.slice(0, 3).map((t) => t!.t.data[0]), outBits = cs.at(-1)!.t.data[0];
+        const outScale = v2 ? cs[3]!.t.data[0] : s0, t = v2 ? 2 ** Math.round(Math.log2(outScale / s0)) : 2 ** (inBits - outBits);
+        const signed = attrInt(n, 'signed', 1) === 1, narrow = attrInt(n, 'narrow', 0) === 1, C = (x as Layout).shape[2];
+        const round = roundingMode(attrStr(n, 'rounding_mode', 'FLOOR'), where), r2 = roundingMode('ROUND', where);
+        if (!(outBits >= 1 && outBits <= 8) || !(t >= 1) || !(s0 > 0) || !(outScale > 0)) throw cannot(where, `output bit width ${outBits} (1..8), scales and the truncation 2^k >= 1 are required`);
+        const lo = signed ? -(2 ** (outBits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (outBits - 1) - 1 : 2 ** outBits - 1;
+        const zOut = v2 ? z0 / t : z0;
+        set(quantize(x, {
+          levels: hi - lo, code: (y) => round(Math.min(hi, Math.max(lo, r2(y / s0 + z0) / t))) - lo,
+          scale: new Float64Array(C).fill(outScale), offset: new Float64Array(C).fill(lo - zOut),
+        }, where));
+        continue;
+      }
       case 'Flatten': case 'Reshape': {
         const lay = x as Layout;
         let dims: number[];
