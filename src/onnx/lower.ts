@@ -194,6 +194,8 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     if ((searchWork += p.shape[2] * q.levels) > 1 << 22) throw cannot(where, 'the quantizers ask for more than 4 M thresholds in all; lowbit does not import a model this large');
     if (bits > 8) throw cannot(where, `${q.levels + 1} levels need ${bits}-bit codes; lowbit's codes hold up to 8 bits`);
     const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s };
+    // channels with equal chains and quantizer parameters share their thresholds (computed once)
+    const ch = p.chain, key = (c: number) => [ch.A[c], ch.B[c], ...ch.ops.map((o) => (o.kind === 'affine' ? `${o.a[c]}:${o.b[c]}` : o.kind === 'clip' ? `${o.lo}:${o.hi}` : 'r')), q.scale[c], q.offset[c], q.key?.(c) ?? ''].join('|');
     const L = q.levels, full = 2 ** bits - 1;
     /** the plan's codes have 2^bits - 1 thresholds: the levels past q's are never reached */
     const pad = <T extends Int32Array | Float32Array>(r: { thresholds: T; flip: Uint8Array }, never: [number, number]): { thresholds: T; flip: Uint8Array } => {
@@ -205,7 +207,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     if (p.src.kind === 'int' && q.bipolar) {
       // sign bits: the xnor and binary kernels read them, and pad with a real 0
       const st = p.src.step;
-      Object.assign(st, { output: 'bits', outBits: 1, ...intThresholds(f, dir, p.src.accMax, q) });
+      Object.assign(st, { output: 'bits', outBits: 1, ...intThresholds(f, dir, p.src.accMax, q, key) });
       steps.push(st);
       const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
       report.lines.push(`${where}: -> sign bits by one integer threshold per channel`);
@@ -213,7 +215,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     }
     if (p.src.kind === 'int') {
       const st = p.src.step;
-      Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q), [2 ** 31 - 1, -(2 ** 31)]) });
+      Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q, key), [2 ** 31 - 1, -(2 ** 31)]) });
       steps.push(st);
       const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
       report.lines.push(`${where}: -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
@@ -222,7 +224,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     let from: number;
     if (p.src.kind === 'fstep') from = emit(p.src.node); // raw sums: the thresholds see the whole chain in float64
     else from = p.src.at;
-    const at = emit({ op: 'quantize', inputs: [from], output: 'codes', outBits: bits, ...pad(floatThresholds(f, dir, q), [Infinity, -Infinity]) });
+    const at = emit({ op: 'quantize', inputs: [from], output: 'codes', outBits: bits, ...pad(floatThresholds(f, dir, q, key), [Infinity, -Infinity]) });
     report.lines.push(`${where}: ${p.src.kind === 'float' ? 'float input' : 'float sums'} -> ${bits}-bit codes by ${q.levels} float thresholds per channel`);
     return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
   }

@@ -28,6 +28,8 @@ export interface Quantizer {
   offset: Float64Array;
   /** +-scale (BipolarQuant): after an integer layer it becomes sign bits */
   bipolar?: boolean;
+  /** what besides scale and offset makes channel c's code function differ (MultiThreshold's thresholds) */
+  key?: (c: number) => string;
 }
 
 /** QONNX Quant: q = clamp(round(y / s + z), lo, hi), code = q - lo, real = (q - z) s. */
@@ -50,7 +52,7 @@ export function bipolarQuantizer(scale: Float64Array): Quantizer {
 /** FINN MultiThreshold: code = #{k : y >= thr[c][k]}, real = out_scale code + out_bias. */
 export function thresholdQuantizer(thr: Float64Array, channels: number, levels: number, outScale: number, outBias: number): Quantizer {
   return {
-    levels,
+    levels, key: (c) => thr.subarray(c * levels, (c + 1) * levels).join(','),
     code: (y, c) => { let n = 0; for (let k = 0; k < levels; k++) n += y >= thr[c * levels + k] ? 1 : 0; return n; },
     scale: new Float64Array(channels).fill(outScale), offset: new Float64Array(channels).fill(outScale === 0 ? 0 : outBias / outScale),
   };
@@ -68,10 +70,14 @@ function firstTrue(lo: number, hi: number, pred: (x: number) => boolean): number
  * flip 0 and code = #{k : x >= T_k}; non-increasing gives flip 1 and code = #{k : x < T_k}.
  * `dir[c]` is +1, -1 or 0 (constant). Integer x in [-bound[c] - 1, bound[c] + 1].
  */
-export function intThresholds(f: (x: number, c: number) => number, dir: Int8Array, bound: Float64Array, q: Quantizer): { thresholds: Int32Array; flip: Uint8Array } {
+export function intThresholds(f: (x: number, c: number) => number, dir: Int8Array, bound: Float64Array, q: Quantizer, key?: (c: number) => string): { thresholds: Int32Array; flip: Uint8Array } {
   const C = dir.length, L = q.levels, thr = new Int32Array(C * L), flip = new Uint8Array(C);
-  const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+  const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1, seen = new Map<string, number>();
   for (let c = 0; c < C; c++) {
+    // a channel identical to an earlier one (per-tensor parameters) copies its thresholds
+    const k0 = key ? `${key(c)}/${bound[c]}` : undefined, twin = k0 === undefined ? undefined : seen.get(k0);
+    if (twin !== undefined) { thr.copyWithin(c * L, twin * L, (twin + 1) * L); flip[c] = flip[twin]; continue; }
+    if (k0 !== undefined) seen.set(k0, c);
     const lo = -bound[c] - 1, hi = bound[c] + 1, code = (x: number) => q.code(f(x, c), c);
     flip[c] = dir[c] < 0 ? 1 : 0;
     for (let k = 1; k <= L; k++) {
@@ -92,10 +98,13 @@ function keyOf(v: number): number { f32[0] = v; const b = i32[0]; return b >= 0 
 function valueOf(k: number): number { i32[0] = k >= 0 ? k : -k | 0x80000000; return f32[0]; }
 
 /** As intThresholds, for float32 x: T_k the first float32 (or +-Infinity) where the code changes. */
-export function floatThresholds(f: (x: number, c: number) => number, dir: Int8Array, q: Quantizer): { thresholds: Float32Array; flip: Uint8Array } {
+export function floatThresholds(f: (x: number, c: number) => number, dir: Int8Array, q: Quantizer, key?: (c: number) => string): { thresholds: Float32Array; flip: Uint8Array } {
   const C = dir.length, L = q.levels, thr = new Float32Array(C * L), flip = new Uint8Array(C);
-  const lo = keyOf(-Infinity), hi = keyOf(Infinity);
+  const lo = keyOf(-Infinity), hi = keyOf(Infinity), seen = new Map<string, number>();
   for (let c = 0; c < C; c++) {
+    const k0 = key?.(c), twin = k0 === undefined ? undefined : seen.get(k0);
+    if (twin !== undefined) { thr.copyWithin(c * L, twin * L, (twin + 1) * L); flip[c] = flip[twin]; continue; }
+    if (k0 !== undefined) seen.set(k0, c);
     const code = (k: number) => q.code(f(valueOf(k), c), c);
     flip[c] = dir[c] < 0 ? 1 : 0;
     for (let k = 1; k <= L; k++) {
