@@ -38,6 +38,23 @@ describe('post-training quantization', () => {
     expect(chooseClip([0, 0, 0], 0, 3, 127, -127, 127, 'mse')).toBe(1);
   });
 
+  it('multipoint: a second point on the channels with the largest error, combined codes on a finer step within int8', () => {
+    const r = rng(10), out = 20, K = 50, W = Float64Array.from({ length: out * K }, (_, i) => (r() * 2 - 1) * (1 + (Math.floor(i / K) % 7)));
+    for (const bits of [4, 2]) {
+      const one = quantizeWeightRows(W, out, bits, 'mse'), two = quantizeWeightRows(W, out, bits, 'multipoint', 0.1);
+      const chosen = Array.from(two.points, (p, o) => (p === 2 ? o : -1)).filter((o) => o >= 0);
+      expect(chosen).toHaveLength(2); // 10% of 20 channels
+      const err = (q: Float64Array, o: number) => { let e = 0; for (let k = o * K; k < (o + 1) * K; k++) e += (q[k] - W[k]) ** 2; return e; };
+      const errs = Array.from({ length: out }, (_, o) => err(one.W, o)), worst = [...errs].sort((a, b) => b - a);
+      for (const o of chosen) {
+        expect(errs[o]).toBeGreaterThanOrEqual(worst[1]); // the two largest errors
+        expect(err(two.W, o)).toBeLessThan(errs[o] / 4);
+        for (let k = o * K; k < (o + 1) * K; k++) { const q = two.W[k] / two.steps[o]; expect(Math.abs(q - Math.round(q))).toBeLessThan(1e-6); expect(Math.abs(q)).toBeLessThanOrEqual(127); }
+      }
+      for (let o = 0; o < out; o++) if (two.points[o] === 1) expect(err(two.W, o)).toBeCloseTo(errs[o], 12);
+    }
+  });
+
   it('the MNIST CNN at 8/8 bits is within 0.5 points of the float model on 2000 test images, 4-bit weights within 1.5; every layer integer', async () => {
     const n = 2000, x = Float32Array.from(test.subarray(0, n * 784)), calib = Float32Array.from(train.subarray(0, 300 * 784));
     const acc = async (lbm: Uint8Array) => { const e = await Engine.load(lbm, { runtime: lb }); const p = e.predict(x, n); e.dispose(); let c = 0; for (let i = 0; i < n; i++) c += p[i] === labels[i] ? 1 : 0; return (100 * c) / n; };
@@ -57,7 +74,8 @@ describe('post-training quantization', () => {
   it('bad options are BAD_ARGUMENT', async () => {
     const calib = new Float32Array(784);
     await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, wbits: 3 as 8 }, lb)).rejects.toThrow(LowbitError);
-    await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, method: 'kl' as 'mse' }, lb)).rejects.toThrow(/method must be minmax or mse/);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, method: 'kl' as 'mse' }, lb)).rejects.toThrow(/method must be minmax, mse or multipoint/);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, method: 'multipoint', extra: 2 }, lb)).rejects.toThrow(/extra must be a fraction/);
     await expect(quantizeOnnx(onnx, { calibration: calib, count: 2 }, lb)).rejects.toThrow(/input has 784 values but 2 sample/);
   });
 });

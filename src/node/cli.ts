@@ -59,7 +59,7 @@ Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) i
 file. Prints what each layer became (integer kernel and precision, or float), then the file size.
   -o, --out FILE        the model file to write
 `,
-  quantize: `Usage: lowbit quantize MODEL.onnx --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse] [--count N] [--pixels unit|raw]
+  quantize: `Usage: lowbit quantize MODEL.onnx --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--count N] [--pixels unit|raw]
 
 Post-training quantization of a float ONNX model to an integer-only lowbit model: per-channel weight
 quantizers, and activation ranges (the input and every ReLU / Clip output) from calibration images.
@@ -67,7 +67,8 @@ quantizers, and activation ranges (the input and every ReLU / Clip output) from 
   --count N             calibration images to use (default 500)
   --pixels unit|raw     the model takes pixels / 255 (unit, default) or 0..255 (raw)
   --wbits, --abits      8 (default), 4 or 2
-  --method              minmax or mse (default mse): how weight and activation ranges are chosen
+  --method              minmax, mse (default) or multipoint: how ranges are chosen; multipoint adds a second
+                        weight point to the 10% of channels with the largest error
   -o, --out FILE        the model file to write
 `,
   bench: `Usage: lowbit bench MODEL
@@ -111,7 +112,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
       if (!values.out || !values.calib) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`);
       const bits = (flag: string, v: string | undefined) => { const b = v === undefined ? 8 : Number(v); if (b !== 8 && b !== 4 && b !== 2) throw new LowbitError('BAD_ARGUMENT', `--${flag} must be 8, 4 or 2, got '${v}'`); return b as 8 | 4 | 2; };
       const method = values.method ?? 'mse';
-      if (method !== 'minmax' && method !== 'mse') throw new LowbitError('BAD_ARGUMENT', `--method must be minmax or mse, got '${method}'`);
+      if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `--method must be minmax, mse or multipoint, got '${method}'`);
       const pixels = values.pixels ?? 'unit';
       if (pixels !== 'unit' && pixels !== 'raw') throw new LowbitError('BAD_ARGUMENT', `--pixels must be unit or raw, got '${pixels}'`);
       const count = values.count === undefined ? 500 : Number(values.count);

@@ -33,7 +33,7 @@ type Lv =
   | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array; sign?: boolean; step?: PlanStep; name?: string } & Layout)
   | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
 
-export interface ImportReport { lines: string[]; floatNodes: string[] }
+export interface ImportReport { lines: string[]; floatNodes: string[]; points: { layer: string; points: number[] }[] }
 
 /** Inputs each op needs at least (others: 1). */
 const MIN_INPUTS: Record<string, number> = {
@@ -75,13 +75,13 @@ export function topoOrder(model: OnnxModel): OnnxNode[] {
 
 /** Post-training quantization while lowering: weights without a quantizer, and quantizers on named activations. */
 export interface LowerOptions {
-  weights?: { bits: number; method: 'minmax' | 'mse' };
+  weights?: { bits: number; method: 'minmax' | 'mse' | 'multipoint'; extra?: number };
   activations?: Map<string, { scale: number; zero: number; bits: number; signed: boolean }>;
 }
 
 export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Plan; report: ImportReport } {
   const g = model.graph, env = new Map<string, Lv>(), steps: PlanStep[] = [], graph: PlanNode[] = [];
-  const report: ImportReport = { lines: [], floatNodes: [] };
+  const report: ImportReport = { lines: [], floatNodes: [], points: [] };
   for (const [name, t] of g.initializers) env.set(name, { kind: 'const', t });
   const realInputs = g.inputs.filter((v) => !g.initializers.has(v.name));
   if (realInputs.length !== 1) throw cannot('graph', `lowbit runs models with one input; this one has ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
@@ -234,7 +234,13 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     if (x.kind === 'const') throw cannot(where, 'both operands are constants (fold them before export)');
     const lay = x as Layout, [h, w, c] = lay.shape, out = bias.length;
     const K = W.length / out; // weights here are [out][K] in physical (NHWC) order
-    if (!wSteps && opts.weights) ({ W, steps: wSteps } = quantizeWeightRows(W, out, opts.weights.bits, opts.weights.method));
+    if (!wSteps && opts.weights) {
+      const r = quantizeWeightRows(W, out, opts.weights.bits, opts.weights.method, opts.weights.extra);
+      ({ W, steps: wSteps } = r);
+      const two = r.points.reduce((a, p) => a + (p - 1), 0);
+      report.points.push({ layer: where, points: Array.from(r.points) });
+      if (two) report.lines.push(`${where}: multipoint: ${two} of ${out} channels with a second ${opts.weights.bits}-bit point`);
+    }
     // integer: codes in, one quantizer step per output channel, |q| <= 127
     let intOk = x.kind === 'codes' && wSteps !== undefined;
     let q: Int8Array | undefined;

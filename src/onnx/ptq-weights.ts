@@ -25,13 +25,31 @@ export function chooseClip(xs: ArrayLike<number>, from: number, to: number, top:
   return best;
 }
 
-/** Weights [out][K] quantized per output channel: the fake-quantized weights and each channel's step. */
-export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse'): { W: Float64Array; steps: Float64Array } {
-  const K = W.length / out, top = 2 ** (bits - 1) - 1, steps = new Float64Array(out), q = new Float64Array(W.length);
+/**
+ * Weights [out][K] quantized per output channel: the fake-quantized weights, each channel's step,
+ * and its points. Multipoint (Liu et al., "Post-training quantization with multiple points"):
+ * w ~ s1 q1 + s2 q2 with a second low-bit vector q2 on the residual, added greedily to the
+ * channels with the largest squared error until `extra` of the channels have one (the extra points
+ * cost that fraction more MACs as extra output channels). Here s2 = s1 / 2^bits, so
+ * s1 q1 + s2 q2 = s2 (2^bits q1 + q2): one integer code per weight (at most 2^(2 bits - 1) in
+ * magnitude, within int8 for 2..4 bits) and the same kernels.
+ */
+export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse' | 'multipoint', extra = 0.1): { W: Float64Array; steps: Float64Array; points: Uint8Array } {
+  const K = W.length / out, top = 2 ** (bits - 1) - 1, steps = new Float64Array(out), q = new Float64Array(W.length), points = new Uint8Array(out).fill(1);
+  const err = new Float64Array(out);
   for (let o = 0; o < out; o++) {
-    const s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method) / top;
+    const s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse') / top;
     steps[o] = s;
-    for (let i = o * K; i < (o + 1) * K; i++) q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s;
+    for (let i = o * K; i < (o + 1) * K; i++) { q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s; err[o] += (W[i] - q[i]) ** 2; }
   }
-  return { W: q, steps };
+  if (method === 'multipoint' && bits <= 4) {
+    const order = Array.from({ length: out }, (_, o) => o).sort((a, b) => err[b] - err[a]);
+    for (const o of order.slice(0, Math.floor(extra * out))) {
+      const s2 = steps[o] / 2 ** bits;
+      for (let i = o * K; i < (o + 1) * K; i++) q[i] += Math.min(top, Math.max(-top, Math.round((W[i] - q[i]) / s2))) * s2;
+      steps[o] = s2;
+      points[o] = 2;
+    }
+  }
+  return { W: q, steps, points };
 }

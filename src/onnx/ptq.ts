@@ -18,8 +18,10 @@ export interface QuantizeOptions {
   count: number;
   wbits?: 8 | 4 | 2;
   abits?: 8 | 4 | 2;
-  /** weight and activation ranges: max |x| (minmax) or the least squared error (mse); default mse */
-  method?: 'minmax' | 'mse';
+  /** weight and activation ranges: max |x| (minmax) or the least squared error (mse, the default); multipoint: mse plus a second weight point on the channels with the largest error */
+  method?: 'minmax' | 'mse' | 'multipoint';
+  /** multipoint: the fraction of output channels that get a second point (the extra MACs), default 0.1 */
+  extra?: number;
 }
 
 export interface QuantizeResult { model: Uint8Array; summary: string[]; ranges: { name: string; min: number; max: number; scale: number; signed: boolean }[] }
@@ -31,10 +33,12 @@ function activationPoints(m: OnnxModel): string[] {
 }
 
 export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, runtime: Lowbit): Promise<QuantizeResult> {
-  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method']);
+  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra']);
   const wbits = opts.wbits ?? 8, abits = opts.abits ?? 8, method = opts.method ?? 'mse';
   if (![8, 4, 2].includes(wbits) || ![8, 4, 2].includes(abits)) throw new LowbitError('BAD_ARGUMENT', `wbits and abits must be 8, 4 or 2, got ${wbits} and ${abits}`);
-  if (method !== 'minmax' && method !== 'mse') throw new LowbitError('BAD_ARGUMENT', `method must be minmax or mse, got ${String(method)}`);
+  if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `method must be minmax, mse or multipoint, got ${String(method)}`);
+  const extra = opts.extra ?? 0.1;
+  if (!(extra >= 0 && extra <= 1)) throw new LowbitError('BAD_ARGUMENT', `extra must be a fraction in [0, 1], got ${String(opts.extra)}`);
   checkInt('count', opts.count, 1, 1 << 20);
   enableImportedModels();
   const m = decodeOnnx(bytes), activations: NonNullable<LowerOptions['activations']> = new Map(), ranges: QuantizeResult['ranges'] = [];
@@ -51,12 +55,13 @@ export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, run
     let min = Infinity, max = -Infinity;
     for (let i = 0; i < xs.length; i++) { min = Math.min(min, xs[i]); max = Math.max(max, xs[i]); } // calibration
     const signed = min < 0, top = signed ? 2 ** (abits - 1) - 1 : 2 ** abits - 1;
-    const clip = chooseClip(xs, 0, xs.length, top, signed ? -top : 0, top, method);
+    const clip = chooseClip(xs, 0, xs.length, top, signed ? -top : 0, top, method === 'minmax' ? 'minmax' : 'mse');
     const scale = clip / top;
     activations.set(name, { scale, zero: 0, bits: abits, signed });
     ranges.push({ name, min, max, scale, signed });
   }
-  const { plan, report } = lowerOnnx(m, { weights: { bits: wbits, method }, activations });
-  plan.meta = { source: 'onnx', ptq: { wbits, abits, method, calibration: opts.count }, floatNodes: report.floatNodes };
+  const { plan, report } = lowerOnnx(m, { weights: { bits: wbits, method, extra }, activations });
+  // the points per output channel of each weight layer (1, or 2 for multipoint channels)
+  plan.meta = { source: 'onnx', ptq: { wbits, abits, method, calibration: opts.count, ...(method === 'multipoint' ? { extra, points: report.points } : {}) }, floatNodes: report.floatNodes };
   return { model: encodeModel(plan), summary: report.lines, ranges };
 }
