@@ -79,6 +79,14 @@ describe('float-node kernels', () => {
     }
   });
 
+  it('firstNaNF32: the index of the first NaN (any lane, the tail), or -1', () => {
+    for (const [n, at] of [[1, 0], [4, 3], [7, 5], [16, -1], [33, 32], [9, 1]]) {
+      const x = Float32Array.from({ length: n }, (_, i) => i - 3.5);
+      if (at >= 0) { x[at] = NaN; if (at + 2 < n) x[at + 2] = NaN; }
+      expect(lb.wasm.firstNaNF32(put(x), n), `n=${n}`).toBe(at);
+    }
+  });
+
   it('pairSumHalf: (x[i][j] + x[i][n + j]) / 2 for even sums, in place, odd widths', () => {
     const r = rng(8);
     for (const [m, n] of [[1, 1], [3, 5], [4, 8], [2, 13]]) {
