@@ -239,13 +239,15 @@ export async function benchModel(path: string, log: (l: string) => void): Promis
   const t0 = performance.now();
   const bytes = await readBytes(path, 'model');
   const engine = await Engine.load(bytes, { runtime: await init() });
-  const [h, w, c] = engine.inputShape, one = new Uint8Array(h * w * c).fill(128);
+  // u8 pixels, or an imported model's float input (its own layout)
+  const per = engine.inputShape.reduce((a, b) => a * b, 1), io = !!engine.plan.io;
+  const one = io ? new Float32Array(per).fill(0.5) : new Uint8Array(per).fill(128);
   engine.predict(one, 1);
   const cold = performance.now() - t0;
   const lat: number[] = [];
   for (let i = 0; i < 300; i++) { const s = performance.now(); engine.predict(one, 1); lat.push(performance.now() - s); }
   lat.sort((a, b) => a - b);
-  const batch = new Uint8Array(64 * h * w * c).map((_, i) => (i * 7) & 255);
+  const batch = io ? new Float32Array(64 * per).map((_, i) => ((i * 7) & 255) / 255) : new Uint8Array(64 * per).map((_, i) => (i * 7) & 255);
   engine.predict(batch, 64);
   let n = 0;
   const s = performance.now();
