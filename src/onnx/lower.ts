@@ -13,12 +13,14 @@
 // inside; `dims` keeps the ONNX shape, `perm` the order of a flattened NCHW value.
 import { LowbitError } from '../errors.js';
 import type { Plan, PlanIO, PlanNode, PlanStep } from '../infer/plan.js';
-import { DTYPE, type Attr, type OnnxModel, type OnnxNode, type Tensor } from './decode.js';
+import { DTYPE, type OnnxModel, type OnnxNode, type Tensor } from './decode.js';
+import { attr, attrFloat, attrInt, attrInts, attrStr, cannot } from './attrs.js';
+import { foldConst, type ConstValue } from './fold.js';
+import { channelSteps, codeBits, convGeom, packBinaryRows, reshapeLayout, type ConvGeom, type HWC, type Layout } from './layer-shapes.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
 import { quantizeWeightRows } from './ptq-weights.js';
-import { broadcastDims, concat, count, elementwise, expandTo, gather, makeTensor, reshapeDims, slice, transpose } from './tensor-ops.js';
+import { broadcastDims, count, expandTo, makeTensor, reshapeDims, transpose } from './tensor-ops.js';
 
-type HWC = [number, number, number];
 type Op = { kind: 'affine'; a: Float64Array; b: Float64Array } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
 /** y = ops(A[c] x + B[c]) per channel c */
 interface Chain { A: Float64Array; B: Float64Array; ops: Op[] }
@@ -26,9 +28,8 @@ type Source =
   | { kind: 'int'; step: PlanStep; from: number; accMax: Float64Array }
   | { kind: 'fstep'; node: Extract<PlanNode, { op: 'fstep' }>; from: number }
   | { kind: 'float'; at: number };
-interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' } }
 type Lv =
-  | { kind: 'const'; t: Tensor; qscale?: Tensor }
+  | ConstValue
   | ({ kind: 'float'; at: number } & Layout)
   | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array; sign?: boolean; step?: PlanStep; name?: string } & Layout)
   | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
@@ -41,13 +42,6 @@ const MIN_INPUTS: Record<string, number> = {
   BatchNormalization: 5, Reshape: 2, Gather: 2, Slice: 3, Constant: 0,
 };
 const QUANT_DOMAINS = new Set(['onnx.brevitas', 'qonnx.custom_op.general', 'finn.custom_op.general', 'finn', 'qonnx']);
-const cannot = (where: string, msg: string) => new LowbitError('CANNOT_COMPILE', `${where}: ${msg}`);
-
-function attr(n: OnnxNode, name: string): Attr | undefined { return n.attrs.get(name); }
-function attrInt(n: OnnxNode, name: string, d: number): number { const a = attr(n, name); return a?.kind === 'i' ? a.v : a?.kind === 'f' ? a.v : d; }
-function attrFloat(n: OnnxNode, name: string, d: number): number { const a = attr(n, name); return a?.kind === 'f' ? a.v : a?.kind === 'i' ? a.v : d; }
-function attrInts(n: OnnxNode, name: string): number[] | undefined { const a = attr(n, name); return a?.kind === 'ints' ? a.v : undefined; }
-function attrStr(n: OnnxNode, name: string, d: string): string { const a = attr(n, name); return a?.kind === 's' ? a.v : d; }
 
 /** Nodes in an order where every input comes first; a cycle or a missing input is BAD_MODEL. */
 export function topoOrder(model: OnnxModel): OnnxNode[] {
@@ -644,147 +638,5 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   const classes = outCount <= 4096 && io.output.length === 1 ? Array.from({ length: outCount }, (_, i) => String(i)) : ['output'];
   const plan: Plan = { inputShape: inShape, classes, steps, graph, io, meta: {} };
   return { plan, report };
-
-  function foldConst(node: OnnxNode, cs: (Extract<Lv, { kind: 'const' }> | undefined)[], at: string): Extract<Lv, { kind: 'const' }> | undefined {
-    const T = (i: number) => cs[i]!.t;
-    const f = (fn: (a: number, b: number) => number): Extract<Lv, { kind: 'const' }> => ({ kind: 'const', t: elementwise(T(0), T(1), fn, at) });
-    switch (node.op) {
-      case 'Identity': case 'Dropout': return cs[0];
-      case 'Add': return f((a, b) => a + b);
-      case 'Sub': return f((a, b) => a - b);
-      case 'Mul': return f((a, b) => a * b);
-      case 'Div': return f((a, b) => (T(0).dtype === 1 || T(0).dtype === 11 ? a / b : Math.trunc(a / b)));
-      case 'Pow': return f((a, b) => a ** b);
-      case 'Sqrt': return { kind: 'const', t: { ...T(0), data: T(0).data.map(Math.sqrt) } };
-      case 'Neg': return { kind: 'const', t: { ...T(0), data: T(0).data.map((v) => -v) } };
-      case 'Cast': return { kind: 'const', t: { ...T(0), dtype: attrInt(node, 'to', 1) } };
-      case 'Shape': return { kind: 'const', t: makeTensor([T(0).dims.length], Float64Array.from(T(0).dims), 7) };
-      case 'Gather': return { kind: 'const', t: gather(T(0), T(1), attrInt(node, 'axis', 0)) };
-      case 'Unsqueeze': case 'Squeeze': {
-        const axes = attrInts(node, 'axes') ?? (cs[1] ? Array.from(T(1).data) : undefined);
-        const d = [...T(0).dims];
-        if (node.op === 'Unsqueeze') { const r = d.length + (axes?.length ?? 0); for (const a of [...(axes ?? [])].map((a) => (a < 0 ? a + r : a)).sort((x, y) => x - y)) d.splice(a, 0, 1); }
-        else { const r = d.length; const rm = new Set((axes ?? d.map((v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0)).map((a) => (a < 0 ? a + r : a))); return { kind: 'const', t: makeTensor(d.filter((_, i) => !rm.has(i)), T(0).data, T(0).dtype) }; }
-        return { kind: 'const', t: makeTensor(d, T(0).data, T(0).dtype) };
-      }
-      case 'Concat': return { kind: 'const', t: concat(cs.map((c) => c!.t), attrInt(node, 'axis', 0), at) };
-      case 'Reshape': case 'Flatten': {
-        const d = T(0).dims, a = attrInt(node, 'axis', 1), ax = a < 0 ? a + d.length : a;
-        const dims = node.op === 'Flatten' ? [count(d.slice(0, ax)), count(d.slice(ax))] : reshapeDims(d, Array.from(T(1).data), at, attrInt(node, 'allowzero', 0) === 1);
-        // a single quantizer scale survives any reshape
-        const qs = cs[0]!.qscale, keep = qs && qs.data.length === 1 ? makeTensor(dims.map(() => 1), qs.data) : undefined;
-        return { kind: 'const', t: makeTensor(dims, T(0).data, T(0).dtype), qscale: keep };
-      }
-      case 'Transpose': {
-        const perm = attrInts(node, 'perm');
-        const qs = cs[0]!.qscale;
-        return { kind: 'const', t: transpose(T(0), perm), qscale: qs ? transpose(qs, perm ?? [...Array(qs.dims.length).keys()].reverse()) : undefined };
-      }
-      case 'Slice': {
-        const starts = Array.from(T(1).data), ends = Array.from(T(2).data);
-        const axes = cs[3] ? Array.from(T(3).data) : starts.map((_, i) => i), st = cs[4] ? Array.from(T(4).data) : starts.map(() => 1);
-        return { kind: 'const', t: slice(T(0), starts, ends, axes, st) };
-      }
-      case 'Quant': case 'IntQuant': {
-        const w = T(0), s = expandTo(T(1), w.dims, at), z = expandTo(T(2), w.dims, at), bits = T(3).data[0];
-        const signed = attrInt(node, 'signed', 1) === 1, narrow = attrInt(node, 'narrow', 0) === 1, round = roundingMode(attrStr(node, 'rounding_mode', 'ROUND'), at);
-        if (!(bits >= 1 && bits <= 32)) throw cannot(at, `bit width ${bits} is outside 1..32`);
-        const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
-        const data = w.data.map((v, i) => (Math.min(hi, Math.max(lo, round(v / s[i] + z[i]))) - z[i]) * s[i]);
-        // integer weights need a zero point of 0 (|q - z| then stays the code range)
-        return { kind: 'const', t: { ...w, data, dtype: 1 }, qscale: padRank(T(1), w.dims.length) };
-      }
-      case 'QuantizeLinear': case 'DequantizeLinear': {
-        const x = T(0), r = x.dims.length, ax0 = attrInt(node, 'axis', 1), ax = ax0 < 0 ? ax0 + r : ax0;
-        // per-axis parameters: shaped to broadcast along `axis`
-        const along = (t: Tensor | undefined) => (!t ? undefined : count(t.dims) === 1 ? makeTensor([], Float64Array.of(t.data[0]), t.dtype) : makeTensor(x.dims.map((d, i) => (i === ax ? count(t.dims) : 1)), t.data, t.dtype));
-        const sT = along(T(1))!, zT = cs[2] ? along(T(2)) : undefined, s = expandTo(sT, x.dims, at), z = zT ? expandTo(zT, x.dims, at) : new Float64Array(x.data.length);
-        if (node.op === 'DequantizeLinear') return { kind: 'const', t: makeTensor(x.dims, x.data.map((v, i) => (v - z[i]) * s[i])), qscale: padRank(sT, r) };
-        const signed = zT?.dtype === DTYPE.INT8, lo = signed ? -128 : 0, hi = signed ? 127 : 255, round = roundingMode('ROUND', at);
-        return { kind: 'const', t: makeTensor(x.dims, x.data.map((v, i) => Math.min(hi, Math.max(lo, round(v / s[i]) + z[i]))), signed ? DTYPE.INT8 : DTYPE.UINT8) };
-      }
-      case 'BipolarQuant': {
-        const w = T(0), s = expandTo(T(1), w.dims, at);
-        return { kind: 'const', t: { ...w, data: w.data.map((v, i) => (v >= 0 ? s[i] : -s[i])), dtype: 1 }, qscale: padRank(T(1), w.dims.length) };
-      }
-      default: return undefined;
-    }
-  }
 }
 
-interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
-
-function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: string): ConvGeom {
-  const [O, I, kh, kw] = wd, groups = attrInt(n, 'group', 1);
-  if (I * groups !== c || O % groups) throw cannot(where, `weights [${wd.join(', ')}] with group ${groups} do not fit ${c} input channels`);
-  const ks = attrInts(n, 'kernel_shape');
-  if (ks && (ks[0] !== kh || ks[1] !== kw)) throw cannot(where, 'kernel_shape differs from the weights');
-  const dil = attrInts(n, 'dilations') ?? [1, 1];
-  if (dil.some((d) => d !== 1)) throw cannot(where, `dilations [${dil.join(', ')}] are not supported`);
-  const st = attrInts(n, 'strides') ?? [1, 1];
-  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const auto = attrStr(n, 'auto_pad', 'NOTSET');
-  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = (size: number, k: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
-    const th = total(h, kh, st[0]), tw = total(w, kw, st[1]);
-    const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
-    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
-  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
-  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
-  // ONNX pads: [top, left, bottom, right]; the plan's: [top, bottom, left, right]
-  const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]];
-  const oh = Math.floor((h + P[0] + P[1] - kh) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - kw) / st[1]) + 1;
-  if (oh < 1 || ow < 1) throw cannot(where, 'the convolution leaves no pixels');
-  if (P.some((p, i) => p < 0 || p >= (i < 2 ? kh : kw)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${pads.join(', ')}] must be smaller than the ${kh}x${kw} kernel, and the output at most 16 M values`);
-  // the integer steps run square kernels, equal strides, and TF-style 'same' or 'valid' padding
-  const same = (size: number, k: number, s: number, a: number, b: number) => { const t = Math.max(0, (Math.ceil(size / s) - 1) * s + k - size); return a === Math.floor(t / 2) && b === t - Math.floor(t / 2); };
-  const valid = P.every((p) => p === 0), isSame = same(h, kh, st[0], P[0], P[1]) && same(w, kw, st[1], P[2], P[3]);
-  const depthwise = groups === c && O === c;
-  const intOk = kh === kw && st[0] === st[1] && (valid || isSame) && (groups === 1 || depthwise) && kh <= 15 && st[0] <= 8;
-  return { k: [kh, kw], strides: [st[0], st[1]], pads: P, groups, oh, ow, padding: valid ? 'valid' : 'same', intOk };
-}
-
-/** New ONNX dims for a runtime value: same memory, NCHW flattening recorded as a permutation. */
-function reshapeLayout(lay: Layout, dims: number[], where: string): Layout {
-  const [h, w, c] = lay.shape;
-  if (lay.d2s) throw cannot(where, 'reshaping after DepthToSpace is not supported');
-  const orderFree = c === 1 || h * w === 1; // NHWC order equals NCHW order
-  if (dims.length === 4) {
-    if (lay.perm || !(orderFree || (lay.dims.length === 4 && dims[1] === lay.dims[1] && dims[2] === lay.dims[2]))) throw cannot(where, `reshaping [${lay.dims.join(', ')}] to [${dims.join(', ')}] is not supported`);
-    return { dims, shape: [dims[2], dims[3], dims[1]] };
-  }
-  if (lay.dims.length === 4 && !orderFree) {
-    // logical index (ch h + y) w + x lives at (y w + x) c + ch
-    const perm = new Int32Array(h * w * c);
-    for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) perm[(ch * h + y) * w + x] = (y * w + x) * c + ch;
-    return { dims, shape: lay.shape, perm };
-  }
-  return { dims, shape: lay.shape, perm: lay.perm };
-}
-
-/** Bits of signed integer codes: the narrow range [-(2^(b-1) - 1), 2^(b-1) - 1] that holds them (at least 2). */
-function codeBits(q: Int8Array): number {
-  let m = 0;
-  for (const v of q) m = Math.max(m, Math.abs(v)); // import time
-  return Math.max(2, Math.ceil(Math.log2(m + 1)) + 1);
-}
-
-/** `t` with leading 1s up to `rank` dimensions (numpy broadcasting's view of it). */
-function padRank(t: Tensor, rank: number): Tensor {
-  return t.dims.length >= rank ? t : makeTensor([...Array(rank - t.dims.length).fill(1), ...t.dims], t.data, t.dtype);
-}
-
-/** One quantizer step per output channel (weights' axis `axis`), or undefined if the scale varies along another axis. */
-function channelSteps(qs: Tensor | undefined, axis: number, out: number): Float64Array | undefined {
-  if (!qs) return undefined;
-  if (qs.data.length === 1) return new Float64Array(out).fill(qs.data[0]);
-  if (qs.dims.some((d, i) => i !== axis && d !== 1) || qs.dims[axis] !== out) return undefined;
-  return Float64Array.from(qs.data);
-}
-
-/** +-1 weights [rows][c] as sign bits: rows of 2 ceil(c / 64) u32 words, bit j = channel j, 1 for +1. */
-function packBinaryRows(q: Int8Array, rows: number, c: number): Uint32Array {
-  const per = 2 * Math.ceil(c / 64), out = new Uint32Array(rows * per);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) if (q[r * c + j] > 0) out[r * per + (j >>> 5)] |= 1 << (j & 31); // import time
-  return out;
-}
