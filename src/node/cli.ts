@@ -52,6 +52,7 @@ The layers, bit widths, weights, file size, provenance and MACs by kind of a mod
 Classify PNG files (any size; converted to gray and resized by area), or with --raw files of raw
 u8 pixels of the model's input size (28x28 = 784 bytes). Every file gets a line; a file that cannot
 be read or decoded gets an error line and the rest go on (exit status 1 if any failed).
+  --pixels unit|raw     for an imported (ONNX) model: feed pixels / 255 (unit, default) or 0..255 (raw)
 `,
   import: `Usage: lowbit import MODEL.onnx -o MODEL.lbm
 
@@ -88,7 +89,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir', 'pixels'], info: [], infer: ['raw'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
+  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir', 'pixels'], info: [], infer: ['raw', 'pixels'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
@@ -121,7 +122,11 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
       return 0;
     }
     case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;
-    case 'infer': need(2); return (await inferImages(positionals[0], positionals.slice(1), !!values.raw, log, (l) => console.error(l))) ? 0 : 1;
+    case 'infer': {
+      need(2);
+      if (values.pixels !== undefined && values.pixels !== 'unit' && values.pixels !== 'raw') throw new LowbitError('BAD_ARGUMENT', `--pixels must be unit or raw, got '${values.pixels}'`);
+      return (await inferImages(positionals[0], positionals.slice(1), !!values.raw, log, (l) => console.error(l), (values.pixels ?? 'unit') as 'unit' | 'raw')) ? 0 : 1;
+    }
     default: need(1); await benchModel(positionals[0], log); return 0;
   }
 }

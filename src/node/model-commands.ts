@@ -51,6 +51,15 @@ export async function importModel(onnxPath: string, out: string, log: (l: string
   log(`${out}: ${r.model.length.toLocaleString('en-US')} bytes (from ${onnxPath}, ${(await stat(onnxPath)).size.toLocaleString('en-US')} bytes); input ${io.input.join('x')}${io.inputLayout === 'nchw' ? ' (NCHW)' : ''}, output ${io.output.join('x')}`);
 }
 
+/** [h, w, c] of the images a model takes: its pixels, or an imported model's [1, h, w] (NCHW gray) or square [h w] input. */
+function imageShape(engine: Engine): number[] {
+  const dims = engine.inputShape, side = Math.round(Math.sqrt(dims[0]));
+  if (!engine.plan.io) return dims;
+  if (dims.length === 3 && dims[0] === 1) return [dims[1], dims[2], 1];
+  if (dims.length === 1 && side * side === dims[0]) return [side, side, 1];
+  throw new LowbitError('BAD_DATA', `the model takes [${dims.join(', ')}] inputs, not gray images; run it from the API with engine.run`);
+}
+
 /** u8 pixels as an imported model's float input: / 255 (unit) or as they are (raw). */
 function floatPixels(px: Uint8Array, pixels: 'unit' | 'raw'): Float32Array {
   const out = new Float32Array(px.length), unit = pixels === 'unit';
@@ -112,11 +121,7 @@ async function evalSet(src: EvalSource, classes: string[], h: number, w: number)
 
 export async function evalModel(path: string, src: EvalSource, log: (l: string) => void): Promise<number> {
   const engine = await loadEngine(path);
-  // an imported model takes float images in its own layout: [1, h, w] (NCHW gray) or a square [h w]
-  const io = engine.plan.io, dims = engine.inputShape;
-  const side = Math.round(Math.sqrt(dims[0]));
-  const [h, w, c] = !io ? dims : dims.length === 3 && dims[0] === 1 ? [dims[1], dims[2], 1] : dims.length === 1 && side * side === dims[0] ? [side, side, 1] : [0, 0, 0];
-  if (!h) throw new LowbitError('BAD_DATA', `the model takes [${dims.join(', ')}] inputs, not gray images; run it from the API with engine.run`);
+  const io = engine.plan.io, [h, w, c] = imageShape(engine);
   const { set: t, source } = await evalSet(src, engine.classes, h, w);
   const data = { source };
   if (t.height !== h || t.width !== w || c !== 1) throw new LowbitError('BAD_DATA', `the model takes ${h}x${w}x${c} images, the test set has ${t.height}x${t.width}x1`);
@@ -205,9 +210,9 @@ export async function infoModel(path: string, log: (l: string) => void): Promise
 }
 
 /** Classify each file; a file that fails gets an error line and the rest go on. True when all succeeded. */
-export async function inferImages(path: string, files: string[], raw: boolean, log: (l: string) => void, logError: (l: string) => void): Promise<boolean> {
+export async function inferImages(path: string, files: string[], raw: boolean, log: (l: string) => void, logError: (l: string) => void, pixels: 'unit' | 'raw' = 'unit'): Promise<boolean> {
   if (!files.length) throw new LowbitError('BAD_ARGUMENT', 'give one or more images: PNG files, or raw 28x28 bytes with --raw');
-  const engine = await loadEngine(path), [h, w, c] = engine.inputShape;
+  const engine = await loadEngine(path), [h, w, c] = imageShape(engine);
   let ok = true;
   for (const f of files) {
     let px: Uint8Array;
@@ -225,7 +230,7 @@ export async function inferImages(path: string, files: string[], raw: boolean, l
       continue;
     }
     const t0 = performance.now();
-    const z = engine.logits(px, 1);
+    const z = engine.plan.io ? engine.run(floatPixels(px, pixels), 1) : engine.logits(px, 1);
     const us = (performance.now() - t0) * 1000;
     const best = Array.from(z).indexOf(Math.max(...z));
     const e = Array.from(z, (v) => Math.exp(v - z[best])), sum = e.reduce((a, b) => a + b, 0);
