@@ -333,6 +333,15 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     return Float64Array.from(t.data);
   };
 
+  /**
+   * ONNX QuantizeLinear (8 bits, round half to even, saturating) to the integer tensor itself:
+   * codes that stand for the integer q (real = (code + lo) x 1).
+   */
+  function quantizeLinear(v: Lv, scale: Float64Array, zero: Float64Array, signed: boolean, where: string): Lv {
+    const q = quantize(v, quantQuantizer(scale, zero, 8, signed, false, roundingMode('ROUND', where), where), where) as Extract<Lv, { kind: 'codes' }>;
+    return { ...q, scale: new Float64Array(scale.length).fill(1), offset: new Float64Array(scale.length).fill(signed ? -128 : 0) };
+  }
+
   /** A calibrated quantizer on a named activation (post-training quantization). */
   function ptqActivation(name: string, v: Lv, where: string): Lv {
     const a = opts.activations?.get(name);
@@ -351,9 +360,8 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   env.set(inp.name, ptqActivation(inp.name, env.get(inp.name)!, `input ${inp.name}`));
   // an integer graph input arrives as float values of the integers: quantize them to codes (real = the integer)
   if (inp.dtype === DTYPE.UINT8 || inp.dtype === DTYPE.INT8) {
-    const C = inShape[2], signed = inp.dtype === DTYPE.INT8;
-    const q = quantQuantizer(new Float64Array(C).fill(1), new Float64Array(C), 8, signed, false, roundingMode('ROUND', 'input'), `input ${inp.name}`);
-    env.set(inp.name, { ...(quantize(env.get(inp.name)!, q, `input ${inp.name}`) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(signed ? -128 : 0) });
+    const C = inShape[2];
+    env.set(inp.name, quantizeLinear(env.get(inp.name)!, new Float64Array(C).fill(1), new Float64Array(C), inp.dtype === DTYPE.INT8, `input ${inp.name}`));
   } else if (inp.dtype !== DTYPE.FLOAT && inp.dtype !== 0) throw cannot(`input ${inp.name}`, `element type ${inp.dtype} is not supported (float, uint8 or int8)`);
   for (const n of topoOrder(model)) {
     const where = `node ${n.name || n.outputs[0]} (${n.op})`;
@@ -483,12 +491,9 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
       case 'QuantizeLinear': {
         const sc = constOf(n.inputs[1], where), zc = n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (!sc) throw cannot(where, 'y_scale must be a constant');
-        const lay = x as Layout, signed = zc?.t.dtype === DTYPE.INT8, C = lay.shape[2];
+        const lay = x as Layout, C = lay.shape[2];
         const s0 = axisVector(sc.t, lay, attrInt(n, 'axis', 1), where), z0 = zc ? axisVector(zc.t, lay, attrInt(n, 'axis', 1), where) : new Float64Array(C);
-        const q = quantQuantizer(s0, z0, 8, signed, false, roundingMode('ROUND', where), where);
-        // the ONNX value is the integer q itself: real = (code + lo) x 1
-        const lo = signed ? -128 : 0;
-        set({ ...(quantize(x, q, where) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(lo) });
+        set(quantizeLinear(x, s0, z0, zc?.t.dtype === DTYPE.INT8, where));
         continue;
       }
       case 'DequantizeLinear': {
@@ -525,9 +530,8 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         if (qlinear && conv && n.inputs[at.b]) { const bc = c(at.b); if (!bc) throw cannot(where, 'the bias must be a constant'); bias = bc.t.data.map((v, o) => v * xs * sv[o]); }
         let y = conv ? convLayer(n, xin, wt, qscale, bias, where) : denseLayer(n, xin, wt, qscale, false, 1, undefined, 1, where);
         if (qlinear) {
-          const ys = c(at.ys)!.t, yz = c(at.yz)?.t, signed = yz?.dtype === DTYPE.INT8, C = (y as Layout).shape[2];
-          const q = quantQuantizer(new Float64Array(C).fill(ys.data[0]), new Float64Array(C).fill(yz?.data[0] ?? 0), 8, signed, false, roundingMode('ROUND', where), where);
-          y = { ...(quantize(y, q, where) as Extract<Lv, { kind: 'codes' }>), scale: new Float64Array(C).fill(1), offset: new Float64Array(C).fill(signed ? -128 : 0) };
+          const ys = c(at.ys)!.t, yz = c(at.yz)?.t, C = (y as Layout).shape[2];
+          y = quantizeLinear(y, new Float64Array(C).fill(ys.data[0]), new Float64Array(C).fill(yz?.data[0] ?? 0), yz?.dtype === DTYPE.INT8, where);
         }
         set(y);
         continue;

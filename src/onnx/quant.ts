@@ -66,30 +66,35 @@ function firstTrue(lo: number, hi: number, pred: (x: number) => boolean): number
 }
 
 /**
- * Thresholds for code(f(x)) with f monotone in the integer x: non-decreasing per channel gives
- * flip 0 and code = #{k : x >= T_k}; non-increasing gives flip 1 and code = #{k : x < T_k}.
- * `dir[c]` is +1, -1 or 0 (constant). Integer x in [-bound[c] - 1, bound[c] + 1].
+ * The thresholds of code(f(x)) for x in an ordered domain of integers [lo, hi] standing for inputs
+ * at(x), f monotone per channel: non-decreasing gives flip 0 and code = #{k : x >= T_k};
+ * non-increasing gives flip 1 and code = #{k : x < T_k}. `dir[c]` is +1, -1 or 0 (constant).
+ * T_k is found by bisection; `out` maps it to the stored threshold (and past the range to never or
+ * always). A channel whose `key` equals an earlier one's (per-tensor parameters) copies its thresholds.
  */
-export function intThresholds(f: (x: number, c: number) => number, dir: Int8Array, bound: Float64Array, q: Quantizer, key?: (c: number) => string): { thresholds: Int32Array; flip: Uint8Array } {
-  const C = dir.length, L = q.levels, thr = new Int32Array(C * L), flip = new Uint8Array(C);
-  const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1, seen = new Map<string, number>();
+function searchThresholds<T extends Int32Array | Float32Array>(thr: T, f: (x: number, c: number) => number, dir: Int8Array, q: Quantizer,
+  range: (c: number) => [number, number], at: (x: number) => number, out: (t: number, lo: number, hi: number) => number, key?: (c: number) => string): { thresholds: T; flip: Uint8Array } {
+  const C = dir.length, L = q.levels, flip = new Uint8Array(C), seen = new Map<string, number>();
   for (let c = 0; c < C; c++) {
-    // a channel identical to an earlier one (per-tensor parameters) copies its thresholds
-    const k0 = key ? `${key(c)}/${bound[c]}` : undefined, twin = k0 === undefined ? undefined : seen.get(k0);
+    const k0 = key?.(c), twin = k0 === undefined ? undefined : seen.get(k0);
     if (twin !== undefined) { thr.copyWithin(c * L, twin * L, (twin + 1) * L); flip[c] = flip[twin]; continue; }
     if (k0 !== undefined) seen.set(k0, c);
-    const lo = -bound[c] - 1, hi = bound[c] + 1, code = (x: number) => q.code(f(x, c), c);
+    const [lo, hi] = range(c), code = (x: number) => q.code(f(at(x), c), c);
     flip[c] = dir[c] < 0 ? 1 : 0;
     for (let k = 1; k <= L; k++) {
-      let t: number;
-      if (dir[c] < 0) t = firstTrue(lo, hi, (x) => code(x) < k); // code >= k exactly below t
-      else t = firstTrue(lo, hi, (x) => code(x) >= k);
-      // past the reachable range: never (or always) reached
-      if (dir[c] >= 0) thr[c * L + k - 1] = t > hi ? I32_MAX : t <= lo ? I32_MIN : t;
-      else thr[c * L + k - 1] = t > hi ? I32_MAX : t <= lo ? I32_MIN : t;
+      // flip 0: code >= k from T on; flip 1: code >= k below T
+      const t = dir[c] < 0 ? firstTrue(lo, hi, (x) => code(x) < k) : firstTrue(lo, hi, (x) => code(x) >= k);
+      thr[c * L + k - 1] = out(t, lo, hi);
     }
   }
   return { thresholds: thr, flip };
+}
+
+/** Integer thresholds on a layer's sums acc in [-bound[c] - 1, bound[c] + 1] (int32 extremes past it). */
+export function intThresholds(f: (x: number, c: number) => number, dir: Int8Array, bound: Float64Array, q: Quantizer, key?: (c: number) => string): { thresholds: Int32Array; flip: Uint8Array } {
+  const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+  return searchThresholds(new Int32Array(dir.length * q.levels), f, dir, q, (c) => [-bound[c] - 1, bound[c] + 1], (x) => x,
+    (t, lo, hi) => (t > hi ? I32_MAX : t <= lo ? I32_MIN : t), key && ((c) => `${key(c)}/${bound[c]}`));
 }
 
 /** Float32 values in order, as integers: the key of every finite float32 and of +-Infinity. */
@@ -97,21 +102,9 @@ const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
 function keyOf(v: number): number { f32[0] = v; const b = i32[0]; return b >= 0 ? b : -(b & 0x7fffffff); }
 function valueOf(k: number): number { i32[0] = k >= 0 ? k : -k | 0x80000000; return f32[0]; }
 
-/** As intThresholds, for float32 x: T_k the first float32 (or +-Infinity) where the code changes. */
+/** Float32 thresholds on float values: T_k the first float32 (or +-Infinity) where the code changes. */
 export function floatThresholds(f: (x: number, c: number) => number, dir: Int8Array, q: Quantizer, key?: (c: number) => string): { thresholds: Float32Array; flip: Uint8Array } {
-  const C = dir.length, L = q.levels, thr = new Float32Array(C * L), flip = new Uint8Array(C);
-  const lo = keyOf(-Infinity), hi = keyOf(Infinity), seen = new Map<string, number>();
-  for (let c = 0; c < C; c++) {
-    const k0 = key?.(c), twin = k0 === undefined ? undefined : seen.get(k0);
-    if (twin !== undefined) { thr.copyWithin(c * L, twin * L, (twin + 1) * L); flip[c] = flip[twin]; continue; }
-    if (k0 !== undefined) seen.set(k0, c);
-    const code = (k: number) => q.code(f(valueOf(k), c), c);
-    flip[c] = dir[c] < 0 ? 1 : 0;
-    for (let k = 1; k <= L; k++) {
-      const t = dir[c] < 0 ? firstTrue(lo, hi, (x) => code(x) < k) : firstTrue(lo, hi, (x) => code(x) >= k);
-      // flip 0: code >= k from T on; flip 1: code >= k below T
-      thr[c * L + k - 1] = t > hi ? Infinity : t <= lo ? -Infinity : valueOf(t);
-    }
-  }
-  return { thresholds: thr, flip };
+  const lo = keyOf(-Infinity), hi = keyOf(Infinity);
+  return searchThresholds(new Float32Array(dir.length * q.levels), f, dir, q, () => [lo, hi], valueOf,
+    (t) => (t > hi ? Infinity : t <= lo ? -Infinity : valueOf(t)), key);
 }
