@@ -1,5 +1,6 @@
-// A small ONNX ModelProto writer: graphs of nodes with attributes, float / int64 initializers and
-// typed inputs and outputs (the field numbers of onnx.proto). Used by the QONNX export.
+// A small ONNX ModelProto writer: graphs of nodes with attributes, typed initializers, inputs and
+// outputs (the field numbers of onnx.proto). Used by the QONNX export, and by the benchmarks and
+// tests to build peer and test models.
 
 const utf8 = new TextEncoder();
 
@@ -25,10 +26,11 @@ class Writer {
 
 export type AttrValue = number | string | number[];
 export interface EncNode { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrValue>; domain?: string; name?: string; ints?: string[] }
-export interface EncTensor { name: string; dims: number[]; data: Float32Array | BigInt64Array }
-export interface EncValue { name: string; dims: number[] }
+/** `type`: the ONNX element type (default float, or int64 for a BigInt64Array); `data` is written as raw little-endian bytes. */
+export interface EncTensor { name: string; dims: number[]; data: ArrayBufferView; type?: number }
+export interface EncValue { name: string; dims: number[]; type?: number }
 
-/** An ONNX model (float32 inputs and outputs); integer attributes are those listed in a node's `ints`. */
+/** An ONNX model (float32 values unless typed); integer attributes are those listed in a node's `ints`. */
 export function encodeOnnx(g: { nodes: EncNode[]; inputs: EncValue[]; outputs: EncValue[]; initializers: EncTensor[]; opsets: Record<string, number>; producer: string }): Uint8Array {
   const w = new Writer();
   w.int(1, 8); // ir_version
@@ -51,13 +53,13 @@ export function encodeOnnx(g: { nodes: EncNode[]; inputs: EncValue[]; outputs: E
     gw.string(2, 'lowbit');
     for (const t of g.initializers) gw.message(5, (tw) => {
       for (const d of t.dims) tw.int(1, d);
-      tw.int(2, t.data instanceof BigInt64Array ? 7 : 1);
+      tw.int(2, t.type ?? (t.data instanceof BigInt64Array ? 7 : 1));
       tw.string(8, t.name);
       tw.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     });
     const value = (field: number, v: EncValue) => gw.message(field, (vw) => {
       vw.string(1, v.name);
-      vw.message(2, (t) => t.message(1, (tt) => { tt.int(1, 1); tt.message(2, (s) => { for (const d of v.dims) s.message(1, (dd) => dd.int(1, d)); }); }));
+      vw.message(2, (t) => t.message(1, (tt) => { tt.int(1, v.type ?? 1); tt.message(2, (s) => { for (const d of v.dims) s.message(1, (dd) => dd.int(1, d)); }); }));
     });
     for (const v of g.inputs) value(11, v);
     for (const v of g.outputs) value(12, v);
