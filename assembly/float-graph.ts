@@ -106,3 +106,16 @@ export function firstNaNF32(x: usize, n: i32): i32 {
   for (let i = n4; i < n; i++) { const s = load<f32>(x + (<usize>i << 2)); if (s != s) return i; }
   return -1;
 }
+
+/** y[i] = (a x[i] + b) x[i] + c: a quadratic activation, elementwise (in place allowed). */
+export function polyF32(x: usize, count: i32, a: f32, b: f32, c: f32, y: usize): void {
+  const n4 = count & ~3, va = f32x4.splat(a), vb = f32x4.splat(b), vc = f32x4.splat(c);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2, v = v128.load(x + o);
+    v128.store(y + o, f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(va, v), vb), v), vc));
+  }
+  for (let i = n4; i < count; i++) {
+    const o = <usize>i << 2, v = load<f32>(x + o);
+    store<f32>(y + o, (a * v + b) * v + c);
+  }
+}

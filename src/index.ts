@@ -49,7 +49,10 @@ export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint } from './train/c
 export { solveSdp, type SdpSolution, type SdpOptions } from './sdp/solve.js';
 export { sampleNet, type SampledNet } from './sdp/sample.js';
 export { enumerateOptimum, type Enumerated } from './sdp/enumerate.js';
-export { trainSte, type SteOptions } from './sdp/ste.js';
+export { trainSte, trainSteClassifier, type SteOptions, type SteClassifierOptions } from './sdp/ste.js';
+export { trainSdpClassifier, classifierScores, accuracy as classifierAccuracy, type SdpClassifier, type SdpClassifierResult, type SdpClassifierOptions, type ClassSolve } from './sdp/classifier.js';
+export { fitProjection, applyProjection, type Projection, type ProjectionOptions } from './sdp/features.js';
+export { exportSdpClassifier, sdpClassifierPlan, type SdpExportOptions } from './sdp/export.js';
 export { netObjective, type QuadNetProblem, type QuadNet, type Polynomial } from './sdp/problem.js';
 // inference
 export { compile } from './infer/compile.js';

@@ -280,3 +280,56 @@ describe('lowbit export / eval / info / infer', () => {
     expect((await lowbit('eval', model, '--images', join(dir, 's.idx'), '--labels', join(dir, 's-labels.idx'))).stderr).toMatch(/the model takes 28x28x1 images, the test set has 14x14x1/);
   });
 });
+
+describe('lowbit sdp', () => {
+  it('trains on the Fashion-MNIST subset, reports the relaxation, its bound and both nets, and writes a model eval runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-sdp-'));
+    try {
+      const out = join(dir, 'sdp.lbm');
+      const r = await lowbit('sdp', '--data', 'subset', '--d', '12', '--neurons', '40', '--iterations', '60', '--limit', '600', '--ste', '--ste-epochs', '3', '-o', out);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const num = (re: RegExp) => Number(r.stdout.match(re)![1]);
+      const relaxation = num(/relaxation \(sum over classes\): ([\d.]+)/), bound = num(/certified lower bound ([\d.]+)/);
+      const sampled = num(/SDP-sampled net: \d+ neurons, objective ([\d.]+)/), ste = num(/STE-trained net: \d+ neurons, objective ([\d.]+)/);
+      expect(bound).toBeLessThanOrEqual(relaxation);
+      expect(bound).toBeLessThanOrEqual(sampled);
+      expect(bound).toBeLessThanOrEqual(ste);
+      expect(num(/SDP-sampled net: .* test accuracy ([\d.]+)%/)).toBeGreaterThan(55);
+      const engineAcc = num(/the Engine's test accuracy ([\d.]+)%/);
+      const e = await lowbit('eval', out, '--data', 'subset');
+      expect(e.code).toBe(0);
+      expect(Number(e.stdout.match(/accuracy ([\d.]+)%/)![1])).toBe(engineAcc);
+      const i = await lowbit('info', out);
+      expect(i.stdout).toMatch(/dense 12->\d+, 1-bit weights, codes \(8-bit\) in/);
+      expect(i.stdout).toMatch(/quadratic activation/);
+    } finally { await rm(dir, { recursive: true, force: true }); }
+  }, 120_000);
+
+  it('reads CSV features with a header; bad CSV and flags get clear errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-sdp-'));
+    try {
+      // two classes split by x0 * x1 > 0: a quadratic boundary
+      const lines = ['f0,f1,f2,label'];
+      let s = 7;
+      const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+      for (let i = 0; i < 300; i++) { const [a, b, c] = [rand(), rand(), rand()]; lines.push(`${a},${b},${c},${a * b > 0 ? 1 : 0}`); }
+      const csv = join(dir, 'train.csv');
+      await writeFile(csv, lines.join('\n'));
+      const r = await lowbit('sdp', '--csv', csv, '--test-csv', csv, '--projection', 'none', '--neurons', '20', '--beta', '0.1', '-o', join(dir, 'q.lbm'));
+      expect(r.code).toBe(0);
+      expect(Number(r.stdout.match(/SDP-sampled net: .* test accuracy ([\d.]+)%/)![1])).toBeGreaterThan(85);
+      await writeFile(join(dir, 'bad.csv'), 'a,b\n1,0\n2,x\n');
+      const bad = await lowbit('sdp', '--csv', join(dir, 'bad.csv'));
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/line 3, field 2 is not a finite number/);
+      const flag = await lowbit('sdp', '--csv', csv, '--act', '0,1,0');
+      expect(flag.code).toBe(2);
+      expect(flag.stderr).toMatch(/--act must be three numbers a,b,c with a != 0/);
+      const help = await lowbit('sdp', '--help');
+      const src = await readFile(new URL('../src/node/sdp-command.ts', import.meta.url), 'utf8');
+      const flags = [...src.slice(src.indexOf('options: {'), src.indexOf('help: {')).matchAll(/'?([a-z0-9-]+)'?: \{ type:/g)].map((m) => m[1]);
+      for (const f of flags) expect(help.stdout, `--${f}`).toMatch(new RegExp(`--${f}\\b`));
+    } finally { await rm(dir, { recursive: true, force: true }); }
+  }, 120_000);
+});

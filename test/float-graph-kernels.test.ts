@@ -99,3 +99,18 @@ describe('float-node kernels', () => {
     }
   });
 });
+
+describe('quadratic activation kernel', () => {
+  it('polyF32: (a x + b) x + c elementwise, lengths not multiples of 4, in place', () => {
+    const r = rng(17);
+    for (const n of [1, 3, 4, 7, 33]) {
+      const x = floats(n, r), [a, b, c] = [f32(0.7), f32(-1.3), f32(0.25)], px = put(x), py = lb.heap.alloc(Math.max(16, n * 4));
+      lb.heap.wasm.polyF32(px, n, a, b, c, py);
+      const want = Float32Array.from(x, (v) => f32(f32(f32(f32(a * v) + b) * v) + c));
+      expect(Array.from(lb.heap.read(Float32Array, py, n))).toEqual(Array.from(want));
+      lb.heap.wasm.polyF32(px, n, a, b, c, px);
+      expect(Array.from(lb.heap.read(Float32Array, px, n))).toEqual(Array.from(want));
+      lb.heap.free(px); lb.heap.free(py);
+    }
+  });
+});

@@ -27,6 +27,7 @@ function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: 
     }
     case 'fadd': return { op, inputs };
     case 'softmax': return { op, inputs: [inputs[0]] };
+    case 'fpoly': return { op, inputs: [inputs[0]], coef: (t.coef as Float32Array | undefined) ?? new Float32Array(0) };
     default: throw bad(`${at}: unknown op ${op}`);
   }
 }
@@ -52,7 +53,7 @@ const allFinite = (a: Float32Array) => a.every(Number.isFinite);
 
 /** A float node against its inputs; returns what it outputs. */
 function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo {
-  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' }>;
+  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' }>;
   const [h, w, c] = ins[0].shape;
   need(n.op === 'fadd' ? n.inputs.length >= 2 : n.inputs.length === 1, n.op === 'fadd' ? 'adds two or more values' : 'reads one value');
   switch (n.op) {
@@ -93,6 +94,10 @@ function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) =
     case 'softmax':
       need(isFloat(ins[0]), 'reads a float value');
       return { shape: [h, w, c], kind: 'float', bits: 32 };
+    case 'fpoly':
+      need(isFloat(ins[0]), 'reads a float value');
+      need(n.coef.length === 3 && allFinite(n.coef), 'coef must hold 3 finite values [a, b, c]');
+      return { shape: [h, w, c], kind: 'float', bits: 32 };
   }
 }
 
@@ -113,6 +118,6 @@ function checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly numb
 
 
 export const floatFormat: FloatFormat = {
-  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, favgpool: {}, fadd: {}, softmax: {} },
+  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, favgpool: {}, fadd: {}, softmax: {}, fpoly: { coef: 'f32' } },
   parseNode, parseIO, check, checkIO,
 };

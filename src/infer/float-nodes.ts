@@ -1,5 +1,5 @@
 // Runners of a graph plan's float nodes (./plan.ts): float conv / dense layers, float-to-code
-// quantization, dequantization, max pooling, sums and softmax. They serve imported models: a float
+// quantization, dequantization, max pooling, sums, softmax and a quadratic activation. They serve imported models: a float
 // first layer, the float ops around the integer layers, and float models. Kernels:
 // assembly/float-graph.ts, assembly/im2col.ts, assembly/float.ts, assembly/pool.ts.
 import type { PlanNode, ValueKind } from './plan.js';
@@ -8,7 +8,7 @@ import type { Resident } from './runners.js';
 import type { NodeRunner } from './nodes.js';
 
 type Shape = readonly [number, number, number];
-export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' }>;
+export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' }>;
 
 /** sgemm's packed path pays from this many rows (src/kernels/sgemm.ts) */
 const PACK_MIN_ROWS = 4;
@@ -80,6 +80,10 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
     case 'softmax': {
       const ones = r.put(new Float32Array(c).fill(1)), zeros = r.put(new Float32Array(c));
       return (xs, n) => { const y = out(n * pixels * c * 4); wasm.scaleBiasF32(xs[0], n * pixels, c, ones, zeros, 0, y); wasm.softmaxRowsF32(y, n * pixels, c); return y; };
+    }
+    case 'fpoly': {
+      const [a, b, q] = node.coef;
+      return (xs, n) => { const y = out(n * pixels * c * 4); wasm.polyF32(xs[0], n * pixels * c, a, b, q, y); return y; };
     }
   }
 }

@@ -70,6 +70,7 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *   favgpool   float mean over 'valid' kh x kw windows with strides
  *   fadd       float sum of two or more maps
  *   softmax    float softmax over channels
+ *   fpoly      float quadratic activation, elementwise: y = (a x + b) x + c, coef = [a, b, c]
  */
 export type PlanNode =
   | { op: 'step'; inputs: [number]; step: number }
@@ -85,7 +86,8 @@ export type PlanNode =
   | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
   | { op: 'favgpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
   | { op: 'fadd'; inputs: number[] }
-  | { op: 'softmax'; inputs: [number] };
+  | { op: 'softmax'; inputs: [number] }
+  | { op: 'fpoly'; inputs: [number]; coef: Float32Array };
 
 /**
  * How an imported model meets its caller: float input in the source model's layout, float output

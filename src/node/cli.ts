@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LowbitError } from '../errors.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainRunOptions } from './train-command.js';
 import { progressBar } from './progress.js';
+import { sdpCommand } from './sdp-command.js';
 import { benchModel, evalModel, exportModel, importModel, inferImages, infoModel, quantizeModel } from './model-commands.js';
 
 /**
@@ -199,6 +200,7 @@ Commands
   bench MODEL           load-to-first-prediction time, batch-1 latency, batch-64 throughput
   import MODEL.onnx -o MODEL.lbm   import an ONNX / QONNX model (Brevitas, FINN, QKeras) to run on lowbit's kernels
   quantize MODEL.onnx --calib IMAGES -o MODEL.lbm   post-training quantization of a float ONNX model (8/4/2 bits)
+  sdp [--data DIR | --csv F] [-o MODEL.lbm]   train a two-layer quantized net by semidefinite programming
 
   lowbit COMMAND --help   a command's flags;  lowbit --version   the version
 
@@ -274,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'sdp') return await sdpCommand(rest, (l) => console.log(l));
     if (command !== 'train') return await modelCommand(command, rest);
     const opts = parseTrainArgs(rest);
     if (opts === 'help') { process.stdout.write(TRAIN_HELP); return 0; }

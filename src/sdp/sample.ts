@@ -42,11 +42,11 @@ export interface SampledNet {
 }
 
 /**
- * Sample m neurons (from Z+ and Z- in proportion to t+ and t-), then refit the output weights by
- * the lasso over them (beta as in the problem), which is convex.
+ * m bipolar neurons drawn from a solution (from Z+ and Z- in proportion to t+ and t-), distinct
+ * (samples repeat), with the most negative eigenvalue the PSD projection removed.
  */
-export function sampleNet(p: QuadNetProblem, sol: SdpSolution, m: number, seed = 1): SampledNet {
-  const dim = p.d + 1, total = sol.tPlus + sol.tMinus;
+export function sampleNeurons(d: number, sol: SdpSolution, m: number, seed = 1): { neurons: Int8Array[]; clipped: number } {
+  const dim = d + 1, total = sol.tPlus + sol.tMinus;
   const mPlus = total > 0 ? Math.round((m * sol.tPlus) / total) : m;
   const seen = new Map<string, Int8Array>(), v = new Int8Array(dim);
   let clipped = 0;
@@ -56,11 +56,20 @@ export function sampleNet(p: QuadNetProblem, sol: SdpSolution, m: number, seed =
     clipped = Math.min(clipped, sampler.clipped);
     for (let j = 0; j < count; j++) {
       sampler.sample(v);
-      const u = Int8Array.from({ length: p.d }, (_, k) => v[k] * v[p.d]); // v and -v give the same neuron
+      const u = Int8Array.from({ length: d }, (_, k) => v[k] * v[d]); // v and -v give the same neuron
       seen.set(u.join(), u);
     }
   }
-  const neurons = [...seen.values()], cols = neurons.map((u) => neuronFeature(p, u));
+  return { neurons: [...seen.values()], clipped };
+}
+
+/**
+ * Sample m neurons, then refit the output weights by the lasso over them (beta as in the
+ * problem), which is convex.
+ */
+export function sampleNet(p: QuadNetProblem, sol: SdpSolution, m: number, seed = 1): SampledNet {
+  const { neurons, clipped } = sampleNeurons(p.d, sol, m, seed);
+  const cols = neurons.map((u) => neuronFeature(p, u));
   const fit = lasso(cols, p.y, p.beta);
   const flat = new Int8Array(neurons.length * p.d);
   neurons.forEach((u, j) => flat.set(u, j * p.d));

@@ -9,6 +9,9 @@
 // dual-feasible point (eigenvalue bound of the elliptope's support function).
 import { checkProblem, type QuadNetProblem } from './problem.js';
 import { symmetricEigen } from './linalg.js';
+import { plainProducts, wasmProducts, type LiftProducts } from './products.js';
+import { LowbitError, checkOptions } from '../errors.js';
+import type { Heap } from '../memory.js';
 
 export interface SdpSolution {
   /** the relaxation's objective at the returned point (an upper bound of its optimum) */
@@ -31,6 +34,12 @@ export interface SdpOptions {
   /** stop when the relative gap (value - lower) / max(1, value) falls below this */
   tol?: number;
   seed?: number;
+  /** run the two big products on lowbit's wasm f32 GEMM (lb.heap): for n and d in the thousands / hundreds */
+  heap?: Heap;
+  /** stop after this long (the returned value and bound are still valid) */
+  timeLimitMs?: number;
+  /** iterations between dual bounds (default: 50, or more where a bound costs over a fifth of the time) */
+  boundEvery?: number;
 }
 
 /** A seeded uniform generator (mulberry32) and standard normals (Box-Muller). */
@@ -47,18 +56,13 @@ export function seeded(seed: number): { uniform: () => number; normal: () => num
   return { uniform, normal };
 }
 
-/** q_i = <M_i, V V^T> for unit-row V ((d + 1) x r): a |V_x^T x_i|^2 + b (V_x^T x_i) . v_last + c. */
-function lifted(p: QuadNetProblem, v: Float64Array, r: number, w: Float64Array, q: Float64Array): void {
+/** q_i = <M_i, V V^T> for unit-row V ((d + 1) x r): a |V_x^T x_i|^2 + b (V_x^T x_i) . v_last + c; w = X V_x. */
+function lifted(p: QuadNetProblem, prod: LiftProducts, v: Float64Array, r: number, w: Float64Array, q: Float64Array): void {
   const { a, b, c } = p.act, last = p.d * r;
+  prod.project(v, r, w);
   for (let i = 0; i < p.n; i++) {
     let sq = 0, dot = 0;
-    for (let j = 0; j < r; j++) {
-      let s = 0;
-      for (let k = 0; k < p.d; k++) s += p.x[i * p.d + k] * v[k * r + j];
-      w[i * r + j] = s;
-      sq += s * s;
-      dot += s * v[last + j];
-    }
+    for (let j = 0; j < r; j++) { const s = w[i * r + j]; sq += s * s; dot += s * v[last + j]; }
     q[i] = a * sq + b * dot + c;
   }
 }
@@ -87,26 +91,44 @@ function optimalScales(qp: Float64Array, qm: Float64Array, y: Float64Array, beta
 
 /**
  * An upper bound of max <S, Z> over unit-diagonal PSD Z (the elliptope): for any u,
- * sum(u) + D lambda_max(S - Diag(u)) (weak duality), u improved by projected subgradient steps.
+ * sum(u) + D lambda_max(S - Diag(u)) (weak duality). u is improved by projected subgradient steps
+ * steered by a warm-started power iteration (cheap, approximate); the u kept is then certified
+ * with one exact eigen-decomposition, so the value returned is a true upper bound.
  */
 export function elliptopeSupportBound(s: Float64Array, dim: number, steps = 60): number {
   const u = new Float64Array(dim);
   for (let k = 0; k < dim; k++) u[k] = s[k * dim + k];
-  const m = new Float64Array(dim * dim);
-  let best = Infinity;
+  const m = new Float64Array(dim * dim), vec = new Float64Array(dim).fill(1 / Math.sqrt(dim)), next = new Float64Array(dim);
   const scale = Math.sqrt(s.reduce((a, v) => a + v * v, 0)) || 1;
+  let bestU = Float64Array.from(u), bestEstimate = Infinity;
   for (let it = 0; it <= steps; it++) {
     m.set(s);
-    for (let k = 0; k < dim; k++) m[k * dim + k] -= u[k];
-    const { values, vectors } = symmetricEigen(m, dim);
-    const lmax = values[dim - 1];
-    // a margin for the eigenvalue's rounding error keeps the bound an upper bound
-    best = Math.min(best, u.reduce((a, v) => a + v, 0) + dim * lmax + 1e-12 * dim * scale);
+    let shift = 0;
+    for (let k = 0; k < dim; k++) {
+      m[k * dim + k] -= u[k];
+      let off = 0;
+      for (let j = 0; j < dim; j++) if (j !== k) off += Math.abs(m[k * dim + j]);
+      shift = Math.max(shift, off - m[k * dim + k]); // Gershgorin: m + shift I is PSD
+    }
+    let lmax = 0;
+    for (let rep = 0; rep < 60; rep++) {
+      let norm = 0;
+      for (let i = 0; i < dim; i++) { let t = shift * vec[i]; for (let j = 0; j < dim; j++) t += m[i * dim + j] * vec[j]; next[i] = t; norm += t * t; }
+      norm = Math.sqrt(norm) || 1;
+      lmax = norm - shift;
+      for (let i = 0; i < dim; i++) vec[i] = next[i] / norm;
+    }
+    const estimate = u.reduce((a, v) => a + v, 0) + dim * lmax;
+    if (estimate < bestEstimate) { bestEstimate = estimate; bestU = Float64Array.from(u); }
     // subgradient in u: 1 - D (e_k . top eigenvector)^2
     const step = (0.5 * scale) / dim / Math.sqrt(it + 1);
-    for (let k = 0; k < dim; k++) u[k] -= step * (1 - dim * vectors[k * dim + dim - 1] ** 2);
+    for (let k = 0; k < dim; k++) u[k] -= step * (1 - dim * vec[k] ** 2);
   }
-  return best;
+  m.set(s);
+  for (let k = 0; k < dim; k++) m[k * dim + k] -= bestU[k];
+  const lmax = symmetricEigen(m, dim).values[dim - 1];
+  // a margin for the eigenvalue's rounding error keeps the bound an upper bound
+  return bestU.reduce((a, v) => a + v, 0) + dim * lmax + 1e-12 * dim * scale;
 }
 
 /** S = sum_i l_i M_i, (d + 1) x (d + 1). */
@@ -140,9 +162,22 @@ function dualBound(p: QuadNetProblem, residual: Float64Array): number {
 
 /** Solve the relaxation for a problem. */
 export function solveSdp(p: QuadNetProblem, options: SdpOptions = {}): SdpSolution {
+  checkOptions('solveSdp', options, ['rank', 'maxIterations', 'tol', 'seed', 'heap', 'timeLimitMs', 'boundEvery']);
   checkProblem(p);
   const dim = p.d + 1, r = options.rank ?? dim, maxIt = options.maxIterations ?? 20_000, tol = options.tol ?? 1e-6;
-  const rand = seeded(options.seed ?? 1);
+  if (!Number.isInteger(r) || r < 1 || r > dim) throw new LowbitError('BAD_ARGUMENT', `solveSdp: rank must be an integer in 1..d + 1 = ${dim}, got ${r}`);
+  const prod = options.heap ? wasmProducts(options.heap, p.x, p.n, p.d) : plainProducts(p.x, p.n, p.d);
+  try {
+    return solveWith(p, prod, dim, r, maxIt, tol, options);
+  } finally {
+    prod.dispose();
+  }
+}
+
+interface Point { vp: Float64Array; vm: Float64Array; wp: Float64Array; wm: Float64Array; f: number; tp: number; tm: number; g: Float64Array }
+
+function solveWith(p: QuadNetProblem, prod: LiftProducts, dim: number, r: number, maxIt: number, tol: number, options: SdpOptions): SdpSolution {
+  const rand = seeded(options.seed ?? 1), started = performance.now(), timeLimit = options.timeLimitMs ?? Infinity;
   // Start near the cuts that grow t+ and t- fastest from the zero net: <S, Zhat> is most negative
   // (Z+) or most positive (Z-) at the sign pattern of S's extreme eigenvector, S = sum_i -y_i M_i.
   // (From random factors the optimal t+- can both be 0, where the gradient in V vanishes.)
@@ -153,40 +188,41 @@ export function solveSdp(p: QuadNetProblem, options: SdpOptions = {}): SdpSoluti
     normalizeRows(v, dim, r);
     return v;
   };
-  let vp: Float64Array = init(vectors, 0), vm: Float64Array = init(vectors, dim - 1);
-  const wp = new Float64Array(p.n * r), wm = new Float64Array(p.n * r), qp = new Float64Array(p.n), qm = new Float64Array(p.n);
-  const evaluate = (a: Float64Array, bm: Float64Array) => {
-    lifted(p, a, r, wp, qp); lifted(p, bm, r, wm, qm);
+  const qp = new Float64Array(p.n), qm = new Float64Array(p.n);
+  // evaluates a point; its W buffers are reused from `spare` (a point no longer needed) when given
+  const evaluate = (vp: Float64Array, vm: Float64Array, spare?: Point): Point => {
+    const wp = spare?.wp ?? new Float64Array(p.n * r), wm = spare?.wm ?? new Float64Array(p.n * r);
+    lifted(p, prod, vp, r, wp, qp); lifted(p, prod, vm, r, wm, qm);
     const [tp, tm] = optimalScales(qp, qm, p.y, p.beta);
     let loss = 0;
     const g = new Float64Array(p.n);
     for (let i = 0; i < p.n; i++) { g[i] = tp * qp[i] - tm * qm[i] - p.y[i]; loss += g[i] * g[i]; }
-    return { f: 0.5 * loss + p.beta * (tp + tm), tp, tm, g };
+    return { vp, vm, wp, wm, f: 0.5 * loss + p.beta * (tp + tm), tp, tm, g };
   };
-  let cur = evaluate(vp, vm), eta = 1, lower = -Infinity, it = 0, checkpoint = cur.f;
-  const gp = new Float64Array(dim * r), gm = new Float64Array(dim * r);
+  let cur = evaluate(init(vectors, 0), init(vectors, dim - 1)), spare: Point | undefined;
+  let eta = 1, lower = -Infinity, it = 0, checkpoint = cur.f;
+  // a bound costs ~2 x 60 power steps of D^2 + 2 eigen-decompositions (~60 D^3) + n d^2; an iteration
+  // ~8 n d r: by default bounds take at most about a fifth of the time (deterministic, unlike a timer)
+  const boundCost = 2 * (3600 * dim * dim + 60 * dim ** 3) + p.n * p.d * p.d, stepCost = 8 * p.n * p.d * r;
+  const boundEvery = options.boundEvery ?? Math.max(50, Math.ceil((5 * boundCost) / stepCost));
+  const gp = new Float64Array(dim * r), gm = new Float64Array(dim * r), h = new Float64Array(p.n * r);
   for (; it < maxIt; it++) {
-    lifted(p, vp, r, wp, qp); lifted(p, vm, r, wm, qm);
-    sphereGradient(p, vp, r, wp, cur.g, cur.tp, gp);
-    sphereGradient(p, vm, r, wm, cur.g, -cur.tm, gm);
+    sphereGradient(p, prod, cur.vp, r, cur.wp, cur.g, cur.tp, gp, h);
+    sphereGradient(p, prod, cur.vm, r, cur.wm, cur.g, -cur.tm, gm, h);
     const g2 = gp.reduce((s, v) => s + v * v, 0) + gm.reduce((s, v) => s + v * v, 0);
-    if (it % 50 === 0 || g2 < 1e-30) {
+    if (it % boundEvery === 0 || g2 < 1e-30) {
       lower = Math.max(lower, dualBound(p, cur.g.map((v) => -v)));
       if (cur.f - lower <= tol * Math.max(1, Math.abs(cur.f))) break;
       // a side whose optimal scale is 0 gets no gradient: restart it at the cut that would open it
       // fastest (the extreme eigenvector of S = sum_i g_i M_i), and keep it if that lowers f
       if (cur.tp === 0 || cur.tm === 0) {
         const e = symmetricEigen(liftedSum(p, cur.g), dim).vectors;
-        const trial = evaluate(cur.tp === 0 ? init(e, 0) : vp, cur.tm === 0 ? init(e, dim - 1) : vm);
-        if (trial.f < cur.f - 1e-15) {
-          if (cur.tp === 0) vp = init(e, 0);
-          if (cur.tm === 0) vm = init(e, dim - 1);
-          cur = evaluate(vp, vm);
-          continue;
-        }
+        const trial = evaluate(cur.tp === 0 ? init(e, 0) : cur.vp, cur.tm === 0 ? init(e, dim - 1) : cur.vm);
+        if (trial.f < cur.f - 1e-15) { cur = trial; continue; }
       }
       if (g2 < 1e-30) break;
     }
+    if (performance.now() - started > timeLimit) break;
     if (it % 500 === 499) { // stalled (at beta = 0 the bound certifies nothing, so this is the stop)
       if (checkpoint - cur.f <= 1e-12 * Math.max(1, Math.abs(cur.f))) break;
       checkpoint = cur.f;
@@ -194,30 +230,33 @@ export function solveSdp(p: QuadNetProblem, options: SdpOptions = {}): SdpSoluti
     // backtracking on the product of spheres, (t+, t-) optimal at every trial point
     let accepted = false;
     for (let tries = 0; tries < 40; tries++) {
-      const np = retract(vp, gp, eta, dim, r), nm = retract(vm, gm, eta, dim, r);
-      const next = evaluate(np, nm);
-      if (next.f <= cur.f - 1e-4 * eta * g2) { vp = np; vm = nm; cur = next; eta *= 1.5; accepted = true; break; }
+      const next = evaluate(retract(cur.vp, gp, eta, dim, r), retract(cur.vm, gm, eta, dim, r), spare);
+      if (next.f <= cur.f - 1e-4 * eta * g2) { spare = cur; cur = next; eta *= 1.5; accepted = true; break; }
+      spare = next;
       eta *= 0.5;
     }
     if (!accepted) { eta = 1; }
   }
   lower = Math.max(lower, dualBound(p, cur.g.map((v) => -v)));
-  return { value: cur.f, lower: Math.min(lower, cur.f), tPlus: cur.tp, tMinus: cur.tm, vPlus: vp, vMinus: vm, rank: r, iterations: it };
+  return { value: cur.f, lower: Math.min(lower, cur.f), tPlus: cur.tp, tMinus: cur.tm, vPlus: cur.vp, vMinus: cur.vm, rank: r, iterations: it };
 }
 
-/** Gradient of the objective in V (scaled by t, signed for Z-), projected on each row's tangent space. */
-function sphereGradient(p: QuadNetProblem, v: Float64Array, r: number, w: Float64Array, g: Float64Array, t: number, out: Float64Array): void {
+/**
+ * Gradient of the objective in V (scaled by t, signed for Z-), projected on each row's tangent space:
+ * rows 1..d are X^T H with H_ij = g_i t (2a w_ij + b v_last,j), the last row sum_i g_i t b w_ij.
+ */
+function sphereGradient(p: QuadNetProblem, prod: LiftProducts, v: Float64Array, r: number, w: Float64Array, g: Float64Array, t: number, out: Float64Array, h: Float64Array): void {
   const { a, b } = p.act, dim = p.d + 1, last = p.d * r;
-  out.fill(0);
+  for (let j = 0; j < r; j++) out[last + j] = 0;
   for (let i = 0; i < p.n; i++) {
-    const gi = g[i] * t;
-    if (gi === 0) continue;
-    for (let k = 0; k < p.d; k++) {
-      const xk = p.x[i * p.d + k] * gi;
-      for (let j = 0; j < r; j++) out[k * r + j] += xk * (2 * a * w[i * r + j] + b * v[last + j]);
+    const gi = g[i] * t, o = i * r;
+    for (let j = 0; j < r; j++) {
+      const wij = w[o + j];
+      h[o + j] = gi * (2 * a * wij + b * v[last + j]);
+      out[last + j] += gi * b * wij;
     }
-    for (let j = 0; j < r; j++) out[last + j] += gi * b * w[i * r + j];
   }
+  prod.backproject(h, r, out);
   for (let k = 0; k < dim; k++) {
     let d = 0;
     for (let j = 0; j < r; j++) d += out[k * r + j] * v[k * r + j];

@@ -7,6 +7,9 @@
 import { lasso } from './lasso.js';
 import { checkProblem, neuronFeature, type QuadNet, type QuadNetProblem } from './problem.js';
 import { seeded } from './solve.js';
+import { DEFAULT_ACT, refitOutputs, type SdpClassifier } from './classifier.js';
+import type { Polynomial } from './problem.js';
+import type { Heap } from '../memory.js';
 
 export interface SteOptions { m: number; iterations?: number; lr?: number; seed?: number }
 
@@ -53,4 +56,70 @@ export function trainSte(p: QuadNetProblem, o: SteOptions): { net: QuadNet; valu
   const neurons = Int8Array.from(w, (v) => (v >= 0 ? 1 : -1));
   const fit = lasso(Array.from({ length: m }, (_, j) => neuronFeature(p, neurons.subarray(j * d, (j + 1) * d))), p.y, p.beta);
   return { net: { neurons, alpha: fit.alpha, m, d, act: p.act }, value: fit.value };
+}
+
+export interface SteClassifierOptions { m: number; beta: number; act?: Polynomial; epochs?: number; batch?: number; lr?: number; seed?: number; heap?: Heap }
+
+/**
+ * The multi-class baseline: the classifier of ./classifier.ts (m shared bipolar neurons, a row of
+ * output weights per class, one-hot squared loss + beta l1) trained by the clipped STE with Adam on
+ * minibatches (the full-batch gradient's estimate, n / batch x the batch sum), output weights then
+ * refit by the lasso exactly as the SDP trainer's are.
+ */
+export function trainSteClassifier(x: Float64Array, labels: ArrayLike<number>, n: number, d: number, classes: number, o: SteClassifierOptions): { net: SdpClassifier; objective: number } {
+  const act = o.act ?? DEFAULT_ACT, m = o.m, epochs = o.epochs ?? 20, B = Math.min(o.batch ?? 100, n), lr = o.lr ?? 0.01, rand = seeded(o.seed ?? 1);
+  const w = Float64Array.from({ length: m * d }, () => rand.normal() * 0.5), alpha = Float64Array.from({ length: classes * m }, () => rand.normal() * 0.01);
+  const adam = (size: number) => ({ m: new Float64Array(size), v: new Float64Array(size) });
+  const aw = adam(m * d), aa = adam(classes * m), b1 = 0.9, b2 = 0.999;
+  const sgn = new Float64Array(m * d), t = new Float64Array(B * m), h = new Float64Array(B * m), df = new Float64Array(B * classes), dt = new Float64Array(B * m);
+  const gw = new Float64Array(m * d), ga = new Float64Array(classes * m), order = Uint32Array.from({ length: n }, (_, i) => i);
+  let step = 0;
+  for (let e = 0; e < epochs; e++) {
+    for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand.uniform() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+    for (let start = 0; start + B <= n; start += B) {
+      for (let q = 0; q < m * d; q++) sgn[q] = w[q] >= 0 ? 1 : -1;
+      df.fill(0);
+      for (let bi = 0; bi < B; bi++) {
+        const xi = order[start + bi] * d;
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let k = 0; k < d; k++) s += x[xi + k] * sgn[j * d + k];
+          t[bi * m + j] = s;
+          h[bi * m + j] = act.a * s * s + act.b * s + act.c;
+        }
+        const label = labels[order[start + bi]];
+        for (let c = 0; c < classes; c++) {
+          let f = 0;
+          for (let j = 0; j < m; j++) f += alpha[c * m + j] * h[bi * m + j];
+          df[bi * classes + c] = f - (c === label ? 1 : 0);
+        }
+      }
+      const scale = n / B;
+      ga.fill(0); gw.fill(0);
+      for (let bi = 0; bi < B; bi++) {
+        for (let j = 0; j < m; j++) {
+          let dh = 0;
+          for (let c = 0; c < classes; c++) { const g = df[bi * classes + c] * scale; ga[c * m + j] += g * h[bi * m + j]; dh += g * alpha[c * m + j]; }
+          dt[bi * m + j] = dh * (2 * act.a * t[bi * m + j] + act.b);
+        }
+        const xi = order[start + bi] * d;
+        for (let j = 0; j < m; j++) { const g = dt[bi * m + j]; if (g === 0) continue; for (let k = 0; k < d; k++) gw[j * d + k] += g * x[xi + k]; }
+      }
+      step++;
+      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
+      for (let q = 0; q < m * d; q++) {
+        const g = Math.abs(w[q]) <= 1 ? gw[q] : 0; // clipped STE
+        aw.m[q] = b1 * aw.m[q] + (1 - b1) * g; aw.v[q] = b2 * aw.v[q] + (1 - b2) * g * g;
+        w[q] -= (lr * aw.m[q] / c1) / (Math.sqrt(aw.v[q] / c2) + 1e-8);
+      }
+      for (let q = 0; q < classes * m; q++) {
+        aa.m[q] = b1 * aa.m[q] + (1 - b1) * ga[q]; aa.v[q] = b2 * aa.v[q] + (1 - b2) * ga[q] ** 2;
+        const s = lr / (Math.sqrt(aa.v[q] / c2) + 1e-8), z = alpha[q] - s * aa.m[q] / c1;
+        alpha[q] = Math.sign(z) * Math.max(0, Math.abs(z) - s * o.beta); // proximal l1
+      }
+    }
+  }
+  const neurons = Int8Array.from(w, (v) => (v >= 0 ? 1 : -1));
+  const fit = refitOutputs(x, labels, n, d, classes, neurons, act, o.beta, o.heap);
+  return { net: { d, classes, m, neurons, alpha: fit.alpha, act }, objective: fit.objective };
 }
