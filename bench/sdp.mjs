@@ -5,7 +5,7 @@
 //
 //   npm run build && node bench/sdp.mjs [--problems 2]
 import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { enumerateOptimum } from '../dist/sdp/enumerate.js';
 import { solveSdp, seeded } from '../dist/sdp/solve.js';
@@ -61,5 +61,7 @@ ${rows.join('\n')}
 
 Within 1% of P_enum: the relaxation (SDP >= 0.99 P_enum: tight) ${pct(hits.sdp)}; nets (<= 1.01 P_enum): sampled m = 5: ${pct(hits.m5)}, m = 20: ${pct(hits.m20)}, m = 100: ${pct(hits.m100)}; STE (width ${STE_WIDTH}, best of ${STE_STARTS}): ${pct(hits.ste)}.
 `;
-await writeFile(values.out, md);
+// keep the sections other scripts and runs add after this table (real data, scale)
+const old = await readFile(values.out, 'utf8').catch(() => ''), later = old.search(/^## (?!SDP trainer)/m);
+await writeFile(values.out, later >= 0 ? `${md}\n${old.slice(later)}` : md);
 console.log(md.split('\n').slice(-2).join('\n'));

@@ -6,7 +6,9 @@ import { type Lowbit, loadFashionMnist, SUBSET_DIR, Sequential, Trainer, buildLa
 import type { FashionMnist } from '../src/node/fashion-mnist.js';
 import type { ArchOptions } from '../src/train/models.js';
 import { loadReference, runReference } from './onnx-reference.js';
-import { runtime } from './helpers.js';
+import { runtime, floatPredictions } from './helpers.js';
+import { decodeOnnx } from '../src/onnx/decode.js';
+import { quantizeOnnx } from '../src/onnx/ptq.js';
 
 let lb: Lowbit;
 let data: FashionMnist;
@@ -43,5 +45,29 @@ describe('QONNX export round trip', () => {
     for (let i = 0; i < k; i++) agree += argmax(out.subarray(i * 10, (i + 1) * 10)) === argmax(a.subarray(i * 10, (i + 1) * 10)) ? 1 : 0;
     expect(agree).toBe(k);
     direct.dispose(); viaOnnx.dispose(); model.dispose();
+  }, 120_000);
+
+  it.each([{ arch: 'cnn', wbits: 32, abits: 32 }, { arch: 'mlp', wbits: 32, abits: 32 }] as ArchOptions[])('%j: a float model exports as float ONNX (no quantizers) that the evaluator runs to its classes, and post-training quantization keeps them', async (arch) => {
+    const model = new Sequential(lb.heap, buildLayers(arch), [28, 28, 1], 5);
+    const t = new Trainer(model, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'sgd', seed: 5 }, 640);
+    t.runEpoch({ ...data.train, count: 640 });
+    t.dispose();
+    const onnx = exportQonnx(model), ops = decodeOnnx(onnx).graph.nodes.map((n) => n.op);
+    expect(ops.filter((o) => /Quant/.test(o))).toEqual([]);
+    expect(ops).toContain('Relu');
+    const n = 300, test = { ...data.test, count: n }, want = floatPredictions(lb, model, test);
+    const k = 40, out = runReference(loadReference(onnx), { dims: [k, 1, 28, 28], data: Float64Array.from(data.test.images.subarray(0, k * 784), (v) => v / 255) }).data;
+    let agree = 0;
+    for (let i = 0; i < k; i++) agree += argmax(out.subarray(i * 10, (i + 1) * 10)) === want[i] ? 1 : 0;
+    expect(agree).toBe(k);
+    const calib = Float32Array.from(data.train.images.subarray(0, 200 * 784), (v) => v / 255);
+    const q = await quantizeOnnx(onnx, { calibration: calib, count: 200, wbits: 8, abits: 8, method: 'mse' }, lb);
+    const e = await Engine.load(q.model, { runtime: lb }), z = e.run(Float32Array.from(data.test.images.subarray(0, n * 784), (v) => v / 255), n);
+    let same = 0;
+    for (let i = 0; i < n; i++) same += argmax(z.subarray(i * 10, (i + 1) * 10)) === want[i] ? 1 : 0;
+    console.log(`${JSON.stringify(arch)}: PTQ 8/8 keeps ${same}/${n} float classes`);
+    expect(same / n).toBeGreaterThanOrEqual(0.97);
+    expect(q.summary.filter((l) => /float (conv|dense)/.test(l))).toEqual([]);
+    e.dispose(); model.dispose();
   }, 120_000);
 });

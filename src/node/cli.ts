@@ -61,9 +61,10 @@ Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) i
 file. Prints what each layer became (integer kernel and precision, or float), then the file size.
   -o, --out FILE        the model file to write
 `,
-  quantize: `Usage: lowbit quantize MODEL.onnx --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--count N] [--pixels unit|raw]
+  quantize: `Usage: lowbit quantize MODEL.onnx|RUN.ckpt --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--count N] [--pixels unit|raw]
 
-Post-training quantization of a float ONNX model to an integer-only lowbit model: per-channel weight
+Post-training quantization of a float ONNX model, or of a float lowbit training checkpoint (lowbit
+train --wbits 32 --abits 32 --out RUN.ckpt), to an integer-only lowbit model: per-channel weight
 quantizers, and activation ranges (the input and every ReLU / Clip output) from calibration images.
   --calib IMAGES        an IDX image file (gzipped or not), e.g. a few hundred training images
   --count N             calibration images to use (default 500)

@@ -69,7 +69,12 @@ function floatPixels(px: Uint8Array, pixels: 'unit' | 'raw'): Float32Array {
 
 /** lowbit quantize: a float ONNX model and calibration images to an integer-only model file. */
 export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2; abits: 8 | 4 | 2; method: 'minmax' | 'mse' | 'multipoint' }, log: (l: string) => void): Promise<void> {
-  const bytes = await readBytes(onnxPath, 'model');
+  let bytes = await readBytes(onnxPath, 'model');
+  if (new TextDecoder().decode(bytes.subarray(0, 6)) === 'LBCKPT') {
+    // a lowbit training checkpoint: its float model, as a float ONNX graph, is what gets quantized
+    const { model } = await modelFromCheckpoint(bytes, onnxPath);
+    try { bytes = exportQonnx(model); } finally { model.dispose(); }
+  }
   const idx = await readIdx(await readFileBounded(o.calib, MAX_FILE_BYTES.data, 'data'), o.calib);
   const per = idx.dims.slice(1).reduce((a, b) => a * b, 1), n = Math.min(o.count, idx.dims[0]);
   const calibration = floatPixels(idx.data.subarray(0, n * per), o.pixels);

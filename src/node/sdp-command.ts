@@ -84,7 +84,7 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
   t0 = performance.now();
   const res = trainSdpClassifier(x, train.labels, train.n, d, classes, {
     neurons, beta, act, heap: lb.heap, maxIterations: iterations, seed,
-    onClass: (c, s) => log(`class ${c} (${data.classes[c]}): relaxation ${s.value.toFixed(4)}, bound ${s.lower.toFixed(4)}, ${s.iterations} iterations, ${(s.ms / 1000).toFixed(1)} s`),
+    onClass: (c, s) => log(`class ${c} (${data.classes[c]}): relaxation ${s.value.toFixed(4)}, bound ${s.lower.toFixed(4)}, ${s.iterations} iterations, ${(s.ms / 1000).toFixed(1)} s${s.clipped < 0 ? `; sin(pi/2 Zhat) not PSD, sampled from its projection (eigenvalue ${s.clipped.toPrecision(3)} removed)` : ''}`),
   });
   const sdpSeconds = (performance.now() - t0) / 1000;
   const report = (name: string, net: SdpClassifier, objective: number, seconds: number) => {

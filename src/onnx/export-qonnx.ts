@@ -7,11 +7,13 @@
 //   batch norm y = g z + shift (Mul, Add), the affine compile() folds
 //   qrelu      Quant(y, alpha, 0, bits, unsigned, CEIL): clamp(ceil(y / alpha), 0, 2^bits - 1)
 //   sign       BipolarQuant(y, 1): +1 for y >= 0
+// Float layers (float32 weights, ReLU) export as plain ONNX, and a model with no quantizer at all
+// exports as a float ONNX model without the input Quant: what lowbit quantize (post-training) reads.
 import { LowbitError } from '../errors.js';
 import type { Model } from '../graph/model.js';
 import { Conv2d } from '../ops/conv2d.js';
 import { Dense } from '../ops/dense.js';
-import { QReLU, Sign } from '../ops/activations.js';
+import { QReLU, ReLU, Sign } from '../ops/activations.js';
 import { BatchNorm, Flatten, MaxPool } from '../ops/simple.js';
 import { Dropout } from '../ops/dropout.js';
 import { bnAffine, integerWeights, qreluAlpha } from '../infer/compile.js';
@@ -36,14 +38,17 @@ export function exportQonnx(model: Model): Uint8Array {
   const op = (o: string, inputs: string[], attrs?: Record<string, number | string | number[]>, ints?: string[]) => { const y = name(o.toLowerCase()); nodes.push({ op: o, inputs, outputs: [y], attrs, ints }); return y; };
 
   let [h, w, c] = model.inShape, flat = false;
-  let x = quant('x', scalar(1 / 255), 8, false, false, 'ROUND');
+  const isFloat = (l: unknown) => (l instanceof Conv2d || l instanceof Dense) && l.weights.quant.q.kind === 'float';
+  const allFloat = model.nodes.every((n) => !(n.layer instanceof QReLU || n.layer instanceof Sign) && ((!(n.layer instanceof Conv2d) && !(n.layer instanceof Dense)) || isFloat(n.layer)));
+  let x = allFloat ? 'x' : quant('x', scalar(1 / 255), 8, false, false, 'ROUND');
   model.nodes.forEach((node, i) => {
     const l = node.layer, where = `node ${i} (${l.name})`;
     if (node.inputs.length !== 1 || node.inputs[0] !== i) throw fail(`${where}: only chain models export (this node reads value ${node.inputs.join(', ')})`);
     if (l instanceof Dropout) return;
     if (l instanceof Flatten) { x = op('Flatten', [x], { axis: 1 }, ['axis']); flat = true; return; }
     if (l instanceof Conv2d || l instanceof Dense) {
-      const lw = l.weights, iw = integerWeights(model.heap, lw, where), O = lw.out, conv = l instanceof Conv2d;
+      const lw = l.weights, O = lw.out, conv = l instanceof Conv2d;
+      const iw = isFloat(l) ? { kind: 'float' as const, q: model.heap.read(Float32Array, lw.w.w, lw.w.size), step: new Float64Array(O).fill(1) } : integerWeights(model.heap, lw, where);
       const bias = model.heap.read(Float32Array, lw.params()[1].w, O);
       // the quantized weights in ONNX layouts: conv [O][c][kh][kw] from [O][kh][kw][c]; dense B = [K][O] with K in NCHW order
       const W = new Float32Array(iw.q.length);
@@ -59,8 +64,8 @@ export function exportQonnx(model: Model): Uint8Array {
           W[nchw * O + o] = iw.q[o * K + nhwc] * iw.step[o];
         }
       }
-      const stepT = tensor(conv ? [O, 1, 1, 1] : [1, O], iw.step);
-      const wq = iw.kind === 'binary' ? bipolar(tensor(conv ? [O, c, l.kh, l.kw] : [lw.K, O], W), stepT) : quant(tensor(conv ? [O, c, (l as Conv2d).kh, (l as Conv2d).kw] : [lw.K, O], W), stepT, 8, true, true, 'ROUND');
+      const stepT = iw.kind === 'float' ? '' : tensor(conv ? [O, 1, 1, 1] : [1, O], iw.step);
+      const wq = iw.kind === 'float' ? tensor(conv ? [O, c, l.kh, l.kw] : [lw.K, O], W) : iw.kind === 'binary' ? bipolar(tensor(conv ? [O, c, l.kh, l.kw] : [lw.K, O], W), stepT) : quant(tensor(conv ? [O, c, (l as Conv2d).kh, (l as Conv2d).kw] : [lw.K, O], W), stepT, 8, true, true, 'ROUND');
       if (conv) {
         const k = (l as Conv2d).kh, p = (l as Conv2d).padding === 'same' ? (k - 1) / 2 : 0;
         if (!Number.isInteger(p)) throw fail(`${where}: 'same' padding with an even kernel does not export`);
@@ -77,6 +82,7 @@ export function exportQonnx(model: Model): Uint8Array {
     }
     if (l instanceof QReLU) { x = quant(x, scalar(qreluAlpha(l)), l.bits, false, false, 'CEIL'); return; }
     if (l instanceof Sign) { x = bipolar(x, scalar(1)); return; }
+    if (l instanceof ReLU) { x = op('Relu', [x]); return; }
     if (l instanceof MaxPool) { x = op('MaxPool', [x], { kernel_shape: [l.k, l.k], strides: [l.k, l.k] }); h = Math.floor(h / l.k); w = Math.floor(w / l.k); return; }
     throw fail(`${where}: ${l.op} does not export to QONNX yet`);
   });

@@ -38,6 +38,8 @@ export interface SdpOptions {
   heap?: Heap;
   /** stop after this long (the returned value and bound are still valid) */
   timeLimitMs?: number;
+  /** stop when the objective falls by less than this fraction over 500 iterations (default 1e-12) */
+  stallTol?: number;
   /** iterations between dual bounds (default: 50, or more where a bound costs over a fifth of the time) */
   boundEvery?: number;
 }
@@ -162,7 +164,7 @@ function dualBound(p: QuadNetProblem, residual: Float64Array): number {
 
 /** Solve the relaxation for a problem. */
 export function solveSdp(p: QuadNetProblem, options: SdpOptions = {}): SdpSolution {
-  checkOptions('solveSdp', options, ['rank', 'maxIterations', 'tol', 'seed', 'heap', 'timeLimitMs', 'boundEvery']);
+  checkOptions('solveSdp', options, ['rank', 'maxIterations', 'tol', 'seed', 'heap', 'timeLimitMs', 'boundEvery', 'stallTol']);
   checkProblem(p);
   const dim = p.d + 1, r = options.rank ?? dim, maxIt = options.maxIterations ?? 20_000, tol = options.tol ?? 1e-6;
   if (!Number.isInteger(r) || r < 1 || r > dim) throw new LowbitError('BAD_ARGUMENT', `solveSdp: rank must be an integer in 1..d + 1 = ${dim}, got ${r}`);
@@ -224,7 +226,7 @@ function solveWith(p: QuadNetProblem, prod: LiftProducts, dim: number, r: number
     }
     if (performance.now() - started > timeLimit) break;
     if (it % 500 === 499) { // stalled (at beta = 0 the bound certifies nothing, so this is the stop)
-      if (checkpoint - cur.f <= 1e-12 * Math.max(1, Math.abs(cur.f))) break;
+      if (checkpoint - cur.f <= (options.stallTol ?? 1e-12) * Math.max(1, Math.abs(cur.f))) break;
       checkpoint = cur.f;
     }
     // backtracking on the product of spheres, (t+, t-) optimal at every trial point
