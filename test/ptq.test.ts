@@ -71,6 +71,38 @@ describe('post-training quantization', () => {
     expect(q8.ranges[0].scale).toBeCloseTo(1, 6); // pixels 0..255 are their own codes
   }, 120_000);
 
+  it('with input statistics: the multipoint channels are those with the largest output error, and the bias shift is (q - w) . E[x]', () => {
+    // channel 0 has the larger weight error, but its inputs are nearly silent: output error ranks channel 1 first
+    const W = Float64Array.of(0.37, -0.91, 0.13, 0.55, 0.30, -0.29, 0.61, 0.05), out = 2, K = 4;
+    const stats = { mean: Float64Array.of(0.2, -0.1, 0.5, 0.3), sq: Float64Array.of(1e-6, 1e-6, 1, 1) };
+    const plain = quantizeWeightRows(W, out, 2, 'multipoint', 0.5), weighted = quantizeWeightRows(W, out, 2, 'multipoint', 0.5, stats);
+    const errW = (r: typeof plain, o: number, wt: ArrayLike<number>) => { let e = 0; for (let k = 0; k < K; k++) e += (W[o * K + k] - quantizeWeightRows(W, out, 2, 'mse').W[o * K + k]) ** 2 * wt[k]; void r; return e; };
+    const ones = [1, 1, 1, 1];
+    expect(errW(plain, 0, ones) > errW(plain, 1, ones)).toBe(errW(plain, 0, stats.sq) < errW(plain, 1, stats.sq)); // the two criteria disagree here
+    expect(Array.from(plain.points)).toEqual(errW(plain, 0, ones) > errW(plain, 1, ones) ? [2, 1] : [1, 2]);
+    expect(Array.from(weighted.points)).toEqual(errW(plain, 0, stats.sq) > errW(plain, 1, stats.sq) ? [2, 1] : [1, 2]);
+    for (let o = 0; o < out; o++) {
+      let shift = 0;
+      for (let k = 0; k < K; k++) shift += (weighted.W[o * K + k] - W[o * K + k]) * stats.mean[k];
+      expect(weighted.biasShift![o]).toBeCloseTo(shift, 12);
+    }
+    expect(plain.biasShift).toBeUndefined();
+  });
+
+  it('reports each weight layer\'s output SNR (8-bit above 4-bit); bias correction and percentile ranges change the model', async () => {
+    const calib = Float32Array.from(train.subarray(0, 200 * 784));
+    const q8 = await quantizeOnnx(onnx, { calibration: calib, count: 200, wbits: 8, abits: 8 }, lb);
+    const q4 = await quantizeOnnx(onnx, { calibration: calib, count: 200, wbits: 4, abits: 4 }, lb);
+    expect(q8.snr.map((r) => r.output)).toEqual(['Convolution28_Output_0', 'Convolution110_Output_0', 'Times212_Output_0']);
+    q8.snr.forEach((r, i) => { expect(r.snrDb).toBeGreaterThan(q4.snr[i].snrDb); expect(r.snrDb).toBeGreaterThan(20); });
+    const noBias = await quantizeOnnx(onnx, { calibration: calib, count: 200, wbits: 4, abits: 4, biasCorrection: false, report: false }, lb);
+    expect(noBias.snr).toEqual([]);
+    expect(Buffer.from(noBias.model).equals(Buffer.from(q4.model))).toBe(false);
+    const pct = await quantizeOnnx(onnx, { calibration: calib, count: 200, wbits: 8, abits: 8, actRange: 'percentile', report: false }, lb);
+    expect(pct.ranges[1].scale).not.toBe(q8.ranges[1].scale);
+    await expect(quantizeOnnx(onnx, { calibration: calib, count: 200, actRange: 'kl' as 'mse' }, lb)).rejects.toThrow(/actRange must be minmax, mse or percentile/);
+  }, 120_000);
+
   it('bad options are BAD_ARGUMENT', async () => {
     const calib = new Float32Array(784);
     await expect(quantizeOnnx(onnx, { calibration: calib, count: 1, wbits: 3 as 8 }, lb)).rejects.toThrow(LowbitError);

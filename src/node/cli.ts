@@ -61,7 +61,7 @@ Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) i
 file. Prints what each layer became (integer kernel and precision, or float), then the file size.
   -o, --out FILE        the model file to write
 `,
-  quantize: `Usage: lowbit quantize MODEL.onnx|RUN.ckpt --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--count N] [--pixels unit|raw]
+  quantize: `Usage: lowbit quantize MODEL.onnx|RUN.ckpt --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--act-range minmax|mse|percentile] [--bias-correction on|off] [--count N] [--pixels unit|raw]
 
 Post-training quantization of a float ONNX model, or of a float lowbit training checkpoint (lowbit
 train --wbits 32 --abits 32 --out RUN.ckpt), to an integer-only lowbit model: per-channel weight
@@ -71,8 +71,12 @@ quantizers, and activation ranges (the input and every ReLU / Clip output) from 
   --pixels unit|raw     the model takes pixels / 255 (unit, default) or 0..255 (raw)
   --wbits, --abits      8 (default), 4 or 2
   --method              minmax, mse (default) or multipoint: how ranges are chosen; multipoint adds a second
-                        weight point to the 10% of channels with the largest error
+                        weight point to the 10% of channels with the largest output error on the calibration set
+  --act-range minmax|mse|percentile   activation ranges: max |x|, least squared error, or the 99.99th
+                        percentile of |x| (default: minmax with --method minmax, else mse)
+  --bias-correction on|off   subtract each layer's expected output shift from quantizing its weights (default on)
   -o, --out FILE        the model file to write
+Prints what each layer became, the activation ranges, and each weight layer's output SNR (float vs quantized).
 `,
   bench: `Usage: lowbit bench MODEL
 
@@ -87,11 +91,12 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
   const { values, positionals } = parseFlags({ args, allowPositionals: true, options: {
     data: { type: 'string' }, model: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'png-dir': { type: 'string' },
     raw: { type: 'boolean' }, out: { type: 'string', short: 'o' }, format: { type: 'string' },
-    calib: { type: 'string' }, count: { type: 'string' }, pixels: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, method: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    calib: { type: 'string' }, count: { type: 'string' }, pixels: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, method: { type: 'string' },
+    'act-range': { type: 'string' }, 'bias-correction': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }, help);
   if (values.help) { process.stdout.write(COMMAND_HELP[command]); return 0; }
   const usage = COMMAND_HELP[command].split('\n')[0].replace('Usage: ', '');
-  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir', 'pixels'], info: [], infer: ['raw', 'pixels'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method'] };
+  const allowed: Record<string, string[]> = { export: ['model', 'format'], eval: ['data', 'images', 'labels', 'png-dir', 'pixels'], info: [], infer: ['raw', 'pixels'], bench: [], import: ['out'], quantize: ['out', 'calib', 'count', 'pixels', 'wbits', 'abits', 'method', 'act-range', 'bias-correction'] };
   for (const k of Object.keys(values)) if (!allowed[command].includes(k)) throw new LowbitError('BAD_ARGUMENT', `lowbit ${command} takes no --${k}; usage: ${usage}`);
   const log = (l: string) => console.log(l);
   const need = (n: number) => { if (positionals.length < n) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); };
@@ -120,7 +125,11 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
       if (pixels !== 'unit' && pixels !== 'raw') throw new LowbitError('BAD_ARGUMENT', `--pixels must be unit or raw, got '${pixels}'`);
       const count = values.count === undefined ? 500 : Number(values.count);
       if (!Number.isInteger(count) || count < 1) throw new LowbitError('BAD_ARGUMENT', `--count must be a positive integer, got '${values.count}'`);
-      await quantizeModel(positionals[0], values.out, { calib: values.calib, count, pixels, wbits: bits('wbits', values.wbits), abits: bits('abits', values.abits), method }, log);
+      const actRange = values['act-range'];
+      if (actRange !== undefined && actRange !== 'minmax' && actRange !== 'mse' && actRange !== 'percentile') throw new LowbitError('BAD_ARGUMENT', `--act-range must be minmax, mse or percentile, got '${actRange}'`);
+      const bc = values['bias-correction'] ?? 'on';
+      if (bc !== 'on' && bc !== 'off') throw new LowbitError('BAD_ARGUMENT', `--bias-correction must be on or off, got '${bc}'`);
+      await quantizeModel(positionals[0], values.out, { calib: values.calib, count, pixels, wbits: bits('wbits', values.wbits), abits: bits('abits', values.abits), method, actRange, biasCorrection: bc === 'on' }, log);
       return 0;
     }
     case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;

@@ -68,7 +68,7 @@ function floatPixels(px: Uint8Array, pixels: 'unit' | 'raw'): Float32Array {
 }
 
 /** lowbit quantize: a float ONNX model and calibration images to an integer-only model file. */
-export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2; abits: 8 | 4 | 2; method: 'minmax' | 'mse' | 'multipoint' }, log: (l: string) => void): Promise<void> {
+export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2; abits: 8 | 4 | 2; method: 'minmax' | 'mse' | 'multipoint'; actRange?: 'minmax' | 'mse' | 'percentile'; biasCorrection?: boolean }, log: (l: string) => void): Promise<void> {
   let bytes = await readBytes(onnxPath, 'model');
   if (new TextDecoder().decode(bytes.subarray(0, 6)) === 'LBCKPT') {
     // a lowbit training checkpoint: its float model, as a float ONNX graph, is what gets quantized
@@ -79,9 +79,10 @@ export async function quantizeModel(onnxPath: string, out: string, o: { calib: s
   const per = idx.dims.slice(1).reduce((a, b) => a * b, 1), n = Math.min(o.count, idx.dims[0]);
   const calibration = floatPixels(idx.data.subarray(0, n * per), o.pixels);
   const t0 = performance.now();
-  const r = await quantizeOnnx(bytes, { calibration, count: n, wbits: o.wbits, abits: o.abits, method: o.method }, await init());
+  const r = await quantizeOnnx(bytes, { calibration, count: n, wbits: o.wbits, abits: o.abits, method: o.method, actRange: o.actRange, biasCorrection: o.biasCorrection }, await init());
   for (const line of r.summary) log(line);
   for (const a of r.ranges) log(`range ${a.name}: [${a.min.toPrecision(4)}, ${a.max.toPrecision(4)}] -> ${o.abits}-bit ${a.signed ? 'signed' : 'unsigned'}, step ${a.scale.toPrecision(4)}`);
+  for (const l of r.snr) log(`SNR ${l.layer} (${l.output}): ${l.snrDb.toFixed(1)} dB, float vs quantized model on ${Math.min(n, 64)} calibration samples`);
   await writeFileAtomic(out, r.model);
   log(`${out}: ${r.model.length.toLocaleString('en-US')} bytes, ${o.wbits}-bit weights, ${o.abits}-bit activations (${o.method}, ${n} calibration images, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }

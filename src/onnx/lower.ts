@@ -18,7 +18,7 @@ import { attr, attrFloat, attrInt, attrInts, attrStr, cannot } from './attrs.js'
 import { foldConst, type ConstValue } from './fold.js';
 import { channelSteps, codeBits, convGeom, packBinaryRows, reshapeLayout, type ConvGeom, type HWC, type Layout } from './layer-shapes.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
-import { quantizeWeightRows } from './ptq-weights.js';
+import { quantizeWeightRows, type InputStats } from './ptq-weights.js';
 import { broadcastDims, count, expandTo, makeTensor, reshapeDims, transpose } from './tensor-ops.js';
 
 type Op = { kind: 'affine'; a: Float64Array; b: Float64Array } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
@@ -69,7 +69,13 @@ export function topoOrder(model: OnnxModel): OnnxNode[] {
 
 /** Post-training quantization while lowering: weights without a quantizer, and quantizers on named activations. */
 export interface LowerOptions {
-  weights?: { bits: number; method: 'minmax' | 'mse' | 'multipoint'; extra?: number };
+  weights?: {
+    bits: number; method: 'minmax' | 'mse' | 'multipoint'; extra?: number;
+    /** calibration statistics of weight layers' inputs by value name, per channel (NCHW values) or per feature ([batch, K] values) */
+    inputStats?: Map<string, InputStats>;
+    /** subtract the quantized weights' expected output shift from the bias (needs inputStats) */
+    biasCorrection?: boolean;
+  };
   activations?: Map<string, { scale: number; zero: number; bits: number; signed: boolean }>;
 }
 
@@ -223,14 +229,34 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     return { kind: 'codes', at, bits, levels: q.levels, scale: q.scale, offset: q.offset, ...lay };
   }
 
+  /**
+   * A weight layer's input statistics per weight column (physical order: conv (ky kw + kx) c + ch,
+   * dense the flattened NHWC index) from per-channel (NCHW) or per-feature (flat, ONNX order) ones.
+   * Border taps of a padded conv see zeros, which the per-channel means ignore.
+   */
+  function columnStats(st: InputStats | undefined, lay: Layout, K: number, conv: ConvGeom | undefined): InputStats | undefined {
+    if (!st) return undefined;
+    const c = lay.shape[2], mean = new Float64Array(K), sq = new Float64Array(K);
+    if (conv) {
+      if (conv.groups !== 1 || st.mean.length !== c) return undefined;
+      for (let k = 0; k < K; k++) { mean[k] = st.mean[k % c]; sq[k] = st.sq[k % c]; }
+    } else {
+      if (st.mean.length === K) for (let k = 0; k < K; k++) { const p = lay.perm ? lay.perm[k] : k; mean[p] = st.mean[k]; sq[p] = st.sq[k]; }
+      else if (st.mean.length === c && K % c === 0) for (let k = 0; k < K; k++) { mean[k] = st.mean[k % c]; sq[k] = st.sq[k % c]; } // per channel of an unflattened map (NHWC columns)
+      else return undefined;
+    }
+    return { mean, sq };
+  }
+
   /** Conv / MatMul / Gemm: integer step when codes meet per-channel integer weights, else a float layer. */
   function weightLayer(n: OnnxNode, x: Lv, W: Float64Array, wSteps: Float64Array | undefined, bias: Float64Array, conv: ConvGeom | undefined, where: string): Lv {
     if (x.kind === 'const') throw cannot(where, 'both operands are constants (fold them before export)');
     const lay = x as Layout, [h, w, c] = lay.shape, out = bias.length;
     const K = W.length / out; // weights here are [out][K] in physical (NHWC) order
     if (!wSteps && opts.weights) {
-      const r = quantizeWeightRows(W, out, opts.weights.bits, opts.weights.method, opts.weights.extra);
+      const r = quantizeWeightRows(W, out, opts.weights.bits, opts.weights.method, opts.weights.extra, columnStats(opts.weights.inputStats?.get(n.inputs[0]), lay, K, conv));
       ({ W, steps: wSteps } = r);
+      if (r.biasShift && opts.weights.biasCorrection !== false) bias = bias.map((b, o) => b - r.biasShift![o]);
       const two = r.points.reduce((a, p) => a + (p - 1), 0);
       report.points.push({ layer: where, points: Array.from(r.points) });
       if (two) report.lines.push(`${where}: multipoint: ${two} of ${out} channels with a second ${opts.weights.bits}-bit point`);

@@ -25,22 +25,31 @@ export function chooseClip(xs: ArrayLike<number>, from: number, to: number, top:
   return best;
 }
 
+/** Calibration statistics of a weight layer's input, per weight column k: E[x_k] and E[x_k^2]. */
+export interface InputStats { mean: Float64Array; sq: Float64Array }
+
 /**
  * Weights [out][K] quantized per output channel: the fake-quantized weights, each channel's step,
- * and its points. Multipoint (Liu et al., "Post-training quantization with multiple points"):
- * w ~ s1 q1 + s2 q2 with a second low-bit vector q2 on the residual, added greedily to the
- * channels with the largest squared error until `extra` of the channels have one (the extra points
- * cost that fraction more MACs as extra output channels). Here s2 = s1 / 2^bits, so
- * s1 q1 + s2 q2 = s2 (2^bits q1 + q2): one integer code per weight (at most 2^(2 bits - 1) in
- * magnitude, within int8 for 2..4 bits) and the same kernels.
+ * its points, and (with input statistics) the bias correction. Multipoint (Liu et al.,
+ * "Post-training quantization with multiple points"): w ~ s1 q1 + s2 q2 with a second low-bit
+ * vector q2 on the residual, added greedily to the channels with the largest error until `extra` of
+ * the channels have one (the extra points cost that fraction more MACs as extra output channels).
+ * The error is the channel's output error on calibration data, E[((w - q) . x)^2], taken on the
+ * diagonal, sum_k (w_k - q_k)^2 E[x_k^2], when input statistics are given; else the weights' own
+ * squared error. Here s2 = s1 / 2^bits, so s1 q1 + s2 q2 = s2 (2^bits q1 + q2): one integer code per
+ * weight (at most 2^(2 bits - 1) in magnitude, within int8 for 2..4 bits) and the same kernels.
+ * Bias correction: the output's expected shift (q - w) . E[x], to subtract from the bias.
  */
-export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse' | 'multipoint', extra = 0.1): { W: Float64Array; steps: Float64Array; points: Uint8Array } {
+export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse' | 'multipoint', extra = 0.1, stats?: InputStats): { W: Float64Array; steps: Float64Array; points: Uint8Array; biasShift?: Float64Array } {
   const K = W.length / out, top = 2 ** (bits - 1) - 1, steps = new Float64Array(out), q = new Float64Array(W.length), points = new Uint8Array(out).fill(1);
   const err = new Float64Array(out);
   for (let o = 0; o < out; o++) {
     const s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse') / top;
     steps[o] = s;
-    for (let i = o * K; i < (o + 1) * K; i++) { q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s; err[o] += (W[i] - q[i]) ** 2; }
+    for (let i = o * K; i < (o + 1) * K; i++) {
+      q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s;
+      err[o] += (W[i] - q[i]) ** 2 * (stats ? stats.sq[i - o * K] : 1);
+    }
   }
   if (method === 'multipoint' && bits <= 4) {
     const order = Array.from({ length: out }, (_, o) => o).sort((a, b) => err[b] - err[a]);
@@ -51,5 +60,8 @@ export function quantizeWeightRows(W: Float64Array, out: number, bits: number, m
       points[o] = 2;
     }
   }
-  return { W: q, steps, points };
+  if (!stats) return { W: q, steps, points };
+  const biasShift = new Float64Array(out);
+  for (let o = 0; o < out; o++) for (let k = 0; k < K; k++) biasShift[o] += (q[o * K + k] - W[o * K + k]) * stats.mean[k];
+  return { W: q, steps, points, biasShift };
 }

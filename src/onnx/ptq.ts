@@ -8,9 +8,9 @@ import { encodeModel } from '../infer/format.js';
 import { Engine } from '../infer/engine.js';
 import type { Lowbit } from '../runtime.js';
 import { enableImportedModels } from '../infer/imported.js';
-import { decodeOnnx, type OnnxModel } from './decode.js';
+import { decodeOnnx, type OnnxModel, type OnnxNode } from './decode.js';
 import { lowerOnnx, type LowerOptions } from './lower.js';
-import { chooseClip } from './ptq-weights.js';
+import { chooseClip, type InputStats } from './ptq-weights.js';
 
 export interface QuantizeOptions {
   /** calibration inputs: `count` samples in the model's input layout */
@@ -22,9 +22,38 @@ export interface QuantizeOptions {
   method?: 'minmax' | 'mse' | 'multipoint';
   /** multipoint: the fraction of output channels that get a second point (the extra MACs), default 0.1 */
   extra?: number;
+  /** activation ranges: max |x| (minmax), the least squared error (mse), or the 99.99th percentile of |x|; default: minmax for method minmax, else mse */
+  actRange?: 'minmax' | 'mse' | 'percentile';
+  /** subtract each quantized weight layer's expected output shift on the calibration set from its bias (default true) */
+  biasCorrection?: boolean;
+  /** report each weight layer's output SNR on (up to 64 of) the calibration samples (default true) */
+  report?: boolean;
 }
 
-export interface QuantizeResult { model: Uint8Array; summary: string[]; ranges: { name: string; min: number; max: number; scale: number; signed: boolean }[] }
+/** A weight layer's output, float model against the quantized one, on the calibration samples: 10 log10(sum y^2 / sum (y - y_q)^2). */
+export interface LayerSnr { layer: string; output: string; snrDb: number }
+
+export interface QuantizeResult { model: Uint8Array; summary: string[]; ranges: { name: string; min: number; max: number; scale: number; signed: boolean }[]; snr: LayerSnr[] }
+
+const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+
+/** The model cut at value `name` (its only output), run on samples. */
+async function runCut(m: OnnxModel, name: string, xs: Float32Array, count: number, runtime: Lowbit, opts: LowerOptions = {}): Promise<{ y: Float32Array; dims: number[] }> {
+  // only the nodes the value depends on: lowering later nodes would fuse into the steps before the cut
+  const producer = new Map(m.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const))), keep = new Set<OnnxNode>(), todo = [name];
+  while (todo.length) { const n = producer.get(todo.pop()!); if (n && !keep.has(n)) { keep.add(n); todo.push(...n.inputs); } }
+  const { plan } = lowerOnnx({ ...m, graph: { ...m.graph, nodes: m.graph.nodes.filter((n) => keep.has(n)), outputs: [{ name, dtype: 1, dims: undefined }] } }, opts);
+  const eng = await Engine.load(encodeModel(plan), { runtime });
+  try { return { y: eng.run(xs, count), dims: [...eng.outputShape] }; } finally { eng.dispose(); }
+}
+
+/** Per-channel (3 dims: [c, h, w]) or per-feature mean and mean square of `count` samples. */
+function channelStats(y: Float32Array, dims: number[], count: number): InputStats {
+  const per = y.length / count, c = dims.length === 3 ? dims[0] : per, inner = per / c;
+  const mean = new Float64Array(c), sq = new Float64Array(c), n = count * inner;
+  for (let i = 0; i < count; i++) for (let ch = 0; ch < c; ch++) for (let j = 0; j < inner; j++) { const v = y[i * per + ch * inner + j]; mean[ch] += v / n; sq[ch] += (v * v) / n; }
+  return { mean, sq };
+}
 
 /** The activations to quantize: the graph input and every Relu / Clip output. */
 function activationPoints(m: OnnxModel): string[] {
@@ -33,35 +62,66 @@ function activationPoints(m: OnnxModel): string[] {
 }
 
 export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, runtime: Lowbit): Promise<QuantizeResult> {
-  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra']);
+  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra', 'actRange', 'biasCorrection', 'report']);
   const wbits = opts.wbits ?? 8, abits = opts.abits ?? 8, method = opts.method ?? 'mse';
   if (![8, 4, 2].includes(wbits) || ![8, 4, 2].includes(abits)) throw new LowbitError('BAD_ARGUMENT', `wbits and abits must be 8, 4 or 2, got ${wbits} and ${abits}`);
   if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `method must be minmax, mse or multipoint, got ${String(method)}`);
   const extra = opts.extra ?? 0.1;
   if (!(extra >= 0 && extra <= 1)) throw new LowbitError('BAD_ARGUMENT', `extra must be a fraction in [0, 1], got ${String(opts.extra)}`);
   checkInt('count', opts.count, 1, 1 << 20);
+  const actRange = opts.actRange ?? (method === 'minmax' ? 'minmax' : 'mse');
+  if (actRange !== 'minmax' && actRange !== 'mse' && actRange !== 'percentile') throw new LowbitError('BAD_ARGUMENT', `actRange must be minmax, mse or percentile, got ${String(opts.actRange)}`);
   enableImportedModels();
   const m = decodeOnnx(bytes), activations: NonNullable<LowerOptions['activations']> = new Map(), ranges: QuantizeResult['ranges'] = [];
   const points = activationPoints(m);
   for (const name of points) {
     // the float model cut at this activation, run on the calibration samples (the input: the samples)
-    let xs = opts.calibration;
-    if (name !== points[0]) {
-      const { plan } = lowerOnnx({ ...m, graph: { ...m.graph, outputs: [{ name, dtype: 1, dims: undefined }] } });
-      const eng = await Engine.load(encodeModel(plan), { runtime });
-      xs = eng.run(opts.calibration, opts.count);
-      eng.dispose();
-    }
+    const xs = name === points[0] ? opts.calibration : (await runCut(m, name, opts.calibration, opts.count, runtime)).y;
     let min = Infinity, max = -Infinity;
     for (let i = 0; i < xs.length; i++) { min = Math.min(min, xs[i]); max = Math.max(max, xs[i]); } // calibration
     const signed = min < 0, top = signed ? 2 ** (abits - 1) - 1 : 2 ** abits - 1;
-    const clip = chooseClip(xs, 0, xs.length, top, signed ? -top : 0, top, method === 'minmax' ? 'minmax' : 'mse');
+    const clip = actRange === 'percentile' ? percentileAbs(xs, 0.9999) : chooseClip(xs, 0, xs.length, top, signed ? -top : 0, top, actRange);
     const scale = clip / top;
     activations.set(name, { scale, zero: 0, bits: abits, signed });
     ranges.push({ name, min, max, scale, signed });
   }
-  const { plan, report } = lowerOnnx(m, { weights: { bits: wbits, method, extra }, activations });
+  // every weight layer's input statistics (bias correction, the multipoint channel choice)
+  const inputStats = new Map<string, InputStats>(), weightNodes = m.graph.nodes.filter((n) => WEIGHT_OPS.has(n.op));
+  const producer = new Map(m.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  for (const n of weightNodes) {
+    if (inputStats.has(n.inputs[0])) continue;
+    // a flattened map has the statistics of its channels: measure before the Flatten / Reshape
+    let name = n.inputs[0], p = producer.get(name);
+    while (p && (p.op === 'Flatten' || p.op === 'Reshape')) { name = p.inputs[0]; p = producer.get(name); }
+    const cut = name === points[0] ? { y: opts.calibration, dims: inputDims(m) } : await runCut(m, name, opts.calibration, opts.count, runtime);
+    inputStats.set(n.inputs[0], channelStats(cut.y, cut.dims, opts.count));
+  }
+  const weights = { bits: wbits, method, extra, inputStats, biasCorrection: opts.biasCorrection !== false };
+  const { plan, report } = lowerOnnx(m, { weights, activations });
+  // each weight layer's output SNR: the float model against the quantized one, both cut there
+  const snr: LayerSnr[] = [];
+  if (opts.report !== false) {
+    const k = Math.min(opts.count, 64), xs = opts.calibration.subarray(0, (opts.calibration.length / opts.count) * k);
+    for (const n of weightNodes) {
+      const out = n.outputs[0], f = (await runCut(m, out, xs, k, runtime)).y, q = (await runCut(m, out, xs, k, runtime, { weights, activations })).y;
+      let sig = 0, noise = 0;
+      for (let i = 0; i < f.length; i++) { sig += f[i] * f[i]; noise += (f[i] - q[i]) ** 2; }
+      snr.push({ layer: n.name || n.op, output: out, snrDb: noise > 0 ? 10 * Math.log10(sig / noise) : Infinity });
+    }
+  }
   // the points per output channel of each weight layer (1, or 2 for multipoint channels)
-  plan.meta = { source: 'onnx', ptq: { wbits, abits, method, calibration: opts.count, ...(method === 'multipoint' ? { extra, points: report.points } : {}) }, floatNodes: report.floatNodes };
-  return { model: encodeModel(plan), summary: report.lines, ranges };
+  plan.meta = { source: 'onnx', ptq: { wbits, abits, method, actRange, biasCorrection: weights.biasCorrection, calibration: opts.count, ...(method === 'multipoint' ? { extra, points: report.points } : {}) }, floatNodes: report.floatNodes };
+  return { model: encodeModel(plan), summary: report.lines, ranges, snr };
+}
+
+/** Per-sample dims of the graph input (without the batch axis). */
+function inputDims(m: OnnxModel): number[] {
+  const g = m.graph, v = g.inputs.find((i) => !g.initializers.has(i.name))!;
+  return (v.dims ?? []).slice(1).map((d) => (d > 0 ? d : 1));
+}
+
+/** The q-quantile of |x| (a sort of a copy; calibration sets are small). */
+function percentileAbs(xs: Float32Array, q: number): number {
+  const a = Float32Array.from(xs, Math.abs).sort();
+  return a[Math.min(a.length - 1, Math.floor(q * a.length))] || 1;
 }
