@@ -71,6 +71,19 @@ describe('post-training quantization', () => {
     expect(q8.ranges[0].scale).toBeCloseTo(1, 6); // pixels 0..255 are their own codes
   }, 120_000);
 
+  it('1-bit weights: signs times mean |w| per channel; a second sign point at half the step gives codes +-1, +-3', () => {
+    const r = rng(4), out = 6, K = 19, W = Float64Array.from({ length: out * K }, () => r() * 2 - 1);
+    const one = quantizeWeightRows(W, out, 1, 'mse'), two = quantizeWeightRows(W, out, 1, 'multipoint', 0.5);
+    for (let o = 0; o < out; o++) {
+      const mean = W.subarray(o * K, (o + 1) * K).reduce((a, v) => a + Math.abs(v), 0) / K;
+      expect(one.steps[o]).toBeCloseTo(mean, 12);
+      for (let k = o * K; k < (o + 1) * K; k++) expect(one.W[k]).toBeCloseTo(Math.sign(W[k]) * mean, 12);
+      const codes = Array.from(two.W.subarray(o * K, (o + 1) * K), (v) => Math.round(v / two.steps[o]));
+      expect(codes.every((c) => (two.points[o] === 2 ? [-3, -1, 1, 3] : [-1, 1]).includes(c))).toBe(true);
+    }
+    expect(two.points.reduce((a, p) => a + p - 1, 0)).toBe(3);
+  });
+
   it('with input statistics: the multipoint channels are those with the largest output error, and the bias shift is (q - w) . E[x]', () => {
     // channel 0 has the larger weight error, but its inputs are nearly silent: output error ranks channel 1 first
     const W = Float64Array.of(0.37, -0.91, 0.13, 0.55, 0.30, -0.29, 0.61, 0.05), out = 2, K = 4;

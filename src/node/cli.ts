@@ -61,7 +61,7 @@ Import an ONNX or QONNX model (Brevitas, FINN, QKeras via tf2onnx, float ONNX) i
 file. Prints what each layer became (integer kernel and precision, or float), then the file size.
   -o, --out FILE        the model file to write
 `,
-  quantize: `Usage: lowbit quantize MODEL.onnx|RUN.ckpt --calib IMAGES -o MODEL.lbm [--wbits 8|4|2] [--abits 8|4|2] [--method minmax|mse|multipoint] [--act-range minmax|mse|percentile] [--bias-correction on|off] [--count N] [--pixels unit|raw]
+  quantize: `Usage: lowbit quantize MODEL.onnx|RUN.ckpt --calib IMAGES -o MODEL.lbm [--wbits 8|4|2|1] [--abits 8|4|2] [--method minmax|mse|multipoint] [--act-range minmax|mse|percentile] [--bias-correction on|off] [--count N] [--pixels unit|raw]
 
 Post-training quantization of a float ONNX model, or of a float lowbit training checkpoint (lowbit
 train --wbits 32 --abits 32 --out RUN.ckpt), to an integer-only lowbit model: per-channel weight
@@ -69,7 +69,7 @@ quantizers, and activation ranges (the input and every ReLU / Clip output) from 
   --calib IMAGES        an IDX image file (gzipped or not), e.g. a few hundred training images
   --count N             calibration images to use (default 500)
   --pixels unit|raw     the model takes pixels / 255 (unit, default) or 0..255 (raw)
-  --wbits, --abits      8 (default), 4 or 2
+  --wbits, --abits      8 (default), 4 or 2; --wbits 1: binary weights (signs times a per-channel scale)
   --method              minmax, mse (default) or multipoint: how ranges are chosen; multipoint adds a second
                         weight point to the 10% of channels with the largest output error on the calibration set
   --act-range minmax|mse|percentile   activation ranges: max |x|, least squared error, or the 99.99th
@@ -118,7 +118,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
     case 'quantize': {
       need(1);
       if (!values.out || !values.calib) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`);
-      const bits = (flag: string, v: string | undefined) => { const b = v === undefined ? 8 : Number(v); if (b !== 8 && b !== 4 && b !== 2) throw new LowbitError('BAD_ARGUMENT', `--${flag} must be 8, 4 or 2, got '${v}'`); return b as 8 | 4 | 2; };
+      const bits = (flag: string, v: string | undefined, one = false) => { const b = v === undefined ? 8 : Number(v); if (b !== 8 && b !== 4 && b !== 2 && !(one && b === 1)) throw new LowbitError('BAD_ARGUMENT', `--${flag} must be 8, 4, 2${one ? ' or 1' : ''}, got '${v}'`); return b as 8 | 4 | 2; };
       const method = values.method ?? 'mse';
       if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `--method must be minmax, mse or multipoint, got '${method}'`);
       const pixels = values.pixels ?? 'unit';
@@ -129,7 +129,7 @@ async function modelCommand(command: string, args: string[]): Promise<number> {
       if (actRange !== undefined && actRange !== 'minmax' && actRange !== 'mse' && actRange !== 'percentile') throw new LowbitError('BAD_ARGUMENT', `--act-range must be minmax, mse or percentile, got '${actRange}'`);
       const bc = values['bias-correction'] ?? 'on';
       if (bc !== 'on' && bc !== 'off') throw new LowbitError('BAD_ARGUMENT', `--bias-correction must be on or off, got '${bc}'`);
-      await quantizeModel(positionals[0], values.out, { calib: values.calib, count, pixels, wbits: bits('wbits', values.wbits), abits: bits('abits', values.abits), method, actRange, biasCorrection: bc === 'on' }, log);
+      await quantizeModel(positionals[0], values.out, { calib: values.calib, count, pixels, wbits: bits('wbits', values.wbits, true), abits: bits('abits', values.abits), method, actRange, biasCorrection: bc === 'on' }, log);
       return 0;
     }
     case 'import': need(1); if (!values.out) throw new LowbitError('BAD_ARGUMENT', `usage: ${usage}`); await importModel(positionals[0], values.out, log); return 0;

@@ -68,7 +68,7 @@ function floatPixels(px: Uint8Array, pixels: 'unit' | 'raw'): Float32Array {
 }
 
 /** lowbit quantize: a float ONNX model and calibration images to an integer-only model file. */
-export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2; abits: 8 | 4 | 2; method: 'minmax' | 'mse' | 'multipoint'; actRange?: 'minmax' | 'mse' | 'percentile'; biasCorrection?: boolean }, log: (l: string) => void): Promise<void> {
+export async function quantizeModel(onnxPath: string, out: string, o: { calib: string; count: number; pixels: 'unit' | 'raw'; wbits: 8 | 4 | 2 | 1; abits: 8 | 4 | 2; method: 'minmax' | 'mse' | 'multipoint'; actRange?: 'minmax' | 'mse' | 'percentile'; biasCorrection?: boolean }, log: (l: string) => void): Promise<void> {
   let bytes = await readBytes(onnxPath, 'model');
   if (new TextDecoder().decode(bytes.subarray(0, 6)) === 'LBCKPT') {
     // a lowbit training checkpoint: its float model, as a float ONNX graph, is what gets quantized

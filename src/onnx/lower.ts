@@ -286,8 +286,9 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         padding: conv ? conv.padding : 'valid', input: x.sign ? 'bits' : 'codes', inBits: x.bits, weights: 'int8', weightBits: codeBits(q!), output: 'logits', outBits: 32, pool: 0,
         wInt8: q,
       };
-      // +-1 weights on sign bits: the xnor kernels (a binary dense layer on sign bits of a map needs 64-channel multiples)
-      if (x.sign && q!.every((v) => v === 1 || v === -1) && (conv || c % 64 === 0 || h * w === 1)) {
+      // +-1 weights: bit-packed; on sign bits the xnor kernels (a binary dense layer on sign bits of a
+      // map needs 64-channel multiples), on codes the bit-serial kernel (dense) or the 8-bit one (conv)
+      if (q!.every((v) => v === 1 || v === -1) && (!x.sign || conv || c % 64 === 0 || h * w === 1)) {
         Object.assign(step, { weights: 'binary', weightBits: 1, wInt8: undefined, wBinary: packBinaryRows(q!, out * step.k * step.k, step.c) });
         delete step.wInt8;
       }

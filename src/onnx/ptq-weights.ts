@@ -1,5 +1,6 @@
 // Post-training quantization of weights and the choice of activation ranges: per output channel,
-// symmetric signed codes in [-(2^(b-1) - 1), 2^(b-1) - 1] with step s = clip / (2^(b-1) - 1):
+// symmetric signed codes in [-(2^(b-1) - 1), 2^(b-1) - 1] with step s = clip / (2^(b-1) - 1)
+// (1 bit: +-s, s = mean |w|):
 //   minmax  clip = max |w| of the channel
 //   mse     clip = the fraction of max |w| (0.30 .. 1.00, steps of 0.01) with the least squared error
 // Activations take the same two rules over calibration values (unsigned after a ReLU).
@@ -43,19 +44,24 @@ export interface InputStats { mean: Float64Array; sq: Float64Array }
 export function quantizeWeightRows(W: Float64Array, out: number, bits: number, method: 'minmax' | 'mse' | 'multipoint', extra = 0.1, stats?: InputStats): { W: Float64Array; steps: Float64Array; points: Uint8Array; biasShift?: Float64Array } {
   const K = W.length / out, top = 2 ** (bits - 1) - 1, steps = new Float64Array(out), q = new Float64Array(W.length), points = new Uint8Array(out).fill(1);
   const err = new Float64Array(out);
+  // 1 bit: w ~ s sign(w) with s = mean |w| (the least-squares scale of the signs); else symmetric levels
+  const point = (i: number, r: number, s: number) => (bits === 1 ? (r >= 0 ? s : -s) : Math.min(top, Math.max(-top, Math.round(r / s))) * s);
   for (let o = 0; o < out; o++) {
-    const s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse') / top;
+    let s: number;
+    if (bits === 1) { s = 0; for (let i = o * K; i < (o + 1) * K; i++) s += Math.abs(W[i]) / K; s ||= 1; }
+    else s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse') / top;
     steps[o] = s;
     for (let i = o * K; i < (o + 1) * K; i++) {
-      q[i] = Math.min(top, Math.max(-top, Math.round(W[i] / s))) * s;
+      q[i] = point(i, W[i], s);
       err[o] += (W[i] - q[i]) ** 2 * (stats ? stats.sq[i - o * K] : 1);
     }
   }
   if (method === 'multipoint' && bits <= 4) {
     const order = Array.from({ length: out }, (_, o) => o).sort((a, b) => err[b] - err[a]);
     for (const o of order.slice(0, Math.floor(extra * out))) {
+      // 1 bit: a second sign vector at half the step, so s q1 + (s / 2) q2 = (s / 2)(2 q1 + q2), codes +-1, +-3
       const s2 = steps[o] / 2 ** bits;
-      for (let i = o * K; i < (o + 1) * K; i++) q[i] += Math.min(top, Math.max(-top, Math.round((W[i] - q[i]) / s2))) * s2;
+      for (let i = o * K; i < (o + 1) * K; i++) q[i] += point(i, W[i] - q[i], s2);
       steps[o] = s2;
       points[o] = 2;
     }

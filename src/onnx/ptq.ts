@@ -16,7 +16,8 @@ export interface QuantizeOptions {
   /** calibration inputs: `count` samples in the model's input layout */
   calibration: Float32Array;
   count: number;
-  wbits?: 8 | 4 | 2;
+  /** weight bits: 8, 4, 2, or 1 (signs times a per-channel scale: binary weights, on the bit-serial kernel after 2..8-bit codes) */
+  wbits?: 8 | 4 | 2 | 1;
   abits?: 8 | 4 | 2;
   /** weight and activation ranges: max |x| (minmax) or the least squared error (mse, the default); multipoint: mse plus a second weight point on the channels with the largest error */
   method?: 'minmax' | 'mse' | 'multipoint';
@@ -64,7 +65,7 @@ function activationPoints(m: OnnxModel): string[] {
 export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, runtime: Lowbit): Promise<QuantizeResult> {
   checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra', 'actRange', 'biasCorrection', 'report']);
   const wbits = opts.wbits ?? 8, abits = opts.abits ?? 8, method = opts.method ?? 'mse';
-  if (![8, 4, 2].includes(wbits) || ![8, 4, 2].includes(abits)) throw new LowbitError('BAD_ARGUMENT', `wbits and abits must be 8, 4 or 2, got ${wbits} and ${abits}`);
+  if (![8, 4, 2, 1].includes(wbits) || ![8, 4, 2].includes(abits)) throw new LowbitError('BAD_ARGUMENT', `wbits must be 8, 4, 2 or 1 and abits 8, 4 or 2, got ${wbits} and ${abits}`);
   if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `method must be minmax, mse or multipoint, got ${String(method)}`);
   const extra = opts.extra ?? 0.1;
   if (!(extra >= 0 && extra <= 1)) throw new LowbitError('BAD_ARGUMENT', `extra must be a fraction in [0, 1], got ${String(opts.extra)}`);
