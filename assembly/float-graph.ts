@@ -119,3 +119,17 @@ export function polyF32(x: usize, count: i32, a: f32, b: f32, c: f32, y: usize):
     store<f32>(y + o, (a * v + b) * v + c);
   }
 }
+
+/** out[i] = clamp(x[i], 0, hi) as u8, x int32 (hi <= 255): a requantized stream's codes. */
+export function clampI32ToU8(x: usize, count: i32, hi: i32, out: usize): void {
+  const n16 = count & ~15, top = i8x16.splat(<i8>hi);
+  for (let i = 0; i < n16; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = i16x8.narrow_i32x4_s(v128.load(p), v128.load(p + 16)), b = i16x8.narrow_i32x4_s(v128.load(p + 32), v128.load(p + 48));
+    v128.store(out + <usize>i, i8x16.min_u(i8x16.narrow_i16x8_u(a, b), top));
+  }
+  for (let i = n16; i < count; i++) {
+    const v = load<i32>(x + (<usize>i << 2));
+    store<u8>(out + <usize>i, <u8>(v < 0 ? 0 : v > hi ? hi : v));
+  }
+}

@@ -65,6 +65,7 @@ export interface WasmExports {
   dequantU8(x: number, rows: number, c: number, scale: number, bias: number, y: number): void;
   firstNaNF32(x: number, n: number): number;
   polyF32(x: number, count: number, a: number, b: number, c: number, y: number): void;
+  clampI32ToU8(x: number, count: number, hi: number, out: number): void;
   streamFromAcc(acc: number, rows: number, c: number, mult: number, addend: number, t: number, out: number): void;
   addShiftedI32(a: number, sa: number, b: number, sb: number, out: number, n: number): void;
   sumPoolI32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, shift: number, out: number): void;

@@ -114,3 +114,17 @@ describe('quadratic activation kernel', () => {
     }
   });
 });
+
+describe('requantized stream to codes', () => {
+  it('clampI32ToU8: clamp(x, 0, hi) for int32 extremes, hi below 255, lengths not multiples of 16', () => {
+    const r = rng(23);
+    for (const [n, hi] of [[1, 255], [15, 255], [16, 31], [47, 200], [64, 1]] as const) {
+      const x = Int32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? [2 ** 31 - 1, -(2 ** 31), 256, -1][i % 4] : Math.round((r() * 2 - 1) * 400)));
+      const px = put(x), py = lb.heap.alloc(64);
+      lb.heap.wasm.clampI32ToU8(px, n, hi, py);
+      const got = new Uint8Array(lb.heap.wasm.memory.buffer, py, n);
+      expect(Array.from(got)).toEqual(Array.from(x, (v) => Math.max(0, Math.min(hi, v))));
+      lb.heap.free(px); lb.heap.free(py);
+    }
+  });
+});

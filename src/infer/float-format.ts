@@ -28,6 +28,10 @@ function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: 
     case 'fadd': return { op, inputs };
     case 'softmax': return { op, inputs: [inputs[0]] };
     case 'fpoly': return { op, inputs: [inputs[0]], coef: (t.coef as Float32Array | undefined) ?? new Float32Array(0) };
+    case 'scodes': {
+      const k = ints(r.k, `${at}.k`, 1, 8, 2, 2);
+      return { op, inputs: [inputs[0]], outBits: int(r.outBits, `${at}.outBits`, 1, 8), k: [k[0], k[1]] };
+    }
     default: throw bad(`${at}: unknown op ${op}`);
   }
 }
@@ -53,7 +57,7 @@ const allFinite = (a: Float32Array) => a.every(Number.isFinite);
 
 /** A float node against its inputs; returns what it outputs. */
 function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo {
-  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' }>;
+  const n = node as Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' | 'scodes' }>;
   const [h, w, c] = ins[0].shape;
   need(n.op === 'fadd' ? n.inputs.length >= 2 : n.inputs.length === 1, n.op === 'fadd' ? 'adds two or more values' : 'reads one value');
   switch (n.op) {
@@ -94,6 +98,11 @@ function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) =
     case 'softmax':
       need(isFloat(ins[0]), 'reads a float value');
       return { shape: [h, w, c], kind: 'float', bits: 32 };
+    case 'scodes': {
+      const k = n.k[0];
+      need(ins[0].kind === 'stream' && n.k[1] === k && k <= h && k <= w, 'reads a stream; square pooling windows that fit');
+      return { shape: [Math.floor(h / k), Math.floor(w / k), c], kind: 'codes', bits: n.outBits };
+    }
     case 'fpoly':
       need(isFloat(ins[0]), 'reads a float value');
       need(n.coef.length === 3 && allFinite(n.coef), 'coef must hold 3 finite values [a, b, c]');
@@ -118,6 +127,6 @@ function checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly numb
 
 
 export const floatFormat: FloatFormat = {
-  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, favgpool: {}, fadd: {}, softmax: {}, fpoly: { coef: 'f32' } },
+  tensors: { fstep: { weights: 'f32', scale: 'f32', bias: 'f32' }, quantize: { thresholds: 'f32', flip: 'u8' }, dequant: { scale: 'f32', bias: 'f32' }, fmaxpool: {}, favgpool: {}, fadd: {}, softmax: {}, fpoly: { coef: 'f32' }, scodes: {} },
   parseNode, parseIO, check, checkIO,
 };

@@ -8,7 +8,7 @@ import type { Resident } from './runners.js';
 import type { NodeRunner } from './nodes.js';
 
 type Shape = readonly [number, number, number];
-export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' }>;
+export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' | 'scodes' }>;
 
 /** sgemm's packed path pays from this many rows (src/kernels/sgemm.ts) */
 const PACK_MIN_ROWS = 4;
@@ -80,6 +80,17 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
     case 'softmax': {
       const ones = r.put(new Float32Array(c).fill(1)), zeros = r.put(new Float32Array(c));
       return (xs, n) => { const y = out(n * pixels * c * 4); wasm.scaleBiasF32(xs[0], n * pixels, c, ones, zeros, 0, y); wasm.softmaxRowsF32(y, n * pixels, c); return y; };
+    }
+    case 'scodes': {
+      // max pooling commutes with the clamp (both monotone), so the int32 values pool first
+      const k = node.k[0], oh = Math.floor(h / k), ow = Math.floor(w / k), hi = 2 ** node.outBits - 1, pooled = r.slot(), ones = r.put(new Int32Array(c).fill(1));
+      return (xs, n) => {
+        let x = xs[0];
+        if (k > 1) { x = pooled(n * oh * ow * c * 4); wasm.maxPoolSignedI32(xs[0], n, h, w, c, k, ones, oh, ow, x); }
+        const y = out(n * oh * ow * c);
+        wasm.clampI32ToU8(x, n * oh * ow * c, hi, y);
+        return y;
+      };
     }
     case 'fpoly': {
       const [a, b, q] = node.coef;

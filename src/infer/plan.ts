@@ -71,6 +71,7 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *   fadd       float sum of two or more maps
  *   softmax    float softmax over channels
  *   fpoly      float quadratic activation, elementwise: y = (a x + b) x + c, coef = [a, b, c]
+ *   scodes     a requantized stream to codes: k x k max pool (stride k; k = 1: none), then clamp to [0, 2^outBits - 1]
  */
 export type PlanNode =
   | { op: 'step'; inputs: [number]; step: number }
@@ -87,7 +88,8 @@ export type PlanNode =
   | { op: 'favgpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
   | { op: 'fadd'; inputs: number[] }
   | { op: 'softmax'; inputs: [number] }
-  | { op: 'fpoly'; inputs: [number]; coef: Float32Array };
+  | { op: 'fpoly'; inputs: [number]; coef: Float32Array }
+  | { op: 'scodes'; inputs: [number]; outBits: number; k: [number, number] };
 
 /**
  * How an imported model meets its caller: float input in the source model's layout, float output

@@ -19,6 +19,7 @@ import { foldConst, type ConstValue } from './fold.js';
 import { channelSteps, codeBits, convGeom, packBinaryRows, reshapeLayout, type ConvGeom, type HWC, type Layout } from './layer-shapes.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
 import { quantizeWeightRows, type InputStats } from './ptq-weights.js';
+import { fitStreamCodes } from './stream-codes.js';
 import { broadcastDims, count, expandTo, makeTensor, reshapeDims, transpose } from './tensor-ops.js';
 
 type Op = { kind: 'affine'; a: Float64Array; b: Float64Array } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
@@ -31,7 +32,7 @@ type Source =
 type Lv =
   | ConstValue
   | ({ kind: 'float'; at: number } & Layout)
-  | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array; sign?: boolean; step?: PlanStep; name?: string } & Layout)
+  | ({ kind: 'codes'; at: number; bits: number; levels: number; scale: Float64Array; offset: Float64Array; sign?: boolean; step?: PlanStep; scodes?: Extract<PlanNode, { op: 'scodes' }>; name?: string } & Layout)
   | ({ kind: 'pending'; src: Source; chain: Chain } & Layout);
 
 export interface ImportReport { lines: string[]; floatNodes: string[]; points: { layer: string; points: number[] }[] }
@@ -76,6 +77,8 @@ export interface LowerOptions {
     /** subtract the quantized weights' expected output shift from the bias (needs inputStats) */
     biasCorrection?: boolean;
   };
+  /** 5+-bit codes after integer layers by a requantizing multiply-add where it is exact (default true), else thresholds */
+  streamCodes?: boolean;
   activations?: Map<string, { scale: number; zero: number; bits: number; signed: boolean }>;
 }
 
@@ -214,8 +217,17 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
       return { kind: 'codes', at, bits: 1, levels: 1, scale: q.scale, offset: q.offset, sign: true, step: st, ...lay };
     }
     if (p.src.kind === 'int') {
-      const st = p.src.step;
-      Object.assign(st, { output: 'codes', outBits: bits, ...pad(intThresholds(f, dir, p.src.accMax, q, key), [2 ** 31 - 1, -(2 ** 31)]) });
+      const st = p.src.step, thr = intThresholds(f, dir, p.src.accMax, q, key);
+      // 5+ bits: one fixed-point multiply-add per value where it gives exactly the thresholds' codes
+      const fit = bits >= 5 && opts.streamCodes !== false ? fitStreamCodes(thr.thresholds, thr.flip, L, p.src.accMax, full) : undefined;
+      if (fit) {
+        Object.assign(st, { output: 'stream', outBits: 32, pool: 0, mult: fit.mult, addend: fit.addend, streamShift: fit.shift });
+        steps.push(st);
+        const node: Extract<PlanNode, { op: 'scodes' }> = { op: 'scodes', inputs: [emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 })], outBits: bits, k: [1, 1] };
+        report.lines.push(`${where}: -> ${bits}-bit codes by a requantizing multiply-add per channel (equal to ${q.levels} integer thresholds)`);
+        return { kind: 'codes', at: emit(node), bits, levels: q.levels, scale: q.scale, offset: q.offset, scodes: node, ...lay };
+      }
+      Object.assign(st, { output: 'codes', outBits: bits, ...pad(thr, [2 ** 31 - 1, -(2 ** 31)]) });
       steps.push(st);
       const at = emit({ op: 'step', inputs: [p.src.from], step: steps.length - 1 });
       report.lines.push(`${where}: -> ${bits}-bit codes by ${q.levels} integer thresholds per channel`);
@@ -574,6 +586,12 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
           x.step.pool = k[0];
           report.lines.push(`${where}: max pool ${k[0]}x${k[0]} in the step before`);
           set({ ...x, step: undefined, dims: [1, c, oh, ow], shape: [oh, ow, c] });
+          continue;
+        }
+        if (x.kind === 'codes' && x.scodes && x.scodes.k[0] === 1 && (readers.get(n.inputs[0]) ?? 0) === 1 && k[0] <= 8) {
+          x.scodes.k = [k[0], k[0]]; // the requantized stream pools before its clamp
+          report.lines.push(`${where}: max pool ${k[0]}x${k[0]} in the requantizing node before`);
+          set({ ...x, scodes: undefined, dims: [1, c, oh, ow], shape: [oh, ow, c] });
           continue;
         }
         const f = materialize(x, where);

@@ -29,6 +29,8 @@ export interface QuantizeOptions {
   biasCorrection?: boolean;
   /** report each weight layer's output SNR on (up to 64 of) the calibration samples (default true) */
   report?: boolean;
+  /** 5+-bit codes by a requantizing multiply-add where it equals the thresholds exactly (default true) */
+  streamCodes?: boolean;
 }
 
 /** A weight layer's output, float model against the quantized one, on the calibration samples: 10 log10(sum y^2 / sum (y - y_q)^2). */
@@ -63,7 +65,7 @@ function activationPoints(m: OnnxModel): string[] {
 }
 
 export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, runtime: Lowbit): Promise<QuantizeResult> {
-  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra', 'actRange', 'biasCorrection', 'report']);
+  checkOptions('quantizeOnnx', opts, ['calibration', 'count', 'wbits', 'abits', 'method', 'extra', 'actRange', 'biasCorrection', 'report', 'streamCodes']);
   const wbits = opts.wbits ?? 8, abits = opts.abits ?? 8, method = opts.method ?? 'mse';
   if (![8, 4, 2, 1].includes(wbits) || ![8, 4, 2].includes(abits)) throw new LowbitError('BAD_ARGUMENT', `wbits must be 8, 4, 2 or 1 and abits 8, 4 or 2, got ${wbits} and ${abits}`);
   if (method !== 'minmax' && method !== 'mse' && method !== 'multipoint') throw new LowbitError('BAD_ARGUMENT', `method must be minmax, mse or multipoint, got ${String(method)}`);
@@ -98,7 +100,7 @@ export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, run
     inputStats.set(n.inputs[0], channelStats(cut.y, cut.dims, opts.count));
   }
   const weights = { bits: wbits, method, extra, inputStats, biasCorrection: opts.biasCorrection !== false };
-  const { plan, report } = lowerOnnx(m, { weights, activations });
+  const { plan, report } = lowerOnnx(m, { weights, activations, streamCodes: opts.streamCodes });
   // each weight layer's output SNR: the float model against the quantized one, both cut there
   const snr: LayerSnr[] = [];
   if (opts.report !== false) {
