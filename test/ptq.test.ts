@@ -85,15 +85,17 @@ describe('post-training quantization', () => {
   });
 
   it('with input statistics: the multipoint channels are those with the largest output error, and the bias shift is (q - w) . E[x]', () => {
-    // channel 0 has the larger weight error, but its inputs are nearly silent: output error ranks channel 1 first
-    const W = Float64Array.of(0.37, -0.91, 0.13, 0.55, 0.30, -0.29, 0.61, 0.05), out = 2, K = 4;
+    // inputs 0 and 1 are nearly silent, so the weight error and the output error rank the two channels differently
+    const W = Float64Array.of(0.36, 0.87, -0.23, 0.04, 0.66, -0.93, -0.89, 0.06), out = 2, K = 4;
     const stats = { mean: Float64Array.of(0.2, -0.1, 0.5, 0.3), sq: Float64Array.of(1e-6, 1e-6, 1, 1) };
     const plain = quantizeWeightRows(W, out, 2, 'multipoint', 0.5), weighted = quantizeWeightRows(W, out, 2, 'multipoint', 0.5, stats);
-    const errW = (r: typeof plain, o: number, wt: ArrayLike<number>) => { let e = 0; for (let k = 0; k < K; k++) e += (W[o * K + k] - quantizeWeightRows(W, out, 2, 'mse').W[o * K + k]) ** 2 * wt[k]; void r; return e; };
+    // each channel's error after its first point (extra 0: no second points), plain and output-weighted
+    const base = quantizeWeightRows(W, out, 2, 'multipoint', 0), baseW = quantizeWeightRows(W, out, 2, 'multipoint', 0, stats);
+    const err = (q: Float64Array, o: number, wt: ArrayLike<number>) => { let e = 0; for (let k = 0; k < K; k++) e += (W[o * K + k] - q[o * K + k]) ** 2 * wt[k]; return e; };
     const ones = [1, 1, 1, 1];
-    expect(errW(plain, 0, ones) > errW(plain, 1, ones)).toBe(errW(plain, 0, stats.sq) < errW(plain, 1, stats.sq)); // the two criteria disagree here
-    expect(Array.from(plain.points)).toEqual(errW(plain, 0, ones) > errW(plain, 1, ones) ? [2, 1] : [1, 2]);
-    expect(Array.from(weighted.points)).toEqual(errW(plain, 0, stats.sq) > errW(plain, 1, stats.sq) ? [2, 1] : [1, 2]);
+    expect(err(base.W, 0, ones) > err(base.W, 1, ones)).toBe(err(baseW.W, 0, stats.sq) < err(baseW.W, 1, stats.sq)); // the two criteria disagree here
+    expect(Array.from(plain.points)).toEqual(err(base.W, 0, ones) > err(base.W, 1, ones) ? [2, 1] : [1, 2]);
+    expect(Array.from(weighted.points)).toEqual(err(baseW.W, 0, stats.sq) > err(baseW.W, 1, stats.sq) ? [2, 1] : [1, 2]);
     for (let o = 0; o < out; o++) {
       let shift = 0;
       for (let k = 0; k < K; k++) shift += (weighted.W[o * K + k] - W[o * K + k]) * stats.mean[k];

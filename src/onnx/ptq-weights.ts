@@ -3,24 +3,28 @@
 // (1 bit: +-s, s = mean |w|):
 //   minmax  clip = max |w| of the channel
 //   mse     clip = the fraction of max |w| (0.30 .. 1.00, steps of 0.01) with the least squared error
+//           (of the layer output, sum_k (w_k - q_k)^2 E[x_k^2], when the input statistics are known)
 // Activations take the same two rules over calibration values (unsigned after a ReLU).
 
 /** Squared error of quantizing `xs` with step s to levels [lo, hi] (round half to even is not needed: ties are measure zero). */
-function sqError(xs: ArrayLike<number>, from: number, to: number, s: number, lo: number, hi: number): number {
+function sqError(xs: ArrayLike<number>, from: number, to: number, s: number, lo: number, hi: number, weight?: ArrayLike<number>): number {
   let e = 0;
-  for (let i = from; i < to; i++) { const q = Math.min(hi, Math.max(lo, Math.round(xs[i] / s))); const d = xs[i] - q * s; e += d * d; }
+  for (let i = from; i < to; i++) { const q = Math.min(hi, Math.max(lo, Math.round(xs[i] / s))); const d = xs[i] - q * s; e += d * d * (weight ? weight[i - from] : 1); }
   return e;
 }
 
-/** The clip value for values xs[from..to) under `method`, for levels [lo, hi] of step clip / top. */
-export function chooseClip(xs: ArrayLike<number>, from: number, to: number, top: number, lo: number, hi: number, method: 'minmax' | 'mse'): number {
+/**
+ * The clip value for values xs[from..to) under `method`, for levels [lo, hi] of step clip / top;
+ * with `weight` (per value, from `from`) the squared errors are weighted: a weight layer's output error.
+ */
+export function chooseClip(xs: ArrayLike<number>, from: number, to: number, top: number, lo: number, hi: number, method: 'minmax' | 'mse', weight?: ArrayLike<number>): number {
   let max = 0;
   for (let i = from; i < to; i++) max = Math.max(max, Math.abs(xs[i]));
   if (max === 0) return 1; // an all-zero channel: any step
   if (method === 'minmax') return max;
   let best = max, bestErr = Infinity;
   for (let f = 100; f >= 30; f--) {
-    const clip = (max * f) / 100, e = sqError(xs, from, to, clip / top, lo, hi);
+    const clip = (max * f) / 100, e = sqError(xs, from, to, clip / top, lo, hi, weight);
     if (e < bestErr) { bestErr = e; best = clip; }
   }
   return best;
@@ -49,7 +53,7 @@ export function quantizeWeightRows(W: Float64Array, out: number, bits: number, m
   for (let o = 0; o < out; o++) {
     let s: number;
     if (bits === 1) { s = 0; for (let i = o * K; i < (o + 1) * K; i++) s += Math.abs(W[i]) / K; s ||= 1; }
-    else s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse') / top;
+    else s = chooseClip(W, o * K, (o + 1) * K, top, -top, top, method === 'minmax' ? 'minmax' : 'mse', stats?.sq) / top; // with statistics: the least output error
     steps[o] = s;
     for (let i = o * K; i < (o + 1) * K; i++) {
       q[i] = point(i, W[i], s);
