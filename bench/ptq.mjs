@@ -1,7 +1,7 @@
 // Post-training quantization, measured: accuracy on a full test set next to the float model's
 // (same run), model size, each weight layer's output SNR, batch-1 latency against onnxruntime-web
-// float32 on the original model (and, for the MNIST CNN, onnxruntime-web int8 on a QOperator
-// version built from the same calibrated scales), and the time quantizing takes. Two models: the
+// float32 on the original model and onnxruntime-web int8 on a QOperator version built from the
+// same calibrated scales (bench/int8-qoperator.mjs), and the time quantizing takes. Two models: the
 // ONNX model zoo's float MNIST CNN, and lowbit's own float Fashion-MNIST CNN from a training
 // checkpoint (--fashion-ckpt; train it with the command in bench/PTQ.md). Writes bench/PTQ.md.
 // Usage: npm run build && node bench/ptq.mjs [--rounds 5] [--calib 500] [--fashion-ckpt RUN.ckpt]
@@ -13,7 +13,7 @@ import { init, Engine, importOnnx, quantizeOnnx, exportQonnx, loadFashionMnist }
 import { modelFromCheckpoint } from '../dist/node/train-command.js';
 import { ortWebOneThread } from './onnx.mjs';
 import { measureRounds, median, ratio } from './rounds.mjs';
-import { mnistInt8 } from './mnist-int8.mjs';
+import { toQOperator } from './int8-qoperator.mjs';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, calib: { type: 'string', default: '500' }, 'fashion-ckpt': { type: 'string' } } });
 const ROUNDS = Number(values.rounds), CAL = Number(values.calib);
@@ -21,7 +21,7 @@ ortWebOneThread(ort);
 const lb = await init();
 
 /** Every variant of one model: accuracy, size, SNR, quantize time; then batch-1 latency in interleaved rounds. */
-async function benchModel({ title, onnx, inputName, calib, testX, labels, variants, extraOrt }) {
+async function benchModel({ title, onnx, inputName, calib, testX, labels, variants }) {
   const N = labels.length, per = testX.length / N;
   const accuracy = (e) => { const z = e.run(testX, N), C = z.length / N; let c = 0; for (let i = 0; i < N; i++) { let b = 0; for (let j = 1; j < C; j++) if (z[i * C + j] > z[i * C + b]) b = j; c += b === labels[i] ? 1 : 0; } return (100 * c) / N; };
   const floatEngine = await Engine.load(importOnnx(onnx), { runtime: lb }), floatAcc = accuracy(floatEngine), done = [];
@@ -36,15 +36,25 @@ async function benchModel({ title, onnx, inputName, calib, testX, labels, varian
   const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const feed = { [inputName]: new ort.Tensor('float32', Float32Array.from(one), dims) };
   const tasks = [['ort', async () => { await session.run(feed); }], ['float', () => floatEngine.run(one, 1)], ...done.map((v) => [v.label, () => v.engine.run(one, 1)])];
-  let int8;
-  if (extraOrt) {
-    int8 = await extraOrt(done);
-    tasks.push(['ort-int8', async () => { await int8.session.run(feed); }]);
+  // int8 ONNX Runtime on the activation scales lowbit's 8/8 min-max quantizer calibrated
+  const q8 = done.find((v) => v.label === '8/8 minmax'), scales = Object.fromEntries(q8.ranges.map((a) => [a.name, a.scale]));
+  const calibOut = floatEngine.run(calib, CAL);
+  let max = 0;
+  for (const v of calibOut) max = Math.max(max, Math.abs(v));
+  const int8Bytes = toQOperator(onnx, scales, 1.1 * max), int8Session = await ort.InferenceSession.create(int8Bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  let hits = 0;
+  for (let i = 0; i < N; i++) {
+    const out = await int8Session.run({ [inputName]: new ort.Tensor('float32', testX.slice(i * per, (i + 1) * per), dims) }), y = out.logits.data;
+    let b = 0;
+    for (let j = 1; j < y.length; j++) if (y[j] > y[b]) b = j;
+    hits += b === labels[i] ? 1 : 0;
   }
+  const int8 = { session: int8Session, bytes: int8Bytes.length, acc: (100 * hits) / N };
+  tasks.push(['ort-int8', async () => { await int8.session.run(feed); }]);
   const lat = await measureRounds(tasks, ROUNDS, 300), us = (k) => (median(lat[k]) * 1000).toFixed(0);
   const rows = [`| float32 (lowbit's float kernels) | ${floatAcc.toFixed(2)} | | ${onnx.length.toLocaleString('en-US')} | | ${us('float')} | ${ratio(lat, 'float', 'ort').toFixed(2)}x | | |`];
-  if (int8) rows.push(`| onnxruntime-web int8 (QOperator, same activation scales) | ${int8.acc.toFixed(2)} | ${(int8.acc - floatAcc).toFixed(2)} | ${int8.bytes.toLocaleString('en-US')} | | ${us('ort-int8')} | ${ratio(lat, 'ort-int8', 'ort').toFixed(2)}x | | |`);
-  for (const v of done) rows.push(`| ${v.label} | ${v.acc.toFixed(2)} | ${(v.acc - floatAcc).toFixed(2)} | ${v.bytes.toLocaleString('en-US')} | ${v.snr} | ${us(v.label)} | ${ratio(lat, v.label, 'ort').toFixed(2)}x | ${int8 ? `${ratio(lat, v.label, 'ort-int8').toFixed(2)}x` : ''} | ${v.seconds.toFixed(1)} |`);
+  rows.push(`| onnxruntime-web int8 (QOperator, same activation scales) | ${int8.acc.toFixed(2)} | ${(int8.acc - floatAcc).toFixed(2)} | ${int8.bytes.toLocaleString('en-US')} | | ${us('ort-int8')} | ${ratio(lat, 'ort-int8', 'ort').toFixed(2)}x | | |`);
+  for (const v of done) rows.push(`| ${v.label} | ${v.acc.toFixed(2)} | ${(v.acc - floatAcc).toFixed(2)} | ${v.bytes.toLocaleString('en-US')} | ${v.snr} | ${us(v.label)} | ${ratio(lat, v.label, 'ort').toFixed(2)}x | ${ratio(lat, v.label, 'ort-int8').toFixed(2)}x | ${v.seconds.toFixed(1)} |`);
   return `## ${title}
 
 Float model accuracy in this run: ${floatAcc.toFixed(2)}%; onnxruntime-web ${ort.env.versions?.common ?? ''} float32 batch 1 on the original model: ${us('ort')} us.
@@ -71,23 +81,7 @@ const sections = [];
     { label: '4/8 multipoint, no bias correction', opts: { wbits: 4, abits: 8, method: 'multipoint', biasCorrection: false } },
     { label: '2/8 multipoint, no bias correction', opts: { wbits: 2, abits: 8, method: 'multipoint', biasCorrection: false } },
   ];
-  const extraOrt = async (done) => {
-    // int8 ONNX Runtime on the activation scales lowbit's 8/8 min-max quantizer calibrated
-    const q8 = done.find((v) => v.label === '8/8 minmax'), scales = Object.fromEntries(q8.ranges.map((a) => [a.name, a.scale]));
-    const fe = await Engine.load(importOnnx(onnx), { runtime: lb }), z = fe.run(calib, CAL);
-    let max = 0;
-    for (const v of z) max = Math.max(max, Math.abs(v));
-    const bytes = mnistInt8(onnx, scales, 1.1 * max), session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    let c = 0;
-    for (let i = 0; i < 10000; i++) {
-      const out = await session.run({ Input3: new ort.Tensor('float32', testX.slice(i * 784, (i + 1) * 784), [1, 1, 28, 28]) }), y = out.logits.data;
-      let b = 0;
-      for (let j = 1; j < 10; j++) if (y[j] > y[b]) b = j;
-      c += b === labels[i] ? 1 : 0;
-    }
-    return { session, bytes: bytes.length, acc: c / 100 };
-  };
-  sections.push(await benchModel({ title: 'ONNX model zoo float MNIST CNN (test/models/onnx/mnist-conv_model.onnx), 10,000 MNIST test images', onnx, inputName: 'Input3', calib, testX, labels, variants, extraOrt }));
+  sections.push(await benchModel({ title: 'ONNX model zoo float MNIST CNN (test/models/onnx/mnist-conv_model.onnx), 10,000 MNIST test images', onnx, inputName: 'Input3', calib, testX, labels, variants }));
 }
 
 // 2. lowbit's own float Fashion-MNIST CNN, exported as float ONNX (pixels / 255)
