@@ -21,6 +21,12 @@ describe('lowbit/engine', () => {
     const bytes = await readFile(`${root}models/fashion-cnn-1w1a.lbm`);
     const e = await engineEntry.Engine.load(bytes);
     expect(e.predict(new Uint8Array(784), 1)).toHaveLength(1);
+    // every shipped model, graph ones too, gives the main entry's logits
+    const px = Uint8Array.from({ length: 5 * 784 }, (_, i) => (i * 37) & 255);
+    for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a', 'fashion-resnet-1w1a', 'fashion-mobilenet-4w4a']) {
+      const b = await readFile(`${root}models/${name}.lbm`);
+      expect(Array.from((await engineEntry.Engine.load(b)).logits(px, 5)), name).toEqual(Array.from((await main.Engine.load(b)).logits(px, 5)));
+    }
     const lb = await engineEntry.init();
     expect(() => lb.kernels).toThrow(/lowbit\/engine, which carries no kernel API/);
     let err: unknown;

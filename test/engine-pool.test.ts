@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { Engine, EnginePool, LowbitError, loadFashionMnist, SUBSET_DIR } from '../src/node/index.js';
 
 describe('Engine pools on worker threads', () => {
-  it('2 threads give the logits and classes of one thread, for both shipped models and awkward batch sizes', async () => {
+  it('2 threads give the logits and classes of one thread, for every shipped model and awkward batch sizes', async () => {
     const data = await loadFashionMnist(SUBSET_DIR);
-    for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a']) {
+    for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a', 'fashion-resnet-1w1a', 'fashion-mobilenet-4w4a']) {
       const bytes = await readFile(new URL(`../models/${name}.lbm`, import.meta.url));
       const one = await Engine.load(bytes), pool = await Engine.load(bytes, { threads: 2 });
       expect(pool).toBeInstanceOf(EnginePool);
@@ -25,7 +25,7 @@ describe('Engine pools on worker threads', () => {
       await expect(p.predict(data.test.images.subarray(0, 784), 1)).rejects.toMatchObject({ code: 'DISPOSED' });
       one.dispose();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a bad file is refused before any thread starts, with the single-thread errors', async () => {
     let err: unknown;

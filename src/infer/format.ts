@@ -232,7 +232,7 @@ function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string
   const op = NODE_OPS.includes(r.op as string) ? r.op as PlanNode['op'] : oneOf(r.op, `${at}.op`, Object.keys(needFloat(`${at}.op ${JSON.stringify(r.op)}`).tensors)) as PlanNode['op'];
   const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
   const t: Record<string, unknown> = {};
-  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? floatFormat!.tensors[op] ?? {}, t);
+  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? floatFormat?.tensors[op] ?? {}, t);
   switch (op) {
     case 'step': return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
     case 'add': return { op, inputs, shifts: ints(r.shifts, `${at}.shifts`, -31, 31, inputs.length, inputs.length) };
