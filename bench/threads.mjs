@@ -6,7 +6,10 @@
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Engine } from '../dist/node/lowbit.js';
+import { decodeModel, planValues, validatePlan } from '../dist/infer/format.js';
+import { stepOutputShape } from '../dist/infer/plan.js';
 import { runTraining, TRAIN_DEFAULTS } from '../dist/node/train-command.js';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '7' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
@@ -20,8 +23,29 @@ async function rate(fn) {
   while (performance.now() - t0 < TIME) { await fn(); n += BATCH; }
   return n / ((performance.now() - t0) / 1000);
 }
-const rows = [];
-for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a']) {
+/** Bytes of activations one image writes and reads again (each value once each way): a lower bound on its memory traffic. */
+function activationBytes(bytes) {
+  const plan = decodeModel(bytes);
+  const size = (v) => v.shape[0] * v.shape[1] * (v.kind === 'bits' ? Math.ceil(v.shape[2] / 64) * 8 : v.kind === 'codes' || v.kind === 'pixels' ? v.shape[2] : 4 * v.shape[2]);
+  if (plan.graph) return 2 * planValues(plan).reduce((a, v) => a + size(v), 0);
+  validatePlan(plan);
+  let total = 784;
+  for (const st of plan.steps) { const [h, w, c] = stepOutputShape(st); total += h * w * (st.output === 'bits' ? Math.ceil(c / 64) * 8 : st.output === 'codes' ? c : 4 * c); }
+  return 2 * total;
+}
+
+/** Memory copy bandwidth (GB/s, read + write) with `threads` workers copying 64 MB buffers at once. */
+async function copyBandwidth(threads) {
+  const src = `const { parentPort } = require('node:worker_threads'); const a = new Float64Array(8 << 20), b = new Float64Array(8 << 20); a.fill(1);
+    parentPort.on('message', () => { b.set(a); const t0 = performance.now(); let n = 0; while (performance.now() - t0 < 1000) { b.set(a); n++; } parentPort.postMessage((n * 2 * a.byteLength) / ((performance.now() - t0) / 1000)); });`;
+  const workers = Array.from({ length: threads }, () => new Worker(src, { eval: true }));
+  const rates = await Promise.all(workers.map((w) => new Promise((res) => { w.once('message', res); w.postMessage(0); })));
+  await Promise.all(workers.map((w) => w.terminate()));
+  return rates.reduce((a, b) => a + b, 0) / 1e9;
+}
+
+const rows = [], measured = [];
+for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a', 'fashion-resnet-1w1a', 'fashion-mobilenet-4w4a']) {
   const bytes = new Uint8Array(await readFile(new URL(`../models/${name}.lbm`, import.meta.url)));
   const one = await Engine.load(bytes), pool = await Engine.load(bytes, { threads: T });
   const a = one.predict(pixels, BATCH), b = await pool.predict(pixels, BATCH);
@@ -32,6 +56,7 @@ for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a']) {
     r1.push(x); rN.push(y); ratio.push(y / x);
   }
   rows.push(`| ${name} | ${median(r1).toFixed(0)} | ${median(rN).toFixed(0)} | ${median(ratio).toFixed(2)}x |`);
+  measured.push({ name, one: median(r1), speedup: median(ratio), bytes: activationBytes(bytes) });
   console.log(rows.at(-1));
   pool.dispose(); one.dispose();
 }
@@ -45,6 +70,13 @@ const t1 = [], tN = [], tr = [];
 for (let r = 0; r < ROUNDS; r++) { const a = await trainRate(1), b = await trainRate(T); t1.push(a); tN.push(b); tr.push(b / a); }
 const trainRow = `| training, cnn 1W4A, batch 64 (one epoch of 3000 images) | ${median(t1).toFixed(0)} | ${median(tN).toFixed(0)} | ${median(tr).toFixed(2)}x (target 1.6x) |`;
 console.log(trainRow);
+// the estimate for more cores: Amdahl's law with the serial fraction s that the measured T-thread
+// speed-up implies (S = 1 / (s + (1 - s) / T)), capped by memory bandwidth over activation traffic
+const bw1 = await copyBandwidth(1), bwT = await copyBandwidth(T);
+const estimate = measured.map((m) => {
+  const s = Math.max(0, (T / m.speedup - 1) / (T - 1)), amdahl = (n) => 1 / (s + (1 - s) / n), cap = (bwT * 1e9) / m.bytes / m.one;
+  return `| ${m.name} | ${(100 * s).toFixed(1)}% | ${(m.bytes / 1024).toFixed(0)} KB | ${[4, 8, 16].map((n) => `${amdahl(n).toFixed(1)}x`).join(' | ')} | ${cap.toFixed(0)}x |`;
+});
 const section = `<!-- threads:start -->
 ## Threads: batch inference on worker threads
 
@@ -60,6 +92,18 @@ Data-parallel training (\`lowbit train --threads ${T}\`), images/s, median over 
 | run | 1 thread | ${T} threads | ratio |
 |---|---:|---:|---:|
 ${trainRow}
+
+**An estimate, not a measurement**, for 4, 8 and 16 cores (this machine has 2). The serial fraction s is what the
+measured ${T}-thread speed-up implies under Amdahl's law (S = 1 / (s + (1 - s) / ${T}); it lumps together the
+caller's own work, messages and waiting for the slower worker), and S(n) = 1 / (s + (1 - s) / n) assumes every core
+as fast as these and nothing else shared. The bandwidth cap: memory copy bandwidth measured here (${bw1.toFixed(1)} GB/s
+with 1 thread, ${bwT.toFixed(1)} GB/s with ${T}) over the bytes of activations one image writes and reads (a lower
+bound on its traffic; weights are read once per batch and stay in cache), as a multiple of the 1-thread rate. Where the
+cap is far above S(n), memory bandwidth does not limit these models on more cores; the serial fraction does.
+
+| model | serial fraction s | activation traffic per image | S(4) | S(8) | S(16) | bandwidth cap |
+|---|---:|---:|---:|---:|---:|---:|
+${estimate.join('\n')}
 <!-- threads:end -->
 `;
 let md = await readFile(values.out, 'utf8').catch(() => '# Benchmarks\n');
