@@ -84,7 +84,7 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
   t0 = performance.now();
   const res = trainSdpClassifier(x, train.labels, train.n, d, classes, {
     neurons, beta, act, heap: lb.heap, maxIterations: iterations, seed,
-    onClass: (c, s) => log(`class ${c} (${data.classes[c]}): relaxation ${s.value.toFixed(4)}, bound ${s.lower.toFixed(4)}, ${s.iterations} iterations, ${(s.ms / 1000).toFixed(1)} s${s.clipped < 0 ? `; sin(pi/2 Zhat) not PSD, sampled from its projection (eigenvalue ${s.clipped.toPrecision(3)} removed)` : ''}`),
+    onClass: (c, s) => log(`class ${c} (${data.classes[c]}): relaxation ${s.value.toFixed(4)}, bound ${s.lower.toFixed(4)} (gap ${(s.value - s.lower).toFixed(4)}), ${s.iterations} iterations, ${(s.ms / 1000).toFixed(1)} s${s.clipped < 0 ? `; sin(pi/2 Zhat) not PSD, sampled from its projection (eigenvalue ${s.clipped.toPrecision(3)} removed)` : ''}`),
   });
   const sdpSeconds = (performance.now() - t0) / 1000;
   const report = (name: string, net: SdpClassifier, objective: number, seconds: number) => {
@@ -92,7 +92,7 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
     const testAcc = xt && test ? accuracy(classifierScores(net, xt, test.n, lb.heap), test.labels, test.n, classes) : undefined;
     log(`${name}: ${net.m} neurons, objective ${objective.toFixed(4)}, train accuracy ${(100 * trainAcc).toFixed(2)}%${testAcc === undefined ? '' : `, test accuracy ${(100 * testAcc).toFixed(2)}%`}, ${seconds.toFixed(1)} s`);
   };
-  log(`relaxation (sum over classes): ${res.sdpValue.toFixed(4)}; certified lower bound ${res.lowerBound.toFixed(4)} (no net of this form, of any width, does better)`);
+  log(`relaxation (sum over classes): ${res.sdpValue.toFixed(4)}; certified lower bound ${res.lowerBound.toFixed(4)} (no net of this form, of any width, does better); primal-dual gap ${(res.sdpValue - res.lowerBound).toFixed(4)}`);
   report('SDP-sampled net', res.net, res.netObjective, sdpSeconds);
   if (v.ste) {
     t0 = performance.now();
