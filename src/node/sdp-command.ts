@@ -32,6 +32,8 @@ loss on one-hot targets + beta |alpha|, summed over classes), then train and tes
   --beta B                l1 weight on the output weights (default 1)
   --act a,b,c             the activation's coefficients (default 1,1,0)
   --iterations N          solver iterations per class (default 500)
+  --time-limit S          at most this many seconds of solver time per class (default 600); the value and bound
+                          printed stay valid, the bound is looser
   --limit N               training samples used (default 10000)
   --bits K                bits of the feature codes the binary layer reads in the model file (default 8)
   --ste                   also train the same net by the straight-through estimator (Adam) and compare
@@ -54,7 +56,7 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
     parsed = parseArgs({ args, allowPositionals: false, options: {
       data: { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' }, 'test-images': { type: 'string' }, 'test-labels': { type: 'string' },
       csv: { type: 'string' }, 'test-csv': { type: 'string' }, d: { type: 'string' }, projection: { type: 'string' }, neurons: { type: 'string' },
-      beta: { type: 'string' }, act: { type: 'string' }, iterations: { type: 'string' }, limit: { type: 'string' }, bits: { type: 'string' },
+      beta: { type: 'string' }, act: { type: 'string' }, iterations: { type: 'string' }, 'time-limit': { type: 'string' }, limit: { type: 'string' }, bits: { type: 'string' },
       ste: { type: 'boolean' }, 'ste-epochs': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
     } });
   } catch (e) {
@@ -70,6 +72,8 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
   const projection = v.projection ?? 'pca';
   if (projection !== 'pca' && projection !== 'random' && projection !== 'none') throw new LowbitError('BAD_ARGUMENT', `--projection must be pca, random or none, got '${projection}'`);
   const neurons = int('neurons', v.neurons, 200, 1, 100_000), iterations = int('iterations', v.iterations, 500, 1, 1e7), limit = int('limit', v.limit, 10_000, 2, 1e7);
+  const timeLimit = v['time-limit'] === undefined ? 600 : Number(v['time-limit']);
+  if (!(timeLimit > 0 && Number.isFinite(timeLimit))) throw new LowbitError('BAD_ARGUMENT', `--time-limit must be a positive number of seconds, got '${v['time-limit']}'`);
   const bits = int('bits', v.bits, 8, 2, 8), seed = int('seed', v.seed, 1, 0, 2 ** 31), steEpochs = int('ste-epochs', v['ste-epochs'], 20, 1, 10_000);
   if (v.out) await checkWritable(v.out, '--out');
 
@@ -83,7 +87,7 @@ export async function sdpCommand(args: string[], log: (l: string) => void): Prom
   log(`projection: ${projection}, ${data.inputs} -> ${d} features (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   t0 = performance.now();
   const res = trainSdpClassifier(x, train.labels, train.n, d, classes, {
-    neurons, beta, act, heap: lb.heap, maxIterations: iterations, seed,
+    neurons, beta, act, heap: lb.heap, maxIterations: iterations, timeLimitMs: timeLimit * 1000, seed,
     onClass: (c, s) => log(`class ${c} (${data.classes[c]}): relaxation ${s.value.toFixed(4)}, bound ${s.lower.toFixed(4)} (gap ${(s.value - s.lower).toFixed(4)}), ${s.iterations} iterations, ${(s.ms / 1000).toFixed(1)} s${s.clipped < 0 ? `; sin(pi/2 Zhat) not PSD, sampled from its projection (eigenvalue ${s.clipped.toPrecision(3)} removed)` : ''}`),
   });
   const sdpSeconds = (performance.now() - t0) / 1000;
