@@ -7,12 +7,12 @@
 /** col[p][(ky*kw + kx)*c + ch] = x[img][iy][ix][ch], 0 outside the image (zero padding). */
 export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
                           padT: i32, padL: i32, oh: i32, ow: i32, col: usize): void {
-  im2colSliceF32(x, n, h, w, c, 0, c, kh, kw, sh, sw, padT, padL, oh, ow, col);
+  im2colSliceF32(x, n, h, w, c, 0, c, kh, kw, sh, sw, padT, padL, oh, ow, col, 1, 1);
 }
 
-/** im2colF32 over channels [off, off + cg) of c: rows of kh*kw*cg columns. */
+/** im2colF32 over channels [off, off + cg) of c: rows of kh*kw*cg columns; taps dh / dw pixels apart (dilation). */
 export function im2colSliceF32(x: usize, n: i32, h: i32, w: i32, c: i32, off: i32, cg: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-                               padT: i32, padL: i32, oh: i32, ow: i32, col: usize): void {
+                               padT: i32, padL: i32, oh: i32, ow: i32, col: usize, dh: i32, dw: i32): void {
   const pixBytes = <usize>c << 2, take = <usize>cg << 2, skip = <usize>off << 2;
   let d = col;
   for (let img = 0; img < n; img++) {
@@ -20,9 +20,9 @@ export function im2colSliceF32(x: usize, n: i32, h: i32, w: i32, c: i32, off: i3
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padT + ky;
+          const iy = oy * sh - padT + ky * dh;
           for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padL + kx;
+            const ix = ox * sw - padL + kx * dw;
             if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, take);
             else memory.fill(d, 0, take);
             d += take;

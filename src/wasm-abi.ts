@@ -52,7 +52,7 @@ export interface WasmExports {
   im2colF32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
   col2imF32(col: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   transposeF32(a: number, rows: number, cols: number, out: number): void;
-  im2colSliceF32(x: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number): void;
+  im2colSliceF32(x: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, col: number, dh: number, dw: number): void;
   col2imSliceF32(col: number, n: number, h: number, w: number, c: number, off: number, cg: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, dx: number): void;
   addF32(a: number, b: number, out: number, n: number): void;
   preluForward(x: number, y: number, rows: number, c: number, a: number): void;

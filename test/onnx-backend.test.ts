@@ -29,7 +29,6 @@ export const UNSUPPORTED: Record<string, RegExp> = {
   test_qlinearmatmul_3D_uint8_float16: /the weights must be a matrix/,
   test_qlinearmatmul_3D_uint8_float32: /the weights must be a matrix/,
   test_einsum_batch_matmul: /element type 11 is not supported/, // float64 input (and Einsum)
-  test_Conv2d_dilated: /dilations \[2, 2\] are not supported/,
 };
 
 let lb: Lowbit;

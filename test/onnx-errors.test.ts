@@ -59,7 +59,8 @@ describe('ONNX import: bad input', () => {
   it('an op lowbit cannot run names the node and the op; an attribute names the attribute', () => {
     expect(code(() => importOnnx(oneNode({ op: 'LSTM', inputs: ['x'] })))).toMatch(/^CANNOT_COMPILE: node n0 \(LSTM\): the op LSTM is not supported/);
     const w = { name: 'w', type: DT.FLOAT, dims: [4, 4, 3, 3], data: new Float32Array(144).fill(0.1) };
-    expect(code(() => importOnnx(oneNode({ op: 'Conv', inputs: ['x', 'w'], attrs: { dilations: [2, 2], pads: [2, 2, 2, 2] } }, [w])))).toMatch(/^CANNOT_COMPILE: node n0 \(Conv\): dilations \[2, 2\] are not supported/);
+    expect(code(() => importOnnx(oneNode({ op: 'Conv', inputs: ['x', 'w'], attrs: { auto_pad: 'SAME_MIDDLE' } }, [w])))).toMatch(/^CANNOT_COMPILE: node n0 \(Conv\): auto_pad SAME_MIDDLE is not supported/);
+    expect(code(() => importOnnx(oneNode({ op: 'Conv', inputs: ['x', 'w'], attrs: { dilations: [0, 1] } }, [w])))).toMatch(/^CANNOT_COMPILE: node n0 \(Conv\): dilations \[0, 1\] must be two values in 1\.\.64/);
     expect(code(() => importOnnx(oneNode({ op: 'Quant', inputs: ['x', 's', 'z', 'b'], attrs: { rounding_mode: 'STOCHASTIC' } }, [
       { name: 's', type: DT.FLOAT, dims: [], data: Float32Array.of(0.1) }, { name: 'z', type: DT.FLOAT, dims: [], data: Float32Array.of(0) }, { name: 'b', type: DT.FLOAT, dims: [], data: Float32Array.of(4) }])))).toMatch(/^CANNOT_COMPILE: .*(domain|rounding_mode)/);
   });

@@ -8,8 +8,9 @@ function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: 
   switch (op) {
     case 'fstep': {
       const k = ints(r.k, `${at}.k`, 1, 64, 2, 2), st = ints(r.strides, `${at}.strides`, 1, 64, 2, 2), p = ints(r.pads, `${at}.pads`, 0, 64, 4, 4);
+      const d = r.dilations === undefined ? [1, 1] : ints(r.dilations, `${at}.dilations`, 1, 64, 2, 2);
       return { op, inputs: [inputs[0]], kind: oneOf(r.kind, `${at}.kind`, ['conv', 'dense'] as const), out: int(r.out, `${at}.out`, 1, MAX_CHANNELS),
-        k: [k[0], k[1]], strides: [st[0], st[1]], pads: [p[0], p[1], p[2], p[3]], groups: int(r.groups, `${at}.groups`, 1, MAX_CHANNELS), relu: int(r.relu, `${at}.relu`, 0, 1) as 0 | 1,
+        k: [k[0], k[1]], strides: [st[0], st[1]], pads: [p[0], p[1], p[2], p[3]], ...(d[0] * d[1] > 1 ? { dilations: [d[0], d[1]] as [number, number] } : {}), groups: int(r.groups, `${at}.groups`, 1, MAX_CHANNELS), relu: int(r.relu, `${at}.relu`, 0, 1) as 0 | 1,
         weights: (t.weights as Float32Array | undefined) ?? new Float32Array(0), scale: (t.scale as Float32Array | undefined) ?? new Float32Array(0), bias: (t.bias as Float32Array | undefined) ?? new Float32Array(0) };
     }
     case 'quantize':
@@ -70,7 +71,8 @@ function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) =
       }
       need(c % n.groups === 0 && n.out % n.groups === 0, `groups ${n.groups} must divide ${c} input and ${n.out} output channels`);
       need(n.weights.length === n.out * n.k[0] * n.k[1] * (c / n.groups), `weights must hold ${n.out} x ${n.k[0]} x ${n.k[1]} x ${c / n.groups} values`);
-      need(n.pads[0] < n.k[0] && n.pads[1] < n.k[0] && n.pads[2] < n.k[1] && n.pads[3] < n.k[1], 'pads must be smaller than the kernel');
+      const [dh, dw] = n.dilations ?? [1, 1], sh = (n.k[0] - 1) * dh + 1, sw = (n.k[1] - 1) * dw + 1; // the dilated kernel's span
+      need(n.pads[0] < sh && n.pads[1] < sh && n.pads[2] < sw && n.pads[3] < sw, 'pads must be smaller than the (dilated) kernel');
       const [oh, ow] = fconvSize(n, h, w);
       need(oh >= 1 && ow >= 1 && oh * ow * n.k[0] * n.k[1] * c <= MAX_ACTIVATION * 4, 'the conv leaves no pixels or is too large');
       return { shape: [oh, ow, n.out], kind: 'float', bits: 32 };

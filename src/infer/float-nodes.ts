@@ -103,7 +103,7 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
 function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape): NodeRunner {
   const wasm = r.heap.wasm, out = r.slot(), col = r.slot(), part = r.slot(), scratch = r.alloc(128);
   const dense = node.kind === 'dense', G = dense ? 1 : node.groups, cg = dense ? h * w * c : c / G, og = node.out / G;
-  const [kh, kw] = dense ? [1, 1] : node.k, K = kh * kw * cg;
+  const [kh, kw] = dense ? [1, 1] : node.k, K = kh * kw * cg, dil = node.dilations ?? [1, 1];
   const [oh, ow] = dense ? [1, 1] : fconvSize(node, h, w);
   const direct = dense || (kh === 1 && kw === 1 && node.strides[0] === 1 && node.strides[1] === 1 && node.pads.every((p) => p === 0) && G === 1);
   // per group: W^T [K][og] for row-at-a-time sgemm, and its packed form for the blocked path
@@ -128,7 +128,7 @@ function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, 
     else {
       const cb = col(m * K * 4), tmp = G > 1 ? part(m * og * 4) : y;
       for (let g = 0; g < G; g++) {
-        wasm.im2colSliceF32(xs[0], n, h, w, c, g * cg, cg, kh, kw, node.strides[0], node.strides[1], node.pads[0], node.pads[2], oh, ow, cb);
+        wasm.im2colSliceF32(xs[0], n, h, w, c, g * cg, cg, kh, kw, node.strides[0], node.strides[1], node.pads[0], node.pads[2], oh, ow, cb, dil[0], dil[1]);
         gemm(cb, g, m, tmp);
         if (G > 1) wasm.copyChannels(tmp, m, og, y, node.out, g * og);
       }

@@ -81,7 +81,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
 }
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift'] as const;
-const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'groups', 'relu'] as const;
+const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
   validatePlan(plan);

@@ -62,7 +62,7 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *   requant    stream to stream: q' = (q mult[c] + addend[c]) >> shift (batch norm or a shift on a stream)
  *   prelu      stream to stream: q (q >= 0) or (q mult[c]) >> shift
  * Float nodes (imported models: a float first layer, float models, the output):
- *   fstep      float conv ([out][kh][kw][c / groups] weights, pads [top, bottom, left, right]) or dense
+ *   fstep      float conv ([out][kh][kw][c / groups] weights, pads [top, bottom, left, right], dilations) or dense
  *              ([out][h w c] weights over the flattened input); y = scale[o] acc + bias[o], ReLU if relu
  *   quantize   float to codes: code = #{k : x >= T_k} (flip 0) or #{k : x < T_k} (flip 1)
  *   dequant    codes, sign bits (+-1), streams or floats to float: y = scale[c] x + bias[c]
@@ -81,7 +81,7 @@ export type PlanNode =
   | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array }
   | { op: 'requant'; inputs: [number]; mult: Int32Array; addend: Float64Array; shift: number }
   | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number }
-  | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }
+  | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations?: [number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }
   | { op: 'quantize'; inputs: [number]; output: 'codes'; outBits: number; thresholds: Float32Array; flip: Uint8Array }
   | { op: 'dequant'; inputs: [number]; scale: Float32Array; bias: Float32Array }
   | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
@@ -134,7 +134,8 @@ export function stepOutputShape(s: PlanStep): [number, number, number] {
   return s.pool ? [Math.floor(oh / s.pool), Math.floor(ow / s.pool), s.out] : [oh, ow, s.out];
 }
 
-/** [oh, ow] of a float conv node: floor((h + pads - k) / stride) + 1. */
+/** [oh, ow] of a float conv node: floor((h + pads - span) / stride) + 1, span = (k - 1) dilation + 1. */
 export function fconvSize(n: Extract<PlanNode, { op: 'fstep' }>, h: number, w: number): [number, number] {
-  return [Math.floor((h + n.pads[0] + n.pads[1] - n.k[0]) / n.strides[0]) + 1, Math.floor((w + n.pads[2] + n.pads[3] - n.k[1]) / n.strides[1]) + 1];
+  const [dh, dw] = n.dilations ?? [1, 1];
+  return [Math.floor((h + n.pads[0] + n.pads[1] - (n.k[0] - 1) * dh - 1) / n.strides[0]) + 1, Math.floor((w + n.pads[2] + n.pads[3] - (n.k[1] - 1) * dw - 1) / n.strides[1]) + 1];
 }

@@ -8,7 +8,7 @@ export type HWC = [number, number, number];
 /** An ONNX value's shape (`dims`) and how lowbit holds it: NHWC `shape`, `perm` for a flattened NCHW value, DepthToSpace pending on the way out. */
 export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' } }
 
-export interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
+export interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations: [number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
 
 export function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: string): ConvGeom {
   const [O, I, kh, kw] = wd, groups = attrInt(n, 'group', 1);
@@ -16,28 +16,31 @@ export function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: strin
   const ks = attrInts(n, 'kernel_shape');
   if (ks && (ks[0] !== kh || ks[1] !== kw)) throw cannot(where, 'kernel_shape differs from the weights');
   const dil = attrInts(n, 'dilations') ?? [1, 1];
-  if (dil.some((d) => d !== 1)) throw cannot(where, `dilations [${dil.join(', ')}] are not supported`);
+  if (dil.length !== 2 || dil.some((d) => !(d >= 1 && d <= 64))) throw cannot(where, `dilations [${dil.join(', ')}] must be two values in 1..64`);
   const st = attrInts(n, 'strides') ?? [1, 1];
+  // a dilated kernel spans (k - 1) d + 1 pixels: the geometry is that of a kernel that size
+  const spanH = (kh - 1) * dil[0] + 1, spanW = (kw - 1) * dil[1] + 1;
   let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
   const auto = attrStr(n, 'auto_pad', 'NOTSET');
   if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
     const total = (size: number, k: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
-    const th = total(h, kh, st[0]), tw = total(w, kw, st[1]);
+    const th = total(h, spanH, st[0]), tw = total(w, spanW, st[1]);
     const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
     pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
   } else if (auto === 'VALID') pads = [0, 0, 0, 0];
   else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
   // ONNX pads: [top, left, bottom, right]; the plan's: [top, bottom, left, right]
   const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]];
-  const oh = Math.floor((h + P[0] + P[1] - kh) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - kw) / st[1]) + 1;
+  const oh = Math.floor((h + P[0] + P[1] - spanH) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - spanW) / st[1]) + 1;
   if (oh < 1 || ow < 1) throw cannot(where, 'the convolution leaves no pixels');
-  if (P.some((p, i) => p < 0 || p >= (i < 2 ? kh : kw)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${pads.join(', ')}] must be smaller than the ${kh}x${kw} kernel, and the output at most 16 M values`);
+  if (P.some((p, i) => p < 0 || p >= (i < 2 ? spanH : spanW)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${pads.join(', ')}] must be smaller than the ${spanH}x${spanW} (dilated) kernel, and the output at most 16 M values`);
   // the integer steps run square kernels, equal strides, and TF-style 'same' or 'valid' padding
   const same = (size: number, k: number, s: number, a: number, b: number) => { const t = Math.max(0, (Math.ceil(size / s) - 1) * s + k - size); return a === Math.floor(t / 2) && b === t - Math.floor(t / 2); };
   const valid = P.every((p) => p === 0), isSame = same(h, kh, st[0], P[0], P[1]) && same(w, kw, st[1], P[2], P[3]);
   const depthwise = groups === c && O === c;
-  const intOk = kh === kw && st[0] === st[1] && (valid || isSame) && (groups === 1 || depthwise) && kh <= 15 && st[0] <= 8;
-  return { k: [kh, kw], strides: [st[0], st[1]], pads: P, groups, oh, ow, padding: valid ? 'valid' : 'same', intOk };
+  // (dilated convs run on the float kernels)
+  const intOk = kh === kw && st[0] === st[1] && (valid || isSame) && (groups === 1 || depthwise) && kh <= 15 && st[0] <= 8 && dil[0] === 1 && dil[1] === 1;
+  return { k: [kh, kw], strides: [st[0], st[1]], pads: P, dilations: [dil[0], dil[1]], groups, oh, ow, padding: valid ? 'valid' : 'same', intOk };
 }
 
 /** New ONNX dims for a runtime value: same memory, NCHW flattening recorded as a permutation. */

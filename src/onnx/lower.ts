@@ -322,6 +322,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     const f = materialize(x, where);
     const node: Extract<PlanNode, { op: 'fstep' }> = {
       op: 'fstep', inputs: [f.at], kind: conv ? 'conv' : 'dense', out, k: conv ? conv.k : [1, 1], strides: conv ? conv.strides : [1, 1], pads: conv ? conv.pads : [0, 0, 0, 0],
+      ...(conv && conv.dilations[0] * conv.dilations[1] > 1 ? { dilations: conv.dilations } : {}),
       groups: conv ? conv.groups : 1, relu: 0, weights: Float32Array.from(W), scale: new Float32Array(out).fill(1), bias: new Float32Array(out),
     };
     report.lines.push(`${where}: float ${node.kind} (float32 weights), ${out} outputs`);

@@ -111,7 +111,7 @@ export class Conv2d implements Layer {
     const cg = this.c / G, fg = this.filters / G, yg = this.s[4].get(M * fg * 4), wt = this.s[5].get(K * fg * 4);
     for (let g = 0; g < G; g++) {
       const colG = col + g * M * K * 4;
-      wasm.im2colSliceF32(x, batch, this.h, this.wd, this.c, g * cg, cg, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, colG);
+      wasm.im2colSliceF32(x, batch, this.h, this.wd, this.c, g * cg, cg, this.kh, this.kw, this.sh, this.sw, this.padT, this.padL, this.oh, this.ow, colG, 1, 1);
       wasm.transposeF32(this.core.used + g * fg * K * 4, fg, K, wt);
       scoped(this.heap, (arena) => sgemmWasm(this.heap, arena, colG, wt, M, fg, K, yg));
       wasm.copyChannels(yg, M, fg, y, this.filters, g * fg);
