@@ -249,14 +249,11 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   function columnStats(st: InputStats | undefined, lay: Layout, K: number, conv: ConvGeom | undefined): InputStats | undefined {
     if (!st) return undefined;
     const c = lay.shape[2], mean = new Float64Array(K), sq = new Float64Array(K);
-    if (conv) {
-      if (conv.groups !== 1 || st.mean.length !== c) return undefined;
-      for (let k = 0; k < K; k++) { mean[k] = st.mean[k % c]; sq[k] = st.sq[k % c]; }
-    } else {
-      if (st.mean.length === K) for (let k = 0; k < K; k++) { const p = lay.perm ? lay.perm[k] : k; mean[p] = st.mean[k]; sq[p] = st.sq[k]; }
-      else if (st.mean.length === c && K % c === 0) for (let k = 0; k < K; k++) { mean[k] = st.mean[k % c]; sq[k] = st.sq[k % c]; } // per channel of an unflattened map (NHWC columns)
-      else return undefined;
-    }
+    // per channel: a conv's columns, or a dense layer's on a flattened map (NHWC order), end in the channel
+    const perChannel = st.mean.length === c && (conv ? conv.groups === 1 : K % c === 0 && st.mean.length !== K);
+    if (perChannel) for (let k = 0; k < K; k++) { mean[k] = st.mean[k % c]; sq[k] = st.sq[k % c]; }
+    else if (!conv && st.mean.length === K) for (let k = 0; k < K; k++) { const p = lay.perm ? lay.perm[k] : k; mean[p] = st.mean[k]; sq[p] = st.sq[k]; }
+    else return undefined;
     return { mean, sq };
   }
 

@@ -40,10 +40,13 @@ export interface QuantizeResult { model: Uint8Array; summary: string[]; ranges: 
 
 const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 
+type Producers = Map<string, OnnxNode>;
+const producers = (m: OnnxModel): Producers => new Map(m.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+
 /** The model cut at value `name` (its only output), run on samples. */
-async function runCut(m: OnnxModel, name: string, xs: Float32Array, count: number, runtime: Lowbit, opts: LowerOptions = {}): Promise<{ y: Float32Array; dims: number[] }> {
+async function runCut(m: OnnxModel, producer: Producers, name: string, xs: Float32Array, count: number, runtime: Lowbit, opts: LowerOptions = {}): Promise<{ y: Float32Array; dims: number[] }> {
   // only the nodes the value depends on: lowering later nodes would fuse into the steps before the cut
-  const producer = new Map(m.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const))), keep = new Set<OnnxNode>(), todo = [name];
+  const keep = new Set<OnnxNode>(), todo = [name];
   while (todo.length) { const n = producer.get(todo.pop()!); if (n && !keep.has(n)) { keep.add(n); todo.push(...n.inputs); } }
   const { plan } = lowerOnnx({ ...m, graph: { ...m.graph, nodes: m.graph.nodes.filter((n) => keep.has(n)), outputs: [{ name, dtype: 1, dims: undefined }] } }, opts);
   const eng = await Engine.load(encodeModel(plan), { runtime });
@@ -76,10 +79,16 @@ export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, run
   if (actRange !== 'minmax' && actRange !== 'mse' && actRange !== 'percentile') throw new LowbitError('BAD_ARGUMENT', `actRange must be minmax, mse or percentile, got ${String(opts.actRange)}`);
   enableImportedModels();
   const m = decodeOnnx(bytes), activations: NonNullable<LowerOptions['activations']> = new Map(), ranges: QuantizeResult['ranges'] = [];
-  const points = activationPoints(m);
+  const points = activationPoints(m), producer = producers(m);
+  // the float model cut at a value, run on the calibration samples (the input: the samples themselves), each value once
+  const cuts = new Map<string, { y: Float32Array; dims: number[] }>();
+  const calibrated = async (name: string) => {
+    let r = cuts.get(name);
+    if (!r) cuts.set(name, (r = name === points[0] ? { y: opts.calibration, dims: inputDims(m) } : await runCut(m, producer, name, opts.calibration, opts.count, runtime)));
+    return r;
+  };
   for (const name of points) {
-    // the float model cut at this activation, run on the calibration samples (the input: the samples)
-    const xs = name === points[0] ? opts.calibration : (await runCut(m, name, opts.calibration, opts.count, runtime)).y;
+    const xs = (await calibrated(name)).y;
     let min = Infinity, max = -Infinity;
     for (let i = 0; i < xs.length; i++) { min = Math.min(min, xs[i]); max = Math.max(max, xs[i]); } // calibration
     const signed = min < 0, top = signed ? 2 ** (abits - 1) - 1 : 2 ** abits - 1;
@@ -90,13 +99,12 @@ export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, run
   }
   // every weight layer's input statistics (bias correction, the multipoint channel choice)
   const inputStats = new Map<string, InputStats>(), weightNodes = m.graph.nodes.filter((n) => WEIGHT_OPS.has(n.op));
-  const producer = new Map(m.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   for (const n of weightNodes) {
     if (inputStats.has(n.inputs[0])) continue;
     // a flattened map has the statistics of its channels: measure before the Flatten / Reshape
     let name = n.inputs[0], p = producer.get(name);
     while (p && (p.op === 'Flatten' || p.op === 'Reshape')) { name = p.inputs[0]; p = producer.get(name); }
-    const cut = name === points[0] ? { y: opts.calibration, dims: inputDims(m) } : await runCut(m, name, opts.calibration, opts.count, runtime);
+    const cut = await calibrated(name);
     inputStats.set(n.inputs[0], channelStats(cut.y, cut.dims, opts.count));
   }
   const weights = { bits: wbits, method, extra, inputStats, biasCorrection: opts.biasCorrection !== false };
@@ -106,7 +114,7 @@ export async function quantizeOnnx(bytes: Uint8Array, opts: QuantizeOptions, run
   if (opts.report !== false) {
     const k = Math.min(opts.count, 64), xs = opts.calibration.subarray(0, (opts.calibration.length / opts.count) * k);
     for (const n of weightNodes) {
-      const out = n.outputs[0], f = (await runCut(m, out, xs, k, runtime)).y, q = (await runCut(m, out, xs, k, runtime, { weights, activations })).y;
+      const out = n.outputs[0], f = (await runCut(m, producer, out, xs, k, runtime)).y, q = (await runCut(m, producer, out, xs, k, runtime, { weights, activations })).y;
       let sig = 0, noise = 0;
       for (let i = 0; i < f.length; i++) { sig += f[i] * f[i]; noise += (f[i] - q[i]) ** 2; }
       snr.push({ layer: n.name || n.op, output: out, snrDb: noise > 0 ? 10 * Math.log10(sig / noise) : Infinity });

@@ -6,8 +6,7 @@
 //   x = diag(scale) B^T (p - mean),   p the input row (pixels / 255, or CSV features)
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { scoped } from '../memory.js';
-import { sgemmWasm } from '../kernels/sgemm.js';
+import { sgemm } from '../kernels/sgemm.js';
 import { symmetricEigen } from './linalg.js';
 import { seeded } from './solve.js';
 
@@ -77,12 +76,8 @@ function covariance(rows: Float64Array, n: number, P: number, mean: Float64Array
   if (heap) {
     const centred = new Float32Array(n * P), transposed = new Float32Array(n * P);
     for (let i = 0; i < n; i++) for (let k = 0; k < P; k++) { const v = rows[i * P + k] - mean[k]; centred[i * P + k] = v; transposed[k * n + i] = v; }
-    scoped(heap, (arena) => {
-      const pa = arena.put(transposed), pb = arena.put(centred), pc = arena.alloc(P * P * 4);
-      sgemmWasm(heap, arena, pa, pb, P, P, n, pc);
-      const out = new Float32Array(heap.wasm.memory.buffer, pc, P * P);
-      for (let i = 0; i < P * P; i++) c[i] = out[i] / n;
-    });
+    const out = sgemm(heap, transposed, centred, P, P, n);
+    for (let i = 0; i < P * P; i++) c[i] = out[i] / n;
     return c;
   }
   const row = new Float64Array(P);
@@ -106,12 +101,8 @@ function principalComponents(c: Float64Array, P: number, d: number, seed: number
   const q = Float64Array.from({ length: P * d }, () => r.normal());
   orthonormalize(q, P, d);
   const next = new Float64Array(P * d);
-  const multiply = heap ? (src: Float64Array, dst: Float64Array) => scoped(heap, (arena) => {
-    const pa = arena.put(Float32Array.from(c)), pb = arena.put(Float32Array.from(src)), pc = arena.alloc(P * d * 4);
-    sgemmWasm(heap, arena, pa, pb, P, d, P, pc);
-    const out = new Float32Array(heap.wasm.memory.buffer, pc, P * d);
-    for (let i = 0; i < P * d; i++) dst[i] = out[i];
-  }) : (src: Float64Array, dst: Float64Array) => {
+  const c32 = heap ? Float32Array.from(c) : undefined; // converted once for all rounds
+  const multiply = heap ? (src: Float64Array, dst: Float64Array) => dst.set(sgemm(heap, c32!, Float32Array.from(src), P, d, P)) : (src: Float64Array, dst: Float64Array) => {
     dst.fill(0);
     for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) {
       const v = c[a * P + b];

@@ -13,14 +13,31 @@ import type { Heap } from '../memory.js';
 
 export interface SteOptions { m: number; iterations?: number; lr?: number; seed?: number }
 
+/** Adam's moment estimates of one parameter tensor. */
+interface Moments { m: Float64Array; v: Float64Array }
+const moments = (size: number): Moments => ({ m: new Float64Array(size), v: new Float64Array(size) });
+
+/**
+ * One Adam step (0.9, 0.999, eps 1e-8; bias correction at step t) of x on gradient g. With `l1`,
+ * the l1 term's proximal step follows: soft-thresholding by l1 times each coordinate's step size.
+ */
+function adamStep(x: Float64Array, g: Float64Array, mo: Moments, lr: number, t: number, l1?: number): void {
+  const b1 = 0.9, b2 = 0.999, c1 = 1 - b1 ** t, c2 = 1 - b2 ** t;
+  for (let q = 0; q < x.length; q++) {
+    mo.m[q] = b1 * mo.m[q] + (1 - b1) * g[q]; mo.v[q] = b2 * mo.v[q] + (1 - b2) * g[q] ** 2;
+    if (l1 === undefined) { x[q] -= (lr * mo.m[q] / c1) / (Math.sqrt(mo.v[q] / c2) + 1e-8); continue; }
+    const step = lr / (Math.sqrt(mo.v[q] / c2) + 1e-8), z = x[q] - step * mo.m[q] / c1;
+    x[q] = Math.sign(z) * Math.max(0, Math.abs(z) - step * l1);
+  }
+}
+
 export function trainSte(p: QuadNetProblem, o: SteOptions): { net: QuadNet; value: number } {
   checkProblem(p);
   const { n, d } = p, m = o.m, iters = o.iterations ?? 2000, lr = o.lr ?? 0.01, rand = seeded(o.seed ?? 1);
   const { a, b, c } = p.act;
   const w = Float64Array.from({ length: m * d }, () => rand.normal() * 0.5), alpha = Float64Array.from({ length: m }, () => rand.normal() * 0.1);
-  const mw = new Float64Array(m * d), vw = new Float64Array(m * d), ma = new Float64Array(m), va = new Float64Array(m);
+  const mw = moments(m * d), ma = moments(m);
   const t = new Float64Array(n * m), h = new Float64Array(n * m), g = new Float64Array(n), gw = new Float64Array(m * d), ga = new Float64Array(m);
-  const b1 = 0.9, b2 = 0.999;
   for (let it = 1; it <= iters; it++) {
     for (let i = 0; i < n; i++) {
       let pred = 0;
@@ -41,17 +58,8 @@ export function trainSte(p: QuadNetProblem, o: SteOptions): { net: QuadNet; valu
         for (let k = 0; k < d; k++) if (Math.abs(w[j * d + k]) <= 1) gw[j * d + k] += dt * p.x[i * d + k];
       }
     }
-    const c1 = 1 - b1 ** it, c2 = 1 - b2 ** it;
-    for (let q = 0; q < m * d; q++) {
-      mw[q] = b1 * mw[q] + (1 - b1) * gw[q]; vw[q] = b2 * vw[q] + (1 - b2) * gw[q] ** 2;
-      w[q] -= (lr * mw[q] / c1) / (Math.sqrt(vw[q] / c2) + 1e-8);
-    }
-    for (let j = 0; j < m; j++) {
-      ma[j] = b1 * ma[j] + (1 - b1) * ga[j]; va[j] = b2 * va[j] + (1 - b2) * ga[j] ** 2;
-      const step = lr / (Math.sqrt(va[j] / c2) + 1e-8);
-      const z = alpha[j] - step * ma[j] / c1;
-      alpha[j] = Math.sign(z) * Math.max(0, Math.abs(z) - step * p.beta); // proximal l1
-    }
+    adamStep(w, gw, mw, lr, it);
+    adamStep(alpha, ga, ma, lr, it, p.beta);
   }
   const neurons = Int8Array.from(w, (v) => (v >= 0 ? 1 : -1));
   const fit = lasso(Array.from({ length: m }, (_, j) => neuronFeature(p, neurons.subarray(j * d, (j + 1) * d))), p.y, p.beta);
@@ -69,8 +77,7 @@ export interface SteClassifierOptions { m: number; beta: number; act?: Polynomia
 export function trainSteClassifier(x: Float64Array, labels: ArrayLike<number>, n: number, d: number, classes: number, o: SteClassifierOptions): { net: SdpClassifier; objective: number } {
   const act = o.act ?? DEFAULT_ACT, m = o.m, epochs = o.epochs ?? 20, B = Math.min(o.batch ?? 100, n), lr = o.lr ?? 0.01, rand = seeded(o.seed ?? 1);
   const w = Float64Array.from({ length: m * d }, () => rand.normal() * 0.5), alpha = Float64Array.from({ length: classes * m }, () => rand.normal() * 0.01);
-  const adam = (size: number) => ({ m: new Float64Array(size), v: new Float64Array(size) });
-  const aw = adam(m * d), aa = adam(classes * m), b1 = 0.9, b2 = 0.999;
+  const aw = moments(m * d), aa = moments(classes * m);
   const sgn = new Float64Array(m * d), t = new Float64Array(B * m), h = new Float64Array(B * m), df = new Float64Array(B * classes), dt = new Float64Array(B * m);
   const gw = new Float64Array(m * d), ga = new Float64Array(classes * m), order = Uint32Array.from({ length: n }, (_, i) => i);
   let step = 0;
@@ -106,17 +113,9 @@ export function trainSteClassifier(x: Float64Array, labels: ArrayLike<number>, n
         for (let j = 0; j < m; j++) { const g = dt[bi * m + j]; if (g === 0) continue; for (let k = 0; k < d; k++) gw[j * d + k] += g * x[xi + k]; }
       }
       step++;
-      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
-      for (let q = 0; q < m * d; q++) {
-        const g = Math.abs(w[q]) <= 1 ? gw[q] : 0; // clipped STE
-        aw.m[q] = b1 * aw.m[q] + (1 - b1) * g; aw.v[q] = b2 * aw.v[q] + (1 - b2) * g * g;
-        w[q] -= (lr * aw.m[q] / c1) / (Math.sqrt(aw.v[q] / c2) + 1e-8);
-      }
-      for (let q = 0; q < classes * m; q++) {
-        aa.m[q] = b1 * aa.m[q] + (1 - b1) * ga[q]; aa.v[q] = b2 * aa.v[q] + (1 - b2) * ga[q] ** 2;
-        const s = lr / (Math.sqrt(aa.v[q] / c2) + 1e-8), z = alpha[q] - s * aa.m[q] / c1;
-        alpha[q] = Math.sign(z) * Math.max(0, Math.abs(z) - s * o.beta); // proximal l1
-      }
+      for (let q = 0; q < m * d; q++) if (Math.abs(w[q]) > 1) gw[q] = 0; // clipped STE
+      adamStep(w, gw, aw, lr, step);
+      adamStep(alpha, ga, aa, lr, step, o.beta);
     }
   }
   const neurons = Int8Array.from(w, (v) => (v >= 0 ? 1 : -1));
