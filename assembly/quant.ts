@@ -204,47 +204,77 @@ export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: 
 }
 
 /**
- * Trained affine mapping, k bits, per group g (scale s[g] > 0, offset b[g]):
- * q = clip(round((w - b) / s), 0, L), L = 2^bits - 1; out = s q + b.
+ * Trained affine mapping, k bits, per group g (scale s[g] > 0, offset b[g] in [-L s, 0]):
+ * zero point z = clip(round(-b / s), 0, L), code q = clip(round(w / s) + z, 0, L),
+ * L = 2^bits - 1; out = s (q - z). z is an integer, so real 0 is exactly code z and an integer
+ * kernel computes with (q - z). Serves weights (groups = channels) and activations (one group).
  */
 export function affineQuantForward(w: usize, out: usize, groups: i32, size: i32, bits: i32, s: usize, b: usize): void {
   const L = <f32>((1 << bits) - 1);
   for (let gi = 0; gi < groups; gi++) {
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
-    const sc = load<f32>(s + (<usize>gi << 2)), off = load<f32>(b + (<usize>gi << 2));
-    for (let i = 0; i < size; i++) {
+    const sc = load<f32>(s + (<usize>gi << 2)), z = affineZero(sc, load<f32>(b + (<usize>gi << 2)), L);
+    const vs = f32x4.splat(sc), vz = f32x4.splat(z), v0 = f32x4.splat(0), vL = f32x4.splat(L);
+    const n4 = size & ~3;
+    for (let i = 0; i < n4; i += 4) {
       const o = <usize>i << 2;
-      const code = min(L, max(<f32>0, nearest<f32>((load<f32>(p + o) - off) / sc)));
-      store<f32>(q + o, sc * code + off);
+      // divide, as the scalar tail: x * (1 / s) can round across a level
+      const code = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p + o), vs)), vz), v0), vL);
+      v128.store(q + o, f32x4.mul(vs, f32x4.sub(code, vz)));
+    }
+    for (let i = n4; i < size; i++) {
+      const o = <usize>i << 2;
+      const code = min(L, max(<f32>0, nearest<f32>(load<f32>(p + o) / sc) + z));
+      store<f32>(q + o, sc * (code - z));
     }
   }
 }
 
+// @ts-ignore: decorator
+@inline function affineZero(sc: f32, off: f32, L: f32): f32 {
+  return min(L, max(<f32>0, nearest<f32>(-off / sc)));
+}
+
 /**
- * Straight-through backward of affineQuantForward for the gradient gq of the loss in the quantized
- * weights. Inside the range (0 <= (w - b) / s <= L): dq/dw = 1, dq/ds = code - (w - b) / s,
- * dq/db = 0. Clipped: dq/dw = 0, dq/ds = code (0 or L), dq/db = 1. Writes gw and the group sums
- * gs[g], gb[g] (overwritten).
+ * Backward of affineQuantForward for the gradient gq of the loss in its output. In w, straight
+ * through inside the range (0 <= w / s + z <= L), 0 outside. In the map, the codes and the zero
+ * point are held fixed: d out / d s = q - z, and the offset passes straight through the rounding
+ * of z (out = s q + b with b ~ -s z), d out / d b = 1. Writes gw and the group sums gs[g], gb[g]
+ * (overwritten), before any gradient scaling (the caller's).
  */
 export function affineQuantBackward(w: usize, gq: usize, gw: usize, groups: i32, size: i32, bits: i32, s: usize, b: usize,
                                     gs: usize, gb: usize): void {
   const L = <f32>((1 << bits) - 1);
   for (let gi = 0; gi < groups; gi++) {
     const base = <usize>gi * <usize>size << 2;
-    const sc = load<f32>(s + (<usize>gi << 2)), off = load<f32>(b + (<usize>gi << 2));
+    const sc = load<f32>(s + (<usize>gi << 2)), z = affineZero(sc, load<f32>(b + (<usize>gi << 2)), L);
+    const vs = f32x4.splat(sc), vz = f32x4.splat(z), v0 = f32x4.splat(0), vL = f32x4.splat(L);
     let ds: f64 = 0, db: f64 = 0;
-    for (let i = 0; i < size; i++) {
+    let acs = f32x4.splat(0), acb = f32x4.splat(0);
+    const n4 = size & ~3;
+    for (let i = 0; i < n4; i += 4) {
       const o = base + (<usize>i << 2);
-      const u = (load<f32>(w + o) - off) / sc, g = load<f32>(gq + o);
-      if (u < 0) {
-        store<f32>(gw + o, 0); db += <f64>g;
-      } else if (u > L) {
-        store<f32>(gw + o, 0); db += <f64>g; ds += <f64>(g * L);
-      } else {
-        store<f32>(gw + o, g); ds += <f64>(g * (nearest<f32>(u) - u));
-      }
+      const t = f32x4.div(v128.load(w + o), vs), u = f32x4.add(t, vz), g = v128.load(gq + o);
+      const code = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(t), vz), v0), vL);
+      v128.store(gw + o, v128.and(g, v128.and(f32x4.ge(u, v0), f32x4.le(u, vL))));
+      acs = f32x4.add(acs, f32x4.mul(g, f32x4.sub(code, vz)));
+      acb = f32x4.add(acb, g);
+      if ((i & 1023) == 1020) { ds += lanes(acs); db += lanes(acb); acs = f32x4.splat(0); acb = f32x4.splat(0); } // f32 partial sums stay short
+    }
+    ds += lanes(acs); db += lanes(acb);
+    for (let i = n4; i < size; i++) {
+      const o = base + (<usize>i << 2);
+      const t = load<f32>(w + o) / sc, u = t + z, g = load<f32>(gq + o);
+      store<f32>(gw + o, u >= 0 && u <= L ? g : 0);
+      ds += <f64>g * <f64>(min(L, max(<f32>0, nearest<f32>(t) + z)) - z);
+      db += <f64>g;
     }
     store<f32>(gs + (<usize>gi << 2), <f32>ds);
     store<f32>(gb + (<usize>gi << 2), <f32>db);
   }
+}
+
+// @ts-ignore: decorator
+@inline function lanes(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
 }

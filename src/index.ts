@@ -25,6 +25,7 @@ export { Sequential, evaluate } from './train/sequential.js';
 export { Conv2d, type Conv2dOptions } from './ops/conv2d.js';
 export { Dense, type DenseOptions } from './ops/dense.js';
 export { ReLU, Sign, QReLU, initialAlpha, type QReLUOptions } from './ops/activations.js';
+export { AffineAct, type AffineActOptions } from './ops/affine-act.js';
 export { BatchNorm, MaxPool, Flatten } from './ops/simple.js';
 export { Add } from './ops/add.js';
 export { Concat } from './ops/concat.js';

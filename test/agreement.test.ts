@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Lowbit, loadFashionMnist, SUBSET_DIR, DEBIAN_FASHION_MNIST, Sequential, Trainer, buildLayers, compile, Engine, encodeModel, BatchNorm } from '../src/node/index.js';
 import type { ImageSet } from '../src/data/idx.js';
 import type { ArchOptions } from '../src/train/models.js';
+import { AffineAct } from '../src/ops/affine-act.js';
 import { runtime, floatPredictions } from './helpers.js';
 
 const full = existsSync(join(DEBIAN_FASHION_MNIST, 't10k-images-idx3-ubyte.gz'));
@@ -51,6 +52,8 @@ describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('integer plan vs fake
   for (const arch of ['mlp', 'cnn'] as const) {
     for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
     for (const wbits of [1, 4]) combos.push({ arch, wbits, abits: 1, act: 'qrelu' }); // 1-bit quantized ReLU: codes {0, 1}
+    // trained affine maps on weights and activations (codes with zero points; 8-bit weights stored shifted)
+    for (const [wbits, abits, perChannel] of [[8, 8, true], [4, 4, false], [2, 2, true], [8, 2, false], [2, 8, false]] as const) combos.push({ arch, wbits, abits, weightSet: 'affine', act: 'affine', perChannel });
   }
   let sub: Awaited<ReturnType<typeof loadFashionMnist>>, test: ImageSet;
   beforeAll(async () => {
@@ -63,6 +66,12 @@ describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('integer plan vs fake
     const t = new Trainer(model, { epochs: 1, batch: 64, lr: 0.05, optimizer: 'bcgd', seed: 5 }, 1280);
     t.runEpoch({ ...sub.train, count: 1280 });
     for (const layer of model.layers) {
+      if (layer instanceof AffineAct) {
+        // zero points inside the range (training from z = 0 moves them slowly): codes below z are negative values
+        const [sP, bP] = layer.params(), sc = lb.heap.read(Float32Array, sP.w, 1)[0];
+        lb.heap.write(bP.w, Float32Array.of(-sc * (Math.floor((2 ** layer.bits - 1) / 3) + 0.2)));
+        expect(layer.map.zero).toBeGreaterThan(0);
+      }
       if (!(layer instanceof BatchNorm)) continue;
       const gamma = layer.params()[0], g = lb.heap.read(Float32Array, gamma.w, gamma.size);
       for (let c = 0; c < g.length; c += 3) g[c] = -g[c];

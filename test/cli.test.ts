@@ -42,7 +42,8 @@ describe('lowbit train', () => {
     [['--weight-set', 'pow2', '--wbits', '8'], /power-of-two weights \(--weight-set pow2\) take 2..6 bits, got --wbits 8/],
     [['--optimizer', 'binaryrelax', '--epochs', '4', '--relax-epochs', '5'], /--relax-epochs must be an integer in \[0, --epochs = 4\], got 5/],
     [['--relax-growth', '0.9'], /--relax-growth must be a number >= 1, got 0.9/],
-    [['--act', 'tanh'], /--act must be one of sign, qrelu, got 'tanh'/],
+    [['--act', 'tanh'], /--act must be one of sign, qrelu, affine, got 'tanh'/],
+    [['--act', 'affine', '--abits', '1'], /affine activations \(--act affine\) take 2..8 bits, got --abits 1/],
     [['--alpha-clip', '0'], /--alpha-clip must be a positive number, got 0/],
   ])('a bad flag value exits 2 with a clear message: %j', async (args, message) => {
     const r = await lowbit('train', ...(args as string[]));
@@ -76,6 +77,18 @@ describe('lowbit train', () => {
     await writeFile(join(dir, '.run.ckpt.999999999.tmp'), 'partial');
     expect((await lowbit('train', ...quick, '--out', join(dir, 'run.ckpt'))).code).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['run.ckpt']);
+  });
+
+  it('trains trained-affine weights and activations and writes an integer model the Engine runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lowbit-cli-'));
+    const model = join(dir, 'a.lbm');
+    const r = await lowbit('train', '--arch', 'mlp', '--wbits', '8', '--abits', '4', '--weight-set', 'affine', '--act', 'affine', '--per-channel', '--optimizer', 'sgd', '--data', 'subset', '--limit', '512', '--epochs', '1', '--quiet', '--model', model);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await lowbit('info', model)).code).toBe(0);
+    const ev = await lowbit('eval', model, '--data', 'subset');
+    expect(ev.code).toBe(0);
+    expect(Number(/accuracy ([\d.]+)%/.exec(ev.stdout)?.[1])).toBeGreaterThan(50);
   });
 
   it('a diverging run warns and exits 3', async () => {

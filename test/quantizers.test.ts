@@ -47,10 +47,14 @@ function pow2Ref(w: Float32Array, bits: number): Float64Array {
   return lloyd(w, pow2Levels(bits), Math.max(...Array.from(w, Math.abs))).q;
 }
 
-/** Trained affine: s clip(round((w - b) / s), 0, L) + b. */
-function affineRef(w: Float32Array, bits: number, s: number, b: number): Float64Array {
-  const L = 2 ** bits - 1;
-  return Float64Array.from(w, (v) => s * Math.min(L, Math.max(0, Math.round((v - b) / s))) + b);
+/** Round half to even, as wasm's nearest. */
+const roundEven = (v: number) => { const f = Math.floor(v), d = v - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; };
+
+/** Trained affine: z = clip(round(-b / s), 0, L), q = clip(round(w / s) + z, 0, L), s (q - z); in f32 like the kernel. */
+function affineRef(w: Float32Array, bits: number, s: number, b: number): { out: Float64Array; q: Float64Array; z: number } {
+  const L = 2 ** bits - 1, f = Math.fround, z = Math.min(L, Math.max(0, roundEven(f(-b / s))));
+  const q = Float64Array.from(w, (v) => Math.min(L, Math.max(0, roundEven(f(v / s)) + z)));
+  return { out: q.map((c) => f(s * (c - z))), q, z };
 }
 
 function quantize(q: WeightQuantizer, w: Float32Array, outCh: number): { qw: QuantizedWeight; wq: Float32Array } {
@@ -114,33 +118,73 @@ describe('weight quantizers', () => {
     qw.dispose();
   });
 
-  it.each(SIZES)('trained affine: forward from the trained scale / offset, straight-through backward (%i x %i)', (groups, size) => {
-    const r = rng(groups + size), w = randomFloats(groups * size, r), bits = 3;
+  it.each(SIZES)('trained affine: forward from the trained scale and integer zero point, the backward of docs/algorithms.md (%i x %i)', (groups, size) => {
+    const r = rng(groups + size), w = randomFloats(groups * size, r), bits = 3, L = 2 ** bits - 1;
     const { qw, wq } = quantize(weightQuantizers.affine(bits, { perChannel: true }), w, groups);
     const [sP, bP] = qw.extra;
-    // init spans each group's weights: the first code is its minimum, the last its maximum
+    // init spans each group's weights: s = (max - min) / (L - 1), b = min - s / 2
     const s = lb.heap.read(Float32Array, sP.w, groups), b = lb.heap.read(Float32Array, bP.w, groups);
     for (let gi = 0; gi < groups; gi++) {
-      const want = affineRef(w.subarray(gi * size, (gi + 1) * size), bits, s[gi], b[gi]);
-      for (let i = 0; i < size; i++) expect(wq[gi * size + i]).toBeCloseTo(want[i], 5);
+      const g = w.subarray(gi * size, (gi + 1) * size);
+      expect(s[gi]).toBeCloseTo((Math.max(...g) - Math.min(...g)) / (L - 1), 5);
+      const want = affineRef(g, bits, s[gi], b[gi]).out;
+      for (let i = 0; i < size; i++) expect(wq[gi * size + i]).toBe(want[i]);
     }
-    // move the offset so some weights clip, then check the backward against the STE formulas
-    lb.heap.write(bP.w, b.map((v, i) => v + 0.3 * s[i] * 7 * (i % 2 ? 1 : -1)));
+    // move the offset so some weights clip, then check the backward against its formulas
+    lb.heap.write(bP.w, b.map((v, i) => Math.min(0, Math.max(-L * s[i], v + 0.3 * s[i] * L * (i % 2 ? 1 : -1)))));
     qw.project();
     const b2 = lb.heap.read(Float32Array, bP.w, groups);
     const gq = randomFloats(w.length, r);
     lb.heap.write(qw.wf.g, gq);
     qw.backward();
     const gw = lb.heap.read(Float32Array, qw.wf.g, w.length), gs = lb.heap.read(Float32Array, sP.g, groups), gb = lb.heap.read(Float32Array, bP.g, groups);
+    let clipped = 0;
     for (let gi = 0; gi < groups; gi++) {
+      const { q, z } = affineRef(w.subarray(gi * size, (gi + 1) * size), bits, s[gi], b2[gi]);
       let ds = 0, db = 0;
-      for (let i = gi * size; i < (gi + 1) * size; i++) {
-        const u = (w[i] - b2[gi]) / s[gi], L = 2 ** bits - 1;
-        if (u < 0) { db += gq[i]; expect(gw[i]).toBe(0); } else if (u > L) { db += gq[i]; ds += gq[i] * L; expect(gw[i]).toBe(0); } else { ds += gq[i] * (Math.round(u) - u); expect(gw[i]).toBe(gq[i]); }
+      for (let i = 0; i < size; i++) {
+        const j = gi * size + i, u = Math.fround(w[j] / s[gi]) + z;
+        const inside = u >= 0 && u <= L;
+        clipped += inside ? 0 : 1;
+        expect(gw[j]).toBe(inside ? gq[j] : 0);
+        ds += gq[j] * (q[i] - z); db += gq[j];
       }
-      expect(gs[gi]).toBeCloseTo(ds, 3);
-      expect(gb[gi]).toBeCloseTo(db, 3);
+      const lsq = 1 / Math.sqrt(size * L);
+      expect(gs[gi]).toBeCloseTo(ds * lsq, 4);
+      expect(gb[gi]).toBeCloseTo(db * lsq, 4);
     }
+    if (size > 8) expect(clipped).toBeGreaterThan(0);
+    qw.dispose();
+  });
+
+  it('trained affine: the offset gets a non-zero gradient at initialisation, where every weight lies inside the range', () => {
+    const r = rng(7), w = randomFloats(4 * 50, r);
+    const { qw } = quantize(weightQuantizers.affine(4, { perChannel: true }), w, 4);
+    const gq = randomFloats(w.length, r);
+    lb.heap.write(qw.wf.g, gq);
+    qw.backward();
+    const gw = lb.heap.read(Float32Array, qw.wf.g, w.length), gb = lb.heap.read(Float32Array, qw.extra[1].g, 4);
+    expect(Array.from(gw)).toEqual(Array.from(gq)); // all inside: straight through
+    for (let gi = 0; gi < 4; gi++) {
+      const sum = gq.subarray(gi * 50, (gi + 1) * 50).reduce((a, v) => a + v, 0);
+      expect(Math.abs(gb[gi])).toBeGreaterThan(1e-3);
+      expect(gb[gi]).toBeCloseTo(sum / Math.sqrt(50 * 15), 4);
+    }
+    qw.dispose();
+  });
+
+  it('trained affine: the map stays valid (s > 0, b in [-L s, 0]) whatever the optimizer wrote', () => {
+    const w = randomFloats(40, rng(3));
+    const { qw } = quantize(weightQuantizers.affine(2), w, 1);
+    lb.heap.write(qw.extra[0].w, Float32Array.of(-1));
+    lb.heap.write(qw.extra[1].w, Float32Array.of(5));
+    qw.project();
+    expect(lb.heap.read(Float32Array, qw.extra[0].w, 1)[0]).toBeCloseTo(1e-8, 12);
+    expect(lb.heap.read(Float32Array, qw.extra[1].w, 1)[0]).toBe(0);
+    lb.heap.write(qw.extra[0].w, Float32Array.of(0.5));
+    lb.heap.write(qw.extra[1].w, Float32Array.of(-9));
+    qw.project();
+    expect(lb.heap.read(Float32Array, qw.extra[1].w, 1)[0]).toBe(-1.5);
     qw.dispose();
   });
 

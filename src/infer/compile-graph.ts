@@ -28,11 +28,12 @@ import { PReLU } from '../ops/prelu.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
 import type { Plan, PlanNode, PlanStep } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
-import { bnAffine, codeThresholds, integerWeights, qreluAlpha, signThresholds } from './compile.js';
+import { bnAffine, codeThresholds, integerWeights, qreluAlpha, roundThresholds, signThresholds } from './compile.js';
+import { AffineAct } from '../ops/affine-act.js';
 
 type Shape = [number, number, number];
 type IntVal =
-  | { kind: 'pixels' | 'codes' | 'bits'; at: number; shape: Shape; bits: number; scale: number }
+  | { kind: 'pixels' | 'codes' | 'bits'; at: number; shape: Shape; bits: number; scale: number; zero?: number }
   | { kind: 'pending'; step: PlanStep; from: number; A: Float64Array; B: Float64Array; accMax: Float64Array }
   | { kind: 'stream'; at: number; shape: Shape; scale: number; bound: number }
   | { kind: 'affine'; src: Extract<IntVal, { kind: 'stream' }>; A: Float64Array; B: Float64Array };
@@ -108,10 +109,11 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
       if (x.kind === 'affine') { iv[out] = { ...x, A: x.A.map((a, c) => a * g[c]), B: x.B.map((b, c) => b * g[c] + shift[c]) }; return; }
       throw fail(`${name}: batch norm on ${x.kind} has no integer form; put it after a weight layer or on a residual stream`);
     }
-    if (l instanceof QReLU || l instanceof Sign) {
-      const levels = l instanceof QReLU ? 2 ** l.bits - 1 : 1, alpha = l instanceof QReLU ? qreluAlpha(l) : 1;
-      const fold = (A: ArrayLike<number>, B: ArrayLike<number>) => (l instanceof QReLU ? codeThresholds(A, B, alpha, levels) : signThresholds(A, B));
-      const kind = l instanceof QReLU ? 'codes' as const : 'bits' as const, bits = l instanceof QReLU ? l.bits : 1;
+    if (l instanceof QReLU || l instanceof Sign || l instanceof AffineAct) {
+      const levels = l instanceof Sign ? 1 : 2 ** l.bits - 1, map = l instanceof AffineAct ? l.map : undefined;
+      const alpha = l instanceof QReLU ? qreluAlpha(l) : map ? map.scale : 1, zero = map?.zero ?? 0;
+      const fold = (A: ArrayLike<number>, B: ArrayLike<number>) => (l instanceof QReLU ? codeThresholds(A, B, alpha, levels) : map ? roundThresholds(A, B, map.scale, map.zero, levels) : signThresholds(A, B));
+      const kind = l instanceof Sign ? 'bits' as const : 'codes' as const, bits = l instanceof Sign ? 1 : l.bits;
       let x = iv[v0];
       if (x.kind === 'pending' && readers[v0] === 1) {
         // fold the activation (and a max pool that alone reads it) into the step
@@ -124,7 +126,7 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
         Object.assign(x.step, { output: kind, outBits: bits, ...fold(x.A, x.B) });
         steps.push(x.step);
         const at = emit({ op: 'step', inputs: [x.from], step: steps.length - 1 });
-        iv[out] = { kind, at, shape: stepOutputShape(x.step), bits, scale: alpha };
+        iv[out] = { kind, at, shape: stepOutputShape(x.step), bits, scale: alpha, zero };
         return;
       }
       if (x.kind === 'pending') x = asStream(v0, name);
@@ -132,7 +134,7 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
       const src = x.kind === 'stream' ? x : x.src;
       const A = x.kind === 'stream' ? new Float64Array(src.shape[2]).fill(src.scale) : x.A, B = x.kind === 'stream' ? new Float64Array(src.shape[2]) : x.B;
       const at = emit({ op: 'threshold', inputs: [src.at], output: kind, outBits: bits, ...fold(A, B) });
-      iv[out] = { kind, at, shape: [...src.shape], bits, scale: alpha };
+      iv[out] = { kind, at, shape: [...src.shape], bits, scale: alpha, zero };
       return;
     }
     if (l instanceof Add) {
@@ -154,7 +156,9 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
       if (x.kind === 'codes' || x.kind === 'bits') {
         const at = emit({ op: 'avgpool', inputs: [x.at], k, strides, shift: 0 });
         const shape: Shape = [Math.floor((h - k[0]) / strides[0]) + 1, Math.floor((w - k[1]) / strides[1]) + 1, x.shape[2]];
-        iv[out] = { kind: 'stream', at, shape, scale: x.scale / N, bound: x.kind === 'bits' ? 1 : x.scale * (2 ** x.bits - 1) };
+        const st = { kind: 'stream' as const, at, shape, scale: x.scale / N, bound: x.kind === 'bits' ? 1 : x.scale * (2 ** x.bits - 1) };
+        // codes with a zero point z: the mean of s (q - z) is (s / N) sum q - s z
+        iv[out] = x.zero ? { kind: 'affine', src: st, A: new Float64Array(shape[2]).fill(st.scale), B: new Float64Array(shape[2]).fill(-x.scale * x.zero) } : st;
         return;
       }
       const s = x as Extract<IntVal, { kind: 'stream' }>;
@@ -221,12 +225,18 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
     const asInt8 = iw.kind === 'binary' && (step.stride !== undefined || step.groups !== undefined);
     if (asInt8) Object.assign(step, { weights: 'int8', weightBits: 2 });
     if (iw.kind === 'binary' && !asInt8) step.wBinary = packSignsNHWC(heap, iw.q, lw.out * k * k, step.c);
-    else step.wInt8 = Int8Array.from(iw.q);
+    else if (iw.zero) {
+      // shifted storage: wInt8 - wZero[c] is the weight code
+      const K = lw.K, zr = iw.zero;
+      step.wInt8 = Int8Array.from(iw.q, (v, j) => v + zr[Math.floor(j / K)]);
+      step.wZero = zr;
+    } else step.wInt8 = Int8Array.from(iw.q);
+    if (x.kind === 'codes' && x.zero) step.inZero = x.zero;
     const bias = heap.read(Float32Array, lw.params()[1].w, lw.out);
     const A = new Float64Array(lw.out), B = new Float64Array(lw.out);
     for (let o = 0; o < lw.out; o++) { A[o] = x.scale * iw.step[o]; B[o] = bias[o]; }
     // |acc[o]| <= max|input| sum_k |q[o][k]|: the stream's scale follows from this bound
-    const inMax = x.kind === 'pixels' ? 255 : x.kind === 'codes' ? 2 ** x.bits - 1 : 1, K = lw.K, accMax = new Float64Array(lw.out);
+    const inMax = x.kind === 'pixels' ? 255 : x.kind === 'codes' ? Math.max(x.zero ?? 0, 2 ** x.bits - 1 - (x.zero ?? 0)) : 1, K = lw.K, accMax = new Float64Array(lw.out);
     for (let o = 0; o < lw.out; o++) { let s = 0; for (let j = o * K; j < (o + 1) * K; j++) s += Math.abs(iw.q[j]); accMax[o] = inMax * s; } // compile time
     return { kind: 'pending', step, from: x.at, A, B, accMax };
   }

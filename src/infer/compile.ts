@@ -30,13 +30,19 @@ const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 const clampI32 = (v: number) => Math.min(I32_MAX, Math.max(I32_MIN, v));
 const fail = (msg: string) => new LowbitError('CANNOT_COMPILE', msg);
 
-/** Integer weights of a layer: binary bits or int8 codes, with the real step per output channel. */
-export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array } {
+/**
+ * Integer weights of a layer: binary bits or integer codes q, with the real step per output
+ * channel (w = step q). Trained affine weights give q = code - zero point, up to +-255 at 8 bits;
+ * where a channel's q do not fit int8 they are stored shifted, wInt8 = q + zero[c], and the kernel
+ * subtracts zero[c] again (`zero`, absent when every channel fits).
+ */
+export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array; zero?: Int8Array } {
   const qz = lw.quant, q = qz.q;
-  if (q.kind !== 'binary' && q.kind !== 'ternary' && q.kind !== 'uniform' && !(q.kind === 'pow2' && q.bits <= 4)) {
-    throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform), and --first-last-bits 8`);
+  if (q.kind !== 'binary' && q.kind !== 'ternary' && q.kind !== 'uniform' && q.kind !== 'affine' && !(q.kind === 'pow2' && q.bits <= 4)) {
+    throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform or affine), and --first-last-bits 8`);
   }
-  const wq = heap.read(Float32Array, qz.wq, lw.w.size), scales = heap.read(Float32Array, qz.scales, qz.groups);
+  const wq = heap.read(Float32Array, qz.wq, lw.w.size);
+  const scales = q.kind === 'affine' ? heap.read(Float32Array, qz.extra[0].w, qz.groups) : heap.read(Float32Array, qz.scales, qz.groups);
   // pow2 levels s 2^-j, j < n, are integers in units of s 2^(1-n)
   const unit = q.kind === 'pow2' ? 2 ** (1 - (2 ** (q.bits - 1) - 1)) : 1;
   const step = new Float64Array(lw.out), codes = new Float32Array(wq.length);
@@ -46,9 +52,34 @@ export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { k
     step[o] = s;
     for (let i = o * lw.K; i < (o + 1) * lw.K; i++) codes[i] = s > 0 ? Math.round(wq[i] / s) : 0;
   }
-  const max = q.kind === 'binary' ? 1 : 127;
+  const max = q.kind === 'binary' ? 1 : q.kind === 'affine' ? 255 : 127;
   if (codes.some((v) => Math.abs(v) > max)) throw fail(`${name}: weight codes exceed ${max}`);
-  return { kind: q.kind === 'binary' ? 'binary' : 'int8', bits: q.bits, q: codes, step };
+  const out = { kind: q.kind === 'binary' ? 'binary' as const : 'int8' as const, bits: q.bits, q: codes, step };
+  if (!codes.some((v) => Math.abs(v) > 127)) return out;
+  const zero = new Int8Array(lw.out);
+  for (let o = 0; o < lw.out; o++) { // a channel spans at most 255 codes: shift its lowest to -128 if it does not fit
+    let lo = Infinity, hi = -Infinity;
+    for (let i = o * lw.K; i < (o + 1) * lw.K; i++) { lo = Math.min(lo, codes[i]); hi = Math.max(hi, codes[i]); }
+    if (lo < -127 || hi > 127) zero[o] = -128 - lo;
+  }
+  return { ...out, zero };
+}
+
+/**
+ * Thresholds for the trained affine activation map: code = clip(round(y / s) + z, 0, L) of
+ * y = A acc + B, i.e. code = #{k in 1..L : y >= s (k - z - 1/2)} (exact halves aside): for A > 0
+ * acc >= ceil(t_k), for A < 0 acc < floor(t_k) + 1 (flip), t_k = (s (k - z - 1/2) - B) / A.
+ */
+export function roundThresholds(A: ArrayLike<number>, B: ArrayLike<number>, s: number, z: number, levels: number): { thresholds: Int32Array; flip: Uint8Array } {
+  const out = A.length, thr = new Int32Array(out * levels), flip = new Uint8Array(out);
+  for (let o = 0; o < out; o++) {
+    for (let k = 1; k <= levels; k++) {
+      const v = s * (k - z - 0.5), t = (v - B[o]) / A[o];
+      thr[o * levels + k - 1] = A[o] > 0 ? clampI32(Math.ceil(t)) : A[o] < 0 ? clampI32(Math.floor(t) + 1) : (B[o] >= v ? I32_MIN : I32_MAX);
+    }
+    flip[o] = A[o] < 0 ? 1 : 0;
+  }
+  return { thresholds: thr, flip };
 }
 
 export function bnAffine(bn: BatchNorm | undefined, c: number): { g: Float64Array; shift: Float64Array } {
@@ -103,7 +134,8 @@ export function signThresholds(A: ArrayLike<number>, B: ArrayLike<number>): { th
 function isSimpleChain(model: Model): boolean {
   if (model.inputShapes.length !== 1 || model.outputs.length !== 1 || model.outputs[0] !== model.nodes.length) return false;
   return model.nodes.every((n, i) => n.inputs.length === 1 && n.inputs[0] === i && [Conv2d, Dense, BatchNorm, QReLU, Sign, ReLU, MaxPool, Flatten, Dropout].some((t) => n.layer instanceof t)
-    && !(n.layer instanceof Conv2d && (n.layer.kh !== n.layer.kw || n.layer.sh !== 1 || n.layer.sw !== 1 || n.layer.groups !== 1 || n.layer.pads)));
+    && !(n.layer instanceof Conv2d && (n.layer.kh !== n.layer.kw || n.layer.sh !== 1 || n.layer.sw !== 1 || n.layer.groups !== 1 || n.layer.pads))
+    && !((n.layer instanceof Conv2d || n.layer instanceof Dense) && n.layer.weights.quant.q.kind === 'affine')); // affine weights: zero points (version 2)
 }
 
 /** Compile a trained model into an integer-only plan; throws CANNOT_COMPILE naming the layer. */

@@ -21,7 +21,7 @@ export const MODEL_VERSION = 2;
 export const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
 
 export type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
-const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
+const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wZero: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
 const NODE_TENSORS: Record<string, Record<string, DType>> = { threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' } };
 const NODE_OPS: readonly string[] = ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu'];
 
@@ -80,7 +80,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
   return true;
 }
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
-const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift'] as const;
+const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift', 'inZero'] as const;
 const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
@@ -191,11 +191,8 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       output: oneOf(r.output, `${at}.output`, (version === 1 ? ['codes', 'bits', 'logits'] : ['codes', 'bits', 'logits', 'stream']) as readonly PlanStep['output'][]), outBits: int(r.outBits, `${at}.outBits`, 1, 32),
       pool: int(r.pool, `${at}.pool`, 0, 8),
     };
-    if (version === 2) {
-      if (r.stride !== undefined) s.stride = int(r.stride, `${at}.stride`, 1, 8);
-      if (r.groups !== undefined) s.groups = int(r.groups, `${at}.groups`, 1, MAX_CHANNELS);
-      if (r.streamShift !== undefined) s.streamShift = int(r.streamShift, `${at}.streamShift`, 0, 62);
-    }
+    // version 2's optional fields
+    if (version === 2) for (const [k, lo, hi] of [['stride', 1, 8], ['groups', 1, MAX_CHANNELS], ['streamShift', 0, 62], ['inZero', 1, 255]] as const) if (r[k] !== undefined) s[k] = int(r[k], `${at}.${k}`, lo, hi);
     readTensors(r.tensors, at, version === 1 ? V1_TENSORS : TENSORS, s as unknown as Record<string, unknown>);
     const packed = (s as unknown as { wPacked?: Uint8Array }).wPacked;
     if (packed) {
@@ -356,7 +353,8 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
     need(s.wBinary?.length === s.out * taps * 2 * Math.ceil(s.c / 64) && !s.wInt8, `wBinary must hold ${s.out}x${taps} pixels of ${2 * Math.ceil(s.c / 64)} words`);
     need(paddingBitsClear(s.wBinary!, s.c), `wBinary has bits set past channel ${s.c}`);
   } else need(s.wInt8?.length === s.out * taps * cin && !s.wBinary, `wInt8 must hold ${s.out * taps * cin} codes`);
-  const accMax = taps * cin * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : 127);
+  need((!s.wZero || (s.weights === 'int8' && s.wZero.length === s.out)) && (!s.inZero || (s.input === 'codes' && s.inZero < 2 ** s.inBits)), 'bad zero points');
+  const accMax = taps * cin * (s.input === 'pixels' ? 255 : s.input === 'codes' ? 2 ** s.inBits - 1 : 1) * (s.weights === 'binary' ? 1 : s.wZero ? 255 : 127);
   if (s.output === 'codes') {
     need(s.outBits >= 1 && s.outBits <= 8, `code outputs take 1..8 bits, got ${s.outBits}`);
     need(s.thresholds?.length === s.out * (2 ** s.outBits - 1), `thresholds must hold ${s.out} x ${2 ** s.outBits - 1} values`);

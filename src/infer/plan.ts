@@ -37,6 +37,10 @@ export interface PlanStep {
   /** binary: [out][k][k] pixels of 2 * ceil(c / 64) u32 words (dense: one pixel of `c` channels); int8: [out][k][k][c] */
   wBinary?: Uint32Array;
   wInt8?: Int8Array;
+  /** int8 weights stored shifted (8-bit trained affine codes span up to 511 values): the code is wInt8 - wZero[out channel] */
+  wZero?: Int8Array;
+  /** zero point of the input codes (trained affine activations): the kernel multiplies (code - inZero), and 'same' pads with it */
+  inZero?: number;
   /** codes: [out][2^outBits - 1] ascending thresholds (flip 0) or descending (flip 1); bits: [out] */
   thresholds?: Int32Array;
   flip?: Uint8Array;

@@ -68,11 +68,13 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   function affineAccumulate(): (x: number, n: number) => number {
     // affine: u8 pixels / codes x int8 weights; sign bits are unpacked to bytes 0 / 2 with a zero
     // point of 1, so the kernel multiplies the +-1 values they stand for ('same' pads with byte 1: a real 0)
-    const fromBits = s.input === 'bits', za = fromBits ? 1 : 0;
+    const fromBits = s.input === 'bits', za = fromBits ? 1 : s.inZero ?? 0;
     let pw8: number;
     if (s.wInt8) pw8 = r.put(s.wInt8);
     else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
-    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(new Int16Array(Math.ceil(s.out / 8) * 8));
+    const zs = new Int16Array(Math.ceil(s.out / 8) * 8);
+    if (s.wZero) zs.set(s.wZero);
+    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(zs);
     wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
     return (x: number, n: number) => {
       const rows = n * oh * ow;
@@ -91,16 +93,16 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     // depthwise: u8 pixels / codes x int8 weights, one filter per channel (assembly/int-graph.ts);
     // sign bits are unpacked to bytes 0 / 2 with a zero point of 1 (+-1, padding a real 0)
     const wt = new Int32Array(taps * s.c);
-    for (let c = 0; c < s.c; c++) for (let t = 0; t < taps; t++) wt[t * s.c + c] = s.wInt8![c * taps + t]; // load time
+    for (let c = 0; c < s.c; c++) for (let t = 0; t < taps; t++) wt[t * s.c + c] = s.wInt8![c * taps + t] - (s.wZero?.[c] ?? 0); // load time
     const pw = r.put(wt), fromBits = s.input === 'bits';
     accumulate = (x, n) => {
       let src = x;
       if (fromBits) { src = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, src); }
       const acc = accBuf(n * oh * ow * s.out * 4);
-      wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : 0, acc);
+      wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : s.inZero ?? 0, acc);
       return acc;
     };
-  } else if (!conv && s.input === 'codes' && (s.weights === 'binary' || s.wInt8!.every((v) => v * v < 2))) {
+  } else if (!conv && s.input === 'codes' && !s.inZero && !s.wZero && (s.weights === 'binary' || s.wInt8!.every((v) => v * v < 2))) {
     // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
     // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2.
     // Ternary weights (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the rows, then pairSumHalf.

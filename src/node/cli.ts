@@ -158,7 +158,8 @@ Model
   --wbits 1|2|4|8|32        hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float (default ${D.wbits})
   --abits 1|2|4|8|32        hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU (default ${D.abits})
   --first-last-bits 8|32    weight bits of the first and last layers when wbits < 32 (default ${D.firstLastBits})
-  --act sign|qrelu          the 1-bit activation: sign (+-1) or the quantized ReLU's {0, alpha} (default ${D.act})
+  --act sign|qrelu|affine   the activation quantizer: at 1 bit sign (+-1, default) or the quantized ReLU's {0, alpha};
+                            at 2..8 bits the quantized ReLU (default) or affine: codes s (q - z) with s and z trained
   --alpha-grad 3-valued|2-valued   quantized ReLU's alpha gradient (default ${D.alphaGrad})
   --alpha-rate X            the alpha gradient is scaled by X ... (default ${D.alphaRate}; BCGD's reference code)
   --alpha-clip X            ... then clipped to [-X, X] (default ${D.alphaClip})
@@ -256,7 +257,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     alphaGrad: oneOf('alpha-grad', s('alpha-grad'), ['3-valued', '2-valued'], D.alphaGrad),
     alphaRate: num('alpha-rate', s('alpha-rate'), D.alphaRate),
     alphaClip: num('alpha-clip', s('alpha-clip'), D.alphaClip),
-    act: oneOf('act', s('act'), ['sign', 'qrelu'], D.act),
+    act: oneOf('act', s('act'), ['sign', 'qrelu', 'affine'], D.act),
     relaxSchedule: oneOf('relax-schedule', s('relax-schedule'), ['per-epoch', 'fixed-end'], D.relaxSchedule),
     relaxGrowth: num('relax-growth', s('relax-growth'), D.relaxGrowth),
     relaxEpochs: s('relax-epochs') === undefined ? undefined : num('relax-epochs', s('relax-epochs'), 0),

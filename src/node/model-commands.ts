@@ -170,7 +170,8 @@ function stepLine(s: PlanStep): string {
   const extra = `${s.stride && s.stride > 1 ? ` stride ${s.stride}` : ''}${(s.groups ?? 1) > 1 ? ' depthwise' : ''}`;
   const what = s.kind === 'conv' ? `conv ${s.k}x${s.k} ${s.c}->${s.out} ${s.padding}${extra}` : `dense ${s.c}->${s.out}`;
   const post = s.output === 'codes' ? `-> ${s.outBits}-bit codes (thresholds)` : s.output === 'bits' ? '-> sign bits (threshold)' : s.output === 'stream' ? '-> int32 stream' : '-> logits (scale, bias)';
-  return `${what}, ${s.weightBits}-bit weights, ${s.input}${s.input === 'codes' ? ` (${s.inBits}-bit)` : ''} in ${post}${s.pool ? `, max pool ${s.pool}` : ''}; out ${out.join('x')}; ${n.toLocaleString('en-US')} weights`;
+  const zeros = `${s.inZero ? `, input zero point ${s.inZero}` : ''}${s.wZero ? ', weight zero point per channel' : ''}`;
+  return `${what}, ${s.weightBits}-bit weights, ${s.input}${s.input === 'codes' ? ` (${s.inBits}-bit)` : ''}${zeros} in ${post}${s.pool ? `, max pool ${s.pool}` : ''}; out ${out.join('x')}; ${n.toLocaleString('en-US')} weights`;
 }
 
 /** One line for a graph node that is not a step. */

@@ -18,7 +18,7 @@ import { encodeModel } from '../infer/format.js';
 
 export interface TrainRunOptions {
   arch: Arch; wbits: number; abits: number; firstLastBits: number; alphaGrad: '3-valued' | '2-valued';
-  alphaRate: number; alphaClip: number; act: 'sign' | 'qrelu';
+  alphaRate: number; alphaClip: number; act: 'sign' | 'qrelu' | 'affine';
   perChannel: boolean; weightSet: 'uniform' | 'pow2' | 'affine';
   optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
   /** BinaryRelax: the continuation, lambda's growth per epoch, phase 1's epochs (default 75% of the run), phase 2's lr factor */
@@ -131,7 +131,7 @@ const dataLabel = (source: string) => (source === SUBSET_DIR || source.includes(
 export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, source: string): Record<string, unknown> {
   return {
     arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel,
-    ...(o.abits === 1 ? { act: o.act } : {}),
+    ...(o.abits === 1 || o.act === 'affine' ? { act: o.act } : {}),
     training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10),
       ...(o.optimizer === 'binaryrelax' ? { relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs ?? null, phase2Lr: o.phase2Lr } : {}) },
     producer: 'lowbit',

@@ -14,6 +14,7 @@ import { Dropout } from './dropout.js';
 import { Reshape } from './reshape.js';
 import { Shift } from './shift.js';
 import { PReLU } from './prelu.js';
+import { AffineAct } from './affine-act.js';
 
 type Config = Record<string, any>; // values are checked by each constructor
 
@@ -43,6 +44,7 @@ export const OPS: Record<string, (c: Config) => AnyLayer> = {
   relu: () => new ReLU(),
   sign: () => new Sign(),
   qrelu: (c) => new QReLU(c as never),
+  affineact: (c) => new AffineAct(c as never),
   maxpool: (c) => new MaxPool(c.k),
   flatten: () => new Flatten(),
   add: () => new Add(),

@@ -49,7 +49,7 @@ export const weightQuantizers = {
     checkBits('pow2', bits, 2, 6);
     return { kind: 'pow2', bits, perChannel: !!o.perChannel, label: `${bits}-bit power-of-two` };
   },
-  /** s q + b, q in 0 .. 2^bits - 1, with scale s and offset b trained (straight-through). */
+  /** s (q - z), q in 0 .. 2^bits - 1, z = round(-b / s): scale s and offset b trained (docs/algorithms.md). */
   affine: (bits: number, o: Options = {}): WeightQuantizer => {
     opts('affine', o);
     checkBits('affine', bits, 2, 8);
@@ -64,6 +64,29 @@ export const weightQuantizers = {
     throw new LowbitError('BAD_ARGUMENT', `weight bits must be 1..8 or 32, got ${bits}`);
   },
 };
+
+/**
+ * Keeps a trained affine map (scales s, offsets b, `n` of each) valid before it is used: s >= 1e-8
+ * (it divides) and b in [-L s, 0], so the zero point round(-b / s) is a code and real 0 is exact.
+ */
+export function keepAffineMap(heap: Heap, sPtr: number, bPtr: number, n: number, bits: number): void {
+  const s = heap.read(Float32Array, sPtr, n), b = heap.read(Float32Array, bPtr, n), L = 2 ** bits - 1;
+  let changed = false;
+  for (let i = 0; i < n; i++) { // one value per map
+    const si = Number.isFinite(s[i]) ? Math.max(s[i], 1e-8) : 1e-8, bi = Math.min(0, Math.max(-L * si, Number.isFinite(b[i]) ? b[i] : 0));
+    if (si !== s[i] || bi !== b[i]) { s[i] = si; b[i] = bi; changed = true; }
+  }
+  if (changed) { heap.write(sPtr, s); heap.write(bPtr, b); }
+}
+
+/**
+ * LSQ's gradient scale for a map's scale and offset (Esser et al. 2020): 1 / sqrt(N L), N the
+ * values one map quantizes per sample (a weight group, or an activation's features).
+ */
+export function scaleMapGradients(heap: Heap, extra: Param[], n: number, perMap: number, bits: number): void {
+  const f = 1 / Math.sqrt(perMap * (2 ** bits - 1));
+  for (const p of extra) heap.write(p.g, heap.read(Float32Array, p.g, n).map((v) => v * f));
+}
 
 /** Lloyd rounds of the 3..8-bit projections: at most this many, until the scale stops changing. */
 const ROUNDS = 100;
@@ -89,13 +112,14 @@ export class QuantizedWeight {
     this.scales = heap.alloc(this.groups * 4);
     if (q.kind === 'ternary' && q.method !== 'threshold') this.scratch = heap.alloc((2 * this.size + 256) * 4);
     if (q.kind === 'affine') {
-      // init: s = (max - min) / L, b = min per group, so the codes span the initial weights
+      // init: s = (max - min) / (L - 1), b = min - s / 2 per group: with the zero point rounded,
+      // every initial weight lies inside the codes' range (s = (max - min) / L would clip the ends)
       const w = heap.read(Float32Array, wf.w, wf.size), L = 2 ** q.bits - 1;
       const s = new Float32Array(this.groups), b = new Float32Array(this.groups);
       for (let gi = 0; gi < this.groups; gi++) { // per group, at build time
         let lo = Infinity, hi = -Infinity;
         for (const v of w.subarray(gi * this.size, (gi + 1) * this.size)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        s[gi] = Math.max((hi - lo) / L, 1e-8); b[gi] = lo;
+        s[gi] = Math.max((hi - lo) / (L - 1), 1e-8); b[gi] = lo - s[gi] / 2;
       }
       this.extra.push(param(heap, `${wf.name}.scale`, s), param(heap, `${wf.name}.offset`, b));
       this.gq = heap.alloc(wf.size * 4);
@@ -116,9 +140,7 @@ export class QuantizedWeight {
       case 'uniform': k.projectUniform(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
       case 'pow2': k.projectPow2(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
       case 'affine': {
-        // keep the trained scale positive (it divides in the projection)
-        const s = heap.read(Float32Array, this.extra[0].w, groups);
-        if (s.some((v) => !(v >= 1e-8))) heap.write(this.extra[0].w, s.map((v) => (v >= 1e-8 ? v : 1e-8)));
+        keepAffineMap(heap, this.extra[0].w, this.extra[1].w, groups, q.bits);
         k.affineQuantForward(wf.w, wq, groups, size, q.bits, this.extra[0].w, this.extra[1].w);
         break;
       }
@@ -134,6 +156,7 @@ export class QuantizedWeight {
     const { heap, wf } = this, n = wf.size * 4;
     heap.u8().copyWithin(this.gq, wf.g, wf.g + n);
     heap.wasm.affineQuantBackward(wf.w, this.gq, wf.g, this.groups, this.size, this.q.bits, this.extra[0].w, this.extra[1].w, this.extra[0].g, this.extra[1].g);
+    scaleMapGradients(heap, this.extra, this.groups, this.size, this.q.bits);
   }
 
   dispose(): void {

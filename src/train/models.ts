@@ -10,6 +10,7 @@ import type { Layer } from '../ops/layer.js';
 import { Conv2d } from '../ops/conv2d.js';
 import { Dense } from '../ops/dense.js';
 import { QReLU, ReLU, Sign } from '../ops/activations.js';
+import { AffineAct } from '../ops/affine-act.js';
 import { BatchNorm, Flatten, MaxPool } from '../ops/simple.js';
 import type { Heap } from '../memory.js';
 import { Model } from '../graph/model.js';
@@ -34,8 +35,9 @@ export interface ArchOptions {
   /** quantized ReLU's alpha-gradient scale and clip (defaults 0.01 and 1) */
   alphaRate?: number;
   alphaClip?: number;
-  /** the 1-bit activation: 'sign' (+-1, default) or 'qrelu' (the quantized ReLU's levels {0, alpha}) */
-  act?: 'sign' | 'qrelu';
+  /** the activation quantizer: at 1 bit 'sign' (+-1, default) or 'qrelu' (levels {0, alpha}); at 2..8 bits
+   * 'qrelu' (default) or 'affine' (the trained affine map, codes s (q - z)) */
+  act?: 'sign' | 'qrelu' | 'affine';
   /** one weight scale per output channel */
   perChannel?: boolean;
   /** hidden weights with 2..8 bits: 'uniform' (default; ternary at 2), 'pow2' or 'affine' */
@@ -54,7 +56,8 @@ export function validateArch(o: ArchOptions): void {
   if (!(WEIGHT_BITS as readonly number[]).includes(o.wbits)) throw new LowbitError('BAD_ARGUMENT', `wbits must be one of ${WEIGHT_BITS.join(', ')}, got ${o.wbits}`);
   if (!(ACT_BITS as readonly number[]).includes(o.abits)) throw new LowbitError('BAD_ARGUMENT', `abits must be one of ${ACT_BITS.join(', ')}, got ${o.abits}`);
   if (o.weightSet === 'pow2' && o.wbits > 6 && o.wbits !== 32) throw new LowbitError('BAD_ARGUMENT', `power-of-two weights (--weight-set pow2) take 2..6 bits, got --wbits ${o.wbits}; use --wbits 2 or 4, or --weight-set uniform for 8 bits`);
-  if (o.act !== undefined && o.act !== 'sign' && o.act !== 'qrelu') throw new LowbitError('BAD_ARGUMENT', `act must be 'sign' or 'qrelu', got '${String(o.act)}'`);
+  if (o.act !== undefined && o.act !== 'sign' && o.act !== 'qrelu' && o.act !== 'affine') throw new LowbitError('BAD_ARGUMENT', `act must be 'sign', 'qrelu' or 'affine', got '${String(o.act)}'`);
+  if (o.act === 'affine' && !(o.abits >= 2 && o.abits <= 8)) throw new LowbitError('BAD_ARGUMENT', `affine activations (--act affine) take 2..8 bits, got --abits ${o.abits}`);
   const fl = o.firstLastBits ?? 8;
   if (fl !== 8 && fl !== 32) throw new LowbitError('BAD_ARGUMENT', `first-last-bits must be 8 or 32, got ${fl}`);
 }
@@ -65,7 +68,7 @@ function parts(o: ArchOptions): PresetParts {
   const quantized = o.wbits !== 32;
   const edge = quantized ? weightQuantizers.forBits(o.firstLastBits ?? 8) : weightQuantizers.float();
   const qrelu = () => new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip });
-  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 && (o.act ?? 'sign') === 'sign' ? new Sign() : qrelu());
+  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 && (o.act ?? 'sign') === 'sign' ? new Sign() : o.act === 'affine' ? new AffineAct({ bits: o.abits }) : qrelu());
   return { edge, hidden: hiddenQuantizer(o), act };
 }
 
@@ -98,7 +101,7 @@ export function buildLayers(o: ArchOptions): Layer[] {
 /** A one-line description: "cnn 1W4A (first/last 8-bit)". */
 export function describeArch(o: ArchOptions): string {
   const w = o.wbits === 32 ? 'float' : `${o.wbits}W`;
-  const a = o.abits === 32 ? (o.wbits === 32 ? '' : '32A') : `${o.abits}A${o.abits === 1 && o.act === 'qrelu' ? ' (qrelu)' : ''}`;
+  const a = o.abits === 32 ? (o.wbits === 32 ? '' : '32A') : `${o.abits}A${o.abits === 1 && o.act === 'qrelu' ? ' (qrelu)' : o.act === 'affine' ? ' (affine)' : ''}`;
   const edge = o.wbits === 32 ? '' : ` (first/last layer weights ${(o.firstLastBits ?? 8) === 32 ? 'float' : `${o.firstLastBits ?? 8}-bit`})`;
   return `${o.arch} ${w}${a}${edge}`;
 }
