@@ -13,7 +13,7 @@ export { requantize } from './requantize';
 export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit } from './affine-lowbit';
 export { packCodes, unpackCodes } from './codes';
 export { sgdStep, adamStep, blend, relax } from './optim';
-export { projectBinary, projectTernary, projectTernaryThreshold, projectUniform, projectPow2, affineQuantForward, affineQuantBackward } from './quant';
+export { projectBinary, projectTernary, projectTernaryThreshold, projectUniform, projectPow2, projectPow2Ratio, affineQuantForward, affineQuantBackward } from './quant';
 export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy, reluForward, reluBackward, addBias, columnSums, bytesToF32 } from './activations';
 export { im2colF32, col2imF32, im2colSliceF32, col2imSliceF32, transposeF32 } from './im2col';
 export { addF32, mulF32, avgPoolForward, avgPoolBackward, copyChannels, sliceChannels, dropoutForward, preluForward, preluBackward } from './graph-ops';

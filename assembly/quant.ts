@@ -158,13 +158,14 @@ export function projectTernaryThreshold(w: usize, out: usize, groups: i32, size:
 
 // Nearest power-of-two level of a = |w| / s in {0, 2^(1-n), .., 2^-1, 1}: thresholds at 3/4 of
 // each level (the midpoint of 2^-k and 2^-(k+1)); below the midpoint of 0 and the smallest level -> 0.
+// With a = m 2^e (1 <= m < 2), the nearest level is 2^(e+1) for m >= 3/2, else 2^e: read from the bits.
 @inline function pow2Level(a: f32, n: i32): f32 {
-  let lv: f32 = 1;
-  for (let k = 0; k < n; k++) {
-    if (a >= lv * <f32>0.75) return lv;
-    lv *= 0.5;
-  }
-  return a >= lv ? lv * 2 : 0; // lv = 2^-n here: the midpoint of 0 and the smallest level 2^(1-n)
+  if (a >= <f32>0.75) return 1;
+  const smallest = reinterpret<f32>(<u32>(128 - n) << 23); // 2^(1-n)
+  if (!(a >= smallest * <f32>0.5)) return 0; // below 2^-n, the midpoint of 0 and 2^(1-n) (or NaN)
+  if (a < smallest * <f32>0.75) return smallest;
+  const bits = reinterpret<u32>(a), e = (bits >>> 23) + ((bits & 0x7fffff) >= 0x400000 ? 1 : 0);
+  return reinterpret<f32>(e << 23);
 }
 
 /**
@@ -175,11 +176,20 @@ export function projectTernaryThreshold(w: usize, out: usize, groups: i32, size:
  * last pattern times its least-squares scale.
  */
 export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
+  projectPow2Ratio(w, out, groups, size, bits, rounds, 1, scales);
+}
+
+/**
+ * projectPow2 from s = ratio max |w|; with rounds = 0 that scale is kept (LBW-Net's semi-analytical
+ * thresholding: one free parameter, the ratio, and the nearest levels in one pass).
+ */
+export function projectPow2Ratio(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, ratio: f32, scales: usize): void {
   const n = (1 << (bits - 1)) - 1;
   for (let gi = 0; gi < groups; gi++) {
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
     let s: f32 = 0;
     for (let i = 0; i < size; i++) s = max(s, Mathf.abs(load<f32>(p + (<usize>i << 2))));
+    s *= ratio;
     let assign = s;
     for (let r = 0; r < rounds && s > 0; r++) { // until the scale stops changing, as projectUniform
       assign = s;

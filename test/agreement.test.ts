@@ -52,6 +52,10 @@ describe.skipIf(process.env.LOWBIT_EXPECT_RELAXED === '1')('integer plan vs fake
   for (const arch of ['mlp', 'cnn'] as const) {
     for (const wbits of [1, 2, 4, 8]) for (const abits of [1, 2, 4, 8]) combos.push({ arch, wbits, abits });
     for (const wbits of [1, 4]) combos.push({ arch, wbits, abits: 1, act: 'qrelu' }); // 1-bit quantized ReLU: codes {0, 1}
+    // 3-, 5- and 6-bit weights, uniform and LBW's powers of two (5 and 6 bits compile to int8 parts summed as streams)
+    // (the pow2 projection's Lloyd rounds make CNN training slow: the CNN runs 6 bits, where the parts and the pooled threshold nodes are)
+    for (const wbits of [3, 5, 6]) for (const weightSet of ['uniform', 'pow2'] as const) if (arch === 'mlp' || weightSet === 'uniform' || wbits === 6) combos.push({ arch, wbits, abits: 4, weightSet });
+    if (arch === 'mlp') combos.push({ arch, wbits: 6, abits: 1, weightSet: 'pow2' });
     // trained affine maps on weights and activations (codes with zero points; 8-bit weights stored shifted)
     for (const [wbits, abits, perChannel] of [[8, 8, true], [4, 4, false], [2, 2, true], [8, 2, false], [2, 8, false]] as const) combos.push({ arch, wbits, abits, weightSet: 'affine', act: 'affine', perChannel });
   }

@@ -29,7 +29,8 @@ describe('lowbit train', () => {
   });
 
   it.each([
-    [['--wbits', '3'], /wbits must be one of 1, 2, 4, 8, 32, got 3/],
+    [['--wbits', '7'], /wbits must be one of 1, 2, 3, 4, 5, 6, 8, 32, got 7/],
+    [['--lbw-ratio', '0.5'], /--lbw-ratio is for --weight-set pow2 and must be in \(0, 1\], got 0.5 with --weight-set uniform/],
     [['--abits', 'four'], /--abits must be a number, got 'four'/],
     [['--optimizer', 'rmsprop'], /--optimizer must be one of bcgd, binaryconnect, binaryrelax, sgd, adam, got 'rmsprop'/],
     [['--bogus'], /Unknown option '--bogus'.*lowbit train --help/],

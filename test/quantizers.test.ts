@@ -109,6 +109,30 @@ describe('weight quantizers', () => {
     }
   });
 
+  it.each([[3, 1], [5, 0.8], [6, 1], [6, 0.5]])("LBW-Net's semi-analytical rule, %i bits, ratio %f: s = ratio max|w|, nearest levels (3/4 thresholds) in one pass", (bits, ratio) => {
+    const w = randomFloats(3 * 301, rng(bits * 10 + ratio * 10)).map((v, i) => v * 2 ** -(i % 17)); // magnitudes over many octaves
+    const { qw, wq } = quantize(weightQuantizers.pow2(bits, { perChannel: true, method: 'lbw', ratio }), w, 3);
+    const n = 2 ** (bits - 1) - 1, levels = [0, ...Array.from({ length: n }, (_, k) => 2 ** -k)];
+    const scales = lb.heap.read(Float32Array, qw.scales, 3);
+    for (let g = 0; g < 3; g++) {
+      const part = w.subarray(g * 301, (g + 1) * 301), s = Math.fround(Math.max(...Array.from(part, Math.abs)) * Math.fround(ratio));
+      expect(scales[g]).toBe(s);
+      part.forEach((v, i) => {
+        const a = Math.fround(Math.abs(v) / s);
+        // nearest level, ties to the larger (the 3/4 and 1/2 thresholds are inclusive)
+        const lv = levels.reduce((best, l) => (Math.abs(a - l) < Math.abs(a - best) || (Math.abs(a - l) === Math.abs(a - best) && l > best) ? l : best), 0);
+        expect(wq[g * 301 + i] + 0, `${v}`).toBe(Math.fround(Math.sign(v) * s * lv) + 0);
+      });
+    }
+    qw.dispose();
+  });
+
+  it('power-of-two quantizer options are checked', () => {
+    expect(() => weightQuantizers.pow2(4, { method: 'kmeans' as never })).toThrow(/method must be 'lloyd' or 'lbw', got 'kmeans'/);
+    expect(() => weightQuantizers.pow2(4, { ratio: 0.5 })).toThrow(/ratio is for method 'lbw'/);
+    expect(() => weightQuantizers.pow2(4, { method: 'lbw', ratio: 1.5 })).toThrow(/must be in \(0, 1\], got 1.5/);
+  });
+
   it('power-of-two levels are zero or a power of two times the scale', () => {
     const w = randomFloats(500, rng(4));
     const { qw, wq } = quantize(weightQuantizers.pow2(4), w, 1);

@@ -28,7 +28,7 @@ import { PReLU } from '../ops/prelu.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
 import type { Plan, PlanNode, PlanStep } from './plan.js';
 import { stepConvSize, stepOutputShape } from './plan.js';
-import { bnAffine, codeThresholds, integerWeights, qreluAlpha, roundThresholds, signThresholds } from './compile.js';
+import { bnAffine, codeThresholds, integerWeights, pow2Parts, qreluAlpha, roundThresholds, signThresholds } from './compile.js';
 import { AffineAct } from '../ops/affine-act.js';
 
 type Shape = [number, number, number];
@@ -68,6 +68,15 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
     const mult = Int32Array.from(A, (a) => Math.round((a / scale) * 2 ** T));
     const addend = Float64Array.from(B, (b) => Math.round((b / scale) * 2 ** T));
     return { scale, bound, mult, addend, T };
+  };
+  /** The integer sum of streams, each rescaled by a power of two to a common scale. */
+  const addStreams = (xs: Extract<IntVal, { kind: 'stream' }>[], name: string): Extract<IntVal, { kind: 'stream' }> => {
+    const bound = xs.reduce((a, x) => a + x.bound, 0);
+    const scale = Math.max(Math.min(...xs.map((x) => x.scale)), 2 ** Math.ceil(Math.log2(Math.max(bound, 1e-30) / 2 ** STREAM_BITS)));
+    const shifts = xs.map((x) => Math.log2(x.scale / scale));
+    if (!shifts.every((s) => Math.abs(s - Math.round(s)) < 1e-9 && Math.abs(s) <= 31)) throw fail(`${name}: its inputs' scales (${xs.map((x) => x.scale.toExponential(3)).join(', ')}) are not powers of two apart; the integer add needs them so`);
+    const at = emit({ op: 'add', inputs: xs.map((x) => x.at), shifts: shifts.map(Math.round) });
+    return { kind: 'stream', at, shape: [...xs[0].shape], scale, bound };
   };
   /** A pending step written out as a stream. */
   const materialize = (p: Extract<IntVal, { kind: 'pending' }>): Extract<IntVal, { kind: 'stream' }> => {
@@ -133,20 +142,16 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
       if (x.kind !== 'stream' && x.kind !== 'affine') throw fail(`${name}: an activation on ${x.kind} has no integer form here`);
       const src = x.kind === 'stream' ? x : x.src;
       const A = x.kind === 'stream' ? new Float64Array(src.shape[2]).fill(src.scale) : x.A, B = x.kind === 'stream' ? new Float64Array(src.shape[2]) : x.B;
-      const at = emit({ op: 'threshold', inputs: [src.at], output: kind, outBits: bits, ...fold(A, B) });
-      iv[out] = { kind, at, shape: [...src.shape], bits, scale: alpha, zero };
+      // a max pool that alone reads the activation pools the stream first (signed by the flips)
+      const next = model.nodes.findIndex((m, j) => j > i && m.inputs.includes(out));
+      const pool = readers[out] === 1 && next >= 0 && model.nodes[next].layer instanceof MaxPool ? (model.nodes[next].layer as MaxPool).k : 0;
+      if (pool) absorbed.add(next);
+      const at = emit({ op: 'threshold', inputs: [src.at], output: kind, outBits: bits, ...fold(A, B), ...(pool ? { pool } : {}) });
+      const [h, w, c] = src.shape;
+      iv[out] = { kind, at, shape: pool ? [Math.floor(h / pool), Math.floor(w / pool), c] : [...src.shape], bits, scale: alpha, zero };
       return;
     }
-    if (l instanceof Add) {
-      const xs = node.inputs.map((v) => asStream(v, name));
-      const bound = xs.reduce((a, x) => a + x.bound, 0);
-      const scale = Math.max(Math.min(...xs.map((x) => x.scale)), 2 ** Math.ceil(Math.log2(Math.max(bound, 1e-30) / 2 ** STREAM_BITS)));
-      const shifts = xs.map((x) => Math.log2(x.scale / scale));
-      if (!shifts.every((s) => Math.abs(s - Math.round(s)) < 1e-9 && Math.abs(s) <= 31)) throw fail(`${name}: its inputs' scales (${xs.map((x) => x.scale.toExponential(3)).join(', ')}) are not powers of two apart; the integer add needs them so`);
-      const at = emit({ op: 'add', inputs: xs.map((x) => x.at), shifts: shifts.map(Math.round) });
-      iv[out] = { kind: 'stream', at, shape: [...xs[0].shape], scale, bound };
-      return;
-    }
+    if (l instanceof Add) { iv[out] = addStreams(node.inputs.map((v) => asStream(v, name)), name); return; }
     if (l instanceof AvgPool) {
       const x = iv[v0].kind === 'codes' || iv[v0].kind === 'bits' ? iv[v0] : asStream(v0, name);
       const [h, w] = x.shape, cfg = l.options;
@@ -205,7 +210,20 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
   /** A conv / dense layer on pixels, codes or bits: its integer step, still pending its output. */
   function weightStep(l: Conv2d | Dense, x: IntVal, name: string): IntVal {
     if (x.kind !== 'pixels' && x.kind !== 'codes' && x.kind !== 'bits') throw fail(`${name}: reads ${x.kind === 'stream' || x.kind === 'affine' ? 'a residual stream' : 'the sums of another weight layer'}; put sign or a quantized ReLU before it`);
-    const lw = l.weights, iw = integerWeights(heap, lw, name), conv = l instanceof Conv2d;
+    const q = l.weights.quant.q;
+    if (q.kind !== 'pow2' || q.bits <= 4) return partStep(l, x, integerWeights(heap, l.weights, name), true, name);
+    // 5- and 6-bit powers of two: one int8 step per used part of the exponent range, summed as streams
+    const parts = pow2Parts(heap, l.weights).map((p, k) => partStep(l, x, { kind: 'int8', bits: 8, ...p }, k === 0, name) as Extract<IntVal, { kind: 'pending' }>);
+    // a part whose largest contribution is below one unit of the sum's int32 resolution (2^-30 of its bound) is left out
+    const bounds = parts.map((p) => p.A.reduce((m, a, o) => Math.max(m, Math.abs(a) * p.accMax[o] + Math.abs(p.B[o])), 0));
+    const unit = 2 ** Math.ceil(Math.log2(Math.max(bounds.reduce((a, b) => a + b, 0), 1e-30) / 2 ** STREAM_BITS));
+    const kept = parts.filter((p, k) => k === 0 || bounds[k] >= unit);
+    return kept.length === 1 ? kept[0] : addStreams(kept.map(materialize), name);
+  }
+
+  /** One integer step of a weight layer (all of its weights, or one pow2 part), pending its output; the bias goes with the first. */
+  function partStep(l: Conv2d | Dense, x: Extract<IntVal, { kind: 'pixels' | 'codes' | 'bits' }>, iw: ReturnType<typeof integerWeights>, withBias: boolean, name: string): IntVal {
+    const lw = l.weights, conv = l instanceof Conv2d;
     const [h, w, c] = x.shape;
     if (conv) {
       if (l.kh !== l.kw || l.pads || l.sh !== l.sw) throw fail(`${name}: integer plans run square kernels and strides with 'same' or 'valid' padding`);
@@ -234,7 +252,7 @@ export function compileGraph(model: Model, classes: string[], meta: Record<strin
     if (x.kind === 'codes' && x.zero) step.inZero = x.zero;
     const bias = heap.read(Float32Array, lw.params()[1].w, lw.out);
     const A = new Float64Array(lw.out), B = new Float64Array(lw.out);
-    for (let o = 0; o < lw.out; o++) { A[o] = x.scale * iw.step[o]; B[o] = bias[o]; }
+    for (let o = 0; o < lw.out; o++) { A[o] = x.scale * iw.step[o]; B[o] = withBias ? bias[o] : 0; }
     // |acc[o]| <= max|input| sum_k |q[o][k]|: the stream's scale follows from this bound
     const inMax = x.kind === 'pixels' ? 255 : x.kind === 'codes' ? Math.max(x.zero ?? 0, 2 ** x.bits - 1 - (x.zero ?? 0)) : 1, K = lw.K, accMax = new Float64Array(lw.out);
     for (let o = 0; o < lw.out; o++) { let s = 0; for (let j = o * K; j < (o + 1) * K; j++) s += Math.abs(iw.q[j]); accMax[o] = inMax * s; } // compile time

@@ -39,7 +39,7 @@ const fail = (msg: string) => new LowbitError('CANNOT_COMPILE', msg);
 export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { kind: 'binary' | 'int8'; bits: number; q: Float32Array; step: Float64Array; zero?: Int8Array } {
   const qz = lw.quant, q = qz.q;
   if (q.kind !== 'binary' && q.kind !== 'ternary' && q.kind !== 'uniform' && q.kind !== 'affine' && !(q.kind === 'pow2' && q.bits <= 4)) {
-    throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform or affine), and --first-last-bits 8`);
+    throw fail(`${name}: ${q.label} weights have no integer form here; train with --wbits 1, 2, 4 or 8 (uniform or affine; pow2 up to 6 bits), and --first-last-bits 8`);
   }
   const wq = heap.read(Float32Array, qz.wq, lw.w.size);
   const scales = q.kind === 'affine' ? heap.read(Float32Array, qz.extra[0].w, qz.groups) : heap.read(Float32Array, qz.scales, qz.groups);
@@ -63,6 +63,30 @@ export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { k
     if (lo < -127 || hi > 127) zero[o] = -128 - lo;
   }
   return { ...out, zero };
+}
+
+/**
+ * Power-of-two weights s 2^-j, j < n = 2^(bits - 1) - 1, split by exponent into parts of 7
+ * exponents each: part p holds the weights with 7p <= j < 7p + 7 as int8 codes +-2^(7p + 6 - j)
+ * (1..64) on the step s 2^-(7p + 6), so sum_p step_p q_p is the layer's weights exactly. Parts no
+ * weight uses are left out. 5- and 6-bit weights (down to 2^-14 and 2^-30) need up to 3 and 5 parts.
+ */
+export function pow2Parts(heap: Heap, lw: LinearWeights): { q: Float32Array; step: Float64Array }[] {
+  const qz = lw.quant, wq = heap.read(Float32Array, qz.wq, lw.w.size), scales = heap.read(Float32Array, qz.scales, qz.groups);
+  const n = 2 ** (qz.q.bits - 1) - 1, parts = Math.ceil(n / 7), rowsPerGroup = lw.out / qz.groups;
+  const out = Array.from({ length: parts }, (_, p) => ({ q: new Float32Array(wq.length), step: new Float64Array(lw.out), used: false, p }));
+  for (let o = 0; o < lw.out; o++) { // per output channel, at compile time
+    const s = scales[Math.floor(o / rowsPerGroup)];
+    for (const part of out) part.step[o] = s * 2 ** -(7 * part.p + 6);
+    for (let i = o * lw.K; i < (o + 1) * lw.K; i++) {
+      if (wq[i] === 0 || !(s > 0)) continue;
+      const j = Math.round(-Math.log2(Math.abs(wq[i]) / s)), part = out[Math.floor(j / 7)];
+      if (!part || j < 0) throw fail(`layer ${lw.w.name}: weight ${wq[i]} is not a power-of-two level of ${s}`);
+      part.q[i] = Math.sign(wq[i]) * 2 ** (7 * part.p + 6 - j);
+      part.used = true;
+    }
+  }
+  return out.filter((part) => part.used).map(({ q, step }) => ({ q, step }));
 }
 
 /**
@@ -135,7 +159,7 @@ function isSimpleChain(model: Model): boolean {
   if (model.inputShapes.length !== 1 || model.outputs.length !== 1 || model.outputs[0] !== model.nodes.length) return false;
   return model.nodes.every((n, i) => n.inputs.length === 1 && n.inputs[0] === i && [Conv2d, Dense, BatchNorm, QReLU, Sign, ReLU, MaxPool, Flatten, Dropout].some((t) => n.layer instanceof t)
     && !(n.layer instanceof Conv2d && (n.layer.kh !== n.layer.kw || n.layer.sh !== 1 || n.layer.sw !== 1 || n.layer.groups !== 1 || n.layer.pads))
-    && !((n.layer instanceof Conv2d || n.layer instanceof Dense) && n.layer.weights.quant.q.kind === 'affine')); // affine weights: zero points (version 2)
+    && !((n.layer instanceof Conv2d || n.layer instanceof Dense) && (n.layer.weights.quant.q.kind === 'affine' || (n.layer.weights.quant.q.kind === 'pow2' && n.layer.weights.quant.q.bits > 4)))); // zero points, or pow2 parts (version 2)
 }
 
 /** Compile a trained model into an integer-only plan; throws CANNOT_COMPILE naming the layer. */

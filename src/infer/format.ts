@@ -81,7 +81,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
 }
 const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift', 'inZero'] as const;
-const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu'] as const;
+const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu', 'pool'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
   validatePlan(plan);
@@ -240,7 +240,7 @@ function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string
     case 'concat': return { op, inputs };
     case 'threshold':
       return { op, inputs: [inputs[0]], output: oneOf(r.output, `${at}.output`, ['codes', 'bits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 8),
-        thresholds: (t.thresholds as Int32Array | undefined) ?? new Int32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0) };
+        thresholds: (t.thresholds as Int32Array | undefined) ?? new Int32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0), ...(r.pool !== undefined ? { pool: int(r.pool, `${at}.pool`, 1, 8) } : {}) };
     case 'requant':
       return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0), addend: (t.addend as Float64Array | undefined) ?? new Float64Array(0) };
     case 'prelu':
@@ -303,7 +303,7 @@ export function planValues(plan: Plan): ValueInfo[] {
         const levels = n.output === 'bits' ? 1 : 2 ** n.outBits - 1;
         need(n.output === 'codes' || n.outBits === 1, 'sign bits have outBits 1');
         need(n.thresholds.length === c * levels && n.flip.length === c && n.flip.every((f) => f <= 1), `thresholds must hold ${c} x ${levels} values and flip ${c} values of 0 or 1`);
-        out = { shape: [h, w, c], kind: n.output, bits: n.outBits };
+        out = { shape: n.pool ? [Math.floor(h / n.pool), Math.floor(w / n.pool), c] : [h, w, c], kind: n.output, bits: n.outBits };
         break;
       }
       case 'requant':

@@ -57,14 +57,17 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
       return (xs, n) => { const y = out(n * per * 4); wasm.preluI32(xs[0], n * h * w, c, mult, node.shift, y); return y; };
     }
     case 'threshold': {
-      const pixels = h * w;
+      const k = node.pool ?? 0, oh = k ? Math.floor(h / k) : h, ow = k ? Math.floor(w / k) : w, pixels = oh * ow;
+      const L = node.output === 'bits' ? 1 : 2 ** node.outBits - 1, folded = signedThresholds({ out: c, thresholds: node.thresholds, flip: node.flip }, L);
+      const sign = r.put(folded.sign), pooled = r.slot();
+      // pooled: the max of the stream times the channel's sign (-1 where flipped), then unflipped thresholds
+      const pool = (x: number, n: number) => { const y = pooled(n * pixels * c * 4); wasm.maxPoolSignedI32(x, n, h, w, c, k, sign, oh, ow, y); return y; };
       if (node.output === 'bits') {
-        const thr = r.put(node.thresholds), flip = r.put(flipMasks(node.flip, c)), words = 2 * Math.ceil(c / 64);
-        return (xs, n) => { const y = out(n * pixels * words * 4); wasm.thresholdPack(xs[0], n * pixels, c, thr, flip, y); return y; };
+        const thr = r.put(k ? folded.thr : node.thresholds), flip = r.put(k ? new Int32Array(c) : flipMasks(node.flip, c)), words = 2 * Math.ceil(c / 64);
+        return (xs, n) => { const y = out(n * pixels * words * 4); wasm.thresholdPack(k ? pool(xs[0], n) : xs[0], n * pixels, c, thr, flip, y); return y; };
       }
-      const L = 2 ** node.outBits - 1, folded = signedThresholds({ out: c, thresholds: node.thresholds, flip: node.flip }, L);
-      const thr = r.put(folded.thr), sign = r.put(folded.sign);
-      return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdSigned(xs[0], n * pixels, c, thr, L, sign, y); return y; };
+      const thr = r.put(folded.thr), ones = k ? r.put(new Int32Array(c).fill(1)) : sign;
+      return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdSigned(k ? pool(xs[0], n) : xs[0], n * pixels, c, thr, L, ones, y); return y; };
     }
     default: return floatRunners!(r, node, inShapes, inKinds); // a float node: only in a file the float format accepted
   }

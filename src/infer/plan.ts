@@ -62,7 +62,8 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *   add        streams: out = sum_i shift(q_i, shifts[i]), shift(x, s) = x << s or x >> -s
  *   avgpool    streams, codes or sign bits (+-1): window sums >> shift ('valid' windows k, strides); out is a stream
  *   concat     streams along channels
- *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output
+ *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output;
+ *              pool k > 0: k x k max pooling (stride k) first, of the stream times -1 in flipped channels
  *   requant    stream to stream: q' = (q mult[c] + addend[c]) >> shift (batch norm or a shift on a stream)
  *   prelu      stream to stream: q (q >= 0) or (q mult[c]) >> shift
  * Float nodes (imported models: a float first layer, float models, the output):
@@ -82,7 +83,7 @@ export type PlanNode =
   | { op: 'add'; inputs: number[]; shifts: number[] }
   | { op: 'avgpool'; inputs: [number]; k: [number, number]; strides: [number, number]; shift: number }
   | { op: 'concat'; inputs: number[] }
-  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array }
+  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array; pool?: number }
   | { op: 'requant'; inputs: [number]; mult: Int32Array; addend: Float64Array; shift: number }
   | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number }
   | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations?: [number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }

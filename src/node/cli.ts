@@ -155,7 +155,7 @@ Train a Fashion-MNIST classifier in WebAssembly; the test accuracy is reported a
 
 Model
   --arch mlp|cnn|resnet|mobilenet  architecture (default ${D.arch}; see README "Training")
-  --wbits 1|2|4|8|32        hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float (default ${D.wbits})
+  --wbits 1|2|3|4|5|6|8|32  hidden-layer weight bits: 1 binary, 2 ternary, 3..8 uniform, 32 float (default ${D.wbits})
   --abits 1|2|4|8|32        hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU (default ${D.abits})
   --first-last-bits 8|32    weight bits of the first and last layers when wbits < 32 (default ${D.firstLastBits})
   --act sign|qrelu|affine   the activation quantizer: at 1 bit sign (+-1, default) or the quantized ReLU's {0, alpha};
@@ -164,6 +164,8 @@ Model
   --alpha-rate X            the alpha gradient is scaled by X ... (default ${D.alphaRate}; BCGD's reference code)
   --alpha-clip X            ... then clipped to [-X, X] (default ${D.alphaClip})
   --weight-set uniform|pow2|affine how 2..8-bit hidden weights are quantized (default ${D.weightSet})
+  --lbw-ratio X             pow2 weights by LBW-Net's semi-analytical rule: scale X max|w| (X in (0, 1]),
+                            nearest levels in one pass (default: Lloyd's iteration to convergence)
   --per-channel             one weight scale per output channel (default: one per layer)
 
 Training
@@ -237,7 +239,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
   const { values } = parseFlags({
       args, allowPositionals: false, options: {
         arch: { type: 'string' }, wbits: { type: 'string' }, abits: { type: 'string' }, 'first-last-bits': { type: 'string' },
-        'alpha-grad': { type: 'string' }, 'weight-set': { type: 'string' }, 'per-channel': { type: 'boolean' },
+        'alpha-grad': { type: 'string' }, 'weight-set': { type: 'string' }, 'lbw-ratio': { type: 'string' }, 'per-channel': { type: 'boolean' },
         act: { type: 'string' }, 'alpha-rate': { type: 'string' }, 'alpha-clip': { type: 'string' },
         'relax-schedule': { type: 'string' }, 'relax-growth': { type: 'string' }, 'relax-epochs': { type: 'string' }, 'phase2-lr': { type: 'string' },
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
@@ -264,6 +266,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     phase2Lr: num('phase2-lr', s('phase2-lr'), D.phase2Lr),
     threads: num('threads', s('threads'), D.threads),
     weightSet: oneOf('weight-set', s('weight-set'), ['uniform', 'pow2', 'affine'], D.weightSet),
+    lbwRatio: s('lbw-ratio') === undefined ? undefined : num('lbw-ratio', s('lbw-ratio'), 1),
     perChannel: !!values['per-channel'],
     optimizer: oneOf('optimizer', s('optimizer'), ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'], D.optimizer),
     epochs: num('epochs', s('epochs'), D.epochs),

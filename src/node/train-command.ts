@@ -20,6 +20,8 @@ export interface TrainRunOptions {
   arch: Arch; wbits: number; abits: number; firstLastBits: number; alphaGrad: '3-valued' | '2-valued';
   alphaRate: number; alphaClip: number; act: 'sign' | 'qrelu' | 'affine';
   perChannel: boolean; weightSet: 'uniform' | 'pow2' | 'affine';
+  /** pow2 weights by LBW-Net's semi-analytical rule, scale = lbwRatio max|w| (undefined: Lloyd's iteration) */
+  lbwRatio?: number;
   optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
   /** BinaryRelax: the continuation, lambda's growth per epoch, phase 1's epochs (default 75% of the run), phase 2's lr factor */
   relaxSchedule: RelaxSchedule; relaxGrowth: number; relaxEpochs?: number; phase2Lr: number;
@@ -45,7 +47,7 @@ export const TRAIN_DEFAULTS: TrainRunOptions = {
 };
 
 /** The options that define a run (a resumed run must match them). */
-const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr', 'threads'] as const;
+const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'lbwRatio', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr', 'threads'] as const;
 /** What a key meant in checkpoints written before it existed. */
 const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1, threads: 1 };
 
@@ -130,7 +132,7 @@ const dataLabel = (source: string) => (source === SUBSET_DIR || source.includes(
 /** What a model file records about how it was trained. */
 export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: number, source: string): Record<string, unknown> {
   return {
-    arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel,
+    arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel, ...(o.lbwRatio !== undefined ? { lbwRatio: o.lbwRatio } : {}),
     ...(o.abits === 1 || o.act === 'affine' ? { act: o.act } : {}),
     training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10),
       ...(o.optimizer === 'binaryrelax' ? { relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs ?? null, phase2Lr: o.phase2Lr } : {}) },

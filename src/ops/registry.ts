@@ -29,7 +29,7 @@ export function quantizerFromJson(q: unknown): WeightQuantizer | undefined {
     case 'binary': return weightQuantizers.binary({ perChannel });
     case 'ternary': return weightQuantizers.ternary({ perChannel, method: o.method === 'threshold' ? 'threshold' : 'exact' });
     case 'uniform': return weightQuantizers.uniform(o.bits, { perChannel });
-    case 'pow2': return weightQuantizers.pow2(o.bits, { perChannel });
+    case 'pow2': return weightQuantizers.pow2(o.bits, { perChannel, ...(o.method === 'lbw' ? { method: 'lbw' as const, ratio: o.ratio } : {}) });
     case 'affine': return weightQuantizers.affine(o.bits, { perChannel });
     default: throw new LowbitError('BAD_ARGUMENT', `unknown kernel quantizer kind ${JSON.stringify(o.kind)}`);
   }

@@ -14,8 +14,10 @@ export interface WeightQuantizer {
   readonly bits: number;
   /** one scale per output channel instead of one per layer */
   readonly perChannel: boolean;
-  /** ternary only: 'exact' (LBW-Net sort, default) or 'threshold' (TWN's 0.7 mean |w|) */
-  readonly method?: 'exact' | 'threshold';
+  /** ternary: 'exact' (LBW-Net sort, default) or 'threshold' (TWN's 0.7 mean |w|); pow2: 'lloyd' (default) or 'lbw' */
+  readonly method?: 'exact' | 'threshold' | 'lloyd' | 'lbw';
+  /** pow2 'lbw': the scale is ratio * max |w| (LBW-Net's one free parameter) */
+  readonly ratio?: number;
   /** a short label: '1-bit binary', '4-bit uniform', ... */
   readonly label: string;
 }
@@ -43,11 +45,18 @@ export const weightQuantizers = {
     checkBits('uniform', bits, 2, 8);
     return { kind: 'uniform', bits, perChannel: !!o.perChannel, label: `${bits}-bit uniform` };
   },
-  /** s {0, +-2^(1-n), .., +-1}, n = 2^(bits-1) - 1 (LBW-Net's power-of-two set). */
-  pow2: (bits: number, o: Options = {}): WeightQuantizer => {
-    opts('pow2', o);
+  /**
+   * s {0, +-2^(1-n), .., +-1}, n = 2^(bits-1) - 1 (LBW-Net's power-of-two set): the scale by Lloyd's
+   * iteration to convergence ('lloyd'), or LBW-Net's semi-analytical rule ('lbw'): s = ratio max|w|
+   * (ratio in (0, 1], default 1), then the nearest levels in one pass.
+   */
+  pow2: (bits: number, o: Options & { method?: 'lloyd' | 'lbw'; ratio?: number } = {}): WeightQuantizer => {
+    opts('pow2', o, ['method', 'ratio']);
     checkBits('pow2', bits, 2, 6);
-    return { kind: 'pow2', bits, perChannel: !!o.perChannel, label: `${bits}-bit power-of-two` };
+    const method = o.method ?? 'lloyd';
+    if (method !== 'lloyd' && method !== 'lbw') throw new LowbitError('BAD_ARGUMENT', `pow2 weight quantizer: method must be 'lloyd' or 'lbw', got '${String(method)}'`);
+    if (o.ratio !== undefined && (method !== 'lbw' || !(o.ratio > 0 && o.ratio <= 1))) throw new LowbitError('BAD_ARGUMENT', `pow2 weight quantizer: ratio is for method 'lbw' and must be in (0, 1], got ${o.ratio}`);
+    return { kind: 'pow2', bits, perChannel: !!o.perChannel, ...(method === 'lbw' ? { method, ratio: o.ratio ?? 1 } : {}), label: `${bits}-bit power-of-two${method === 'lbw' ? ` (LBW rule, ratio ${o.ratio ?? 1})` : ''}` };
   },
   /** s (q - z), q in 0 .. 2^bits - 1, z = round(-b / s): scale s and offset b trained (docs/algorithms.md). */
   affine: (bits: number, o: Options = {}): WeightQuantizer => {
@@ -138,7 +147,10 @@ export class QuantizedWeight {
         else k.projectTernary(wf.w, wq, groups, size, scales, this.scratch);
         break;
       case 'uniform': k.projectUniform(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
-      case 'pow2': k.projectPow2(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
+      case 'pow2':
+        if (q.method === 'lbw') k.projectPow2Ratio(wf.w, wq, groups, size, q.bits, 0, q.ratio ?? 1, scales);
+        else k.projectPow2(wf.w, wq, groups, size, q.bits, ROUNDS, scales);
+        break;
       case 'affine': {
         keepAffineMap(heap, this.extra[0].w, this.extra[1].w, groups, q.bits);
         k.affineQuantForward(wf.w, wq, groups, size, q.bits, this.extra[0].w, this.extra[1].w);

@@ -19,12 +19,12 @@ import { mobilenet, resnet, type PresetParts } from './presets.js';
 
 export const ARCHS = ['mlp', 'cnn', 'resnet', 'mobilenet'] as const;
 export type Arch = (typeof ARCHS)[number];
-export const WEIGHT_BITS = [1, 2, 4, 8, 32] as const;
+export const WEIGHT_BITS = [1, 2, 3, 4, 5, 6, 8, 32] as const;
 export const ACT_BITS = [1, 2, 4, 8, 32] as const;
 
 export interface ArchOptions {
   arch: Arch;
-  /** hidden-layer weight bits: 1 binary, 2 ternary, 4/8 uniform, 32 float */
+  /** hidden-layer weight bits: 1 binary, 2 ternary, 3..8 uniform (or pow2 / affine), 32 float */
   wbits: number;
   /** hidden activations: 1 sign, 2..8 quantized ReLU, 32 ReLU */
   abits: number;
@@ -42,11 +42,13 @@ export interface ArchOptions {
   perChannel?: boolean;
   /** hidden weights with 2..8 bits: 'uniform' (default; ternary at 2), 'pow2' or 'affine' */
   weightSet?: 'uniform' | 'pow2' | 'affine';
+  /** pow2 weights by LBW-Net's semi-analytical rule with scale lbwRatio max|w| (default: Lloyd's iteration) */
+  lbwRatio?: number;
 }
 
 function hiddenQuantizer(o: ArchOptions): WeightQuantizer {
   const perChannel = !!o.perChannel;
-  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'pow2') return weightQuantizers.pow2(o.wbits, { perChannel });
+  if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'pow2') return weightQuantizers.pow2(o.wbits, { perChannel, ...(o.lbwRatio !== undefined ? { method: 'lbw', ratio: o.lbwRatio } : {}) });
   if (o.wbits >= 2 && o.wbits <= 8 && o.weightSet === 'affine') return weightQuantizers.affine(o.wbits, { perChannel });
   return weightQuantizers.forBits(o.wbits, { perChannel });
 }
@@ -58,6 +60,7 @@ export function validateArch(o: ArchOptions): void {
   if (o.weightSet === 'pow2' && o.wbits > 6 && o.wbits !== 32) throw new LowbitError('BAD_ARGUMENT', `power-of-two weights (--weight-set pow2) take 2..6 bits, got --wbits ${o.wbits}; use --wbits 2 or 4, or --weight-set uniform for 8 bits`);
   if (o.act !== undefined && o.act !== 'sign' && o.act !== 'qrelu' && o.act !== 'affine') throw new LowbitError('BAD_ARGUMENT', `act must be 'sign', 'qrelu' or 'affine', got '${String(o.act)}'`);
   if (o.act === 'affine' && !(o.abits >= 2 && o.abits <= 8)) throw new LowbitError('BAD_ARGUMENT', `affine activations (--act affine) take 2..8 bits, got --abits ${o.abits}`);
+  if (o.lbwRatio !== undefined && (o.weightSet !== 'pow2' || !(o.lbwRatio > 0 && o.lbwRatio <= 1))) throw new LowbitError('BAD_ARGUMENT', `--lbw-ratio is for --weight-set pow2 and must be in (0, 1], got ${o.lbwRatio}${o.weightSet !== 'pow2' ? ` with --weight-set ${o.weightSet ?? 'uniform'}` : ''}`);
   const fl = o.firstLastBits ?? 8;
   if (fl !== 8 && fl !== 32) throw new LowbitError('BAD_ARGUMENT', `first-last-bits must be 8 or 32, got ${fl}`);
 }
