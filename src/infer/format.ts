@@ -47,22 +47,23 @@ const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked
 
 /**
  * Sub-byte storage of 2..4-bit integer weights: codes q in [-(2^(b-1) - 1), 2^(b-1) - 1] stored as
- * q + 2^(b-1) in 2-bit (b = 2) or 4-bit (b = 3, 4) fields, LSB first, back to back.
+ * q + 2^(b-1) in 2-bit (b = 2) or 4-bit (b = 3, 4) fields, LSB first, back to back. Shifted weights
+ * (with wZero: trained affine codes 0..2^b - 1 less 2^(b-1)) also take -2^(b-1), field value 0.
  */
 function fieldBits(weightBits: number): number { return weightBits <= 2 ? 2 : 4; }
-function packWeights(q: Int8Array, weightBits: number): Uint8Array | undefined {
-  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb;
-  if (weightBits > 4 || q.some((v) => v < -lim || v > lim)) return undefined;
+function packWeights(q: Int8Array, weightBits: number, shifted: boolean): Uint8Array | undefined {
+  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb, low = shifted ? -lim - 1 : -lim;
+  if (weightBits > 4 || q.some((v) => v < low || v > lim)) return undefined;
   const out = new Uint8Array(Math.ceil(q.length / per));
   for (let i = 0; i < q.length; i++) out[(i / per) | 0] |= (q[i] + lim + 1) << ((i % per) * fb); // encode time
   return out;
 }
-function unpackWeights(p: Uint8Array, n: number, weightBits: number): Int8Array {
-  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb, mask = (1 << fb) - 1;
+function unpackWeights(p: Uint8Array, n: number, weightBits: number, shifted: boolean): Int8Array {
+  const lim = 2 ** (weightBits - 1) - 1, fb = fieldBits(weightBits), per = 8 / fb, mask = (1 << fb) - 1, low = shifted ? -lim - 1 : -lim;
   const q = new Int8Array(n);
   for (let i = 0; i < n; i++) { // load time
     const v = ((p[(i / per) | 0] >> ((i % per) * fb)) & mask) - lim - 1;
-    if (v < -lim || v > lim) throw bad(`a ${weightBits}-bit weight code is out of range (${v})`);
+    if (v < low || v > lim) throw bad(`a ${weightBits}-bit weight code is out of range (${v})`);
     q[i] = v;
   }
   return q;
@@ -89,7 +90,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   const section = (a: ArrayBufferView) => { sections.push({ data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset: 0 }); return sections.length - 1; };
   const steps = plan.steps.map((s) => {
     const t: Record<string, [DType, number, number]> = {};
-    const packed = s.wInt8 ? packWeights(s.wInt8, s.weightBits) : undefined;
+    const packed = s.wInt8 ? packWeights(s.wInt8, s.weightBits, !!s.wZero) : undefined;
     for (const [name, dtype] of Object.entries(TENSORS)) {
       const a = (name === 'wPacked' ? packed : name === 'wInt8' && packed ? undefined : s[name as keyof PlanStep]) as ArrayBufferView & { length: number } | undefined;
       if (!a) continue;
@@ -200,7 +201,7 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       const n = s.out * s.k * s.k * Math.floor(s.c / (s.groups ?? 1)), fb = s.weightBits <= 2 ? 2 : 4;
       if (s.weights !== 'int8' || s.weightBits > 4 || s.wInt8) throw bad(`${at}: packed weights are for 2..4-bit integer weights only`);
       if (packed.length !== Math.ceil((n * fb) / 8)) throw bad(`${at}: wPacked must hold ${Math.ceil((n * fb) / 8)} bytes for ${n} ${s.weightBits}-bit codes`);
-      s.wInt8 = unpackWeights(packed, n, s.weightBits);
+      s.wInt8 = unpackWeights(packed, n, s.weightBits, !!s.wZero);
     }
     return s;
   });

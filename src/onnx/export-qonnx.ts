@@ -47,7 +47,8 @@ export function exportQonnx(model: Model): Uint8Array {
     if (l instanceof Dropout) return;
     if (l instanceof Flatten) { x = op('Flatten', [x], { axis: 1 }, ['axis']); flat = true; return; }
     if (l instanceof Conv2d || l instanceof Dense) {
-      const lw = l.weights, O = lw.out, conv = l instanceof Conv2d;
+      const lw = l.weights, O = lw.out, conv = l instanceof Conv2d, q = lw.quant.q;
+      if ((q.kind === 'pow2' && q.bits > 4) || q.kind === 'affine') throw fail(`${where}: ${q.label} weights do not export to QONNX yet (lowbit export --format lbm runs them)`);
       const iw = isFloat(l) ? { kind: 'float' as const, q: model.heap.read(Float32Array, lw.w.w, lw.w.size), step: new Float64Array(O).fill(1) } : integerWeights(model.heap, lw, where);
       const bias = model.heap.read(Float32Array, lw.params()[1].w, O);
       // the quantized weights in ONNX layouts: conv [O][c][kh][kw] from [O][kh][kw][c]; dense B = [K][O] with K in NCHW order
