@@ -102,19 +102,30 @@ export function projectTernary(w: usize, out: usize, groups: i32, size: i32, sca
 }
 
 /**
+ * The scale Lloyd's iteration starts from: the one the previous projection of this group converged
+ * to (scales[g], when warm and a positive number), else `cold`. During training the weights move
+ * little per step, so a warm start converges in a round or two instead of tens.
+ */
+// @ts-ignore: decorator
+@inline function warmStart(warm: i32, scales: usize, gi: i32, cold: f32): f32 {
+  const prev = load<f32>(scales + (<usize>gi << 2));
+  return warm != 0 && prev > 0 && prev < Infinity ? prev : cold;
+}
+
+/**
  * b_w >= 3, projection onto s {0, +-1, .., +-L}, L = 2^(bits-1) - 1, by Lloyd's iteration: start
  * from the step 2 max|w| / (2^bits - 1), then alternate between assigning integer levels
  * q = clip(floor(|w| / s + 0.5), 0, L) and refitting s = <|w|, q> / <q, q> (least squares) until
  * the scale stops changing (at most `rounds` times). Each half-step lowers the squared error, so it
  * converges; the output is the last assignment times its least-squares scale.
  */
-export function projectUniform(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
+export function projectUniform(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, warm: i32, scales: usize): void {
   const L = <f32>((1 << (bits - 1)) - 1);
   for (let gi = 0; gi < groups; gi++) {
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
     let mx: f32 = 0;
     for (let i = 0; i < size; i++) mx = max(mx, Mathf.abs(load<f32>(p + (<usize>i << 2))));
-    let s: f32 = 2 * mx / <f32>((1 << bits) - 1), assign = s;
+    let s: f32 = warmStart(warm, scales, gi, 2 * mx / <f32>((1 << bits) - 1)), assign = s;
     for (let r = 0; r < rounds && s > 0; r++) {
       assign = s;
       s = refitUniform(p, size, s, L);
@@ -176,20 +187,20 @@ export function projectTernaryThreshold(w: usize, out: usize, groups: i32, size:
  * last pattern times its least-squares scale.
  */
 export function projectPow2(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, scales: usize): void {
-  projectPow2Ratio(w, out, groups, size, bits, rounds, 1, scales);
+  projectPow2Ratio(w, out, groups, size, bits, rounds, 1, 0, scales);
 }
 
 /**
  * projectPow2 from s = ratio max |w|; with rounds = 0 that scale is kept (LBW-Net's semi-analytical
  * thresholding: one free parameter, the ratio, and the nearest levels in one pass).
  */
-export function projectPow2Ratio(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, ratio: f32, scales: usize): void {
+export function projectPow2Ratio(w: usize, out: usize, groups: i32, size: i32, bits: i32, rounds: i32, ratio: f32, warm: i32, scales: usize): void {
   const n = (1 << (bits - 1)) - 1;
   for (let gi = 0; gi < groups; gi++) {
     const p = w + (<usize>gi * <usize>size << 2), q = out + (<usize>gi * <usize>size << 2);
     let s: f32 = 0;
     for (let i = 0; i < size; i++) s = max(s, Mathf.abs(load<f32>(p + (<usize>i << 2))));
-    s *= ratio;
+    s = rounds > 0 ? warmStart(warm, scales, gi, s * ratio) : s * ratio;
     let assign = s;
     for (let r = 0; r < rounds && s > 0; r++) { // until the scale stops changing, as projectUniform
       assign = s;

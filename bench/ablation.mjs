@@ -5,16 +5,18 @@
 // float. Writes bench/ABLATION.md.
 // Each run is `lowbit train` in a child process (--jobs of them at once).
 //
-//   npm run build && node bench/ablation.mjs [--arch mlp|cnn] [--epochs 8] [--seeds 1,2,3] [--jobs 2] [--data DIR]
+//   npm run build && node bench/ablation.mjs [--arch mlp|cnn] [--epochs 8] [--seeds 1,2,3] [--jobs 2] [--data DIR] [--cache FILE]
+// Every finished run is appended to --cache (JSON lines: flags, seed, accuracy, seconds); a later
+// invocation with the same settings skips the runs found there, so a long ablation can be resumed.
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 
 const { values } = parseArgs({ options: {
   arch: { type: 'string', default: 'mlp' }, epochs: { type: 'string', default: '8' }, seeds: { type: 'string', default: '1,2,3' },
   jobs: { type: 'string', default: '2' }, data: { type: 'string' }, out: { type: 'string', default: 'bench/ABLATION.md' },
-  lr: { type: 'string', default: '0.05' },
+  lr: { type: 'string', default: '0.05' }, 'report-only': { type: 'boolean', default: false }, cache: { type: 'string', default: 'bench/ablation-runs.jsonl' },
 } });
 const seeds = values.seeds.split(',').map(Number), jobs = Number(values.jobs);
 const common = ['--arch', values.arch, '--epochs', values.epochs, '--lr', values.lr, '--quiet', ...(values.data ? ['--data', values.data] : [])];
@@ -55,29 +57,38 @@ function run(flags, seed) {
   });
 }
 
-const key = (flags, seed) => JSON.stringify([flags, seed]);
+const key = (flags, seed) => JSON.stringify([[...common, ...flags], seed]);
 const tasks = new Map();
-for (const [, , flags] of configs) for (const s of seeds) if (!tasks.has(key(flags, s))) tasks.set(key(flags, s), { flags, seed: s });
-const queue = [...tasks.values()], results = new Map();
+// seed-major: every comparison gets its first seed before any gets a second
+for (const s of seeds) for (const [, , flags] of configs) if (!tasks.has(key(flags, s))) tasks.set(key(flags, s), { flags, seed: s });
+const results = new Map();
+const cached = await readFile(values.cache, 'utf8').catch(() => '');
+for (const line of cached.split('\n').filter(Boolean)) { const r = JSON.parse(line); results.set(JSON.stringify([r.flags, r.seed]), { accuracy: r.accuracy, seconds: r.seconds }); }
+const queue = [...tasks.entries()].filter(([k]) => !results.has(k)).map(([, t]) => t);
+console.log(`${tasks.size - queue.length} of ${tasks.size} runs found in ${values.cache}`);
+if (values['report-only']) queue.length = 0; // write the report from the runs done so far
 const t0 = Date.now();
 await Promise.all(Array.from({ length: jobs }, async () => {
   for (let t = queue.shift(); t; t = queue.shift()) {
     const r = await run(t.flags, t.seed);
     results.set(key(t.flags, t.seed), r);
+    await appendFile(values.cache, `${JSON.stringify({ flags: [...common, ...t.flags], seed: t.seed, ...r })}\n`);
     console.log(`${t.flags.join(' ')} --seed ${t.seed}: ${r.accuracy.toFixed(2)}% (${r.seconds} s) [${results.size}/${tasks.size}]`);
   }
 }));
 
-const stats = (a) => { const m = a.reduce((x, y) => x + y, 0) / a.length; return { mean: m, sd: Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / Math.max(1, a.length - 1)), min: Math.min(...a), max: Math.max(...a) }; };
+const stats = (a) => { const m = a.reduce((x, y) => x + y, 0) / a.length; return { mean: m, sd: a.length > 1 ? Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / (a.length - 1)) : NaN, min: Math.min(...a), max: Math.max(...a) }; };
 const byLabel = new Map();
 const rows = configs.map(([group, label, flags]) => {
-  const accs = seeds.map((s) => results.get(key(flags, s)).accuracy), st = stats(accs);
+  const accs = seeds.map((s) => results.get(key(flags, s))?.accuracy).filter((a) => a !== undefined), st = accs.length ? stats(accs) : { mean: NaN, sd: NaN, min: NaN, max: NaN };
   byLabel.set(`${group}|${label}`, st);
-  return `| ${group} | ${label} | ${accs.map((a) => a.toFixed(2)).join(', ')} | ${st.mean.toFixed(2)} | ${st.sd.toFixed(2)} | ${st.min.toFixed(2)} - ${st.max.toFixed(2)} |`;
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+  return `| ${group} | ${label} | ${accs.map((a) => a.toFixed(2)).join(', ') || 'not run yet'} | ${f(st.mean)} | ${accs.length > 1 ? f(st.sd) : '-'} | ${accs.length ? `${f(st.min)} - ${f(st.max)}` : '-'} |`;
 });
 const cmp = (g, a, b) => {
   const x = byLabel.get(`${g}|${a}`), y = byLabel.get(`${g}|${b}`), d = x.mean - y.mean, noise = Math.max(x.sd, y.sd);
-  const verdict = Math.abs(d) <= noise ? 'within the seed spread: no clear difference' : d > 0 ? `${a} better` : `${b} better`;
+  if (!Number.isFinite(d)) return `- ${g}: ${a} vs ${b}: not run yet.`;
+  const verdict = !Number.isFinite(noise) ? 'one seed so far: no verdict' : Math.abs(d) <= noise ? 'within the seed spread: no clear difference' : d > 0 ? `${a} better` : `${b} better`;
   return `- ${g}: ${a} - ${b} = ${d >= 0 ? '+' : ''}${d.toFixed(2)} points (larger seed sd ${noise.toFixed(2)}): ${verdict}.`;
 };
 const report = `# Ablation: the seed methods as their papers define them (Fashion-MNIST)
@@ -89,8 +100,9 @@ last epoch, with exactly quantized weights. BinaryRelax runs the papers' continu
 times 1.04 after every epoch of phase 1 (the first 75% of the run), then exact quantization at 0.01 x
 the schedule's learning rate.
 
-Command: \`npm run build && node bench/ablation.mjs --arch ${values.arch} --epochs ${values.epochs} --seeds ${values.seeds} --jobs ${jobs}\` (${((Date.now() - t0) / 60000).toFixed(0)} min)
+Command: \`npm run build && node bench/ablation.mjs --arch ${values.arch} --epochs ${values.epochs} --seeds ${values.seeds} --jobs ${jobs}\` (${([...results.values()].reduce((a, r) => a + r.seconds, 0) / 60).toFixed(0)} min of training, ${jobs} at a time; the runs are in bench/ablation-runs.jsonl)
 Date: ${new Date().toISOString()}; machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}.
+Runs in this report: ${[...tasks.keys()].filter((k) => results.has(k)).length} of ${tasks.size}${[...tasks.keys()].every((k) => results.has(k)) ? '' : ' (the rest are still to run: rerun the command, it resumes)'}.
 
 | comparison | variant | per seed | mean | sd | range |
 |---|---|---|---:|---:|---:|

@@ -39,10 +39,10 @@ export interface WasmExports {
   relax(wf: number, wq: number, out: number, n: number, lambda: number): void;
   projectBinary(w: number, out: number, groups: number, size: number, scales: number): void;
   projectTernary(w: number, out: number, groups: number, size: number, scales: number, scratch: number): void;
-  projectUniform(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
+  projectUniform(w: number, out: number, groups: number, size: number, bits: number, rounds: number, warm: number, scales: number): void;
   projectTernaryThreshold(w: number, out: number, groups: number, size: number, scales: number): void;
   projectPow2(w: number, out: number, groups: number, size: number, bits: number, rounds: number, scales: number): void;
-  projectPow2Ratio(w: number, out: number, groups: number, size: number, bits: number, rounds: number, ratio: number, scales: number): void;
+  projectPow2Ratio(w: number, out: number, groups: number, size: number, bits: number, rounds: number, ratio: number, warm: number, scales: number): void;
   affineQuantForward(w: number, out: number, groups: number, size: number, bits: number, s: number, b: number): void;
   affineQuantBackward(w: number, gq: number, gw: number, groups: number, size: number, bits: number, s: number, b: number, gs: number, gb: number): void;
   qreluForward(x: number, y: number, n: number, alpha: number, levels: number): void;

@@ -86,7 +86,7 @@ describe('weight projections', () => {
       const size = 300, L = 2 ** (bits - 1) - 1;
       const w = gauss(size, r);
       const po = lb.heap.alloc(size * 4), ps = lb.heap.alloc(4);
-      lb.wasm.projectUniform(put(w), po, 1, size, bits, 4, ps);
+      lb.wasm.projectUniform(put(w), po, 1, size, bits, 4, 0, ps);
       const out = get(po, size), s = get(ps, 1)[0];
       expect(s).toBeGreaterThan(0);
       for (const v of out) {

@@ -127,6 +127,22 @@ describe('weight quantizers', () => {
     qw.dispose();
   });
 
+  it.each([3, 4, 8])('%i-bit uniform: a projection warm-started from the last scale (training) is still a converged Lloyd fixed point', (bits) => {
+    const r = rng(bits), w = randomFloats(2 * 500, r), L = 2 ** (bits - 1) - 1;
+    const { qw } = quantize(weightQuantizers.uniform(bits, { perChannel: true }), w, 2);
+    for (let step = 0; step < 5; step++) { // small updates, as training makes
+      const moved = lb.heap.read(Float32Array, qw.wf.w, w.length).map((v, i) => v + 0.02 * Math.sin(i * 7 + step));
+      lb.heap.write(qw.wf.w, moved);
+      qw.project();
+      const out = lb.heap.read(Float32Array, qw.wq, w.length), s = lb.heap.read(Float32Array, qw.scales, 2);
+      for (let i = 0; i < w.length; i++) {
+        const sc = s[Math.floor(i / 500)], lv = Math.min(L, Math.floor(Math.fround(Math.abs(moved[i]) / sc) + 0.5));
+        expect(out[i], `step ${step}, weight ${i}`).toBeCloseTo(Math.sign(moved[i]) * sc * lv, 6);
+      }
+    }
+    qw.dispose();
+  });
+
   it('power-of-two quantizer options are checked', () => {
     expect(() => weightQuantizers.pow2(4, { method: 'kmeans' as never })).toThrow(/method must be 'lloyd' or 'lbw', got 'kmeans'/);
     expect(() => weightQuantizers.pow2(4, { ratio: 0.5 })).toThrow(/ratio is for method 'lbw'/);

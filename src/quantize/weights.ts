@@ -113,12 +113,15 @@ export class QuantizedWeight {
   readonly extra: Param[] = [];
   private scratch = 0;
   private gq = 0;
+  /** Lloyd's iteration starts from the scale the last projection converged to (0 before the first) */
+  private warm = 0;
 
   constructor(private readonly heap: Heap, readonly q: WeightQuantizer, readonly wf: Param, outChannels: number) {
     this.groups = q.perChannel ? outChannels : 1;
     this.size = wf.size / this.groups;
     this.wq = heap.alloc(wf.size * 4);
     this.scales = heap.alloc(this.groups * 4);
+    heap.u8().fill(0, this.scales, this.scales + this.groups * 4);
     if (q.kind === 'ternary' && q.method !== 'threshold') this.scratch = heap.alloc((2 * this.size + 256) * 4);
     if (q.kind === 'affine') {
       // init: s = (max - min) / (L - 1), b = min - s / 2 per group: with the zero point rounded,
@@ -146,10 +149,10 @@ export class QuantizedWeight {
         if (q.method === 'threshold') k.projectTernaryThreshold(wf.w, wq, groups, size, scales);
         else k.projectTernary(wf.w, wq, groups, size, scales, this.scratch);
         break;
-      case 'uniform': k.projectUniform(wf.w, wq, groups, size, q.bits, ROUNDS, scales); break;
+      case 'uniform': k.projectUniform(wf.w, wq, groups, size, q.bits, ROUNDS, this.warm, scales); this.warm = 1; break;
       case 'pow2':
-        if (q.method === 'lbw') k.projectPow2Ratio(wf.w, wq, groups, size, q.bits, 0, q.ratio ?? 1, scales);
-        else k.projectPow2(wf.w, wq, groups, size, q.bits, ROUNDS, scales);
+        if (q.method === 'lbw') k.projectPow2Ratio(wf.w, wq, groups, size, q.bits, 0, q.ratio ?? 1, 0, scales);
+        else { k.projectPow2Ratio(wf.w, wq, groups, size, q.bits, ROUNDS, 1, this.warm, scales); this.warm = 1; }
         break;
       case 'affine': {
         keepAffineMap(heap, this.extra[0].w, this.extra[1].w, groups, q.bits);
@@ -158,6 +161,17 @@ export class QuantizedWeight {
       }
     }
   }
+
+  /**
+   * The state a checkpoint keeps so that a resumed run projects as the uninterrupted one: the
+   * scales Lloyd's iteration warm-starts from (uniform and power-of-two sets), else undefined.
+   */
+  warmState(): { ptr: number; size: number } | undefined {
+    return (this.q.kind === 'uniform' || (this.q.kind === 'pow2' && this.q.method !== 'lbw')) ? { ptr: this.scales, size: this.groups } : undefined;
+  }
+
+  /** After restoring the float weights: the next projection starts from warmState() if it was restored too, else cold. */
+  restoredWarm(restored: boolean): void { this.warm = restored ? 1 : 0; }
 
   /**
    * After the layer wrote d loss / d wq into wf.g: the straight-through gradient for wf is the same

@@ -33,7 +33,7 @@ export interface CheckpointHeader {
 export function encodeCheckpoint(trainer: Trainer, config: Record<string, unknown>): Uint8Array {
   const heap = trainer.model.heap;
   const parts: { name: string; data: Float32Array }[] = [
-    ...trainer.tensors().map((t) => ({ name: t.name, data: heap.read(Float32Array, t.ptr, t.size) })),
+    ...[...trainer.tensors(), ...trainer.optionalTensors()].map((t) => ({ name: t.name, data: heap.read(Float32Array, t.ptr, t.size) })),
     ...trainer.buffers().map((b) => ({ name: `${b.name}`, data: b.data })),
   ];
   let offset = 0;
@@ -116,11 +116,15 @@ export function restoreCheckpoint(trainer: Trainer, heap: Heap, cp: { header: Ch
     if (!Number.isFinite(cp.header.scalars[k])) throw bad(what, `counter '${k}' is missing or not a number; the file is corrupt`);
   }
   const tensors = trainer.tensors(), buffers = trainer.buffers();
-  const expected = tensors.length + buffers.length;
+  const allOptional = trainer.optionalTensors(), optional = allOptional.filter((t) => byName.has(t.name)); // absent in files written before they existed
+  const expected = tensors.length + buffers.length + optional.length;
   if (cp.header.tensors.length !== expected) throw bad(what, `it holds ${cp.header.tensors.length} tensors, this model and optimizer have ${expected}`);
   const staged = tensors.map((t) => f32(need(t.name, t.size)));
   const stagedB = buffers.map((b) => f32(need(b.name, b.data.length)));
+  const stagedO = optional.map((t) => f32(need(t.name, t.size)));
   tensors.forEach((t, i) => heap.write(t.ptr, staged[i]));
   buffers.forEach((b, i) => b.data.set(stagedB[i]));
+  optional.forEach((t, i) => heap.write(t.ptr, stagedO[i]));
+  for (const t of allOptional) t.restored(optional.includes(t)); // a scale from before the restore is no start point
   trainer.restoreScalars(cp.header.scalars, cp.header.history ?? []);
 }

@@ -193,6 +193,18 @@ export class Trainer {
     return out;
   }
 
+  /**
+   * State a checkpoint may lack (files written before it existed): the scales the weight
+   * projections warm-start from. Restored when present; else the next projection starts cold.
+   */
+  optionalTensors(): (WasmTensor & { restored(found: boolean): void })[] {
+    const names = this.model.layers.flatMap((l, i) => l.params().map((p) => `${i}:${p.name}`));
+    return this.model.params().flatMap((p, i) => {
+      const st = p.quant?.warmState();
+      return st ? [{ name: `${names[i]}#qscale`, ptr: st.ptr, size: st.size, restored: (found: boolean) => p.quant!.restoredWarm(found) }] : [];
+    });
+  }
+
   /** JavaScript-side state (batch norm running statistics), named like tensors(). */
   buffers(): StateBuffer[] {
     return this.model.layers.flatMap((l, i) => (l.buffers?.() ?? []).map((b) => ({ name: `${i}:${b.name}`, data: b.data })));
