@@ -27,7 +27,7 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
     case 'avgpool': {
       const [kh, kw] = node.k, [sh, sw] = node.strides, oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
       // codes: u8 sums; sign bits: unpacked to bytes 0 / 2 and summed less 1 each (the +-1 they stand for)
-      const kind = inKinds[0], bytes = kind === 'bits' ? r.slot() : undefined, words = 2 * Math.ceil(c / 64);
+      const kind = inKinds[0], bytes = kind === 'bits' ? r.slot('u8') : undefined, words = 2 * Math.ceil(c / 64);
       return (xs, n) => {
         const y = out(n * oh * ow * c * 4);
         if (kind === 'stream') wasm.sumPoolI32(xs[0], n, h, w, c, kh, kw, sh, sw, oh, ow, node.shift, y);
@@ -59,7 +59,7 @@ export function makeNodeRunner(r: Resident, node: Exclude<PlanNode, { op: 'step'
     case 'threshold': {
       const k = node.pool ?? 0, oh = k ? Math.floor(h / k) : h, ow = k ? Math.floor(w / k) : w, pixels = oh * ow;
       const L = node.output === 'bits' ? 1 : 2 ** node.outBits - 1, folded = signedThresholds({ out: c, thresholds: node.thresholds, flip: node.flip }, L);
-      const sign = r.put(folded.sign), pooled = r.slot();
+      const sign = r.put(folded.sign), pooled = r.slot('acc');
       // pooled: the max of the stream times the channel's sign (-1 where flipped), then unflipped thresholds
       const pool = (x: number, n: number) => { const y = pooled(n * pixels * c * 4); wasm.maxPoolSignedI32(x, n, h, w, c, k, sign, oh, ow, y); return y; };
       if (node.output === 'bits') {

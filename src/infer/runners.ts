@@ -15,11 +15,20 @@ export type Runner = (x: number, n: number) => number;
 export class Resident {
   private readonly ptrs: number[] = [];
   private readonly slots: Slot[] = [];
+  private readonly scratch = new Map<string, Slot>();
   constructor(readonly heap: Heap) {}
   put(a: ArrayBufferView): number { const p = this.heap.alloc(Math.max(16, a.byteLength)); this.heap.write(p, a); this.ptrs.push(p); return p; }
   alloc(bytes: number): number { const p = this.heap.alloc(Math.max(16, bytes)); this.ptrs.push(p); return p; }
-  /** a growable per-run buffer */
-  slot(): (bytes: number) => number { const s = new Slot(this.heap); this.slots.push(s); return (b) => s.get(Math.max(16, b)); }
+  /**
+   * A growable per-run buffer. With a role, one buffer shared by every runner asking for that role:
+   * scratch that no runner reads after it returns (im2col, packed panels, sums before thresholds),
+   * so the engine holds the largest layer's scratch instead of every layer's.
+   */
+  slot(role?: string): (bytes: number) => number {
+    let s = role ? this.scratch.get(role) : undefined;
+    if (!s) { s = new Slot(this.heap); this.slots.push(s); if (role) this.scratch.set(role, s); }
+    return (b) => s.get(Math.max(16, b));
+  }
   dispose(): void { for (const p of this.ptrs) this.heap.free(p); for (const s of this.slots) s.free(); this.ptrs.length = 0; }
 }
 
@@ -59,7 +68,8 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, st, st, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
   const { oh, ow, padT, padL } = g;
   const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
-  const accBuf = r.slot(), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot(), packBuf = r.slot(), u8Buf = r.slot();
+  // outBuf and poolBuf hold what the runner returns; the others are scratch, shared by all steps
+  const accBuf = r.slot('acc'), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot('col'), packBuf = r.slot('pack'), u8Buf = r.slot('u8');
   const scratch = r.alloc(128);
   let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
   let fusedBits = false;
