@@ -25,7 +25,7 @@ import type { LinearWeights } from '../ops/weights.js';
 import type { ActKind, Plan, PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
-import { roundHalfEven } from '../ops/affine-act.js';
+import { affineZeroPoint } from '../quantize/weights.js';
 
 const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 const clampI32 = (v: number) => Math.min(I32_MAX, Math.max(I32_MIN, v));
@@ -58,8 +58,8 @@ export function integerWeights(heap: Heap, lw: LinearWeights, name: string): { k
   const out = { kind: q.kind === 'binary' ? 'binary' as const : 'int8' as const, bits: q.bits, q: codes, step };
   if (q.kind === 'affine' && q.bits <= 4) {
     // stored as code - 2^(b-1) in [-2^(b-1), 2^(b-1) - 1] (sub-byte fields in the file): zero[c] = z - 2^(b-1)
-    const s = heap.read(Float32Array, qz.extra[0].w, qz.groups), b = heap.read(Float32Array, qz.extra[1].w, qz.groups), L = 2 ** q.bits - 1;
-    const zero = Int8Array.from({ length: lw.out }, (_, o) => { const g = Math.floor(o / rowsPerGroup); return Math.min(L, Math.max(0, roundHalfEven(Math.fround(-b[g] / s[g])))) - 2 ** (q.bits - 1); });
+    const b = heap.read(Float32Array, qz.extra[1].w, qz.groups);
+    const zero = Int8Array.from({ length: lw.out }, (_, o) => { const g = Math.floor(o / rowsPerGroup); return affineZeroPoint(scales[g], b[g], q.bits) - 2 ** (q.bits - 1); });
     return { ...out, zero };
   }
   if (!codes.some((v) => Math.abs(v) > 127)) return out;

@@ -3,15 +3,10 @@
 // kernels are the weight map's (assembly/quant.ts), run as one group over the batch.
 import { LowbitError, checkOptions } from '../errors.js';
 import type { Heap } from '../memory.js';
-import { keepAffineMap, scaleMapGradients } from '../quantize/weights.js';
+import { affineZeroPoint, keepAffineMap, scaleMapGradients } from '../quantize/weights.js';
+export { roundHalfEven } from '../quantize/weights.js';
 import { initialAlpha } from './activations.js';
 import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
-
-/** Round to nearest, ties to even (wasm's nearest). */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v), d = v - f;
-  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
-}
 
 export interface AffineActOptions {
   /** code bits, 2..8 */
@@ -53,8 +48,7 @@ export class AffineAct implements Layer {
   get map(): { scale: number; zero: number } {
     keepAffineMap(this.heap, this.s.w, this.b.w, 1, this.bits);
     const s = this.heap.read(Float32Array, this.s.w, 1)[0], b = this.heap.read(Float32Array, this.b.w, 1)[0];
-    const L = 2 ** this.bits - 1;
-    return { scale: s, zero: Math.min(L, Math.max(0, roundHalfEven(Math.fround(-b / s)))) };
+    return { scale: s, zero: affineZeroPoint(s, b, this.bits) };
   }
   forward(x: number, batch: number): number {
     this.x = x;

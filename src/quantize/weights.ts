@@ -88,6 +88,17 @@ export function keepAffineMap(heap: Heap, sPtr: number, bPtr: number, n: number,
   if (changed) { heap.write(sPtr, s); heap.write(bPtr, b); }
 }
 
+/** Round to nearest, ties to even (wasm's nearest). */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v), d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+/** The integer zero point of an affine map with scale s and offset b: clip(round(-b / s), 0, L), in f32 as the kernel. */
+export function affineZeroPoint(s: number, b: number, bits: number): number {
+  return Math.min(2 ** bits - 1, Math.max(0, roundHalfEven(Math.fround(-b / s))));
+}
+
 /**
  * LSQ's gradient scale for a map's scale and offset (Esser et al. 2020): 1 / sqrt(N L), N the
  * values one map quantizes per sample (a weight group, or an activation's features).
