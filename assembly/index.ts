@@ -8,6 +8,7 @@ export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { im2colBytes } from './affineconv';
+export { lutPackWeights, lutScratchBytes, lutGemm } from './lut';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine, pairSumHalf } from './bitserial';
 export { requantize } from './requantize';
 export { affineRowSums, affinePackBLowBit, affinePackBTLowBit, affineGemmLowBit } from './affine-lowbit';

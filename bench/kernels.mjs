@@ -205,8 +205,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   ratios.push({ name: `xnorGemm API / ort-web best MatMul ${group}`, value: lat.ratio('lowbit xnorGemm (API, copies in+out)', ...ortF32), target: big ? 20 : null });
   ratios.push({ name: `sgemm API / ort-web best MatMul ${group}`, value: lat.ratio('lowbit sgemm (API, copies in+out, packs B)', ...ortF32), target: big ? 0.8 : null });
   ratios.push({ name: `affineGemm API / ort-web fastest int8 MatMul ${group}`, value: lat.ratio(affine, ...ortInt), target: big ? 1.5 : null });
-  ratios.push({ name: `bitserial 1W2A / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W2A (API)', affine), target: big ? 2 : null });
-  ratios.push({ name: `bitserial 1W4A / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W4A (API)', affine), target: big ? 1 : null });
+  ratios.push({ name: `bitserialGemm 1W2A (lookup table) / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W2A (API)', affine), target: big ? 3 : null });
+  ratios.push({ name: `bitserialGemm 1W4A (lookup table) / own 8-bit affineGemm ${group}`, value: lat.ratio('lowbit bitserialGemm 1W4A (API)', affine), target: big ? 2 : null });
 }
 
 {
@@ -240,8 +240,8 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
   ratios.push({ name: 'binaryConv2d int32 API / ort-web Conv', value: lat.ratio('lowbit binaryConv2d -> int32 (API)', f32), target: 10 });
   ratios.push({ name: 'binaryConv2d fused-bits API / ort-web Conv', value: lat.ratio('lowbit binaryConv2d -> packed bits, fused threshold (API)', f32), target: null });
   ratios.push({ name: 'affineConv2d API / ort-web fastest int8 conv', value: lat.ratio(affineConv, 'ort-web ConvInteger u8 x i8 (pads 1)', 'ort-web QLinearConv u8 x i8 (pads 1)'), target: null });
-  ratios.push({ name: 'bitserialConv2d 1W2A / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W2A (API)', affineConv), target: null });
-  ratios.push({ name: 'bitserialConv2d 1W4A / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W4A (API)', affineConv), target: null });
+  ratios.push({ name: 'bitserialConv2d 1W2A (lookup table) / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W2A (API)', affineConv), target: null });
+  ratios.push({ name: 'bitserialConv2d 1W4A (lookup table) / own 8-bit affineConv2d', value: lat.ratio('lowbit bitserialConv2d 1W4A (API)', affineConv), target: null });
 }
 
 // ---- report ----

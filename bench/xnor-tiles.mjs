@@ -4,7 +4,8 @@
 // the best of ~60 ms of calls for each variant, then the median over rounds. This is how the
 // shipped 2 x (4 + 2) tile was chosen; bench/NOTES.md has a run's output.
 //
-//   node bench/xnor-tiles.mjs [RxVxS ...]      (default: a set of shapes around the shipped one)
+//   node bench/xnor-tiles.mjs [RxVxS[c] ...]   (default: a set of shapes around the shipped one;
+//                                               a trailing c: carry-save v128 columns)
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,14 @@ function tile(R, V, S, short) {
   }
   L.push(`      pa += ${R * 16}; pb += ${NB * 16};`, '    }');
   for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`    s${i}_${j} = i32x4.add(s${i}_${j}, widen(c${i}_${j}));`);
-  L.push('  }', '  if (half) {');
+  L.push('  }');
+  return halfStepAndStores(L, R, V, S);
+}
+
+/** The half step (upper 64 bits zero) and the stores, shared by both tile generators. */
+function halfStepAndStores(L, R, V, S) {
+  const NB = V + S;
+  L.push('  if (half) {');
   for (let i = 0; i < R; i++) L.push(`    const h${i} = load<u64>(pa, ${i * 16});`);
   for (let j = 0; j < NB; j++) {
     L.push(`    const g${j} = load<u64>(pb, ${j * 16});`);
@@ -58,8 +66,56 @@ function tile(R, V, S, short) {
   return L.join('\n');
 }
 
+/**
+ * Carry-save variant (Harley-Seal, Mula, Kurz, Lemire arXiv 1611.07612): each v128 output keeps
+ * "ones" and "twos" vectors; every 4 steps two full adders fold the 4 xor vectors into them and the
+ * carry out ("fours") is counted with one i8x16.popcnt instead of four.
+ */
+function tileCsa(R, V, S, short) {
+  const NB = V + S, L = [];
+  L.push(`function ${short ? 'tileShort' : 'tileLong'}(pa: usize, pb: usize, kv: i32, half: bool, kbits: i32, out: usize, ldo: usize): void {`);
+  for (let i = 0; i < R; i++) {
+    for (let j = 0; j < V; j++) L.push(`  let s${i}_${j} = i32x4.splat(0), o${i}_${j} = s${i}_${j}, w${i}_${j} = s${i}_${j};`);
+    for (let j = V; j < NB; j++) L.push(`  let t${i}_${j}: u64 = 0;`);
+  }
+  L.push('  const kg = kv >> 2;');
+  L.push('  for (let k0 = 0; k0 < kg; k0 += 31) { const groups = min(31, kg - k0);');
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`    let c${i}_${j} = i8x16.splat(0);`);
+  L.push('    for (let g = 0; g < groups; g++) {');
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) {
+    const x = (q) => `v128.xor(v128.load(pa, ${q * R * 16 + i * 16}), v128.load(pb, ${q * NB * 16 + j * 16}))`;
+    L.push(`      { const x0 = ${x(0)}, x1 = ${x(1)};`);
+    L.push(`        let u = v128.xor(o${i}_${j}, x0); const h1 = v128.or(v128.and(o${i}_${j}, x0), v128.and(u, x1)); o${i}_${j} = v128.xor(u, x1);`);
+    L.push(`        const x2 = ${x(2)}, x3 = ${x(3)};`);
+    L.push(`        u = v128.xor(o${i}_${j}, x2); const h2 = v128.or(v128.and(o${i}_${j}, x2), v128.and(u, x3)); o${i}_${j} = v128.xor(u, x3);`);
+    L.push(`        u = v128.xor(w${i}_${j}, h1); const f = v128.or(v128.and(w${i}_${j}, h1), v128.and(u, h2)); w${i}_${j} = v128.xor(u, h2);`);
+    L.push(`        c${i}_${j} = i8x16.add(c${i}_${j}, i8x16.popcnt(f)); }`);
+  }
+  if (S) {
+    L.push('      for (let q = 0; q < 4; q++) {');
+    for (let i = 0; i < R; i++) L.push(`        const x${i}0 = load<u64>(pa + q * ${R * 16}, ${i * 16}), x${i}1 = load<u64>(pa + q * ${R * 16}, ${i * 16 + 8});`);
+    for (let j = V; j < NB; j++) {
+      L.push(`        const y${j}0 = load<u64>(pb + q * ${NB * 16}, ${j * 16}), y${j}1 = load<u64>(pb + q * ${NB * 16}, ${j * 16 + 8});`);
+      for (let i = 0; i < R; i++) L.push(`        t${i}_${j} += popcnt(x${i}0 ^ y${j}0) + popcnt(x${i}1 ^ y${j}1);`);
+    }
+    L.push('      }');
+  }
+  L.push(`      pa += ${4 * R * 16}; pb += ${4 * NB * 16};`, '    }');
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`    s${i}_${j} = i32x4.add(s${i}_${j}, i32x4.shl(widen(c${i}_${j}), 2));`);
+  L.push('  }');
+  // ones, twos and the < 4 leftover steps: bytes <= 8 + 16 + 24
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`  let r${i}_${j} = i8x16.add(i8x16.popcnt(o${i}_${j}), i8x16.shl(i8x16.popcnt(w${i}_${j}), 1));`);
+  L.push('  for (let k = kg << 2; k < kv; k++) {');
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`    r${i}_${j} = xpop(r${i}_${j}, v128.load(pa, ${i * 16}), v128.load(pb, ${j * 16}));`);
+  for (let i = 0; i < R; i++) for (let j = V; j < NB; j++) L.push(`    t${i}_${j} += popcnt(load<u64>(pa, ${i * 16}) ^ load<u64>(pb, ${j * 16})) + popcnt(load<u64>(pa, ${i * 16 + 8}) ^ load<u64>(pb, ${j * 16 + 8}));`);
+  L.push(`    pa += ${R * 16}; pb += ${NB * 16};`, '  }');
+  for (let i = 0; i < R; i++) for (let j = 0; j < V; j++) L.push(`  s${i}_${j} = i32x4.add(s${i}_${j}, widen(r${i}_${j}));`);
+  return halfStepAndStores(L, R, V, S);
+}
+
 /** A whole xnor.ts for the variant: the shipped file's helpers, two tiles and the same driver. */
-function variantSource(R, V, S) {
+function variantSource(R, V, S, carrySave) {
+  const gen = carrySave ? tileCsa : tile;
   const shipped = readFileSync('assembly/xnor.ts', 'utf8');
   const helpers = shipped.slice(0, shipped.indexOf('/**\n * One 2 x 6 tile'));
   const NB = V + S;
@@ -80,15 +136,16 @@ export function xnorGemm(a: usize, b: usize, m: i32, n: i32, words: i32, kbits: 
   }
 }
 `;
-  return `${helpers}${tile(R, V, S, true)}\n${tile(R, V, S, false)}\n${driver}`;
+  return `${helpers}${gen(R, V, S, true)}\n${gen(R, V, S, false)}\n${driver}`;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-tiles-'));
 const variants = [{ name: 'shipped (2x4+2)', ra: 2, rb: 6, src: null }];
 for (const spec of specs) {
-  const [R, V, S] = spec.split('x').map(Number);
+  const carrySave = spec.endsWith('c');
+  const [R, V, S] = spec.replace(/c$/, '').split('x').map(Number);
   if (!(R >= 1 && V >= 0 && S >= 0 && V + S >= 1) || (V && V % 4 && V > 4)) throw new Error(`bad tile spec ${spec}: use RxVxS`);
-  variants.push({ name: `${R}x${V}v+${S}s`, ra: R, rb: V + S, src: variantSource(R, V, S) });
+  variants.push({ name: `${R}x${V}v+${S}s${carrySave ? ' carry-save' : ''}`, ra: R, rb: V + S, src: variantSource(R, V, S, carrySave) });
 }
 for (const [i, v] of variants.entries()) {
   const d = join(dir, `v${i}`);

@@ -25,6 +25,9 @@ export interface WasmExports {
   affinePackB(b: number, k: number, n: number, zb: number, signed: number, dst: number): void; // zb: pointer to i16 per column
   affineGemm(a: number, b: number, m: number, n: number, k: number, out: number, scratch: number): void;
   packBitPlanes(a: number, m: number, k: number, bits: number, dst: number, words: number): void;
+  lutPackWeights(w: number, n: number, segs: number, segBits: number, segWords: number, dst: number): void;
+  lutScratchBytes(k: number): number;
+  lutGemm(a: number, lda: number, m: number, k: number, w: number, n: number, bits: number, out: number, ldo: number, scratch: number): void;
   maxByte(a: number, len: number): number;
   signRowSums(w: number, n: number, words: number, k: number, sums: number): void;
   bitserialCombine(x: number, m: number, bits: number, n: number, rowStep: number, planeStep: number, wsum: number, out: number): void;

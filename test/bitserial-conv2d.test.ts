@@ -20,9 +20,9 @@ function run(s: Shape, seed: number) {
 }
 
 describe('bitserialConv2d', () => {
-  it('matches a direct convolution for 1, 2, 4 and 8-bit codes, paddings, strides, channel counts', () => {
+  it('matches a direct convolution for 1, 2, 3, 4 and 8-bit codes, paddings, strides, channel counts', () => {
     let seed = 0;
-    for (const bits of [1, 2, 4, 8]) for (const c of [1, 5, 64, 70]) for (const padding of ['valid', 'same'] as const) for (const [sh, sw] of [[1, 1], [2, 1]]) {
+    for (const bits of [1, 2, 3, 4, 8]) for (const c of [1, 5, 64, 70]) for (const padding of ['valid', 'same'] as const) for (const [sh, sw] of [[1, 1], [2, 1]]) {
       const s: Shape = { n: c === 5 ? 2 : 1, h: 6, w: 5, c, cout: c === 64 ? 7 : 13, kh: 3, kw: c === 1 ? 2 : 3, sh, sw, padding, bits };
       const { got, want } = run(s, seed++);
       expect(got, JSON.stringify(s)).toEqual(want);

@@ -6,6 +6,7 @@ import { Slot } from '../ops/layer.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
 import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
 import { flipMasks } from '../kernels/threshold.js';
+import { lutPanelBytes, useLut } from '../kernels/lut-gemm.js';
 import type { PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
 
@@ -56,9 +57,9 @@ function denseBitRows(s: PlanStep): Uint32Array {
 
 /**
  * Build the runner of a step whose input is `inShape` ([h, w, c] of the previous step's output, or
- * of the pixels). A 'bits' input is pixels of 2 * ceil(c / 64) u32 words. Codes x binary weights run on the 8-bit affine
- * kernel with +-1 int8 weights: at 3+ bits that costs no more than the bit planes would, and it
- * has no 64-channel padding (bit-serial is worth it at 1-2 bits; a next step).
+ * of the pixels). A 'bits' input is pixels of 2 * ceil(c / 64) u32 words. 2..4-bit codes x binary
+ * weights run on the lookup-table GEMM; other codes x binary weights on the 8-bit affine kernel
+ * with +-1 int8 weights (dense layers on bit planes where that pays).
  */
 export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, number, number]): Runner {
   const wasm = r.heap.wasm;
@@ -110,6 +111,20 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       if (fromBits) { src = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, src); }
       const acc = accBuf(n * oh * ow * s.out * 4);
       wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : s.inZero ?? 0, acc);
+      return acc;
+    };
+  } else if (s.input === 'codes' && s.weights === 'binary' && !s.inZero && useLut(s.inBits!)) {
+    // +-1 weights x 2..4-bit codes: the lookup-table GEMM (assembly/lut.ts), on im2col rows for a
+    // conv (pads are code 0, a real 0 for codes without a zero point)
+    const cw = Math.ceil(s.c / 64), panels = r.alloc(lutPanelBytes(s.out, kk));
+    wasm.lutPackWeights(r.put(s.wBinary!), s.out, conv ? taps : 1, s.c, 2 * cw, panels);
+    const tables = r.slot('lut'), bits = s.inBits!;
+    accumulate = (x, n) => {
+      const rows = n * oh * ow;
+      let col = x;
+      if (conv) { col = colBuf(rows * kk); wasm.im2colBytes(x, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, 0, col); }
+      const acc = accBuf(rows * s.out * 4);
+      wasm.lutGemm(col, kk, rows, kk, panels, s.out, bits, acc, s.out, tables(wasm.lutScratchBytes(kk)));
       return acc;
     };
   } else if (!conv && s.input === 'codes' && !s.inZero && !s.wZero && (s.weights === 'binary' || s.wInt8!.every((v) => v * v < 2))) {

@@ -4,6 +4,7 @@ import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { putBinaryConvWeights } from './binary-conv2d.js';
 import { PANEL_A } from './xnor-gemm.js';
 import { putCodes, type PackedCodes } from './codes.js';
+import { lutPanelBytes, useLut } from './lut-gemm.js';
 
 export interface BitserialConv2dOptions extends ConvOptions {
   /** 'valid' (default), or 'same': output ceil(H / stride), borders padded with code 0 */
@@ -19,7 +20,8 @@ const BAND_BYTES = 64 * 1024;
  * rows of one pixel's channels) with +-1 weights in
  * binaryConv2d's layout ([filters][kh][kw] pixels of 2*ceil(c/64) u32 words).
  * out[b][oy][ox][f] = sum over the window of x * w (int32, NHWC); padding codes are 0.
- * The `bits` planes run through the binary conv kernel as extra batch images with pad bits 0 and
+ * 2..4-bit codes run as im2col rows through the lookup-table GEMM (assembly/lut.ts); otherwise the
+ * `bits` planes run through the binary conv kernel as extra batch images with pad bits 0 and
  * no correction: a pad tap (every plane -1) then cancels against the weight-sum term exactly
  * (assembly/bitserial.ts).
  */
@@ -37,6 +39,18 @@ export function bitserialConv2d(heap: Heap, x: Uint8Array | PackedCodes, bits: n
   const wasm = heap.wasm;
   return scoped(heap, (arena) => {
     const px8 = putCodes(heap, arena, 'x', x, bits, pixels, c); // NHWC: one row of c codes per pixel
+    if (useLut(bits)) {
+      // one image at a time: im2col rows of taps x c codes (pads are code 0), then the table GEMM
+      const kk = taps * c, rows = oh * ow;
+      const pw = arena.put(weights), panels = arena.alloc(lutPanelBytes(cout, kk));
+      wasm.lutPackWeights(pw, cout, taps, c, 2 * cw, panels);
+      const col = arena.alloc(rows * kk), po = arena.alloc(outPixels * cout * 4), scratch = arena.alloc(wasm.lutScratchBytes(kk));
+      for (let b = 0; b < n; b++) {
+        wasm.im2colBytes(px8 + b * h * w * c, 1, h, w, c, kh, kw, sh, sw, padT, padL, oh, ow, 0, col);
+        wasm.lutGemm(col, kk, rows, kk, panels, cout, bits, po + b * rows * cout * 4, cout, scratch);
+      }
+      return heap.read(Int32Array, po, outPixels * cout, out);
+    }
     const planes = arena.alloc(bits * pixels * cw * 8);
     wasm.packBitPlanesNHWC(px8, pixels, c, bits, planes);
     const { staged, panels } = putBinaryConvWeights(heap, arena, weights, cout, taps, c);

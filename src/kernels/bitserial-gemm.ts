@@ -3,14 +3,16 @@ import { scoped, type Heap } from '../memory.js';
 import { PANEL_A, PANEL_B } from './xnor-gemm.js';
 import { words32 } from './pack-signs.js';
 import { putCodes, type PackedCodes } from './codes.js';
+import { lutPanelBytes, useLut } from './lut-gemm.js';
 
 /**
  * Bit-serial product of unsigned `bits`-bit activation codes and +-1 weights:
  * `out[i*n + j] = sum_t a[i][t] * w_j[t]`, a: m x k codes (one per byte, each < 2^bits, row-major,
  * or PackedCodes rows at 4 or 2 bits),
  * w: n rows of ceil(k/32) u32 words in xnorGemm's layout (bit 1 = +1, LSB first).
- * Runs `bits` xor-popcount passes over the activations' bit planes (assembly/bitserial.ts), so
- * 1W2A costs two binary GEMMs and 1W4A four.
+ * Codes of 2..4 bits run on the lookup-table GEMM (assembly/lut.ts: one swizzle looks up 4 MACs for
+ * 16 columns); 1 and 5..8 bits run `bits` xor-popcount passes over the activations' bit planes
+ * (assembly/bitserial.ts).
  */
 export function bitserialGemm(heap: Heap, a: Uint8Array | PackedCodes, bits: number, w: Uint32Array, m: number, n: number, k: number, out?: Int32Array): Int32Array {
   checkInt('bits', bits, 1, 8);
@@ -26,6 +28,12 @@ export function bitserialGemm(heap: Heap, a: Uint8Array | PackedCodes, bits: num
   const wasm = heap.wasm;
   return scoped(heap, (arena) => {
     const pa8 = putCodes(heap, arena, 'a', a, bits, m, k);
+    if (useLut(bits)) {
+      const pw = arena.put(w), panels = arena.alloc(lutPanelBytes(n, k)), po = arena.alloc(m * n * 4);
+      wasm.lutPackWeights(pw, n, 1, k, wpr, panels);
+      wasm.lutGemm(pa8, k, m, k, panels, n, bits, po, n, arena.alloc(wasm.lutScratchBytes(k)));
+      return heap.read(Int32Array, po, m * n, out);
+    }
     const rows = m * bits;
     const planes = arena.alloc(rows * wpr * 4);
     wasm.packBitPlanes(pa8, m, k, bits, planes, wpr);
