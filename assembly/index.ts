@@ -7,6 +7,7 @@ export { xnorConv2d, tapWeightSums } from './xnorconv';
 export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
+export { affineDotBytesA, affineDotBytesB, affineDotPackA, affineDotPackB, affineDotGemm, affineDotSelfTest } from './affine-dot';
 export { im2colBytes } from './affineconv';
 export { lutPackWeights, lutScratchBytes, lutGemm } from './lut';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine, pairSumHalf } from './bitserial';

@@ -2,19 +2,23 @@
 // 1 thread) doing the float MatMul / Conv of the same shapes, in the same process and run.
 // Operations are counted as 2*m*n*k for every product (binary or float), so the rates compare.
 //
-//   npm run bench              full run; writes bench/RESULTS.md and bench/results.json
+//   npm run bench              every host (bench/all-hosts.mjs): Node 20, Node 24, Deno
+//   node bench/kernels.mjs     this host: writes its section of bench/RESULTS.md (kernels-node20,
+//                              kernels-node24, kernels-deno) and bench/results-HOST.json
+//   npx deno run -A bench/kernels.mjs      the same in Deno
 //   node bench/kernels.mjs --quick   shorter run, prints only
-//   npm run bench:relaxed      the same under Node's relaxed-SIMD flag (init loads lowbit-relaxed.wasm),
+//   npm run bench:relaxed      Node 20 under its relaxed-SIMD flag (init loads lowbit-relaxed.wasm),
 //                              written to bench/RESULTS-relaxed.md
 //   options: --rounds N (default 7), --time MS per task per round (default 200), --out FILE
 import os from 'node:os';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { writeFile, rename } from 'node:fs/promises';
 import { Bench } from 'tinybench';
 import * as ort from 'onnxruntime-web';
 import { init } from '../dist/node/index.js';
 import { onnxModel, DT } from './onnx.mjs';
+import { host, argv, writeSection } from './host.mjs';
 
-const args = process.argv.slice(2);
+const args = argv;
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
@@ -248,17 +252,17 @@ for (const [m, k, n] of [[64, 1024, 1024], [256, 576, 64], [1, 4096, 1000]]) {
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
-  node: process.version,
-  v8: process.versions.v8,
+  host: host.label,
   ortWeb: ort.env.versions?.web ?? 'unknown',
   platform: `${os.platform()} ${os.arch()}`,
 };
 const date = new Date().toISOString();
-const command = lb.relaxedSimd ? 'npm run bench:relaxed' : `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`;
+const relaxedFlag = host.id === 'node20' && lb.relaxedSimd;
+const command = relaxedFlag ? 'npm run bench:relaxed' : `${host.id === 'deno' ? 'npx deno run -A' : host.id === 'node20' ? 'node' : 'node-24/bin/node'} bench/kernels.mjs${args.length ? ' ' + args.join(' ') : ''}`;
 
-let md = `# Kernel benchmark results\n\n`;
+let md = `## Kernels in ${host.label}\n\n`;
 md += `- date: ${date}\n- command: \`${command}\` (${ROUNDS} rounds x ${TIME} ms per task; latencies: median of per-round medians; ratios: median of per-round ratios)\n`;
-md += `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; Node ${machine.node} (V8 ${machine.v8}); onnxruntime-web ${machine.ortWeb}, wasm backend, 1 thread\n`;
+md += `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.platform}; ${machine.host}; onnxruntime-web ${machine.ortWeb}, wasm backend, 1 thread\n`;
 md += `- lowbit build: ${lb.relaxedSimd ? 'lowbit-relaxed.wasm (relaxed SIMD)' : 'lowbit.wasm (baseline SIMD128)'}\n`;
 md += `- operations counted as 2*m*n*k for binary and float products alike; "API" times include copying inputs into wasm memory and the result out\n\n`;
 let group = '';
@@ -274,13 +278,10 @@ for (const q of ratios) md += `| ${q.name} | ${q.value.toFixed(2)}x | ${q.target
 
 console.log(md);
 if (!quick) {
-  // write atomically: a temporary file, then rename
-  const json = OUT.replace(/\.md$/, '.json').replace('RESULTS', 'results');
-  // keep the sections other scripts own (bench/models.mjs, bench/startup.mjs), marked <!-- name:start/end -->
-  const kept = (await readFile(OUT, 'utf8').catch(() => '')).match(/<!-- (\w+):start -->[\s\S]*?<!-- \1:end -->\n?/g) ?? [];
-  if (kept.length) md = `${md.trimEnd()}\n\n${kept.join('\n')}`;
-  await writeFile(`${OUT}.tmp`, md);
-  await rename(`${OUT}.tmp`, OUT);
+  // this host's section of RESULTS.md (or the whole of a separate --out file), then the JSON
+  const json = relaxedFlag ? 'bench/results-relaxed.json' : `bench/results-${host.id}.json`;
+  if (OUT === 'bench/RESULTS.md') await writeSection(OUT, `kernels-${host.id}`, md);
+  else { await writeFile(`${OUT}.tmp`, md); await rename(`${OUT}.tmp`, OUT); }
   await writeFile(`${json}.tmp`, JSON.stringify({ date, command, machine, relaxedSimd: lb.relaxedSimd, rows, ratios }, null, 2) + '\n');
   await rename(`${json}.tmp`, json);
   console.log(`wrote ${OUT} and ${json}`);

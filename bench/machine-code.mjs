@@ -6,6 +6,7 @@
 // ops. bench/NOTES.md turns these into the fraction of the bound each kernel reaches.
 //
 //   node bench/machine-code.mjs [--node PATH] [--wasm lowbit.wasm|lowbit-relaxed.wasm] [--dump NAME]
+//   (PATH: a node binary, or node_modules/.bin/deno)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +36,11 @@ function exportIndices(bytes) {
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-mc-'));
 const script = join(dir, 'load.mjs');
 writeFileSync(script, `import { readFileSync } from "node:fs";\nnew WebAssembly.Instance(new WebAssembly.Module(readFileSync(${JSON.stringify(wasmPath)})), { env: { abort() {} } });\n`);
+const isDeno = /deno$/.test(values.node);
 const flags = ['--no-liftoff', '--no-wasm-lazy-compilation', '--print-wasm-code'];
-if (relaxed && /v20\./.test(execFileSync(values.node, ['--version']).toString())) flags.push('--experimental-wasm-relaxed-simd');
-const text = execFileSync(values.node, [...flags, script], { maxBuffer: 1 << 30 }).toString();
+if (!isDeno && relaxed && /v20\./.test(execFileSync(values.node, ['--version']).toString())) flags.push('--experimental-wasm-relaxed-simd');
+const argsFor = (file) => (isDeno ? ['run', '-A', `--v8-flags=${flags.join(',')}`, file] : [...flags, file]);
+const text = execFileSync(values.node, argsFor(script), { maxBuffer: 1 << 30 }).toString();
 rmSync(dir, { recursive: true, force: true });
 
 /** function index -> [{ addr, text }] */
@@ -87,8 +90,14 @@ const KERNELS = {
   sgemmPacked: { note: '4 x 8 tile, one k', macs: 4 * 8, marker: /^vmulps/, perIter: 8 },
 };
 
+if (![...code.values()].some((ins) => ins.length)) {
+  console.error('this host printed no instructions (its V8 is built without the disassembler: Deno\'s is); use a Node binary');
+  process.exit(1);
+}
 const index = exportIndices(readFileSync(wasmPath));
-const version = execFileSync(values.node, ['-p', 'process.version + " (V8 " + process.versions.v8 + ")"']).toString().trim();
+const version = isDeno
+  ? execFileSync(values.node, ['eval', 'console.log("Deno " + Deno.version.deno + " (V8 " + Deno.version.v8 + ")")']).toString().trim()
+  : execFileSync(values.node, ['-p', 'process.version + " (V8 " + process.versions.v8 + ")"']).toString().trim();
 console.log(`host: ${version}; build: ${values.wasm}\n`);
 if (values.dump) {
   const ins = code.get(index.get(values.dump));

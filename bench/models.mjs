@@ -7,9 +7,9 @@
 // per-round ratios. Cold start is import -> first prediction in a fresh Node process. Native
 // onnxruntime-node (CPU, 1 intra-op thread) runs the same two ONNX graphs in the same rounds, the
 // speed a server gets without wasm.
-// Writes the "Models" section of bench/RESULTS.md (between its markers).
+// Writes this host's "Models" section of bench/RESULTS.md (models-node20, models-node24, models-deno).
 //
-//   npm run build && node bench/models.mjs [--rounds 5]
+//   npm run build && node bench/models.mjs [--rounds 5]      (npx deno run -A bench/models.mjs in Deno)
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -17,11 +17,14 @@ import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import { measureRounds, median, ratio } from './rounds.mjs';
 import * as ort from 'onnxruntime-web';
-import * as ortNode from 'onnxruntime-node';
 import { init, Engine } from '../dist/node/index.js';
 import { onnxModel, DT, randomWeights, ortWebOneThread } from './onnx.mjs';
+import { host, argv, evalArgs, writeSection } from './host.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
+// native onnxruntime-node where this host loads its addon
+const ortNode = await import('onnxruntime-node').catch(() => null);
+
+const { values } = parseArgs({ args: argv, options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/RESULTS.md' } } });
 const ROUNDS = Number(values.rounds), TIME = 300;
 ortWebOneThread(ort);
 const { floats, int8s } = randomWeights(7);
@@ -87,7 +90,7 @@ const onnx = { float: [cnnOnnx(1, false), cnnOnnx(64, false)], int8: [cnnOnnx(1,
 const sess = async (m) => ort.InferenceSession.create(m, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 const ortF = [await sess(onnx.float[0]), await sess(onnx.float[1])], ortQ = [await sess(onnx.int8[0]), await sess(onnx.int8[1])];
 const nsess = async (m) => ortNode.InferenceSession.create(m, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-const nodeF = [await nsess(onnx.float[0]), await nsess(onnx.float[1])], nodeQ = [await nsess(onnx.int8[0]), await nsess(onnx.int8[1])];
+const nodeF = ortNode && [await nsess(onnx.float[0]), await nsess(onnx.float[1])], nodeQ = ortNode && [await nsess(onnx.int8[0]), await nsess(onnx.int8[1])];
 const nxf = (n) => new ortNode.Tensor('float32', Float32Array.from(data.subarray(0, n * 784), (v) => v / 255), [n, 1, 28, 28]);
 const nxq = (n) => new ortNode.Tensor('uint8', data.slice(0, n * 784), [n, 1, 28, 28]);
 const xf = (n) => new ort.Tensor('float32', Float32Array.from(data.subarray(0, n * 784), (v) => v / 255), [n, 1, 28, 28]);
@@ -97,17 +100,19 @@ const tasks = (n) => [
   ['lowbit 1W4A (fashion-cnn-1w4a.lbm)', () => models['fashion-cnn-1w4a'].engine.predict(n === 1 ? one : data, n)],
   ['onnxruntime-web float32', async () => { await ortF[n === 1 ? 0 : 1].run({ x: xf(n) }); }],
   ['onnxruntime-web int8 (QLinearConv / QLinearMatMul)', async () => { await ortQ[n === 1 ? 0 : 1].run({ x: xq(n) }); }],
-  ['onnxruntime-node float32 (native, 1 thread)', async () => { await nodeF[n === 1 ? 0 : 1].run({ x: nxf(n) }); }],
-  ['onnxruntime-node int8 (native, 1 thread)', async () => { await nodeQ[n === 1 ? 0 : 1].run({ x: nxq(n) }); }],
+  ...(ortNode ? [
+    ['onnxruntime-node float32 (native, 1 thread)', async () => { await nodeF[n === 1 ? 0 : 1].run({ x: nxf(n) }); }],
+    ['onnxruntime-node int8 (native, 1 thread)', async () => { await nodeQ[n === 1 ? 0 : 1].run({ x: nxq(n) }); }],
+  ] : []),
 ];
 const measure = (n) => measureRounds(tasks(n), ROUNDS, TIME);
 const lat1 = await measure(1), lat64 = await measure(64);
 
 // cold start: a fresh process, import -> first prediction
-const cold = (script) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname }).toString().trim());
+const cold = (script) => Number(execFileSync(process.execPath, evalArgs(script), { cwd: new URL('..', import.meta.url).pathname }).toString().trim());
 const coldLowbit = (name) => cold(`const t0 = performance.now(); const { Engine } = await import('./dist/node/index.js'); const { readFile } = await import('node:fs/promises');
   const e = await Engine.load(new Uint8Array(await readFile('models/${name}.lbm'))); e.predict(new Uint8Array(784), 1); console.log(performance.now() - t0);`);
-const onnxFiles = { float: '/tmp/lowbit-cnn-float.onnx', int8: '/tmp/lowbit-cnn-int8.onnx' };
+const onnxFiles = { float: `${os.tmpdir()}/lowbit-cnn-float.onnx`, int8: `${os.tmpdir()}/lowbit-cnn-int8.onnx` };
 await writeFile(onnxFiles.float, onnx.float[0]); await writeFile(onnxFiles.int8, onnx.int8[0]);
 const coldOrt = (file, type) => cold(`const t0 = performance.now(); const ort = await import('onnxruntime-web'); const { readFile } = await import('node:fs/promises');
   ort.env.wasm.numThreads = 1; ort.env.logLevel = 'error'; const s = await ort.InferenceSession.create(new Uint8Array(await readFile('${file}')), { executionProviders: ['wasm'] });
@@ -129,10 +134,9 @@ const rowsTable = names.map((k) => `| ${k} | ${(median(lat1[k]) * 1000).toFixed(
 const F = 'onnxruntime-web float32', Q = 'onnxruntime-web int8 (QLinearConv / QLinearMatMul)', B1 = names[0], B4 = names[1];
 const NF = 'onnxruntime-node float32 (native, 1 thread)', NQ = 'onnxruntime-node int8 (native, 1 thread)';
 const line = (a, b, t) => `| ${a.split(' (')[0]} vs ${b.replace('onnxruntime-web ', 'ORT ').replace('onnxruntime-node ', 'native ORT ').split(' (')[0]} | ${ratio(lat1, a, b).toFixed(2)}x | ${ratio(lat64, a, b).toFixed(2)}x | ${t} |`;
-const section = `<!-- models:start -->
-## Models: the shipped Fashion-MNIST CNNs vs onnxruntime-web (and native onnxruntime-node)
+const section = `## Models in ${host.label}: the shipped Fashion-MNIST CNNs vs onnxruntime-web (and native onnxruntime-node)
 
-\`node bench/models.mjs --rounds ${ROUNDS}\` (${new Date().toISOString()}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}; onnxruntime-web ${ort.env.versions?.web ?? ''}, wasm, 1 thread).
+\`bench/models.mjs --rounds ${ROUNDS}\` (${new Date().toISOString()}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, ${host.label}; lowbit build ${lb.relaxedSimd ? 'lowbit-relaxed.wasm' : 'lowbit.wasm'}; onnxruntime-web ${ort.env.versions?.web ?? ''}, wasm, 1 thread).
 Architecture: conv 3x3 32 - pool - conv 3x3 64 - pool - dense 256 - dense 10 (README "Training"). lowbit runs the
 integer-only plans in models/; ONNX: the same shapes, BN folded, float32 (Conv / Gemm) and int8
 (QLinearConv / QLinearMatMul, u8 in). Latency: median over ${ROUNDS} rounds of each round's p50.
@@ -147,15 +151,9 @@ ${line(B1, F, '10x')}
 ${line(B1, Q, '3x')}
 ${line(B4, F, '5x')}
 ${line(B4, Q, '1.5x')}
-${line(B1, NF, '-')}
-${line(B1, NQ, '> 1x at both batch sizes')}
-${line(B4, NQ, '-')}
+${ortNode ? [line(B1, NF, '-'), line(B1, NQ, '> 1x at both batch sizes'), line(B4, NQ, '-')].join('\n') : '| native onnxruntime-node | - | - | not loadable in this host |'}
 
 Model file size vs float32 ONNX: 1W1A ${(size[F].length / size[B1].length).toFixed(1)}x smaller, 1W4A ${(size[F].length / size[B4].length).toFixed(1)}x smaller (target 20x).
-<!-- models:end -->
 `;
-let md = '';
-try { md = await readFile(values.out, 'utf8'); } catch { md = '# Benchmarks\n'; }
-md = md.includes('<!-- models:start -->') ? md.replace(/<!-- models:start -->[\s\S]*<!-- models:end -->\n?/, section) : `${md.trimEnd()}\n\n${section}`;
-await writeFile(values.out, md);
+await writeSection(values.out, `models-${host.id}`, section);
 console.log(section);

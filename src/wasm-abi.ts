@@ -17,6 +17,12 @@ export interface WasmExports {
   thresholdPack(acc: number, rows: number, cout: number, thr: number, flip: number, out: number): void;
   affinePackA(a: number, m: number, k: number, za: number, dst: number): void;
   affinePackRows(a: number, m: number, k: number, z: number, signed: number, r: number, dst: number, zrows: number): void;
+  affineDotBytesA(m: number, k: number): number;
+  affineDotBytesB(n: number, k: number): number;
+  affineDotPackA(a: number, m: number, k: number, lda: number, fullRange: number, dst: number): void;
+  affineDotPackB(b: number, k: number, n: number, sk: number, sn: number, zb: number, zrows: number, signed: number, dst: number): void;
+  affineDotGemm(a: number, b: number, m: number, n: number, k: number, za: number, out: number, ldo: number, scratch: number): void;
+  affineDotSelfTest(fullRange: number, scratch: number): number;
   im2colBytes(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, xz: number, dst: number): void;
   affineRowSums(a: number, m: number, k: number, za: number, rowsum: number): void;
   affinePackBLowBit(b: number, k: number, n: number, bits: number, dst: number): void;

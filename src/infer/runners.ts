@@ -6,7 +6,8 @@ import { Slot } from '../ops/layer.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
 import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
 import { flipMasks } from '../kernels/threshold.js';
-import { lutPanelBytes, useLut } from '../kernels/lut-gemm.js';
+import { lutPanelBytes } from '../kernels/lut-gemm.js';
+import { dotMode } from '../kernels/affine-dot.js';
 import type { PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
 
@@ -85,16 +86,24 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
     const zs = new Int16Array(Math.ceil(s.out / 8) * 8);
     if (s.wZero) zs.set(s.wZero);
-    const pb = r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2), zw = r.put(zs);
-    wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
+    const zw = r.put(zs), mode = dotMode(r.heap);
+    const pb = mode ? r.alloc(wasm.affineDotBytesB(s.out, kk)) : r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2);
+    if (mode) wasm.affineDotPackB(pw8, kk, s.out, 1, kk, 0, zw, 1, pb); // relaxed build: the 8-bit dot product
+    else wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
     return (x: number, n: number) => {
       const rows = n * oh * ow;
       let col = x;
       if (fromBits) { col = u8Buf(n * inPixels * inShape[2]); wasm.unpackBitsU8(x, n * inPixels, wordsPerPixel, inShape[2], 2, col); }
       if (conv) { const src = col; col = colBuf(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, za, col); }
+      const acc = accBuf(rows * s.out * 4);
+      if (mode) {
+        const pa = packBuf(wasm.affineDotBytesA(rows, kk));
+        wasm.affineDotPackA(col, rows, kk, kk, mode === 2 ? 1 : 0, pa);
+        wasm.affineDotGemm(pa, pb, rows, s.out, kk, za, acc, s.out, scratch);
+        return acc;
+      }
       const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
       wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
-      const acc = accBuf(rows * s.out * 4);
       wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
       return acc;
     };
@@ -113,52 +122,28 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       wasm.depthwiseU8(src, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, pw, fromBits ? 1 : s.inZero ?? 0, acc);
       return acc;
     };
-  } else if (s.input === 'codes' && s.weights === 'binary' && !s.inZero && useLut(s.inBits!)) {
-    // +-1 weights x 2..4-bit codes: the lookup-table GEMM (assembly/lut.ts), on im2col rows for a
-    // conv (pads are code 0, a real 0 for codes without a zero point)
-    const cw = Math.ceil(s.c / 64), panels = r.alloc(lutPanelBytes(s.out, kk));
-    wasm.lutPackWeights(r.put(s.wBinary!), s.out, conv ? taps : 1, s.c, 2 * cw, panels);
+  } else if (s.input === 'codes' && !s.inZero && !s.wZero && s.inBits! <= 4 && (s.weights === 'binary' || (!conv && s.wInt8!.every((v) => v * v < 2)))) {
+    // +-1 weights x 1..4-bit codes: the lookup-table GEMM (assembly/lut.ts), on im2col rows for a
+    // conv (pads are code 0, a real 0 for codes without a zero point). Ternary dense weights
+    // (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the columns, then pairSumHalf.
+    const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out, cw = Math.ceil(s.c / 64), panels = r.alloc(lutPanelBytes(outs, kk));
+    if (ternary) {
+      // b1 = +1 where w >= 0, then b2 = +1 where w > 0: 2 x out rows of signs, packed to bits
+      const q = s.wInt8!, n = q.length, signs = new Float32Array(2 * n), wpr = Math.ceil(s.c / 32), staged = r.alloc(outs * wpr * 4);
+      for (let i = 0; i < n; i++) { signs[i] = q[i]; signs[n + i] = q[i] - 0.5; } // load time
+      wasm.packSignsRows(r.put(signs), outs, s.c, staged, wpr);
+      wasm.lutPackWeights(staged, outs, 1, s.c, wpr, panels);
+    } else wasm.lutPackWeights(r.put(s.wBinary!), outs, conv ? taps : 1, s.c, 2 * cw, panels);
     const tables = r.slot('lut'), bits = s.inBits!;
     accumulate = (x, n) => {
       const rows = n * oh * ow;
       let col = x;
       if (conv) { col = colBuf(rows * kk); wasm.im2colBytes(x, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, 0, col); }
-      const acc = accBuf(rows * s.out * 4);
-      wasm.lutGemm(col, kk, rows, kk, panels, s.out, bits, acc, s.out, tables(wasm.lutScratchBytes(kk)));
-      return acc;
-    };
-  } else if (!conv && s.input === 'codes' && !s.inZero && !s.wZero && (s.weights === 'binary' || s.wInt8!.every((v) => v * v < 2))) {
-    // bit-serial dense: the code planes become rows of an xnor GEMM (4-bit codes, batch 1: 4 rows,
-    // where the 8-bit kernel's 4-row tile would run 1 row in 4); sum a w = (sum_p 2^p X_p + (2^bits - 1) sum w) / 2.
-    // Ternary weights (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the rows, then pairSumHalf.
-    const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out;
-    const wpr = Math.ceil(s.c / 32), kv = Math.ceil(s.c / 128);
-    let staged: number;
-    if (ternary) {
-      // b1 = +1 where w >= 0, then b2 = +1 where w > 0: 2 x out rows of signs, packed to bits
-      const q = s.wInt8!, n = q.length, signs = new Float32Array(2 * n);
-      for (let i = 0; i < n; i++) { signs[i] = q[i]; signs[n + i] = q[i] - 0.5; } // load time
-      staged = r.alloc(outs * wpr * 4);
-      wasm.packSignsRows(r.put(signs), outs, s.c, staged, wpr);
-    } else staged = r.put(denseBitRows(s));
-    const wsum = r.alloc(outs * 4), pb = r.alloc(Math.ceil(outs / PANEL_B) * PANEL_B * kv * 16);
-    wasm.signRowSums(staged, outs, wpr, s.c, wsum);
-    wasm.packBitPanels(staged, outs, wpr, s.c, PANEL_B, pb);
-    const serial = (x: number, n: number) => {
-      const planeRows = n * s.inBits, planes = u8Buf(planeRows * wpr * 4);
-      wasm.packBitPlanes(x, n, s.c, s.inBits, planes, wpr);
-      const pa = packBuf(Math.ceil(planeRows / PANEL_A) * PANEL_A * kv * 16);
-      wasm.packBitPanels(planes, planeRows, wpr, s.c, PANEL_A, pa);
-      const xs = colBuf(planeRows * outs * 4);
-      wasm.xnorGemm(pa, pb, planeRows, outs, Math.ceil(s.c / 64), s.c, xs, outs, scratch);
-      const acc = accBuf(n * outs * 4);
-      wasm.bitserialCombine(xs, n, s.inBits, outs, s.inBits * outs * 4, outs * 4, wsum, acc);
+      const acc = accBuf(rows * outs * 4);
+      wasm.lutGemm(col, kk, rows, kk, panels, outs, bits, acc, outs, tables(wasm.lutScratchBytes(kk)));
       if (ternary) wasm.pairSumHalf(acc, n, s.out, acc); // in place: output row i lies before input row i
       return acc;
     };
-    // ternary: twice the bit rows pay only while the 8-bit kernel's 4-row tile would run mostly empty
-    const affine = ternary ? affineAccumulate() : undefined;
-    accumulate = affine ? (x, n) => (n < 4 ? serial(x, n) : affine(x, n)) : serial;
   } else if (s.input !== 'bits' || s.weights === 'int8') {
     accumulate = affineAccumulate();
   } else if (conv && s.c <= 32) {

@@ -1,4 +1,5 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
+import { dotMode } from './affine-dot.js';
 import { scoped, type Heap } from '../memory.js';
 import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { zeroPointsI16 } from './affine-gemm.js';
@@ -49,10 +50,19 @@ export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Ar
     const px = arena.put(x);
     const col = arena.alloc(rows * kk);
     wasm.im2colBytes(px, n, h, wd, c, kh, kw, sh, sw, padT, padL, oh, ow, xZero, col);
-    const pa = arena.alloc(Math.ceil(rows / 4) * 4 * kp * 2);
-    wasm.affinePackRows(col, rows, kk, xZero, 0, 4, pa, 0);
     const po = arena.alloc(rows * cout * 4);
     const scratch = arena.alloc(128);
+    const mode = zw ? dotMode(heap) : 0;
+    if (zw && mode) {
+      // relaxed build: the 8-bit dot product on the im2col rows (assembly/affine-dot.ts)
+      const pa = arena.alloc(wasm.affineDotBytesA(rows, kk)), pb = arena.alloc(wasm.affineDotBytesB(cout, kk));
+      wasm.affineDotPackA(col, rows, kk, kk, mode === 2 ? 1 : 0, pa);
+      wasm.affineDotPackB(arena.put(w as Int8Array | Uint8Array), kk, cout, 1, kk, 0, arena.put(zw), signed ? 1 : 0, pb);
+      wasm.affineDotGemm(pa, pb, rows, cout, kk, xZero, po, cout, scratch);
+      return heap.read(Int32Array, po, rows * cout, out);
+    }
+    const pa = arena.alloc(Math.ceil(rows / 4) * 4 * kp * 2);
+    wasm.affinePackRows(col, rows, kk, xZero, 0, 4, pa, 0);
     if (zw) {
       const pw8 = arena.put(w as Int8Array | Uint8Array);
       const pb = arena.alloc(Math.ceil(cout / 8) * 8 * kp * 2);

@@ -1,5 +1,6 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
+import { dotMode } from './affine-dot.js';
 
 /**
  * 8-bit affine matrix product with ONNX MatMulInteger semantics: a (u8, m x k) and b (i8 or u8,
@@ -26,9 +27,18 @@ export function affineGemm(heap: Heap, a: Uint8Array, aZero: number, b: Int8Arra
   }
   checkOut(out, Int32Array, m * n, `m x n = ${m} x ${n}`);
   const kp = k + (k & 1);
+  const mode = dotMode(heap);
   return scoped(heap, (arena) => {
     const pa8 = arena.put(a);
     const pb8 = arena.put(b);
+    if (mode) {
+      // relaxed build: the 8-bit dot product (assembly/affine-dot.ts)
+      const w = heap.wasm, pa = arena.alloc(w.affineDotBytesA(m, k)), pb = arena.alloc(w.affineDotBytesB(n, k)), po = arena.alloc(m * n * 4);
+      w.affineDotPackA(pa8, m, k, k, mode === 2 ? 1 : 0, pa);
+      w.affineDotPackB(pb8, k, n, n, 1, 0, arena.put(zb), signed ? 1 : 0, pb);
+      w.affineDotGemm(pa, pb, m, n, k, aZero, po, n, arena.alloc(128));
+      return heap.read(Int32Array, po, m * n, out);
+    }
     const pa = arena.alloc(Math.ceil(m / 4) * 4 * kp * 2);
     const pb = arena.alloc(Math.ceil(n / 8) * 8 * kp * 2);
     heap.wasm.affinePackA(pa8, m, k, aZero, pa);

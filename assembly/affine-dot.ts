@@ -1,0 +1,199 @@
+// Affine (zero-point) 8-bit GEMM on relaxed SIMD's 8-bit dot product, the relaxed build's
+// replacement for assembly/affine.ts (same semantics, ONNX MatMulInteger):
+//   out[i][j] = sum_k (a[i][k] - za) * (b[k][j] - zb[j]),   a u8, b i8 or u8, int32 accumulation.
+//
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc) adds 4 products of 4 bytes to each lane: one
+// vpdpbusd on AVX-VNNI hosts (V8 12.6+), pmaddubsw + pmaddwd + paddd elsewhere. Its second operand
+// must lie in 0..127 for the result to be the same on every host, so activations go there:
+// - codes below 128 (every k-bit code with k <= 7): one pass over a itself;
+// - any code of 128 or more: two passes, 2 * dot(w, a >> 1) + dot(w, a & 1), unless a probe at
+//   start-up found the host's dot exact for u8 (src/kernels/affine-dot.ts): then one pass.
+// Weights go in the first (signed) operand as w = b - off, off = 128 for u8 weights (b xor 0x80),
+// 0 for i8 ones. With c[j] = off - zb[j], R[i] = sum_k a[i][k], S[j] = sum_k w[k][j]:
+//   out[i][j] = sum_k a w + c[j] R[i] - za S[j] - K za c[j]
+// (wrapping int32 arithmetic, as int32 accumulation does in onnxruntime).
+//
+// Layouts (made here), K4 = ceil(k / 4) steps of 4 k, padding zero (adds nothing to any sum):
+//   A: [i32 passes, pad x 3][R: m4 int32][plane 0][plane 1 when 2 passes], a plane
+//      [m4 / 4 panels][K4][4 rows][4 bytes], m4 = m rounded up to 4
+//   B: [n8 / 8 panels][K4][8 columns][4 bytes], then S and c (n8 int32 each), n8 = n rounded up to 8
+// Tile 4 x 8: per step 4 broadcast rows (load32_splat), 2 weight vectors, 8 dots.
+
+// @ts-ignore: decorator
+@inline function dot(w: v128, x: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  unreachable(); // the baseline build never calls these kernels (src/kernels/affine-dot.ts)
+  return acc;
+}
+
+// @ts-ignore: decorator
+@inline function steps(k: i32): i32 {
+  return (k + 3) >>> 2;
+}
+
+/** Bytes of an A buffer for m rows of k codes. */
+export function affineDotBytesA(m: i32, k: i32): i32 {
+  const m4 = (m + 3) & ~3;
+  return 16 + m4 * 4 + 2 * m4 * steps(k) * 4;
+}
+
+/** Bytes of a B buffer for n columns of k weights. */
+export function affineDotBytesB(n: i32, k: i32): i32 {
+  const n8 = (n + 7) & ~7;
+  return n8 * steps(k) * 4 + n8 * 8;
+}
+
+/**
+ * A: m rows of k u8 codes, row i at a + i * lda. fullRange != 0: the host's dot was measured to
+ * multiply its second operand as u8 exactly (vpdpbusd), so codes of 128 and more need no split.
+ */
+export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i32, dst: usize): void {
+  const m4 = (m + 3) & ~3, k4 = steps(k);
+  const sums = dst + 16, plane = <usize>m4 * <usize>k4 * 4;
+  const p0 = sums + (<usize>m4 << 2), p1 = p0 + plane;
+  let top: u32 = 0;
+  for (let i = 0; i < m; i++) {
+    const row = a + <usize>i * <usize>lda;
+    let s: i32 = 0;
+    for (let t = 0; t < k; t++) { const v = <u32>load<u8>(row + <usize>t); s += v; top |= v; }
+    store<i32>(sums + (<usize>i << 2), s);
+  }
+  for (let i = m; i < m4; i++) store<i32>(sums + (<usize>i << 2), 0);
+  const two = top >= 128 && !fullRange;
+  store<i32>(dst, two ? 2 : 1);
+  memory.fill(p0, 0, two ? plane << 1 : plane);
+  for (let i = 0; i < m; i++) {
+    const row = a + <usize>i * <usize>lda;
+    // row i of panel i >> 2 at byte (i & 3) * 4 of each 16-byte step
+    const d = p0 + <usize>(i >>> 2) * <usize>k4 * 16 + (<usize>(i & 3) << 2);
+    const k16 = k & ~15;
+    let t = 0;
+    for (; t < k16; t += 16) {
+      const v = v128.load(row + <usize>t);
+      const hi = two ? i8x16.shr_u(v, 1) : v;
+      const q = d + (<usize>(t >>> 2) << 4);
+      v128.store_lane<i32>(q, hi, 0); v128.store_lane<i32>(q, hi, 1, 16);
+      v128.store_lane<i32>(q, hi, 2, 32); v128.store_lane<i32>(q, hi, 3, 48);
+      if (two) {
+        const lo = v128.and(v, i8x16.splat(1));
+        v128.store_lane<i32>(q + plane, lo, 0); v128.store_lane<i32>(q + plane, lo, 1, 16);
+        v128.store_lane<i32>(q + plane, lo, 2, 32); v128.store_lane<i32>(q + plane, lo, 3, 48);
+      }
+    }
+    for (; t < k; t++) {
+      const v = load<u8>(row + <usize>t), q = d + (<usize>(t >>> 2) << 4) + <usize>(t & 3);
+      store<u8>(q, two ? v >> 1 : v);
+      if (two) store<u8>(q + plane, v & 1);
+    }
+  }
+}
+
+/**
+ * B: w[t][j] = byte at b + t * sk + j * sn (sk = n, sn = 1 for a k x n matrix; sk = 1, sn = k for
+ * rows of weights per output, e.g. conv filters), i8 when signed != 0 else u8; zero points per
+ * column from zrows (i16) when non-zero, else zb.
+ */
+export function affineDotPackB(b: usize, k: i32, n: i32, sk: i32, sn: i32, zb: i32, zrows: usize, signed: i32, dst: usize): void {
+  const n8 = (n + 7) & ~7, k4 = steps(k);
+  const panel = <usize>k4 * 32;
+  const sums = dst + <usize>(n8 >>> 3) * panel, cs = sums + (<usize>n8 << 2);
+  const flip: u8 = signed ? 0 : 0x80, off = signed ? 0 : 128;
+  memory.fill(dst, 0, <usize>(n8 >>> 3) * panel);
+  for (let j = 0; j < n8; j++) {
+    if (j >= n) { store<i32>(sums + (<usize>j << 2), 0); store<i32>(cs + (<usize>j << 2), 0); continue; }
+    const col = b + <usize>j * <usize>sn;
+    const d = dst + <usize>(j >>> 3) * panel + (<usize>(j & 7) << 2);
+    let s: i32 = 0;
+    for (let t = 0; t < k; t++) {
+      const w = load<u8>(col + <usize>t * <usize>sk) ^ flip;
+      store<u8>(d + (<usize>(t >>> 2) << 5) + <usize>(t & 3), w);
+      s += <i32><i8>w;
+    }
+    store<i32>(sums + (<usize>j << 2), s);
+    store<i32>(cs + (<usize>j << 2), off - (zrows ? <i32>load<i16>(zrows + (<usize>j << 1)) : zb));
+  }
+}
+
+/** One 4 x 8 tile over one plane: adds to the 8 accumulators at acc (scratch, 128 bytes). */
+// @ts-ignore: decorator
+@inline function tile(pa: usize, pb: usize, k4: i32, acc: usize, shift: bool): void {
+  let a00 = v128.load(acc), a01 = v128.load(acc, 16), a10 = v128.load(acc, 32), a11 = v128.load(acc, 48);
+  let a20 = v128.load(acc, 64), a21 = v128.load(acc, 80), a30 = v128.load(acc, 96), a31 = v128.load(acc, 112);
+  if (shift) {
+    a00 = i32x4.shl(a00, 1); a01 = i32x4.shl(a01, 1); a10 = i32x4.shl(a10, 1); a11 = i32x4.shl(a11, 1);
+    a20 = i32x4.shl(a20, 1); a21 = i32x4.shl(a21, 1); a30 = i32x4.shl(a30, 1); a31 = i32x4.shl(a31, 1);
+  }
+  for (let s = 0; s < k4; s++) {
+    const w0 = v128.load(pb), w1 = v128.load(pb, 16);
+    const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 4);
+    a00 = dot(w0, x0, a00); a01 = dot(w1, x0, a01);
+    a10 = dot(w0, x1, a10); a11 = dot(w1, x1, a11);
+    const x2 = v128.load32_splat(pa, 8), x3 = v128.load32_splat(pa, 12);
+    a20 = dot(w0, x2, a20); a21 = dot(w1, x2, a21);
+    a30 = dot(w0, x3, a30); a31 = dot(w1, x3, a31);
+    pa += 16; pb += 32;
+  }
+  v128.store(acc, a00); v128.store(acc, a01, 16); v128.store(acc, a10, 32); v128.store(acc, a11, 48);
+  v128.store(acc, a20, 64); v128.store(acc, a21, 80); v128.store(acc, a30, 96); v128.store(acc, a31, 112);
+}
+
+/**
+ * out[i * ldo + j] for i < m, j < n (ldo in int32 elements) from affineDotPackA / affineDotPackB
+ * buffers; za: A's zero point. scratch: 128 bytes.
+ */
+export function affineDotGemm(pa: usize, pb: usize, m: i32, n: i32, k: i32, za: i32, out: usize, ldo: i32, scratch: usize): void {
+  const m4 = (m + 3) & ~3, n8 = (n + 7) & ~7, k4 = steps(k);
+  const passes = load<i32>(pa), rs = pa + 16, plane = <usize>m4 * <usize>k4 * 4;
+  const p0 = rs + (<usize>m4 << 2);
+  const bpanel = <usize>k4 * 32, sums = pb + <usize>(n8 >>> 3) * bpanel, cs = sums + (<usize>n8 << 2);
+  const ldoBytes = <usize>ldo << 2;
+  const zav = i32x4.splat(za), kza = i32x4.splat(k * za);
+  for (let q = 0; q < n8; q += 8) {
+    const wq = pb + <usize>(q >>> 3) * bpanel;
+    const c0 = v128.load(cs + (<usize>q << 2)), c1 = v128.load(cs + (<usize>q << 2), 16);
+    // per column: - za S[j] - K za c[j]
+    const e0 = i32x4.neg(i32x4.add(i32x4.mul(zav, v128.load(sums + (<usize>q << 2))), i32x4.mul(kza, c0)));
+    const e1 = i32x4.neg(i32x4.add(i32x4.mul(zav, v128.load(sums + (<usize>q << 2), 16)), i32x4.mul(kza, c1)));
+    const cols = min(8, n - q);
+    for (let p = 0; p < m4; p += 4) {
+      memory.fill(scratch, 0, 128);
+      const ap = p0 + <usize>(p >>> 2) * <usize>k4 * 16;
+      tile(ap, wq, k4, scratch, false);
+      if (passes == 2) tile(ap + plane, wq, k4, scratch, true);
+      const rows = min(4, m - p);
+      for (let r = 0; r < rows; r++) {
+        const ri = i32x4.splat(load<i32>(rs + (<usize>(p + r) << 2)));
+        const v0 = i32x4.add(i32x4.add(v128.load(scratch + (<usize>r << 5)), i32x4.mul(c0, ri)), e0);
+        const v1 = i32x4.add(i32x4.add(v128.load(scratch + (<usize>r << 5), 16), i32x4.mul(c1, ri)), e1);
+        const o = out + <usize>(p + r) * ldoBytes + (<usize>q << 2);
+        if (cols == 8) { v128.store(o, v0); v128.store(o, v1, 16); }
+        else {
+          v128.store(scratch + (<usize>r << 5), v0); v128.store(scratch + (<usize>r << 5), v1, 16);
+          memory.copy(o, scratch + (<usize>r << 5), <usize>cols << 2);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Start-up probe of this host's relaxed dot: runs the kernel on a fixed 6 x 37 x 11 product (u8
+ * codes up to 255 with za = 3, i8 weights including -128 and 127) and compares with plain scalar
+ * arithmetic. Returns 1 when every output matches. fullRange: as in affineDotPackA. scratch: 8 KB.
+ */
+export function affineDotSelfTest(fullRange: i32, scratch: usize): i32 {
+  const m = 6, k = 37, n = 11, za = 3;
+  const a = scratch, b = a + 256, pa = b + 512, pb = pa + 2048, out = pb + 2048, tmp = out + 512;
+  let seed: u32 = 99;
+  for (let i = 0; i < m * k; i++) { seed = seed * 1664525 + 1013904223; store<u8>(a + <usize>i, i % 7 == 0 ? 255 : <u8>(seed >>> 24)); }
+  for (let i = 0; i < k * n; i++) { seed = seed * 1664525 + 1013904223; store<i8>(b + <usize>i, i % 5 == 0 ? -128 : i % 5 == 1 ? 127 : <i8>(seed >>> 24)); }
+  affineDotPackA(a, m, k, k, fullRange, pa);
+  affineDotPackB(b, k, n, n, 1, 0, 0, 1, pb);
+  affineDotGemm(pa, pb, m, n, k, za, out, n, tmp);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s: i32 = 0;
+    for (let t = 0; t < k; t++) s += (<i32>load<u8>(a + <usize>(i * k + t)) - za) * <i32>load<i8>(b + <usize>(t * n + j));
+    if (load<i32>(out + <usize>((i * n + j) << 2)) != s) return 0;
+  }
+  return 1;
+}
