@@ -52,10 +52,18 @@ export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i3
   const sums = dst + 16, plane = <usize>m4 * <usize>k4 * 4;
   const p0 = sums + (<usize>m4 << 2), p1 = p0 + plane;
   let top: u32 = 0;
+  const k16 = k & ~15;
   for (let i = 0; i < m; i++) {
     const row = a + <usize>i * <usize>lda;
-    let s: i32 = 0;
-    for (let t = 0; t < k; t++) { const v = <u32>load<u8>(row + <usize>t); s += v; top |= v; }
+    let sv = i32x4.splat(0), tv = sv;
+    for (let t = 0; t < k16; t += 16) {
+      const v = v128.load(row + <usize>t);
+      sv = i32x4.add(sv, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v)));
+      tv = v128.or(tv, v);
+    }
+    let s = i32x4.extract_lane(sv, 0) + i32x4.extract_lane(sv, 1) + i32x4.extract_lane(sv, 2) + i32x4.extract_lane(sv, 3);
+    if (i8x16.bitmask(tv)) top = 128;
+    for (let t = k16; t < k; t++) { const v = <u32>load<u8>(row + <usize>t); s += v; top |= v; }
     store<i32>(sums + (<usize>i << 2), s);
   }
   for (let i = m; i < m4; i++) store<i32>(sums + (<usize>i << 2), 0);
@@ -99,18 +107,40 @@ export function affineDotPackB(b: usize, k: i32, n: i32, sk: i32, sn: i32, zb: i
   const sums = dst + <usize>(n8 >>> 3) * panel, cs = sums + (<usize>n8 << 2);
   const flip: u8 = signed ? 0 : 0x80, off = signed ? 0 : 128;
   memory.fill(dst, 0, <usize>(n8 >>> 3) * panel);
-  for (let j = 0; j < n8; j++) {
-    if (j >= n) { store<i32>(sums + (<usize>j << 2), 0); store<i32>(cs + (<usize>j << 2), 0); continue; }
+  // a k x n matrix: 8 columns x 4 rows of k at a time, two shuffles (full panels, full steps)
+  let jv = 0, tv = 0;
+  if (sn == 1) {
+    jv = n & ~7; tv = k & ~3;
+    const fv = i8x16.splat(<i8>flip);
+    for (let j = 0; j < jv; j += 8) {
+      const d = dst + <usize>(j >>> 3) * panel;
+      for (let t = 0; t < tv; t += 4) {
+        const src = b + <usize>t * <usize>sk + <usize>j;
+        const r01 = v128.load64_lane(src + <usize>sk, v128.load64_zero(src), 1);
+        const r23 = v128.load64_lane(src + <usize>sk * 3, v128.load64_zero(src + <usize>sk * 2), 1);
+        const o = d + (<usize>(t >>> 2) << 5);
+        v128.store(o, v128.xor(i8x16.shuffle(r01, r23, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27), fv));
+        v128.store(o, v128.xor(i8x16.shuffle(r01, r23, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31), fv), 16);
+      }
+    }
+  }
+  // the rest one byte at a time: columns past jv, and rows past tv of the others
+  for (let j = 0; j < n; j++) {
     const col = b + <usize>j * <usize>sn;
     const d = dst + <usize>(j >>> 3) * panel + (<usize>(j & 7) << 2);
-    let s: i32 = 0;
-    for (let t = 0; t < k; t++) {
-      const w = load<u8>(col + <usize>t * <usize>sk) ^ flip;
-      store<u8>(d + (<usize>(t >>> 2) << 5) + <usize>(t & 3), w);
-      s += <i32><i8>w;
+    for (let t = j < jv ? tv : 0; t < k; t++) store<u8>(d + (<usize>(t >>> 2) << 5) + <usize>(t & 3), load<u8>(col + <usize>t * <usize>sk) ^ flip);
+  }
+  // S[j] from the panels (padding is zero): per step, the 4 bytes of a column summed into its lane
+  for (let q = 0; q < n8; q += 8) {
+    const d = dst + <usize>(q >>> 3) * panel;
+    let s0 = i32x4.splat(0), s1 = s0;
+    for (let t = 0; t < k4; t++) {
+      s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(d + (<usize>t << 5)))));
+      s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(d + (<usize>t << 5), 16))));
     }
-    store<i32>(sums + (<usize>j << 2), s);
-    store<i32>(cs + (<usize>j << 2), off - (zrows ? <i32>load<i16>(zrows + (<usize>j << 1)) : zb));
+    v128.store(sums + (<usize>q << 2), s0);
+    v128.store(sums + (<usize>q << 2), s1, 16);
+    for (let j = q; j < q + 8; j++) store<i32>(cs + (<usize>j << 2), j < n ? off - (zrows ? <i32>load<i16>(zrows + (<usize>j << 1)) : zb) : 0);
   }
 }
 

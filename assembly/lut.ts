@@ -44,7 +44,21 @@ export function lutPackWeights(w: usize, n: i32, segs: i32, segBits: i32, segWor
     for (let jj = 0; jj < cols; jj++) {
       const row = w + <usize>((q << 4) + jj) * <usize>segs * segBytes;
       if (segs == 1) {
-        for (let g = 0; g < pairs; g++) {
+        // 16 pairs at a time: byte g of the row -> low nibble at pair g's first half, high at its second
+        const p16 = pairs & ~15;
+        for (let g = 0; g < p16; g += 16) {
+          const v = v128.load(row + <usize>g), lo = v128.and(v, i8x16.splat(15)), hi = i8x16.shr_u(v, 4);
+          const d = panel + (<usize>g << 5) + <usize>jj;
+          v128.store8_lane(d, lo, 0); v128.store8_lane(d, hi, 0, 16); v128.store8_lane(d, lo, 1, 32); v128.store8_lane(d, hi, 1, 48);
+          v128.store8_lane(d, lo, 2, 64); v128.store8_lane(d, hi, 2, 80); v128.store8_lane(d, lo, 3, 96); v128.store8_lane(d, hi, 3, 112);
+          v128.store8_lane(d, lo, 4, 128); v128.store8_lane(d, hi, 4, 144); v128.store8_lane(d, lo, 5, 160); v128.store8_lane(d, hi, 5, 176);
+          v128.store8_lane(d, lo, 6, 192); v128.store8_lane(d, hi, 6, 208); v128.store8_lane(d, lo, 7, 224); v128.store8_lane(d, hi, 7, 240);
+          v128.store8_lane(d, lo, 8, 256); v128.store8_lane(d, hi, 8, 272); v128.store8_lane(d, lo, 9, 288); v128.store8_lane(d, hi, 9, 304);
+          v128.store8_lane(d, lo, 10, 320); v128.store8_lane(d, hi, 10, 336); v128.store8_lane(d, lo, 11, 352); v128.store8_lane(d, hi, 11, 368);
+          v128.store8_lane(d, lo, 12, 384); v128.store8_lane(d, hi, 12, 400); v128.store8_lane(d, lo, 13, 416); v128.store8_lane(d, hi, 13, 432);
+          v128.store8_lane(d, lo, 14, 448); v128.store8_lane(d, hi, 14, 464); v128.store8_lane(d, lo, 15, 480); v128.store8_lane(d, hi, 15, 496);
+        }
+        for (let g = p16; g < pairs; g++) {
           const b = load<u8>(row + <usize>g), d = panel + (<usize>g << 5) + <usize>jj;
           store<u8>(d, b & 15);
           store<u8>(d, b >> 4, 16);

@@ -12,7 +12,7 @@
 // (measured against pure v128, pure scalar and other splits in bench/xnor-tiles.mjs). On ARM,
 // i8x16.popcnt is one NEON cnt, so the v128 share is the fast part there.
 //
-// The three tiles below (2 x 6, 2 x 6 for short K, 2 x 4 for a 4-column last panel) repeat one
+// The four tiles below (2 x 6, 2 x 6 for short K, 2 x 4 for a 4-column last panel, 1 x 6) repeat one
 // inner loop on purpose, XNNPACK style: each is a separate micro-kernel because merging them costs
 // the measured 5-7% (widening loop) or 3-4% (dead columns through scratch); bench/NOTES.md.
 // All three are @inline: inside the driver's loop V8 allocates their registers better than
@@ -219,6 +219,44 @@
   v128.store(out + ldo, i32x4.sub(kb, i32x4.shl(hsum4(s10, s11, s12, s13), 1)));
 }
 
+/**
+ * One row x 6 columns: the last row of an odd m, and all of batch 1 (a dense layer on one image),
+ * where the 2 x 6 tile would spend half its work on the panel's zero second row. Same loop as
+ * xnorTile2x6 with row 1 removed (4 v128 columns, 2 scalar).
+ */
+// @ts-ignore: decorator
+@inline function xnorTile1x6(pa: usize, pb: usize, kv: i32, half: bool, kbits: i32, out: usize): void {
+  let s00 = i32x4.splat(0), s01 = s00, s02 = s00, s03 = s00;
+  let t04: u64 = 0, t05: u64 = 0;
+  for (let k0 = 0; k0 < kv; k0 += BLOCK) {
+    const steps = min(BLOCK, kv - k0);
+    let c00 = i8x16.splat(0), c01 = c00, c02 = c00, c03 = c00;
+    for (let k = 0; k < steps; k++) {
+      const va0 = v128.load(pa, 0);
+      c00 = xpop(c00, va0, v128.load(pb, 0)); c01 = xpop(c01, va0, v128.load(pb, 16));
+      c02 = xpop(c02, va0, v128.load(pb, 32)); c03 = xpop(c03, va0, v128.load(pb, 48));
+      const x0 = load<u64>(pa, 0), x1 = load<u64>(pa, 8);
+      t04 += popcnt(x0 ^ load<u64>(pb, 64)) + popcnt(x1 ^ load<u64>(pb, 72));
+      t05 += popcnt(x0 ^ load<u64>(pb, 80)) + popcnt(x1 ^ load<u64>(pb, 88));
+      pa += 32;
+      pb += 96;
+    }
+    s00 = i32x4.add(s00, widen(c00)); s01 = i32x4.add(s01, widen(c01));
+    s02 = i32x4.add(s02, widen(c02)); s03 = i32x4.add(s03, widen(c03));
+  }
+  if (half) {
+    const x = load<u64>(pa, 0);
+    s00 = i32x4.add(s00, i32x4(<i32>popcnt(x ^ load<u64>(pb, 0)), 0, 0, 0));
+    s01 = i32x4.add(s01, i32x4(<i32>popcnt(x ^ load<u64>(pb, 16)), 0, 0, 0));
+    s02 = i32x4.add(s02, i32x4(<i32>popcnt(x ^ load<u64>(pb, 32)), 0, 0, 0));
+    s03 = i32x4.add(s03, i32x4(<i32>popcnt(x ^ load<u64>(pb, 48)), 0, 0, 0));
+    t04 += popcnt(x ^ load<u64>(pb, 64)); t05 += popcnt(x ^ load<u64>(pb, 80));
+  }
+  v128.store(out, i32x4.sub(i32x4.splat(kbits), i32x4.shl(hsum4(s00, s01, s02, s03), 1)));
+  store<i32>(out, kbits - 2 * <i32>t04, 16);
+  store<i32>(out, kbits - 2 * <i32>t05, 20);
+}
+
 // Panels of b per pass, so that block of b stays in L1/L2 while every panel of a runs over it.
 // @ts-ignore: decorator
 @inline const NBLOCK_BYTES: usize = 48 * 1024;
@@ -253,12 +291,15 @@ export function xnorGemm(a: usize, b: usize, m: i32, n: i32, words: i32, kbits: 
           else xnorTile2x6(pa, pb, steps, half, kbits, po, ldoBytes);
         } else if (rows == 2 && j + 4 == n) {
           xnorTile2x4(pa, pb, steps, half, kbits, po, ldoBytes);
+        } else if (rows == 1) {
+          // one row: 6 columns into scratch when the panel is short, else straight to out
+          if (j + 6 <= n) xnorTile1x6(pa, pb, steps, half, kbits, po);
+          else { xnorTile1x6(pa, pb, steps, half, kbits, scratch); memory.copy(po, scratch, <usize>(n - j) << 2); }
         } else {
           // edge tile: compute all 2 x 6 into scratch (row stride 24 bytes), store the valid part
           xnorTile2x6(pa, pb, steps, half, kbits, scratch, 24);
-          const cols = <usize>min(6, n - j) << 2;
-          memory.copy(po, scratch, cols);
-          if (rows == 2) memory.copy(po + ldoBytes, scratch + 24, cols);
+          memory.copy(po, scratch, <usize>min(6, n - j) << 2);
+          memory.copy(po + ldoBytes, scratch + 24, <usize>min(6, n - j) << 2);
         }
       }
     }
