@@ -5,16 +5,15 @@
 //   node --experimental-wasm-relaxed-simd bench/build-compare.mjs    Node 20
 //   npx deno run --allow-read --allow-env --allow-sys bench/build-compare.mjs
 //   options: --rounds N (default 7), --time MS per kernel per round (default 150)
-import { readFile } from 'node:fs/promises';
-import { initFrom, hasRelaxedSimd } from '../dist/runtime.js';
+import { init } from '../dist/node/index.js';
+import { hasRelaxedSimd } from '../dist/runtime.js';
 
 const args = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
 const ROUNDS = opt('--rounds', 7), TIME = opt('--time', 150);
 if (!hasRelaxedSimd()) { console.log('this host rejects relaxed SIMD: only the baseline build runs here'); process.exit?.(0); }
 
-const wasm = (f) => readFile(new URL(`../build/${f}`, import.meta.url));
-const builds = { baseline: await initFrom(await wasm('lowbit.wasm')), relaxed: await initFrom(await wasm('lowbit-relaxed.wasm')) };
+const builds = { baseline: await init(undefined, { build: 'baseline' }), relaxed: await init(undefined, { build: 'relaxed' }) };
 let seed = 7;
 const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 const words = (n) => Uint32Array.from({ length: n }, () => (rand() * 2 ** 32) >>> 0);
@@ -26,6 +25,8 @@ const A = words(m * kw), B = words(n * kw), a2 = bytes(m * k, 4), a4 = bytes(m *
 const fa = floats(m * k), fb = floats(k * n);
 const conv = { batch: 1, height: 28, width: 28, channels: 64, filters: 64, kernelSize: 3, padding: 'same-zero' };
 const cx = words(28 * 28 * 2), cw = words(64 * 9 * 2);
+const qconv = { height: 28, width: 28, channels: 64, filters: 64, kernelSize: 3, padding: 'same' };
+const qx = bytes(28 * 28 * 64, 256), qx4 = bytes(28 * 28 * 64, 16), qw = new Int8Array(bytes(64 * 9 * 64, 256).buffer);
 const kernels = {
   'xnorGemm 64x1024x1024': [2 * m * n * k, (K) => K.xnorGemm(A, B, m, n, k)],
   'bitserialGemm 1W2A': [2 * m * n * k, (K) => K.bitserialGemm(a2, 2, B, m, n, k)],
@@ -33,6 +34,8 @@ const kernels = {
   'affineGemm 8-bit': [2 * m * n * k, (K) => K.affineGemm(a8, 128, b8, 0, m, n, k)],
   'sgemm f32': [2 * m * n * k, (K) => K.sgemm(fa, fb, m, n, k)],
   'binaryConv2d 28x28x64->64': [2 * 28 * 28 * 64 * 9 * 64, (K) => K.binaryConv2d(cx, cw, conv)],
+  'affineConv2d 8-bit 28x28x64->64': [2 * 28 * 28 * 64 * 9 * 64, (K) => K.affineConv2d(qx, 3, qw, 0, qconv)],
+  'bitserialConv2d 1W4A 28x28x64->64': [2 * 28 * 28 * 64 * 9 * 64, (K) => K.bitserialConv2d(qx4, 4, cw, qconv)],
 };
 
 function rate(fn, K, ops) {
