@@ -50,7 +50,7 @@ export function affineDotBytesB(n: i32, k: i32): i32 {
 export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i32, dst: usize): void {
   const m4 = (m + 3) & ~3, k4 = steps(k);
   const sums = dst + 16, plane = <usize>m4 * <usize>k4 * 4;
-  const p0 = sums + (<usize>m4 << 2), p1 = p0 + plane;
+  const p0 = sums + (<usize>m4 << 2);
   let top: u32 = 0;
   const k16 = k & ~15;
   for (let i = 0; i < m; i++) {
@@ -74,7 +74,6 @@ export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i3
     const row = a + <usize>i * <usize>lda;
     // row i of panel i >> 2 at byte (i & 3) * 4 of each 16-byte step
     const d = p0 + <usize>(i >>> 2) * <usize>k4 * 16 + (<usize>(i & 3) << 2);
-    const k16 = k & ~15;
     let t = 0;
     for (; t < k16; t += 16) {
       const v = v128.load(row + <usize>t);

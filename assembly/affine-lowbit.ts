@@ -11,19 +11,11 @@
 //   4-bit: 8 bytes per pair, byte t = v0[t] | v1[t] << 4.
 //   2-bit: 4 bytes per pair, byte t = v0[t] | v0[t+4] << 2 | v1[t] << 4 | v1[t+4] << 6.
 
+import { sumBytes } from './codes';
+
 /** rowsum[i] = sum_k (a[i][k] - za) for u8 rows a [m][k]. */
 export function affineRowSums(a: usize, m: i32, k: i32, za: i32, rowsum: usize): void {
-  const k16 = k & ~15;
-  for (let i = 0; i < m; i++) {
-    const s = a + <usize>i * <usize>k;
-    let acc = i32x4.splat(0);
-    for (let t = 0; t < k16; t += 16) {
-      acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(s + <usize>t))));
-    }
-    let sum = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
-    for (let t = k16; t < k; t++) sum += <i32>load<u8>(s + <usize>t);
-    store<i32>(rowsum + (<usize>i << 2), sum - k * za);
-  }
+  for (let i = 0; i < m; i++) store<i32>(rowsum + (<usize>i << 2), sumBytes(a + <usize>i * <usize>k, k) - k * za);
 }
 
 // 16 codes of a k-pair of 8 columns (rows kk, kk + 1 of u8 codes [k][n]), as one byte vector

@@ -3,6 +3,19 @@
 // row takes ceil(k * bits / 8) bytes. 4-bit: byte i = c[2i] | c[2i+1] << 4; 2-bit: byte i =
 // c[4i] | c[4i+1] << 2 | c[4i+2] << 4 | c[4i+3] << 6.
 
+/** Sum of the k bytes at row (u8), 16 at a time. */
+// @ts-ignore: decorator
+@inline export function sumBytes(row: usize, k: i32): i32 {
+  const k16 = k & ~15;
+  let acc = i32x4.splat(0);
+  for (let t = 0; t < k16; t += 16) {
+    acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(row + <usize>t))));
+  }
+  let sum = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  for (let t = k16; t < k; t++) sum += <i32>load<u8>(row + <usize>t);
+  return sum;
+}
+
 /** u8 codes [rows][k] (each < 2^bits) -> packed rows. */
 export function packCodes(src: usize, rows: i32, k: i32, bits: i32, dst: usize): void {
   const rowBytes = <usize>((k * bits + 7) >>> 3);

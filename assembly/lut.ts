@@ -14,12 +14,11 @@
 //            (one index byte per lookup: no nibble shifts in the loop).
 //   tables:  row i at tab + i * ts, ts = pairs * 32: [pair][low group's 16][high group's 16].
 import { lutTile1, lutTile4 } from './lut-tiles';
+import { sumBytes } from './codes';
 
 // pairs of groups (8 codes) per int32 flush: 512 * 8 * 15 = 61440 fits in u16
 // @ts-ignore: decorator
 @inline const K_BLOCK: i32 = 512;
-// @ts-ignore: decorator
-@inline export const LUT_COLS: i32 = 16;
 
 /** Pairs of groups of 4 codes in a row of k. */
 // @ts-ignore: decorator
@@ -93,7 +92,7 @@ export function lutPackWeights(w: usize, n: i32, segs: i32, segBits: i32, segWor
  */
 function lutTables(a: usize, m: i32, k: i32, lda: i32, dst: usize, sums: usize): void {
   const pairs = pairsOf(k), ts = <usize>pairs << 5;
-  const k4 = k & ~3, k16 = k & ~15;
+  const k4 = k & ~3;
   for (let i = 0; i < m; i++) {
     const row = a + <usize>i * <usize>lda;
     const t = dst + <usize>i * ts;
@@ -106,13 +105,7 @@ function lutTables(a: usize, m: i32, k: i32, lda: i32, dst: usize, sums: usize):
       g++;
     }
     for (; g < pairs << 1; g++) v128.store(t + (<usize>g << 4), i8x16.splat(0));
-    let acc = i32x4.splat(0);
-    for (let x = 0; x < k16; x += 16) {
-      acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(row + <usize>x))));
-    }
-    let s = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
-    for (let x = k16; x < k; x++) s += <i32>load<u8>(row + <usize>x);
-    store<i32>(sums + (<usize>i << 2), s);
+    store<i32>(sums + (<usize>i << 2), sumBytes(row, k));
   }
 }
 

@@ -58,9 +58,9 @@ function denseBitRows(s: PlanStep): Uint32Array {
 
 /**
  * Build the runner of a step whose input is `inShape` ([h, w, c] of the previous step's output, or
- * of the pixels). A 'bits' input is pixels of 2 * ceil(c / 64) u32 words. 2..4-bit codes x binary
- * weights run on the lookup-table GEMM; other codes x binary weights on the 8-bit affine kernel
- * with +-1 int8 weights (dense layers on bit planes where that pays).
+ * of the pixels). A 'bits' input is pixels of 2 * ceil(c / 64) u32 words. 1..4-bit codes x binary
+ * weights (and dense ternary ones) run on the lookup-table GEMM; wider codes x binary weights on
+ * the 8-bit affine kernel (or the relaxed build's dot product) with +-1 int8 weights.
  */
 export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, number, number]): Runner {
   const wasm = r.heap.wasm;
@@ -134,13 +134,13 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
       wasm.packSignsRows(r.put(signs), outs, s.c, staged, wpr);
       wasm.lutPackWeights(staged, outs, 1, s.c, wpr, panels);
     } else wasm.lutPackWeights(r.put(s.wBinary!), outs, conv ? taps : 1, s.c, 2 * cw, panels);
-    const tables = r.slot('lut'), bits = s.inBits!;
+    const tables = r.slot('lut'), tableBytes = wasm.lutScratchBytes(kk), bits = s.inBits!;
     accumulate = (x, n) => {
       const rows = n * oh * ow;
       let col = x;
       if (conv) { col = colBuf(rows * kk); wasm.im2colBytes(x, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, 0, col); }
       const acc = accBuf(rows * outs * 4);
-      wasm.lutGemm(col, kk, rows, kk, panels, outs, bits, acc, outs, tables(wasm.lutScratchBytes(kk)));
+      wasm.lutGemm(col, kk, rows, kk, panels, outs, bits, acc, outs, tables(tableBytes));
       if (ternary) wasm.pairSumHalf(acc, n, s.out, acc); // in place: output row i lies before input row i
       return acc;
     };
