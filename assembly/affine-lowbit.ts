@@ -63,16 +63,19 @@ export function affinePackBLowBit(b: usize, k: i32, n: i32, bits: i32, dst: usiz
       if (p < full) {
         v = pairCodes(b + <usize>kk * ldb + <usize>j0, ldb, kk + 1 < k);
       } else {
-        // the last, partial panel: gather the codes one by one
-        v = i32x4.splat(0);
-        const tmp = memory.data(16);
-        v128.store(tmp, v);
+        // the last, partial panel: gather the codes one by one into two 64-bit lanes (no static
+        // buffer: threads sharing one memory run this at once)
+        let lo: u64 = 0, hi: u64 = 0;
         for (let t = 0; t < 16; t++) {
           const col = j0 + ((t >>> 3) << 2) + ((t & 7) >>> 1);
           const row = kk + (t & 1);
-          if (col < n && row < k) store<u8>(tmp + <usize>t, load<u8>(b + <usize>row * ldb + <usize>col));
+          if (col < n && row < k) {
+            const byte = <u64>load<u8>(b + <usize>row * ldb + <usize>col);
+            if (t < 8) lo |= byte << (<u64>t << 3);
+            else hi |= byte << (<u64>(t - 8) << 3);
+          }
         }
-        v = v128.load(tmp);
+        v = i64x2.replace_lane(i64x2.splat(<i64>lo), 1, <i64>hi);
       }
       storePair(d, v, bits);
       d += pairBytes;

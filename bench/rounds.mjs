@@ -21,3 +21,12 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 
 /** How many times faster a is than b: the median of per-round ratios. */
 export const ratio = (lat, a, b) => median(lat[b].map((x, r) => x / lat[a][r]));
+
+/** Images per second of `fn` (async or not), which runs `batch` images per call, over `time` ms after one warm-up call. */
+export async function batchRate(fn, batch, time = 1000) {
+  await fn();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < time) { await fn(); n += batch; }
+  return n / ((performance.now() - t0) / 1000);
+}

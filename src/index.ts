@@ -68,7 +68,7 @@ export { encodeModel, decodeModel, validatePlan, MODEL_VERSION } from './infer/f
 export type { Plan, PlanStep } from './infer/plan.js';
 export { decodePng, resizeGray, isPng, type GrayImage, type DecodePngOptions } from './data/png.js';
 export { EnginePool } from './infer/pool.js';
-export type { EngineLoadOptions } from './infer/engine.js';
+export type { EngineLoadOptions, PoolMemory } from './infer/engine.js';
 import { setPoolFactory } from './infer/engine.js';
 import { startWebPool } from './web-pool.js';
 setPoolFactory(startWebPool);

@@ -5,5 +5,5 @@ import { servePool } from './infer/pool.js';
 
 interface WorkerScope { postMessage(m: unknown, transfer?: ArrayBuffer[]): void; onmessage: ((e: { data: unknown }) => void) | null }
 const scope = globalThis as unknown as WorkerScope;
-const handle = servePool(async (bytes) => Engine.load(bytes, { runtime: await initEngine() }), (m, transfer) => scope.postMessage(m, transfer ?? []));
+const handle = servePool(async (m) => Engine.load(m.model, { runtime: await initEngine() }), (m, transfer) => scope.postMessage(m, transfer ?? []));
 scope.onmessage = (e) => { void handle(e.data); };

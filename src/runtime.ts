@@ -100,10 +100,11 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
  * LowbitError). @assemblyscript/loader's instantiate took 26-37 ms here against 0.3 ms for this
  * (it post-processes every export), most of the 20 ms import-to-first-prediction budget.
  */
-async function instantiateLowbit(bin: WebAssembly.Module | Uint8Array): Promise<WasmExports> {
+async function instantiateLowbit(bin: WebAssembly.Module | Uint8Array, shared?: WebAssembly.Memory): Promise<WasmExports> {
   let memory: WebAssembly.Memory | undefined;
-  const imports = {
+  const imports: WebAssembly.Imports = {
     env: {
+      ...(shared && { memory: shared }),
       abort(msg: number, file: number, line: number, col: number): never {
         const what = memory ? `${readString(memory, msg)} at ${readString(memory, file)}:${line}:${col}` : 'abort';
         throw new LowbitError('WASM_ABORT', `lowbit.wasm aborted: ${what}; please report it with the input that caused it`);
@@ -121,8 +122,9 @@ async function instantiateLowbit(bin: WebAssembly.Module | Uint8Array): Promise<
 /**
  * Instantiate the runtime from `source`; `makeTable` builds the typed-array kernel API (the full
  * entries pass it; lowbit/engine does not, so none of the kernel wrappers reach its bundle).
+ * `memory`: the shared memory a shared-memory build imports (engine pools' threads).
  */
-export async function initFrom(source: WasmSource, makeTable?: (heap: Heap) => Kernels): Promise<Lowbit> {
+export async function initFrom(source: WasmSource, makeTable?: (heap: Heap) => Kernels, memory?: WebAssembly.Memory): Promise<Lowbit> {
   if (!hasWasmSimd()) {
     throw new LowbitError('NO_WASM_SIMD',
       'this JavaScript host has no WebAssembly SIMD128; lowbit needs Node >= 16.4, Deno, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4');
@@ -130,7 +132,7 @@ export async function initFrom(source: WasmSource, makeTable?: (heap: Heap) => K
   const bin = await toModuleOrBytes(source);
   let exports: WasmExports;
   try {
-    exports = await instantiateLowbit(bin);
+    exports = await instantiateLowbit(bin, memory);
   } catch (e) {
     if (e instanceof WebAssembly.CompileError) {
       const hint = hasRelaxedSimd() ? '' : ' (lowbit-relaxed.wasm needs relaxed SIMD, which this host rejects: load lowbit.wasm)';

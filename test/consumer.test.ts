@@ -29,8 +29,8 @@ describe('the packed package in a fresh project', () => {
     const dir = await mkdtemp(join(tmpdir(), 'lowbit-consumer-'));
     const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root))[0] as { filename: string; files: { path: string }[] };
     const files = packed.files.map((f) => f.path);
-    for (const f of ['LICENSE', 'package.json', 'README.md', 'dist/lowbit.js', 'dist/node/lowbit.js', 'dist/index.d.ts', 'dist/node/index.d.ts', 'dist/engine.bundle.js', 'build/lowbit.wasm', 'build/lowbit-relaxed.wasm', 'models/fashion-cnn-1w4a.lbm', 'dist/node/cli.js']) expect(files, f).toContain(f);
-    for (const f of files) expect(f, 'nothing from the repository but the build, models and docs').toMatch(/^(dist\/|build\/lowbit(-relaxed)?\.wasm$|models\/|LICENSE$|README\.md$|package\.json$)/);
+    for (const f of ['LICENSE', 'package.json', 'README.md', 'dist/lowbit.js', 'dist/node/lowbit.js', 'dist/index.d.ts', 'dist/node/index.d.ts', 'dist/engine.bundle.js', 'build/lowbit.wasm', 'build/lowbit-relaxed.wasm', 'build/lowbit-shared.wasm', 'build/lowbit-relaxed-shared.wasm', 'models/fashion-cnn-1w4a.lbm', 'dist/node/cli.js']) expect(files, f).toContain(f);
+    for (const f of files) expect(f, 'nothing from the repository but the build, models and docs').toMatch(/^(dist\/|build\/lowbit(-relaxed)?(-shared)?\.wasm$|models\/|LICENSE$|README\.md$|package\.json$)/);
     expect(files.some((f) => f.startsWith('data/'))).toBe(false);
 
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));

@@ -63,3 +63,46 @@ describe('data-parallel training on worker threads', () => {
     expect(Math.abs(one.r.testAccuracy - a.r.testAccuracy)).toBeLessThan(0.1);
   }, 120_000);
 });
+
+describe('Engine pools sharing one wasm memory', () => {
+  it("memory 'shared' gives one thread's logits for every shipped model, split by images and, for small batches, by kernel rows", async () => {
+    const { readFile: read } = await import('node:fs/promises');
+    const { startSharedPool } = await import('../src/infer/shared-pool.js');
+    const { spawnNodeWorker } = await import('../src/node/pool.js');
+    const { sharedWasmUrl } = await import('../src/node/wasm-file.js');
+    const module = await WebAssembly.compile(await read(sharedWasmUrl()));
+    const data = await loadFashionMnist(SUBSET_DIR);
+    for (const name of ['fashion-cnn-1w1a', 'fashion-cnn-1w4a', 'fashion-resnet-1w1a', 'fashion-mobilenet-4w4a']) {
+      const bytes = await readFile(new URL(`../models/${name}.lbm`, import.meta.url));
+      const one = await Engine.load(bytes);
+      // the public option, and 3 threads splitting every kernel call of small batches into 3 row ranges
+      const pools = [await Engine.load(bytes, { threads: 2, memory: 'shared' }) as EnginePool, await startSharedPool(spawnNodeWorker, module, bytes, 3, { split: 'always', minNs: 0 })];
+      for (const p of pools) {
+        for (const n of [1, 2, 7, 17, 300]) {
+          const px = data.test.images.subarray(0, n * 784);
+          expect(await p.logits(px, n), `${name} ${p.threads} threads n=${n}`).toEqual(one.logits(px, n));
+        }
+        p.dispose();
+        await expect(p.predict(data.test.images.subarray(0, 784), 1)).rejects.toMatchObject({ code: 'DISPOSED' });
+      }
+      one.dispose();
+    }
+  }, 120_000);
+
+  it('row parts cover the rows once, aligned, and a bad memory option is named', async () => {
+    const { rowParts } = await import('../src/infer/row-split.js');
+    for (const [rows, parts, align] of [[1, 2, 1], [7, 3, 4], [49, 3, 4], [196, 2, 2], [5, 8, 2], [784, 3, 1]]) {
+      const p = rowParts(rows, parts, align);
+      expect(p[0][0]).toBe(0);
+      expect(p.at(-1)![1]).toBe(rows);
+      for (let i = 0; i < p.length; i++) {
+        expect(p[i][0] % align).toBe(0);
+        expect(p[i][1]).toBeGreaterThan(p[i][0]);
+        if (i) expect(p[i][0]).toBe(p[i - 1][1]);
+      }
+      expect(p.length).toBeLessThanOrEqual(parts);
+    }
+    const bytes = await readFile(new URL('../models/fashion-cnn-1w1a.lbm', import.meta.url));
+    await expect(Engine.load(bytes, { threads: 2, memory: 'mirrored' as never })).rejects.toThrow(/memory must be 'replicated' or 'shared', got mirrored/);
+  });
+});

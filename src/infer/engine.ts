@@ -8,7 +8,8 @@ import type { Plan } from './plan.js';
 import { stepOutputShape } from './plan.js';
 import { decodeModel, planValues } from './format.js';
 import { makeNodeRunner } from './nodes.js';
-import { makeRunner, Resident, type Runner } from './runners.js';
+import { makeRunner, type Runner } from './runners.js';
+import { Resident } from './resident.js';
 import type { EnginePool } from './pool.js';
 import { argmaxRows, checkPixels } from './batch.js';
 
@@ -27,7 +28,9 @@ let importedRun: ImportedRun | undefined;
 /** How Engine.run takes float input in an imported model's layout (installed by the 'lowbit' entry). */
 export function setImportedRun(f: ImportedRun): void { importedRun = f; }
 
-type PoolFactory = (bytes: Uint8Array, threads: number | 'auto') => Promise<EnginePool>;
+/** How a pool's threads hold the model: each its own wasm memory, or one memory shared by all. */
+export type PoolMemory = 'replicated' | 'shared';
+type PoolFactory = (bytes: Uint8Array, threads: number | 'auto', memory?: PoolMemory) => Promise<EnginePool>;
 let poolFactory: PoolFactory | undefined;
 /** How Engine.load starts worker threads (installed by the 'lowbit' entries; lowbit/engine has none). */
 export function setPoolFactory(f: PoolFactory): void { poolFactory = f; }
@@ -41,6 +44,11 @@ export interface EngineLoadOptions {
    * copy of the model, and batches are split by images. From the 'lowbit' entry in Node (worker_threads).
    */
   threads?: number | 'auto';
+  /**
+   * With threads: 'replicated' (default) gives every thread its own wasm memory and copy of the
+   * model; 'shared' runs all threads in one shared memory holding the model once (Node).
+   */
+  memory?: PoolMemory;
 }
 
 /**
@@ -59,11 +67,12 @@ export class Engine {
   /** one runner per node (a chain plan: per step), reading the values `inputs` names (0: the pixels) */
   private readonly runners: { run: (xs: number[], n: number) => number; inputs: number[] }[];
   private readonly input: (bytes: number) => number;
-  private readonly chunk: number;
+  /** most images per pass through the runners */
+  readonly chunk: number;
   private disposed = false;
 
-  private constructor(private readonly lb: Lowbit, readonly plan: Plan) {
-    this.resident = new Resident(lb.heap);
+  private constructor(private readonly lb: Lowbit, readonly plan: Plan, resident?: Resident) {
+    this.resident = resident ?? new Resident(lb.heap);
     try {
       this.runners = plan.graph ? this.graphRunners(plan) : this.chainRunners(plan);
     } catch (e) {
@@ -102,7 +111,7 @@ export class Engine {
   static async load(bytes: Uint8Array, options: EngineLoadOptions & { threads: number | 'auto' }): Promise<Engine | EnginePool>;
   static async load(bytes: Uint8Array, options?: EngineLoadOptions): Promise<Engine>;
   static async load(bytes: Uint8Array, options: EngineLoadOptions = {}): Promise<Engine | EnginePool> {
-    checkOptions('Engine.load', options, ['runtime', 'threads']);
+    checkOptions('Engine.load', options, ['runtime', 'threads', 'memory']);
     const threads = options.threads ?? 1;
     if (threads !== 1) {
       if (threads !== 'auto') checkInt('threads', threads, 1, 256);
@@ -110,7 +119,7 @@ export class Engine {
       if (!poolFactory) throw new LowbitError('BAD_ARGUMENT', "Engine.load: threads need the 'lowbit' entry in Node (worker_threads); lowbit/engine and other hosts run one thread");
       // refuse a bad file here, with the same errors as one thread
       if (decodeModel(bytes).io) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: imported models run on one thread');
-      return poolFactory(bytes, threads);
+      return poolFactory(bytes, threads, options.memory);
     }
     let lb = options.runtime;
     if (!lb) {
@@ -122,8 +131,8 @@ export class Engine {
     return new Engine(lb, decodeModel(bytes, crc));
   }
 
-  /** Run a plan directly (tests, compile-and-run without a file). */
-  static fromPlan(plan: Plan, runtime: Lowbit): Engine { return new Engine(runtime, plan); }
+  /** Run a plan directly (tests, compile-and-run without a file); `resident`: where its memory comes from (engine pools). */
+  static fromPlan(plan: Plan, runtime: Lowbit, resident?: Resident): Engine { return new Engine(runtime, plan, resident); }
 
   /** Per-sample input dims: [height, width, channels] of u8 pixels, or an imported model's own input dims (e.g. [1, 28, 28] NCHW). */
   get inputShape(): number[] { return this.plan.io ? [...this.plan.io.input] : [...this.plan.inputShape]; }

@@ -4,7 +4,7 @@
 // assembly/float-graph.ts, assembly/im2col.ts, assembly/float.ts, assembly/pool.ts.
 import type { PlanNode, ValueKind } from './plan.js';
 import { fconvSize } from './plan.js';
-import type { Resident } from './runners.js';
+import type { Resident } from './resident.js';
 import type { NodeRunner } from './nodes.js';
 
 type Shape = readonly [number, number, number];
@@ -101,7 +101,7 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
 
 /** A float conv (im2col per group, then sgemm) or dense layer, with its scale, bias and ReLU. */
 function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape): NodeRunner {
-  const wasm = r.heap.wasm, out = r.slot(), col = r.slot(), part = r.slot(), scratch = r.alloc(128);
+  const wasm = r.heap.wasm, out = r.slot(), col = r.slot(), part = r.slot(), scratch = r.scratch(128);
   const dense = node.kind === 'dense', G = dense ? 1 : node.groups, cg = dense ? h * w * c : c / G, og = node.out / G;
   const [kh, kw] = dense ? [1, 1] : node.k, K = kh * kw * cg, dil = node.dilations ?? [1, 1];
   const [oh, ow] = dense ? [1, 1] : fconvSize(node, h, w);
@@ -113,9 +113,7 @@ function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, 
     for (let o = 0; o < og; o++) for (let k = 0; k < K; k++) t[k * og + o] = node.weights[(g * og + o) * K + k]; // load time
     const pt = r.put(t);
     wt.push(pt);
-    const pp = r.alloc(Math.ceil(og / 8) * 8 * K * 4);
-    wasm.sgemmPackB(pt, K, og, pp);
-    packed.push(pp);
+    packed.push(r.fill(Math.ceil(og / 8) * 8 * K * 4, (p) => wasm.sgemmPackB(pt, K, og, p)));
   }
   const ps = r.put(node.scale), pb = r.put(node.bias);
   const gemm = (a: number, g: number, m: number, y: number) => {

@@ -2,7 +2,8 @@
 // channel concatenation and thresholds on int32 streams. Kernels: assembly/int-graph.ts.
 import { flipMasks } from '../kernels/threshold.js';
 import type { PlanNode, ValueKind } from './plan.js';
-import { signedThresholds, type Resident } from './runners.js';
+import { signedThresholds } from './runners.js';
+import type { Resident } from './resident.js';
 
 /** Runs a node on its input pointers for `n` images; returns where its output is. */
 export type NodeRunner = (xs: number[], n: number) => number;

@@ -20,6 +20,9 @@ export interface PoolPort {
 /** What the calling thread computes its share with (an Engine). */
 export interface LocalEngine { logits(pixels: Uint8Array, count: number): Float32Array; dispose(): void }
 
+/** What starts a worker: the model file, and for a shared-memory pool the module, memory and pointers (./shared-pool.ts). */
+export interface LoadMessage { type: 'load'; model: Uint8Array; shared?: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: import('./shared-pool.js').SharedLayout; control: SharedArrayBuffer } }
+
 type Reply = { type: 'ready'; inputShape: number[]; classes: string[] } | { type: 'logits'; id: number; logits: Float32Array } | { type: 'error'; id?: number; code: string; message: string };
 
 /** Images per worker below which a batch is not split (the messaging costs more than it saves). */
@@ -30,7 +33,8 @@ export class EnginePool {
   private readonly pending = new Map<number, { resolve: (z: Float32Array) => void; reject: (e: unknown) => void }>();
   private disposed = false;
 
-  private constructor(private readonly local: LocalEngine, private readonly ports: PoolPort[], readonly inputShape: number[], readonly classes: string[]) {
+  private constructor(private readonly local: LocalEngine, private readonly ports: PoolPort[], readonly inputShape: number[], readonly classes: string[],
+    private readonly direct?: (pixels: Uint8Array, count: number) => Float32Array) {
     for (const port of ports) {
       port.onMessage((m) => this.receive(m as Reply));
       port.onError((e) => this.failAll(e));
@@ -39,20 +43,22 @@ export class EnginePool {
 
   /**
    * A pool of `threads` threads: `local` (the model loaded on the calling thread) and threads - 1
-   * workers from `spawn`, each loading the model; resolves when all are ready.
+   * workers from `spawn`, each loading the model (worker w gets `load(w)`); resolves when all are ready.
    */
-  static async start(spawn: () => PoolPort, bytes: Uint8Array, threads: number, local: LocalEngine & { inputShape: number[]; classes: string[] }): Promise<EnginePool> {
+  static async start(spawn: () => PoolPort, bytes: Uint8Array, threads: number, local: LocalEngine & { inputShape: number[]; classes: string[] },
+    load: (worker: number) => LoadMessage = () => ({ type: 'load', model: bytes.slice() }),
+    direct?: (ports: PoolPort[]) => (pixels: Uint8Array, count: number) => Float32Array): Promise<EnginePool> {
     checkInt('threads', threads, 1, 256);
     const ports = Array.from({ length: threads - 1 }, spawn);
     try {
-      const ready = await Promise.all(ports.map((port) => new Promise<Reply>((resolve, reject) => {
+      const ready = await Promise.all(ports.map((port, w) => new Promise<Reply>((resolve, reject) => {
         port.onMessage((m) => { const r = m as Reply; if (r.type === 'ready' || r.type === 'error') resolve(r); });
         port.onError(reject);
-        port.post({ type: 'load', model: bytes.slice() });
+        port.post(load(w));
       })));
       const bad = ready.find((r) => r.type === 'error');
       if (bad && bad.type === 'error') throw new LowbitError(bad.code as never, bad.message);
-      return new EnginePool(local, ports, local.inputShape, local.classes);
+      return new EnginePool(local, ports, local.inputShape, local.classes, direct?.(ports));
     } catch (e) {
       for (const p of ports) p.terminate();
       local.dispose();
@@ -66,6 +72,7 @@ export class EnginePool {
   async logits(pixels: Uint8Array, count: number): Promise<Float32Array> {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this engine pool was disposed; load the model again');
     const per = checkPixels(pixels, count, this.inputShape), k = this.classes.length;
+    if (this.direct) return this.direct(pixels, count);
     const parts = Math.max(1, Math.min(this.threads, Math.floor(count / MIN_SPLIT)));
     const out = new Float32Array(count * k), jobs: Promise<void>[] = [];
     // shares 1.. go to the workers first, so they run while this thread computes share 0
@@ -93,8 +100,8 @@ export class EnginePool {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const p of this.ports) p.terminate();
     this.local.dispose();
+    for (const p of this.ports) p.terminate();
     this.failAll(new LowbitError('DISPOSED', 'the engine pool was disposed while a batch was running'));
   }
 
@@ -125,15 +132,17 @@ export class EnginePool {
  * The worker side: answer 'load' by loading the model with `load`, then 'run' with its logits.
  * `post` sends a reply (transferring the logits' buffer).
  */
-export function servePool(load: (bytes: Uint8Array) => Promise<{ inputShape: number[]; classes: string[]; logits(p: Uint8Array, n: number): Float32Array }>,
+export function servePool(load: (m: LoadMessage) => Promise<{ inputShape: number[]; classes: string[]; logits(p: Uint8Array, n: number): Float32Array }>,
   post: (m: unknown, transfer?: ArrayBuffer[]) => void): (m: unknown) => Promise<void> {
   let engine: Awaited<ReturnType<typeof load>> | undefined;
   return async (raw) => {
     const m = raw as { type: string; id?: number; model?: Uint8Array; pixels?: Uint8Array; count?: number };
     try {
       if (m.type === 'load') {
-        engine = await load(m.model!);
+        engine = await load(m as LoadMessage);
         post({ type: 'ready', inputShape: engine.inputShape, classes: engine.classes });
+        // a shared-memory pool's worker takes its work from a control block from now on
+        (engine as { serve?: () => void }).serve?.();
       } else if (m.type === 'run') {
         const z = engine!.logits(m.pixels!, m.count!);
         post({ type: 'logits', id: m.id, logits: z }, [z.buffer as ArrayBuffer]);

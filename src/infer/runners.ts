@@ -1,8 +1,7 @@
 // Resident step runners for the Engine: weights are packed into wasm once at load (kernel operand
 // layouts), activations stay in wasm between steps, so a prediction copies only the pixels in and
 // the logits out. Each runner calls the raw kernels the typed-array API wraps (src/kernels/).
-import type { Heap } from '../memory.js';
-import { Slot } from '../ops/layer.js';
+import type { Resident } from './resident.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
 import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
 import { flipMasks } from '../kernels/threshold.js';
@@ -13,26 +12,6 @@ import { stepOutputShape } from './plan.js';
 
 /** Runs one step on `n` images at x (wasm), returning where its output is (valid until its next run). */
 export type Runner = (x: number, n: number) => number;
-
-export class Resident {
-  private readonly ptrs: number[] = [];
-  private readonly slots: Slot[] = [];
-  private readonly scratch = new Map<string, Slot>();
-  constructor(readonly heap: Heap) {}
-  put(a: ArrayBufferView): number { const p = this.heap.alloc(Math.max(16, a.byteLength)); this.heap.write(p, a); this.ptrs.push(p); return p; }
-  alloc(bytes: number): number { const p = this.heap.alloc(Math.max(16, bytes)); this.ptrs.push(p); return p; }
-  /**
-   * A growable per-run buffer. With a role, one buffer shared by every runner asking for that role:
-   * scratch that no runner reads after it returns (im2col, packed panels, sums before thresholds),
-   * so the engine holds the largest layer's scratch instead of every layer's.
-   */
-  slot(role?: string): (bytes: number) => number {
-    let s = role ? this.scratch.get(role) : undefined;
-    if (!s) { s = new Slot(this.heap); this.slots.push(s); if (role) this.scratch.set(role, s); }
-    return (b) => s.get(Math.max(16, b));
-  }
-  dispose(): void { for (const p of this.ptrs) this.heap.free(p); for (const s of this.slots) s.free(); this.ptrs.length = 0; }
-}
 
 /**
  * A step's thresholds ([out][levels]) with the flip folded into a per-channel sign, level-major
@@ -72,7 +51,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
   // outBuf and poolBuf hold what the runner returns; the others are scratch, shared by all steps
   const accBuf = r.slot('acc'), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot('col'), packBuf = r.slot('pack'), u8Buf = r.slot('u8');
-  const scratch = r.alloc(128);
+  const scratch = r.scratch(128);
   let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
   let fusedBits = false;
 
@@ -83,13 +62,13 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     const fromBits = s.input === 'bits', za = fromBits ? 1 : s.inZero ?? 0;
     let pw8: number;
     if (s.wInt8) pw8 = r.put(s.wInt8);
-    else { pw8 = r.alloc(s.out * kk); wasm.unpackSignsI8(r.put(s.wBinary!), s.out * taps, 2 * Math.ceil(s.c / 64), s.c, pw8); } // +-1 int8 weights
+    else { const wb = r.put(s.wBinary!); pw8 = r.fill(s.out * kk, (p) => wasm.unpackSignsI8(wb, s.out * taps, 2 * Math.ceil(s.c / 64), s.c, p)); } // +-1 int8 weights
     const zs = new Int16Array(Math.ceil(s.out / 8) * 8);
     if (s.wZero) zs.set(s.wZero);
     const zw = r.put(zs), mode = dotMode(r.heap);
-    const pb = mode ? r.alloc(wasm.affineDotBytesB(s.out, kk)) : r.alloc(Math.ceil(s.out / 8) * 8 * kp * 2);
-    if (mode) wasm.affineDotPackB(pw8, kk, s.out, 1, kk, 0, zw, 1, pb); // relaxed build: the 8-bit dot product
-    else wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, pb, zw);
+    const pb = mode
+      ? r.fill(wasm.affineDotBytesB(s.out, kk), (p) => wasm.affineDotPackB(pw8, kk, s.out, 1, kk, 0, zw, 1, p)) // relaxed build: the 8-bit dot product
+      : r.fill(Math.ceil(s.out / 8) * 8 * kp * 2, (p) => wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, p, zw));
     return (x: number, n: number) => {
       const rows = n * oh * ow;
       let col = x;
@@ -126,14 +105,18 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     // +-1 weights x 1..4-bit codes: the lookup-table GEMM (assembly/lut.ts), on im2col rows for a
     // conv (pads are code 0, a real 0 for codes without a zero point). Ternary dense weights
     // (-1, 0, +1) run as two binary halves w = (b1 + b2) / 2: twice the columns, then pairSumHalf.
-    const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out, cw = Math.ceil(s.c / 64), panels = r.alloc(lutPanelBytes(outs, kk));
+    const ternary = s.weights === 'int8', outs = ternary ? 2 * s.out : s.out, cw = Math.ceil(s.c / 64), bytes = lutPanelBytes(outs, kk);
+    let panels: number;
     if (ternary) {
       // b1 = +1 where w >= 0, then b2 = +1 where w > 0: 2 x out rows of signs, packed to bits
-      const q = s.wInt8!, n = q.length, signs = new Float32Array(2 * n), wpr = Math.ceil(s.c / 32), staged = r.alloc(outs * wpr * 4);
+      const q = s.wInt8!, n = q.length, signs = new Float32Array(2 * n), wpr = Math.ceil(s.c / 32);
       for (let i = 0; i < n; i++) { signs[i] = q[i]; signs[n + i] = q[i] - 0.5; } // load time
-      wasm.packSignsRows(r.put(signs), outs, s.c, staged, wpr);
-      wasm.lutPackWeights(staged, outs, 1, s.c, wpr, panels);
-    } else wasm.lutPackWeights(r.put(s.wBinary!), outs, conv ? taps : 1, s.c, 2 * cw, panels);
+      const ps = r.put(signs), staged = r.fill(outs * wpr * 4, (p) => wasm.packSignsRows(ps, outs, s.c, p, wpr));
+      panels = r.fill(bytes, (p) => wasm.lutPackWeights(staged, outs, 1, s.c, wpr, p));
+    } else {
+      const wb = r.put(s.wBinary!);
+      panels = r.fill(bytes, (p) => wasm.lutPackWeights(wb, outs, conv ? taps : 1, s.c, 2 * cw, p));
+    }
     const tables = r.slot('lut'), tableBytes = wasm.lutScratchBytes(kk), bits = s.inBits!;
     accumulate = (x, n) => {
       const rows = n * oh * ow;
@@ -150,14 +133,11 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     // +-1 x +-1 conv on at most 32 channels: im2col of one u32 per tap (dense rows), the xnor GEMM,
     // then the zero-padding correction (assembly/xnorconv32.ts)
     const cw = Math.ceil(s.c / 64), kb = taps * 32;
-    const staged = r.put(s.wBinary!);
-    wasm.copyBitRows(staged, s.out * taps, 2 * cw, s.c, staged, 2 * cw);
-    const corr = r.alloc(taps * s.out * 4);
-    wasm.tapWeightSums(staged, s.out, taps, cw, s.c, corr);
+    const staged = r.put(s.wBinary!, (p) => wasm.copyBitRows(p, s.out * taps, 2 * cw, s.c, p, 2 * cw));
+    const corr = r.fill(taps * s.out * 4, (p) => wasm.tapWeightSums(staged, s.out, taps, cw, s.c, p));
     const rowsW = new Uint32Array(s.out * taps);
     for (let i = 0; i < s.out * taps; i++) rowsW[i] = s.wBinary![i * 2 * cw] & (s.c === 32 ? 0xffffffff : (1 << s.c) - 1); // load time
-    const pw = r.put(rowsW), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(kb / 128) * 16);
-    wasm.packBitPanels(pw, s.out, taps, kb, PANEL_B, pb);
+    const pw = r.put(rowsW), pb = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(kb / 128) * 16, (p) => wasm.packBitPanels(pw, s.out, taps, kb, PANEL_B, p));
     accumulate = (x, n) => {
       const rows = n * oh * ow, col = colBuf(rows * taps * 4);
       wasm.im2colBits32(x, n, s.h, s.w, 2 * cw, s.k, s.k, padT, padL, oh, ow, col);
@@ -171,12 +151,9 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   } else if (conv) {
     // +-1 x +-1 conv on packed bits (padding with a real 0 through the per-tap correction)
     const cw = Math.ceil(s.c / 64), kv = Math.ceil((taps * cw) / 2);
-    const staged = r.put(s.wBinary!);
-    wasm.copyBitRows(staged, s.out * taps, 2 * cw, s.c, staged, 2 * cw);
-    const pw = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16);
-    wasm.packBitPanels(staged, s.out, taps * 2 * cw, taps * cw * 64, PANEL_B, pw);
-    let corr = 0;
-    if (s.padding === 'same') { corr = r.alloc(taps * s.out * 4); wasm.tapWeightSums(staged, s.out, taps, cw, s.c, corr); }
+    const staged = r.put(s.wBinary!, (p) => wasm.copyBitRows(p, s.out * taps, 2 * cw, s.c, p, 2 * cw));
+    const pw = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16, (p) => wasm.packBitPanels(staged, s.out, taps * 2 * cw, taps * cw * 64, PANEL_B, p));
+    const corr = s.padding === 'same' ? r.fill(taps * s.out * 4, (p) => wasm.tapWeightSums(staged, s.out, taps, cw, s.c, p)) : 0;
     fusedBits = s.output === 'bits';
     const thr = fusedBits ? r.put(s.thresholds!) : 0, flip = fusedBits ? r.put(flipMasks(s.flip, s.out)) : 0;
     const words = 2 * Math.ceil(s.out / 64);
@@ -196,8 +173,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   } else {
     // +-1 x +-1 dense: xnor GEMM on bit panels
     const wpr = Math.ceil(s.c / 32), kw64 = Math.ceil(s.c / 64);
-    const staged = r.put(denseBitRows(s)), pb = r.alloc(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16);
-    wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, pb);
+    const staged = r.put(denseBitRows(s)), pb = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16, (p) => wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, p));
     accumulate = (x, n) => {
       const pa = packBuf(Math.ceil(n / PANEL_A) * PANEL_A * Math.ceil(s.c / 128) * 16);
       wasm.packBitPanels(x, n, inWords, s.c, PANEL_A, pa);

@@ -17,3 +17,6 @@ export function dotMode(heap: Heap): DotMode {
   if (mode === undefined) modes.set(heap, (mode = w.relaxedSimd() === 1 && ok(0) ? (ok(1) ? 2 : 1) : 0));
   return mode;
 }
+
+/** Give a runtime the mode another measured on this host (a thread sharing its memory, which must not allocate). */
+export function seedDotMode(heap: Heap, mode: DotMode): void { modes.set(heap, mode); }

@@ -10,7 +10,7 @@ export * from '../index.js';
 export { init, wasmUrl, relaxedWasmUrl, bundledWasmUrl } from './wasm-file.js';
 export { loadFashionMnist, DEBIAN_FASHION_MNIST, SUBSET_DIR, type FashionMnist } from './fashion-mnist.js';
 export { EnginePool } from '../infer/pool.js';
-export type { EngineLoadOptions } from '../infer/engine.js';
+export type { EngineLoadOptions, PoolMemory } from '../infer/engine.js';
 import { setPoolFactory } from '../infer/engine.js';
 import { startNodePool } from './pool.js';
 setPoolFactory(startNodePool);

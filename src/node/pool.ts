@@ -2,14 +2,19 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { EnginePool, type PoolPort } from '../infer/pool.js';
-import { Engine } from '../infer/engine.js';
-import { initEngine } from './wasm-file.js';
+import { readFile } from 'node:fs/promises';
+import { LowbitError } from '../errors.js';
+import { Engine, type PoolMemory } from '../infer/engine.js';
+import { decodeModel } from '../infer/format.js';
+import { startSharedPool } from '../infer/shared-pool.js';
+import { initEngine, sharedWasmUrl } from './wasm-file.js';
 
 // beside this module in dist/node/ (the bundled entry and tsc's output sit together); when the
 // TypeScript sources run directly (the test runner), the built worker
 const workerUrl = import.meta.url.endsWith('.ts') ? new URL('../../dist/node/pool-worker.js', import.meta.url) : new URL('./pool-worker.js', import.meta.url);
 
-function spawn(): PoolPort {
+/** A worker thread running dist/node/pool-worker.js. */
+export function spawnNodeWorker(): PoolPort {
   const w = new Worker(workerUrl);
   return {
     post: (m, transfer) => w.postMessage(m, transfer ?? []),
@@ -19,7 +24,13 @@ function spawn(): PoolPort {
   };
 }
 
-export async function startNodePool(bytes: Uint8Array, threads: number | 'auto'): Promise<EnginePool> {
+export async function startNodePool(bytes: Uint8Array, threads: number | 'auto', memory: PoolMemory = 'replicated'): Promise<EnginePool> {
+  const n = threads === 'auto' ? availableParallelism() : threads;
+  if (memory !== 'shared' && memory !== 'replicated') throw new LowbitError('BAD_ARGUMENT', `Engine.load: memory must be 'replicated' or 'shared', got ${String(memory)}`);
+  if (memory === 'shared') {
+    decodeModel(bytes); // a bad file fails here, before any memory is made
+    return startSharedPool(spawnNodeWorker, await WebAssembly.compile(await readFile(sharedWasmUrl())), bytes, n);
+  }
   const local = await Engine.load(bytes, { runtime: await initEngine() });
-  return EnginePool.start(spawn, bytes, threads === 'auto' ? availableParallelism() : threads, local);
+  return EnginePool.start(spawnNodeWorker, bytes, n, local);
 }

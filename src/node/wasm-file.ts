@@ -14,6 +14,11 @@ export function bundledWasmUrl(options: InitOptions = {}): URL {
   return defaultBuild(options) === 'relaxed' ? relaxedWasmUrl : wasmUrl;
 }
 
+/** The shared-memory build (engine pools whose threads share one memory) that suits this host. */
+export function sharedWasmUrl(options: InitOptions = {}): URL {
+  return new URL(defaultBuild(options) === 'relaxed' ? '../../build/lowbit-relaxed-shared.wasm' : '../../build/lowbit-shared.wasm', import.meta.url);
+}
+
 async function load(source: WasmSource | undefined, options: InitOptions, table?: (heap: Heap) => Kernels): Promise<Lowbit> {
   if (source === undefined) source = bundledWasmUrl(options);
   if (source instanceof URL && source.protocol === 'file:') return initFrom(await readFile(source), table);

@@ -66,8 +66,9 @@ export const isMerge = (l: AnyLayer): l is MergeLayer => (l as MergeLayer).merge
 
 /** A wasm buffer that grows to the largest size asked for (per-batch activations). */
 export class Slot {
-  private ptr = 0;
-  private bytes = 0;
+  /** where the buffer is and how many bytes it holds (read by engine pools sharing one memory) */
+  ptr = 0;
+  bytes = 0;
   constructor(private readonly heap: Heap) {}
   get(bytes: number): number {
     if (bytes > this.bytes) {
