@@ -9,6 +9,7 @@ export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { affineDotBytesA, affineDotBytesB, affineDotPackA, affineDotPackB, affineDotGemm, affineDotSelfTest } from './affine-dot';
 export { im2colBytes } from './affineconv';
+export { convPixels, convPixelsBytes, convPixelsPack } from './conv-pixels';
 export { lutPackWeights, lutScratchBytes, lutGemm } from './lut';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine, pairSumHalf } from './bitserial';
 export { requantize } from './requantize';
@@ -19,7 +20,7 @@ export { projectBinary, projectTernary, projectTernaryThreshold, projectUniform,
 export { qreluForward, qreluBackward, signForward, signBackward, softmaxCrossEntropy, reluForward, reluBackward, addBias, columnSums, bytesToF32 } from './activations';
 export { im2colF32, col2imF32, im2colSliceF32, col2imSliceF32, transposeF32 } from './im2col';
 export { addF32, mulF32, avgPoolForward, avgPoolBackward, copyChannels, sliceChannels, dropoutForward, preluForward, preluBackward } from './graph-ops';
-export { batchNormForward, batchNormBackward } from './norm';
+export { batchNormForward, batchNormBackward, batchNormSums, batchNormBackwardSums, batchNormBackwardDx } from './norm';
 export { maxPoolForward, maxPoolBackward } from './pool';
 
 /** 1 in the relaxed-SIMD build (build/lowbit-relaxed.wasm), 0 in the baseline one. */

@@ -48,26 +48,95 @@ export function affineLogits(acc: usize, rows: i32, cols: i32, scale: usize, bia
 
 /**
  * acc [rows][c] i32 -> codes [rows][c] u8: code = #{k : s[c] acc >= thr[k][c]}, with thr
- * [levels][c] (level-major, so 4 channels load at once) and a per-channel sign s[c] = +-1. The
+ * [levels][c] (level-major, so channels load together) and a per-channel sign s[c] = +-1. The
  * Engine turns a flipped channel's "acc < T" into "-acc >= 1 - T" at load time.
+ *
+ * Groups of 8 channels whose thresholds all lie in [-32767, 32767] compare in i16 lanes, 8 at once,
+ * 4 rows per threshold load. That is exact even where s acc itself is outside i16: the saturating
+ * narrow maps it to -32768 or 32767, which lies on the same side of every such threshold.
  */
 export function multiThresholdSigned(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize): void {
-  const c4 = c & ~3, rowStride = <usize>c << 2, lvStride = <usize>c << 2;
+  const c8 = c & ~7, lvStride = <usize>c << 2;
+  for (let ch = 0; ch < c8; ch += 8) {
+    if (thresholdsFitI16(thr + (<usize>ch << 2), levels, lvStride)) thresholdRowsI16(acc, rows, c, thr, levels, sign, out, ch);
+    else thresholdRowsI32(acc, rows, c, thr, levels, sign, out, ch, ch + 8);
+  }
+  thresholdRowsI32(acc, rows, c, thr, levels, sign, out, c8, c);
+}
+
+// every threshold of 8 channels (level-major, lvStride bytes apart) within [-32767, 32767]
+function thresholdsFitI16(t: usize, levels: i32, lvStride: usize): bool {
+  let mx = i32x4.splat(-32767), mn = i32x4.splat(32767);
+  for (let k = 0; k < levels; k++) {
+    const lo = v128.load(t), hi = v128.load(t, 16);
+    mx = i32x4.max_s(mx, i32x4.max_s(lo, hi));
+    mn = i32x4.min_s(mn, i32x4.min_s(lo, hi));
+    t += lvStride;
+  }
+  return i32x4.all_true(i32x4.le_s(mx, i32x4.splat(32767))) && i32x4.all_true(i32x4.ge_s(mn, i32x4.splat(-32767)));
+}
+
+// s acc of 8 channels of one row, saturated to i16
+// @ts-ignore: decorator
+@inline function signedRowI16(p: usize, s0: v128, s1: v128): v128 {
+  return i16x8.narrow_i32x4_s(i32x4.mul(v128.load(p), s0), i32x4.mul(v128.load(p, 16), s1));
+}
+
+// channels [ch, ch + 8) of every row in i16 lanes: four rows share each threshold load
+function thresholdRowsI16(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize, ch: i32): void {
+  const rowStride = <usize>c << 2, lvStride = <usize>c << 2, o = <usize>ch << 2;
+  const s0 = v128.load(sign + o), s1 = v128.load(sign + o, 16);
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const pa = acc + <usize>r * rowStride + o;
+    const a0 = signedRowI16(pa, s0, s1), a1 = signedRowI16(pa + rowStride, s0, s1);
+    const a2 = signedRowI16(pa + 2 * rowStride, s0, s1), a3 = signedRowI16(pa + 3 * rowStride, s0, s1);
+    let n0 = i16x8.splat(0), n1 = n0, n2 = n0, n3 = n0;
+    let t = thr + o;
+    for (let k = 0; k < levels; k++) {
+      const tk = i16x8.narrow_i32x4_s(v128.load(t), v128.load(t, 16));
+      n0 = i16x8.sub(n0, i16x8.ge_s(a0, tk)); // a mask of -1 where the level is reached
+      n1 = i16x8.sub(n1, i16x8.ge_s(a1, tk));
+      n2 = i16x8.sub(n2, i16x8.ge_s(a2, tk));
+      n3 = i16x8.sub(n3, i16x8.ge_s(a3, tk));
+      t += lvStride;
+    }
+    const po = out + <usize>r * <usize>c + <usize>ch;
+    v128.store64_lane(po, i8x16.narrow_i16x8_u(n0, n0), 0);
+    v128.store64_lane(po + <usize>c, i8x16.narrow_i16x8_u(n1, n1), 0);
+    v128.store64_lane(po + 2 * <usize>c, i8x16.narrow_i16x8_u(n2, n2), 0);
+    v128.store64_lane(po + 3 * <usize>c, i8x16.narrow_i16x8_u(n3, n3), 0);
+  }
+  for (; r < rows; r++) {
+    const a = signedRowI16(acc + <usize>r * rowStride + o, s0, s1);
+    let n = i16x8.splat(0);
+    let t = thr + o;
+    for (let k = 0; k < levels; k++) {
+      n = i16x8.sub(n, i16x8.ge_s(a, i16x8.narrow_i32x4_s(v128.load(t), v128.load(t, 16))));
+      t += lvStride;
+    }
+    v128.store64_lane(out + <usize>r * <usize>c + <usize>ch, i8x16.narrow_i16x8_u(n, n), 0);
+  }
+}
+
+// channels [from, to) of every row in i32 lanes (4 at a time, then one by one)
+function thresholdRowsI32(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize, from: i32, to: i32): void {
+  const rowStride = <usize>c << 2, lvStride = <usize>c << 2, to4 = from + ((to - from) & ~3);
   for (let r = 0; r < rows; r++) {
     const pa = acc + <usize>r * rowStride, po = out + <usize>r * <usize>c;
-    for (let ch = 0; ch < c4; ch += 4) {
+    for (let ch = from; ch < to4; ch += 4) {
       const o = <usize>ch << 2;
       const a = i32x4.mul(v128.load(pa + o), v128.load(sign + o));
       let n = i32x4.splat(0);
       let t = thr + o;
       for (let k = 0; k < levels; k++) {
-        n = i32x4.sub(n, i32x4.ge_s(a, v128.load(t))); // a mask of -1 where the level is reached
+        n = i32x4.sub(n, i32x4.ge_s(a, v128.load(t)));
         t += lvStride;
       }
       const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(n, n), i16x8.narrow_i32x4_u(n, n));
       store<i32>(po + <usize>ch, i32x4.extract_lane(b, 0));
     }
-    for (let ch = c4; ch < c; ch++) {
+    for (let ch = to4; ch < to; ch++) {
       const a = load<i32>(pa + (<usize>ch << 2)) * load<i32>(sign + (<usize>ch << 2));
       let n = 0;
       for (let k = 0; k < levels; k++) n += <i32>(a >= load<i32>(thr + <usize>k * lvStride + (<usize>ch << 2)));
@@ -84,6 +153,7 @@ export function multiThresholdSigned(acc: usize, rows: i32, c: i32, thr: usize, 
  */
 export function maxPoolSignedI32(acc: usize, n: i32, h: i32, w: i32, c: i32, k: i32, sign: usize, oh: i32, ow: i32, out: usize): void {
   const c4 = c & ~3;
+  if (k == 2 && c4 == c) { maxPoolSigned2x2(acc, n, h, w, c, sign, oh, ow, out); return; }
   let q = out;
   for (let img = 0; img < n; img++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -106,6 +176,28 @@ export function maxPoolSignedI32(acc: usize, n: i32, h: i32, w: i32, c: i32, k: 
           store<i32>(q + (<usize>ch << 2), m);
         }
         q += <usize>c << 2;
+      }
+    }
+  }
+}
+
+// the common case unrolled: 2 x 2 windows, channels a multiple of 4 (the generic loop spent more on
+// its window indexing than on the maxima)
+function maxPoolSigned2x2(acc: usize, n: i32, h: i32, w: i32, c: i32, sign: usize, oh: i32, ow: i32, out: usize): void {
+  const px = <usize>c << 2, line = <usize>w * px;
+  let q = out;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      let p = acc + (<usize>(img * h + 2 * oy) * <usize>w) * px;
+      for (let ox = 0; ox < ow; ox++) {
+        for (let o: usize = 0; o < px; o += 16) {
+          const s = v128.load(sign + o), a = p + o;
+          const top = i32x4.max_s(i32x4.mul(s, v128.load(a)), i32x4.mul(s, v128.load(a + px)));
+          const bottom = i32x4.max_s(i32x4.mul(s, v128.load(a + line)), i32x4.mul(s, v128.load(a + line + px)));
+          v128.store(q + o, i32x4.max_s(top, bottom));
+        }
+        p += 2 * px;
+        q += px;
       }
     }
   }

@@ -9,42 +9,50 @@
  */
 export function batchNormForward(x: usize, rows: i32, channels: i32, gamma: usize, beta: usize, eps: f32,
                                  useStats: i32, mean: usize, invStd: usize, y: usize): void {
-  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
   if (!useStats) {
-    memory.fill(mean, 0, rowBytes);
-    memory.fill(invStd, 0, rowBytes); // holds sums of squares first
-    for (let r = 0; r < rows; r++) {
-      const p = x + <usize>r * rowBytes;
-      for (let c = 0; c < c4; c += 4) {
-        const o = <usize>c << 2;
-        v128.store(mean + o, f32x4.add(v128.load(mean + o), v128.load(p + o)));
-      }
-      for (let c = c4; c < channels; c++) {
-        const o = <usize>c << 2;
-        store<f32>(mean + o, load<f32>(mean + o) + load<f32>(p + o));
-      }
-    }
     const inv = <f32>1 / <f32>rows;
+    batchNormSums(x, rows, channels, 0, mean);
     for (let c = 0; c < channels; c++) store<f32>(mean + (<usize>c << 2), load<f32>(mean + (<usize>c << 2)) * inv);
-    for (let r = 0; r < rows; r++) {
-      const p = x + <usize>r * rowBytes;
-      for (let c = 0; c < c4; c += 4) {
-        const o = <usize>c << 2;
-        const d = f32x4.sub(v128.load(p + o), v128.load(mean + o));
-        v128.store(invStd + o, f32x4.add(v128.load(invStd + o), f32x4.mul(d, d)));
-      }
-      for (let c = c4; c < channels; c++) {
-        const o = <usize>c << 2;
-        const d = load<f32>(p + o) - load<f32>(mean + o);
-        store<f32>(invStd + o, load<f32>(invStd + o) + d * d);
-      }
-    }
+    batchNormSums(x, rows, channels, mean, invStd); // sums of squares first
     for (let c = 0; c < channels; c++) {
       const o = <usize>c << 2;
       store<f32>(invStd + o, <f32>1 / Mathf.sqrt(load<f32>(invStd + o) * inv + eps));
     }
   }
   affineRows(x, rows, channels, gamma, beta, mean, invStd, y);
+}
+
+/**
+ * Per channel over the rows: out[c] = sum x[r][c] (center 0), or sum (x[r][c] - center[c])^2.
+ * (Data-parallel training adds these up across shards before finishing the statistics.)
+ */
+export function batchNormSums(x: usize, rows: i32, channels: i32, center: usize, out: usize): void {
+  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
+  memory.fill(out, 0, rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const p = x + <usize>r * rowBytes;
+    if (!center) {
+      for (let c = 0; c < c4; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(p + o)));
+      }
+      for (let c = c4; c < channels; c++) {
+        const o = <usize>c << 2;
+        store<f32>(out + o, load<f32>(out + o) + load<f32>(p + o));
+      }
+      continue;
+    }
+    for (let c = 0; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      const d = f32x4.sub(v128.load(p + o), v128.load(center + o));
+      v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(d, d)));
+    }
+    for (let c = c4; c < channels; c++) {
+      const o = <usize>c << 2;
+      const d = load<f32>(p + o) - load<f32>(center + o);
+      store<f32>(out + o, load<f32>(out + o) + d * d);
+    }
+  }
 }
 
 // y[r][c] = x[r][c] * a[c] + b[c], a = gamma invStd, b = beta - mean a. Rows outer: one pass over
@@ -71,6 +79,12 @@ function affineRows(x: usize, rows: i32, channels: i32, gamma: usize, beta: usiz
  */
 export function batchNormBackward(x: usize, dy: usize, rows: i32, channels: i32, gamma: usize, mean: usize, invStd: usize,
                                   dx: usize, dgamma: usize, dbeta: usize): void {
+  batchNormBackwardSums(x, dy, rows, channels, mean, invStd, dgamma, dbeta);
+  batchNormBackwardDx(x, dy, rows, channels, gamma, mean, invStd, dgamma, dbeta, <f32>1 / <f32>rows, dx);
+}
+
+/** The backward pass's per-channel sums over the rows: dgamma = sum dy xhat, dbeta = sum dy. */
+export function batchNormBackwardSums(x: usize, dy: usize, rows: i32, channels: i32, mean: usize, invStd: usize, dgamma: usize, dbeta: usize): void {
   const rowBytes = <usize>channels << 2, c4 = channels & ~3;
   memory.fill(dgamma, 0, rowBytes);
   memory.fill(dbeta, 0, rowBytes);
@@ -91,8 +105,16 @@ export function batchNormBackward(x: usize, dy: usize, rows: i32, channels: i32,
       store<f32>(dbeta + o, load<f32>(dbeta + o) + d);
     }
   }
-  // dx = k (dy - dbeta / M - xhat dgamma / M), k = gamma invStd; rows outer (one pass)
-  const vInvM = f32x4.splat(<f32>1 / <f32>rows), invM = <f32>1 / <f32>rows;
+}
+
+/**
+ * dx = k (dy - dbeta invM - xhat dgamma invM), k = gamma invStd, from the sums of the whole batch
+ * (invM = 1 / its rows, which may be more than these rows); rows outer (one pass).
+ */
+export function batchNormBackwardDx(x: usize, dy: usize, rows: i32, channels: i32, gamma: usize, mean: usize, invStd: usize,
+                                    dgamma: usize, dbeta: usize, invM: f32, dx: usize): void {
+  const rowBytes = <usize>channels << 2, c4 = channels & ~3;
+  const vInvM = f32x4.splat(invM);
   for (let r = 0; r < rows; r++) {
     const p = x + <usize>r * rowBytes, g = dy + <usize>r * rowBytes, q = dx + <usize>r * rowBytes;
     for (let c = 0; c < c4; c += 4) {

@@ -28,7 +28,7 @@ const section = `<!-- threads-seeds:start -->
 
 \`node bench/threads-seeds.mjs --threads ${T} --seeds ${SEEDS} --epochs ${EPOCHS}\` (${new Date().toISOString()}; ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}).
 \`lowbit train --arch cnn --wbits 1 --abits 4 --epochs ${EPOCHS} --seed S\` on the full Fashion-MNIST training set, with 1 thread and with
-\`--threads ${T}\` (data-parallel: per-shard batch norm statistics, gradients summed in a fixed order); test accuracy on the
+\`--threads ${T}\` (data-parallel: batch norm statistics of the whole batch, summed across the threads, and gradients summed in a fixed order); test accuracy on the
 10,000 test images after the last epoch; images/s of the last epoch.
 
 | seed | 1 thread % | ${T} threads % | difference | 1 thread img/s | ${T} threads img/s |

@@ -89,8 +89,14 @@ export interface WasmExports {
   avgPoolBackward(dy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, dx: number): void;
   copyChannels(src: number, rows: number, cs: number, dst: number, cd: number, off: number): void;
   sliceChannels(src: number, rows: number, cs: number, off: number, cd: number, dst: number): void;
+  convPixelsBytes(out: number, taps: number): number;
+  convPixelsPack(w: number, out: number, taps: number, wz: number, dst: number): void;
+  convPixels(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, za: number, wp: number, out: number, acc: number, scratch: number): void;
   batchNormForward(x: number, rows: number, channels: number, gamma: number, beta: number, eps: number, useStats: number, mean: number, invStd: number, y: number): void;
   batchNormBackward(x: number, dy: number, rows: number, channels: number, gamma: number, mean: number, invStd: number, dx: number, dgamma: number, dbeta: number): void;
+  batchNormSums(x: number, rows: number, channels: number, center: number, out: number): void;
+  batchNormBackwardSums(x: number, dy: number, rows: number, channels: number, mean: number, invStd: number, dgamma: number, dbeta: number): void;
+  batchNormBackwardDx(x: number, dy: number, rows: number, channels: number, gamma: number, mean: number, invStd: number, dgamma: number, dbeta: number, invM: number, dx: number): void;
   maxPoolForward(x: number, n: number, h: number, w: number, c: number, k: number, s: number, oh: number, ow: number, y: number, argmax: number): void;
   maxPoolBackward(dy: number, argmax: number, outLen: number, dx: number, xLen: number): void;
   reluForward(x: number, y: number, n: number): void;

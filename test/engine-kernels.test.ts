@@ -40,13 +40,27 @@ describe('Engine-only kernels against references', () => {
     }
   });
 
-  it('multiThresholdSigned: code = #{k : sign[c] acc >= thr[k][c]}', () => {
+  it('multiThresholdSigned: code = #{k : sign[c] acc >= thr[k][c]}, in i16 lanes where the thresholds fit and beyond', () => {
     const r = rng(2);
-    for (const [rows, c, levels] of [[1, 1, 1], [3, 5, 3], [4, 8, 15], [2, 13, 7], [5, 64, 255]]) {
-      const acc = Int32Array.from({ length: rows * c }, () => Math.floor((r() - 0.5) * 400));
+    // [rows, c, levels, acc range, threshold start range, threshold step]: the last cases put sums far
+    // outside i16 (saturated in the i16 path), thresholds on +-32767 (still i16) and on 32768 / -32768
+    // (that group of 8 channels compares in i32)
+    const cases: [number, number, number, number, number, number][] = [[1, 1, 1, 400, 300, 20], [3, 5, 3, 400, 300, 20], [4, 8, 15, 400, 300, 20],
+      [2, 13, 7, 400, 300, 20], [5, 64, 255, 400, 300, 20], [9, 24, 15, 2e5, 6e4, 9000], [7, 17, 3, 7e4, 0, 32767], [6, 16, 2, 7e4, 0, 32768]];
+    for (const [rows, c, levels, aRange, tRange, step] of cases) {
+      const acc = Int32Array.from({ length: rows * c }, () => Math.floor((r() - 0.5) * aRange));
       const sign = Int32Array.from({ length: c }, () => (r() < 0.5 ? 1 : -1));
       const thr = new Int32Array(levels * c);
-      for (let ch = 0; ch < c; ch++) { let t = Math.floor((r() - 0.5) * 300); for (let k = 0; k < levels; k++) { thr[k * c + ch] = t; t += 1 + Math.floor(r() * 20); } }
+      for (let ch = 0; ch < c; ch++) { let t = Math.floor((r() - 0.5) * tRange) - (tRange ? 0 : step); for (let k = 0; k < levels; k++) { thr[k * c + ch] = t; t += 1 + Math.floor(r() * step); } }
+      if (step === 32767) { // every group in i16 with thresholds on its edges, sums on them and beyond
+        for (let ch = 0; ch < c; ch++) { thr[ch] = -32767; thr[c + ch] = Math.floor((r() - 0.5) * 100); thr[2 * c + ch] = 32767; }
+        for (let ch = 0; ch < c; ch += 3) acc[ch] = sign[ch] * (ch % 2 ? 32767 : -32767);
+      }
+      if (step === 32768) { // one threshold out of i16 range in each group of 8: both compare in i32
+        for (let ch = 0; ch < c; ch++) { thr[ch] = Math.floor((r() - 0.5) * 100) - 100; thr[c + ch] = thr[ch] + 50; }
+        thr[c + 3] = 32768; thr[10] = -32768;
+        acc[3] = sign[3] * 32767; acc[c + 10] = sign[10] * -40000; // where saturating both sides would say yes
+      }
       const out = junk(rows * c);
       lb.wasm.multiThresholdSigned(put(acc), rows, c, put(thr), levels, put(sign), out);
       const got = u8(out, rows * c);
@@ -58,9 +72,36 @@ describe('Engine-only kernels against references', () => {
     }
   });
 
+  it('convPixels: direct convolution of u8 pixels with int8 weights (pads, strides, zero points, odd filter counts)', () => {
+    const r = rng(7);
+    // [n, h, w, c, k, stride, padT, padL, out, za, with filter zero points]
+    const cases: [number, number, number, number, number, number, number, number, number, number, boolean][] = [
+      [2, 5, 7, 1, 3, 1, 1, 1, 32, 0, false], [1, 9, 6, 3, 3, 2, 1, 0, 13, 0, true], [1, 6, 6, 2, 5, 1, 2, 2, 37, 3, true], [1, 5, 4, 4, 4, 1, 0, 0, 8, 200, false], [1, 3, 3, 1, 1, 1, 0, 0, 1, 0, false]];
+    for (const [n, h, w, c, k, st, padT, padL, out, za, zeros] of cases) {
+      const oh = Math.floor((h + 2 * padT - k) / st) + 1, ow = Math.floor((w + 2 * padL - k) / st) + 1, taps = k * k * c;
+      const x = Uint8Array.from({ length: n * h * w * c }, () => Math.floor(r() * 256));
+      const wt = Int8Array.from({ length: out * taps }, () => Math.floor(r() * 255) - 127);
+      const wz = Int16Array.from({ length: Math.ceil(out / 8) * 8 }, (_, o) => (zeros && o < out ? Math.floor(r() * 21) - 10 : 0));
+      const packed = lb.heap.alloc(lb.wasm.convPixelsBytes(out, taps));
+      lb.wasm.convPixelsPack(put(wt), out, taps, put(wz), packed);
+      const acc = junk(n * oh * ow * out * 4);
+      lb.wasm.convPixels(put(x), n, h, w, c, k, k, st, st, padT, padL, oh, ow, za, packed, out, acc, junk(128));
+      const got = i32(acc, n * oh * ow * out);
+      for (let img = 0; img < n; img++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let o = 0; o < out; o++) {
+        let sum = 0;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let ch = 0; ch < c; ch++) {
+          const iy = oy * st - padT + ky, ix = ox * st - padL + kx;
+          const v = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((img * h + iy) * w + ix) * c + ch] - za : 0;
+          sum += v * (wt[o * taps + (ky * k + kx) * c + ch] - wz[o]);
+        }
+        expect(got[((img * oh + oy) * ow + ox) * out + o], `${n}x${h}x${w}x${c} k${k} s${st} out ${out} [${img}][${oy}][${ox}][${o}]`).toBe(sum);
+      }
+    }
+  });
+
   it('maxPoolSignedI32 and maxPoolBits (k x k, stride k, odd sizes drop the edge)', () => {
     const r = rng(3);
-    for (const [n, h, w, c, k] of [[1, 2, 2, 1, 2], [2, 5, 7, 6, 2], [1, 9, 9, 13, 3], [3, 4, 6, 64, 2]]) {
+    for (const [n, h, w, c, k] of [[1, 2, 2, 1, 2], [2, 5, 7, 6, 2], [1, 9, 9, 13, 3], [3, 4, 6, 64, 2], [2, 5, 7, 8, 2], [1, 3, 3, 12, 2]]) {
       const oh = Math.floor(h / k), ow = Math.floor(w / k);
       const acc = Int32Array.from({ length: n * h * w * c }, () => Math.floor((r() - 0.5) * 1e6));
       const sign = Int32Array.from({ length: c }, () => (r() < 0.5 ? 1 : -1));

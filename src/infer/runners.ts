@@ -66,6 +66,15 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     const zs = new Int16Array(Math.ceil(s.out / 8) * 8);
     if (s.wZero) zs.set(s.wZero);
     const zw = r.put(zs), mode = dotMode(r.heap);
+    if (conv && !fromBits && kk <= 64) {
+      // few taps (a first layer on pixels): the direct conv, no im2col (assembly/conv-pixels.ts)
+      const pc = r.fill(wasm.convPixelsBytes(s.out, kk), (p) => wasm.convPixelsPack(pw8, s.out, kk, zw, p));
+      return (x: number, n: number) => {
+        const acc = accBuf(n * oh * ow * s.out * 4);
+        wasm.convPixels(x, n, s.h, s.w, s.c, s.k, s.k, st, st, padT, padL, oh, ow, za, pc, s.out, acc, scratch);
+        return acc;
+      };
+    }
     const pb = mode
       ? r.fill(wasm.affineDotBytesB(s.out, kk), (p) => wasm.affineDotPackB(pw8, kk, s.out, 1, kk, 0, zw, 1, p)) // relaxed build: the 8-bit dot product
       : r.fill(Math.ceil(s.out / 8) * 8 * kp * 2, (p) => wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, p, zw));

@@ -195,7 +195,7 @@ Data and files
   --resume                  continue the run checkpointed in --out FILE; with a larger --epochs than
                             it was started with, extend it (fine-tuning: the schedule is recomputed)
   --threads N               data-parallel training on N threads (default 1): each batch is split by
-                            images; batch norm statistics are per shard, so results depend on N
+                            images; batch norm statistics are the whole batch's (summed across threads)
   --quiet                   no progress bar
   -h, --help                this text
 

@@ -25,7 +25,7 @@ export interface TrainRunOptions {
   optimizer: OptimizerName; epochs: number; batch: number; lr: number; rho: number; schedule: ScheduleKind;
   /** BinaryRelax: the continuation, lambda's growth per epoch, phase 1's epochs (default 75% of the run), phase 2's lr factor */
   relaxSchedule: RelaxSchedule; relaxGrowth: number; relaxEpochs?: number; phase2Lr: number;
-  /** data-parallel worker threads (1: none); batch norm statistics become per shard, so results depend on it */
+  /** data-parallel worker threads (1: none); batch norm statistics stay the whole batch's (summed across the threads) */
   threads: number;
   momentum: number; weightDecay: number; seed: number;
   /** a folder, 'subset' (the shipped subset), or undefined (Debian's package when installed, else the subset) */
@@ -181,7 +181,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
     io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
     if (o.threads > 1) {
       workers = await startGradientWorkers(model.toJSON(), o.seed, o.threads);
-      io.log(`data-parallel on ${o.threads} threads (${workers.count} workers and this one; batch norm statistics per shard)`);
+      io.log(`data-parallel on ${o.threads} threads (${workers.count} workers and this one; batch norm statistics of the whole batch)`);
     }
     while (trainer.epoch < o.epochs) {
       const s = workers ? await trainer.runEpochParallel(data.train, workers, io.progress) : trainer.runEpoch(data.train, io.progress);

@@ -5,7 +5,8 @@ import { init } from './wasm-file.js';
 import { Batcher, batchGradients } from '../train/sequential.js';
 import { modelFromJson, type GraphJson, type Model } from '../graph/model.js';
 import { Slot } from '../ops/layer.js';
-import type { ShardJob } from '../train/parallel.js';
+import { withShardSync, type ShardJob } from '../train/parallel.js';
+import { BatchNorm } from '../ops/simple.js';
 
 const port = parentPort!;
 let model: Model | undefined;
@@ -22,7 +23,8 @@ port.on('message', async (m: { type: 'init'; graph: GraphJson; seed: number } | 
     bufs.forEach((b, i) => b.data.set(m.running[i]));
     const batcher = new Batcher(heap, { images: m.images, labels: m.labels, count: m.count, height: md.inShape[0], width: md.inShape[1] }), grad = new Slot(heap);
     try {
-      const { loss, hits } = batchGradients(md, batcher, Uint32Array.from({ length: m.count }, (_, i) => i), 0, m.count, grad);
+      const norms = md.layers.filter((l): l is BatchNorm => l instanceof BatchNorm);
+      const { loss, hits } = withShardSync(norms, m.sync, () => batchGradients(md, batcher, Uint32Array.from({ length: m.count }, (_, i) => i), 0, m.count, grad));
       const grads = ps.map((p) => heap.read(Float32Array, p.g, p.size)), running = bufs.map((b) => b.data.slice());
       port.postMessage({ type: 'result', id: m.id, grads, running, loss, hits }, [...grads, ...running].map((a) => a.buffer as ArrayBuffer));
     } finally {

@@ -2,6 +2,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { freeParams, param, Slot, type StateBuffer, type Layer, type Param } from './layer.js';
+import type { ShardSync } from '../train/shard-sync.js';
 export { ReLU } from './activations.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -57,14 +58,17 @@ export class BatchNorm implements Layer {
   private gamma!: Param; private beta!: Param;
   private mean = 0; private invStd = 0; private runMean = 0; private runInv = 0;
   private runningMean!: Float32Array; private runningVar!: Float32Array;
-  private y!: Slot; private dx!: Slot;
+  private y!: Slot; private dx!: Slot; private sums = 0;
+  /** data-parallel training: the statistics and their gradient sums are the whole batch's, summed across shards */
+  sync?: ShardSync;
   constructor(readonly eps = 1e-3, readonly momentum = 0.9) {}
+  get channels(): number { return this.c; }
   config(): Record<string, unknown> { return { eps: this.eps, momentum: this.momentum }; }
   build(heap: Heap, inShape: number[]): number[] {
     this.heap = heap; this.c = inShape[inShape.length - 1]; this.per = size(inShape) / this.c;
     this.gamma = param(heap, 'batchnorm.gamma', new Float32Array(this.c).fill(1));
     this.beta = param(heap, 'batchnorm.beta', new Float32Array(this.c));
-    this.mean = heap.alloc(this.c * 4); this.invStd = heap.alloc(this.c * 4);
+    this.mean = heap.alloc(this.c * 4); this.invStd = heap.alloc(this.c * 4); this.sums = heap.alloc(this.c * 8);
     this.runMean = heap.alloc(this.c * 4); this.runInv = heap.alloc(this.c * 4);
     this.runningMean = new Float32Array(this.c); this.runningVar = new Float32Array(this.c).fill(1);
     this.y = new Slot(heap); this.dx = new Slot(heap);
@@ -74,7 +78,8 @@ export class BatchNorm implements Layer {
     this.x = x;
     const rows = batch * this.per, y = this.y.get(rows * this.c * 4), h = this.heap;
     if (training) {
-      h.wasm.batchNormForward(x, rows, this.c, this.gamma.w, this.beta.w, this.eps, 0, this.mean, this.invStd, y);
+      if (this.sync) this.syncedStats(x, rows);
+      h.wasm.batchNormForward(x, rows, this.c, this.gamma.w, this.beta.w, this.eps, this.sync ? 1 : 0, this.mean, this.invStd, y);
       const m = h.read(Float32Array, this.mean, this.c), inv = h.read(Float32Array, this.invStd, this.c);
       for (let i = 0; i < this.c; i++) { // per channel, not per element
         this.runningMean[i] = this.momentum * this.runningMean[i] + (1 - this.momentum) * m[i];
@@ -88,9 +93,30 @@ export class BatchNorm implements Layer {
     return y;
   }
   backward(dy: number, batch: number): number {
-    const rows = batch * this.per, dx = this.dx.get(rows * this.c * 4);
-    this.heap.wasm.batchNormBackward(this.x, dy, rows, this.c, this.gamma.w, this.mean, this.invStd, dx, this.gamma.g, this.beta.g);
+    const rows = batch * this.per, dx = this.dx.get(rows * this.c * 4), w = this.heap.wasm, c = this.c;
+    if (!this.sync) {
+      w.batchNormBackward(this.x, dy, rows, c, this.gamma.w, this.mean, this.invStd, dx, this.gamma.g, this.beta.g);
+      return dx;
+    }
+    // this shard's gradients stay its own (the trainer blends them by shard size); dx needs the
+    // batch's sums: with dy in this shard's scale (its loss is a mean over its images), the batch's
+    // are sum_s share_s sums_s, and dx in this shard's scale takes them times 1 / share
+    w.batchNormBackwardSums(this.x, dy, rows, c, this.mean, this.invStd, this.gamma.g, this.beta.g);
+    const share = this.sync.share, local = new Float32Array(2 * c);
+    local.set(this.heap.read(Float32Array, this.gamma.g, c)); local.set(this.heap.read(Float32Array, this.beta.g, c), c);
+    const batchSums = this.sync.sum(local.map((v) => v * share)).map((v) => v / share);
+    this.heap.write(this.sums, batchSums);
+    w.batchNormBackwardDx(this.x, dy, rows, c, this.gamma.w, this.mean, this.invStd, this.sums, this.sums + c * 4, 1 / (this.sync.job.total * this.per), dx);
     return dx;
+  }
+
+  /** The whole batch's mean and 1 / sqrt(var + eps), from per-shard sums (two passes, as one thread computes them). */
+  private syncedStats(x: number, rows: number): void {
+    const h = this.heap, c = this.c, s = this.sync!, inv = Math.fround(1 / (s.job.total * this.per));
+    h.wasm.batchNormSums(x, rows, c, 0, this.mean);
+    h.write(this.mean, s.sum(h.read(Float32Array, this.mean, c)).map((v) => v * inv));
+    h.wasm.batchNormSums(x, rows, c, this.mean, this.invStd);
+    h.write(this.invStd, s.sum(h.read(Float32Array, this.invStd, c)).map((v) => 1 / Math.sqrt(Math.fround(v * inv) + this.eps)));
   }
   params(): Param[] { return [this.gamma, this.beta]; }
   /** gamma, beta and the running statistics, for compiling to integer thresholds */
@@ -101,7 +127,7 @@ export class BatchNorm implements Layer {
   buffers(): StateBuffer[] { return [{ name: 'batchnorm.runningMean', data: this.runningMean }, { name: 'batchnorm.runningVar', data: this.runningVar }]; }
   dispose(): void {
     freeParams(this.heap, this.params());
-    for (const p of [this.mean, this.invStd, this.runMean, this.runInv]) this.heap.free(p);
+    for (const p of [this.mean, this.invStd, this.runMean, this.runInv, this.sums]) this.heap.free(p);
     this.y.free(); this.dx.free();
   }
 }

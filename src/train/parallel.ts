@@ -1,8 +1,11 @@
 // Data-parallel training: each batch is split into shards by images; the calling thread computes
 // the first shard's gradients and worker threads (each with a replica of the model) the others.
 // The gradients are combined in a fixed order, weighted by shard size, so a run with a given seed
-// and thread count is deterministic; batch norm's batch statistics are per shard ("ghost" batch
-// norm), and its running statistics the size-weighted mean of the shards'.
+// and thread count is deterministic. Batch norm uses the whole batch's statistics, as one thread
+// does: the shards add their per-channel sums up through a shared block at each batch norm, forward
+// (mean, then variance) and backward (the sums dx needs), see ./shard-sync.ts.
+import { ShardSync, type ShardSyncJob } from './shard-sync.js';
+import type { BatchNorm } from '../ops/simple.js';
 
 export interface ShardJob {
   /** per parameter: the weights the forward pass reads (the quantized ones for quantized parameters) */
@@ -14,6 +17,26 @@ export interface ShardJob {
   images: Uint8Array;
   labels: Uint8Array;
   count: number;
+  /** where this shard meets the others at each batch norm (absent: the model has none) */
+  sync?: ShardSyncJob;
+}
+
+/**
+ * Run one shard's `work` with its batch norms synced as `job` says; if it throws, the other shards
+ * are told (they stop waiting) and `pending` (their results) may reject unobserved.
+ */
+export function withShardSync<T>(norms: BatchNorm[], job: ShardSyncJob | undefined, work: () => T, pending: Promise<unknown>[] = []): T {
+  const sync = job && new ShardSync(job);
+  for (const n of norms) n.sync = sync;
+  try {
+    return work();
+  } catch (e) {
+    sync?.abort();
+    for (const p of pending) p.catch(() => {});
+    throw e;
+  } finally {
+    for (const n of norms) n.sync = undefined;
+  }
 }
 
 export interface ShardResult { grads: Float32Array[]; running: Float32Array[]; loss: number; hits: number }

@@ -7,7 +7,9 @@ import { Slot } from '../ops/layer.js';
 import { Batcher, batchGradients, evaluate, permutation } from './sequential.js';
 import type { Model } from '../graph/model.js';
 import { checkImageSet } from './check-data.js';
-import type { GradientWorkers, ShardResult } from './parallel.js';
+import { withShardSync, type GradientWorkers, type ShardResult } from './parallel.js';
+import { ShardSync, shardSyncBytes, type ShardSyncJob } from './shard-sync.js';
+import { BatchNorm } from '../ops/simple.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -129,15 +131,21 @@ export class Trainer {
   /**
    * One epoch, data-parallel: every batch split into workers.count + 1 shards by images, the first
    * computed here and the others on `workers` (src/train/parallel.ts); the optimizer and the update
-   * rule run here once per batch on the combined gradients. Deterministic for a seed and thread count.
+   * rule run here once per batch on the combined gradients; batch norms use the whole batch's
+   * statistics (./shard-sync.ts). Deterministic for a seed and thread count.
    */
   async runEpochParallel(data: ImageSet, workers: GradientWorkers, onBatch?: (p: BatchProgress) => void): Promise<EpochSummary> {
     const { model, options: o } = this, heap = model.heap, { order, batcher, grad } = this.startEpoch(data);
     const batches = Math.ceil(data.count / o.batch), pixels = data.height * data.width, tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     const ps = model.params(), bufs = model.layers.flatMap((l) => l.buffers?.() ?? []);
+    // batch norm's statistics are the whole batch's: per-channel sums meet in a shared block
+    const norms = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm), length = 2 * Math.max(0, ...norms.map((l) => l.channels));
+    const block = norms.length ? new SharedArrayBuffer(shardSyncBytes(workers.count + 1, length)) : undefined;
     try {
       for (let b = 0; b < batches; b++) {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from), parts = Math.min(workers.count + 1, count);
+        const sync = (shard: number, images: number): ShardSyncJob | undefined => block && { block, shard, shards: parts, length, images, total: count };
+        if (block) ShardSync.reset(block);
         const sizes = Array.from({ length: parts }, (_, s) => Math.floor(count / parts) + (s < count % parts ? 1 : 0));
         const jobs: Promise<ShardResult>[] = [];
         for (let s = 1, at = from + sizes[0]; s < parts; s++) {
@@ -146,11 +154,11 @@ export class Trainer {
           const floats = ps.map((p) => (p.quant?.q.kind === 'affine' ? heap.read(Float32Array, p.w, p.size) : null));
           const n = sizes[s], images = new Uint8Array(n * pixels), labels = new Uint8Array(n);
           for (let i = 0; i < n; i++) { const j = order[at + i]; images.set(data.images.subarray(j * pixels, (j + 1) * pixels), i * pixels); labels[i] = data.labels[j]; }
-          jobs.push(workers.shard(s - 1, { forward, floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n }));
+          jobs.push(workers.shard(s - 1, { forward, floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n, sync: sync(s, n) }));
           at += n;
         }
         // shard 0 here, while the workers run theirs
-        const n0 = sizes[0], local = batchGradients(model, batcher, order, from, n0, grad);
+        const n0 = sizes[0], local = withShardSync(norms, sync(0, n0), () => batchGradients(model, batcher, order, from, n0, grad), jobs);
         const results = await Promise.all(jobs);
         // combine in shard order: gradient of the batch mean = sum_s (n_s / n) g_s, as a running
         // blend in wasm: after shard s, g = (1 - rho) g + rho g_s with rho = n_s / (n_0 + .. + n_s)
