@@ -85,7 +85,7 @@ describe('Engine-only kernels against references', () => {
       const packed = lb.heap.alloc(lb.wasm.convPixelsBytes(out, taps));
       lb.wasm.convPixelsPack(put(wt), out, taps, put(wz), packed);
       const acc = junk(n * oh * ow * out * 4);
-      lb.wasm.convPixels(put(x), n, h, w, c, k, k, st, st, padT, padL, oh, ow, za, packed, out, acc, junk(128));
+      lb.wasm.convPixels(put(x), n, h, w, c, k, k, st, st, padT, padL, oh, ow, za, packed, out, acc, junk(512));
       const got = i32(acc, n * oh * ow * out);
       for (let img = 0; img < n; img++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let o = 0; o < out; o++) {
         let sum = 0;

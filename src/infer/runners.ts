@@ -51,7 +51,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
   // outBuf and poolBuf hold what the runner returns; the others are scratch, shared by all steps
   const accBuf = r.slot('acc'), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot('col'), packBuf = r.slot('pack'), u8Buf = r.slot('u8');
-  const scratch = r.scratch(128);
+  const scratch = r.scratch(512); // kernel scratch: 128 bytes, 512 for convPixels
   let accumulate: (x: number, n: number) => number; // returns the int32 sums [rows][out], or packed bits when fused
   let fusedBits = false;
 
