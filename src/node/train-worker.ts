@@ -25,8 +25,9 @@ port.on('message', async (m: { type: 'init'; graph: GraphJson; seed: number } | 
     try {
       const norms = md.layers.filter((l): l is BatchNorm => l instanceof BatchNorm);
       const { loss, hits } = withShardSync(norms, m.sync, () => batchGradients(md, batcher, Uint32Array.from({ length: m.count }, (_, i) => i), 0, m.count, grad));
-      const grads = ps.map((p) => heap.read(Float32Array, p.g, p.size)), running = bufs.map((b) => b.data.slice());
-      port.postMessage({ type: 'result', id: m.id, grads, running, loss, hits }, [...grads, ...running].map((a) => a.buffer as ArrayBuffer));
+      ps.forEach((p, i) => heap.read(Float32Array, p.g, p.size, m.grads[i]));
+      const running = bufs.map((b) => b.data.slice());
+      port.postMessage({ type: 'result', id: m.id, running, loss, hits }, running.map((a) => a.buffer as ArrayBuffer));
     } finally {
       batcher.dispose();
       grad.free();

@@ -8,8 +8,10 @@ import { ShardSync, type ShardSyncJob } from './shard-sync.js';
 import type { BatchNorm } from '../ops/simple.js';
 
 export interface ShardJob {
-  /** per parameter: the weights the forward pass reads (the quantized ones for quantized parameters) */
+  /** per parameter: the weights the forward pass reads (the quantized ones for quantized parameters); views of a SharedArrayBuffer the caller refills each step */
   forward: Float32Array[];
+  /** per parameter: where the shard writes its gradients (views of a SharedArrayBuffer of this worker's) */
+  grads: Float32Array[];
   /** per parameter: the float weights where the backward pass needs them too (trained affine maps), else null */
   floats: (Float32Array | null)[];
   /** batch norm running statistics, in model order */
@@ -39,7 +41,8 @@ export function withShardSync<T>(norms: BatchNorm[], job: ShardSyncJob | undefin
   }
 }
 
-export interface ShardResult { grads: Float32Array[]; running: Float32Array[]; loss: number; hits: number }
+/** A shard's result; its gradients are in the job's `grads`. */
+export interface ShardResult { running: Float32Array[]; loss: number; hits: number }
 
 /** Worker threads that compute shard gradients (src/node/train-pool.ts in Node). */
 export interface GradientWorkers {

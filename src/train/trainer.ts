@@ -141,6 +141,11 @@ export class Trainer {
     // batch norm's statistics are the whole batch's: per-channel sums meet in a shared block
     const norms = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm), length = 2 * Math.max(0, ...norms.map((l) => l.channels));
     const block = norms.length ? new SharedArrayBuffer(shardSyncBytes(workers.count + 1, length)) : undefined;
+    // the weights go out and the gradients come back through shared buffers made once per epoch
+    // (fresh 3 MB arrays every step cost more in allocation than the copies themselves)
+    const views = (buffer: SharedArrayBuffer) => { let at = 0; return ps.map((p) => { const v = new Float32Array(buffer, at, p.size) as unknown as Float32Array<ArrayBuffer>; at += 4 * p.size; return v; }); };
+    const paramBytes = 4 * ps.reduce((a, p) => a + p.size, 0), forward = views(new SharedArrayBuffer(paramBytes));
+    const grads = Array.from({ length: workers.count }, () => views(new SharedArrayBuffer(paramBytes)));
     try {
       for (let b = 0; b < batches; b++) {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from), parts = Math.min(workers.count + 1, count);
@@ -148,13 +153,12 @@ export class Trainer {
         if (block) ShardSync.reset(block);
         const sizes = Array.from({ length: parts }, (_, s) => Math.floor(count / parts) + (s < count % parts ? 1 : 0));
         const jobs: Promise<ShardResult>[] = [];
+        if (parts > 1) ps.forEach((p, i) => heap.read(Float32Array, p.quant ? p.quant.wq : p.w, p.size, forward[i]));
         for (let s = 1, at = from + sizes[0]; s < parts; s++) {
-          // fresh copies per worker, transferred rather than cloned
-          const forward = ps.map((p) => heap.read(Float32Array, p.quant ? p.quant.wq : p.w, p.size));
           const floats = ps.map((p) => (p.quant?.q.kind === 'affine' ? heap.read(Float32Array, p.w, p.size) : null));
           const n = sizes[s], images = new Uint8Array(n * pixels), labels = new Uint8Array(n);
           for (let i = 0; i < n; i++) { const j = order[at + i]; images.set(data.images.subarray(j * pixels, (j + 1) * pixels), i * pixels); labels[i] = data.labels[j]; }
-          jobs.push(workers.shard(s - 1, { forward, floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n, sync: sync(s, n) }));
+          jobs.push(workers.shard(s - 1, { forward, grads: grads[s - 1], floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n, sync: sync(s, n) }));
           at += n;
         }
         // shard 0 here, while the workers run theirs
@@ -165,7 +169,7 @@ export class Trainer {
         const staged = grad.get(Math.max(...ps.map((p) => p.size)) * 4);
         results.forEach((r, s) => {
           const done = sizes.slice(0, s + 2).reduce((a, v) => a + v, 0), rho = sizes[s + 1] / done;
-          ps.forEach((p, i) => { heap.write(staged, r.grads[i]); heap.wasm.blend(p.g, staged, p.size, rho); });
+          ps.forEach((p, i) => { heap.write(staged, grads[s][i]); heap.wasm.blend(p.g, staged, p.size, rho); });
         });
         bufs.forEach((buf, i) => {
           const mix = buf.data.map((v) => v * (n0 / count));
