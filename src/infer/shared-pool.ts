@@ -125,8 +125,11 @@ function splittingExports(exports: WasmExports, channels: Channel[], heap: Heap,
         const at = bytes ? scratch[p - 1].get(bytes) : 0;
         channels[p - 1].post(CALL, fn, partArgs(spec, args, parts[p][0], parts[p][1], at, exports));
       }
-      kernel(...partArgs(spec, args, parts[0][0], parts[0][1], spec.scratch ? args[spec.scratch[0]] : 0, exports));
-      for (let p = 1; p < parts.length; p++) channels[p - 1].wait();
+      // every posted part is waited for, whatever fails, so the control blocks stay in step
+      let error: unknown;
+      try { kernel(...partArgs(spec, args, parts[0][0], parts[0][1], spec.scratch ? args[spec.scratch[0]] : 0, exports)); } catch (e) { error = e; }
+      for (let p = 1; p < parts.length; p++) try { channels[p - 1].wait(); } catch (e) { error ??= e; }
+      if (error) throw error;
     };
   });
   return wrapped as unknown as WasmExports;
