@@ -1,5 +1,5 @@
-// What the Engine and the EnginePool both do with a batch at the API: check the pixels, and turn
-// logits into classes.
+// What the Engine and the EnginePool both do with a batch at the API: check the pixels, cut it into
+// shares for threads (pools, and data-parallel training), and turn logits into classes.
 import { LowbitError, checkInt } from '../errors.js';
 
 /** `count` NHWC u8 images of `inputShape` in `pixels`, or a LowbitError saying what is wrong. Returns the bytes per image. */
@@ -9,6 +9,19 @@ export function checkPixels(pixels: Uint8Array, count: number, inputShape: reado
   if (!(pixels instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', `pixels must be a Uint8Array of ${count} x ${h}x${w}x${c} bytes (NHWC, 0..255)`);
   if (pixels.length !== count * per) throw new LowbitError('BAD_SHAPE', `pixels has ${pixels.length} bytes but ${count} image(s) of ${h}x${w}x${c} need ${count * per}`);
   return per;
+}
+
+/** Images per thread below which a pool does not split a batch by images (handing a share over costs more than it saves). */
+const MIN_SPLIT = 8;
+
+/** How many threads of a pool share a batch of `count` images. */
+export function poolShares(count: number, threads: number): number {
+  return Math.max(1, Math.min(threads, Math.floor(count / MIN_SPLIT)));
+}
+
+/** Sizes of `parts` contiguous shares of `count` items, the first count % parts of them one larger. */
+export function shareSizes(count: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, p) => Math.floor(count / parts) + (p < count % parts ? 1 : 0));
 }
 
 /** Class index per row of logits [count][classes]: the first largest. */

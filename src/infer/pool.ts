@@ -7,7 +7,7 @@
 // 1.83x / 1.92x; bench/threads.mjs). Results equal the single-thread Engine's: every thread runs
 // the same integer plan on its images.
 import { LowbitError, checkInt } from '../errors.js';
-import { argmaxRows, checkPixels } from './batch.js';
+import { argmaxRows, checkPixels, poolShares, shareSizes } from './batch.js';
 
 /** The few messaging calls of a worker that the pool needs (Node's worker_threads and Web Workers both fit). */
 export interface PoolPort {
@@ -24,9 +24,6 @@ export interface LocalEngine { logits(pixels: Uint8Array, count: number): Float3
 export interface LoadMessage { type: 'load'; model: Uint8Array; shared?: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: import('./shared-pool.js').SharedLayout; control: SharedArrayBuffer } }
 
 type Reply = { type: 'ready'; inputShape: number[]; classes: string[] } | { type: 'logits'; id: number; logits: Float32Array } | { type: 'error'; id?: number; code: string; message: string };
-
-/** Images per worker below which a batch is not split (the messaging costs more than it saves). */
-const MIN_SPLIT = 8;
 
 export class EnginePool {
   private nextId = 1;
@@ -47,7 +44,7 @@ export class EnginePool {
    */
   static async start(spawn: () => PoolPort, bytes: Uint8Array, threads: number, local: LocalEngine & { inputShape: number[]; classes: string[] },
     load: (worker: number) => LoadMessage = () => ({ type: 'load', model: bytes.slice() }),
-    direct?: (ports: PoolPort[]) => (pixels: Uint8Array, count: number) => Float32Array): Promise<EnginePool> {
+    direct?: (pixels: Uint8Array, count: number) => Float32Array): Promise<EnginePool> {
     checkInt('threads', threads, 1, 256);
     const ports = Array.from({ length: threads - 1 }, spawn);
     try {
@@ -58,7 +55,7 @@ export class EnginePool {
       })));
       const bad = ready.find((r) => r.type === 'error');
       if (bad && bad.type === 'error') throw new LowbitError(bad.code as never, bad.message);
-      return new EnginePool(local, ports, local.inputShape, local.classes, direct?.(ports));
+      return new EnginePool(local, ports, local.inputShape, local.classes, direct);
     } catch (e) {
       for (const p of ports) p.terminate();
       local.dispose();
@@ -73,10 +70,10 @@ export class EnginePool {
     if (this.disposed) throw new LowbitError('DISPOSED', 'this engine pool was disposed; load the model again');
     const per = checkPixels(pixels, count, this.inputShape), k = this.classes.length;
     if (this.direct) return this.direct(pixels, count);
-    const parts = Math.max(1, Math.min(this.threads, Math.floor(count / MIN_SPLIT)));
+    const parts = poolShares(count, this.threads);
     const out = new Float32Array(count * k), jobs: Promise<void>[] = [];
     // shares 1.. go to the workers first, so they run while this thread computes share 0
-    const sizes = Array.from({ length: parts }, (_, p) => Math.floor(count / parts) + (p < count % parts ? 1 : 0));
+    const sizes = shareSizes(count, parts);
     for (let p = 1, from = sizes[0]; p < parts; p++) {
       const n = sizes[p], at = from;
       jobs.push(this.request(p - 1, pixels.slice(at * per, (at + n) * per), n).then((z) => out.set(z, at * k)));

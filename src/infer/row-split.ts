@@ -1,8 +1,8 @@
 // Splitting one image's kernels across threads that share a wasm memory: the kernels whose output
 // rows are independent and cost enough per row (the GEMMs over packed A rows, multi-level
-// thresholds) run with their rows cut into one part per thread. Each entry says where a kernel's arguments hold the row
-// count, which arguments point at row-major data and how many bytes a row takes there, and which
-// argument is per-call scratch (every thread needs its own). Nothing here changes a result: every
+// thresholds) run with their rows cut into one part per thread. Each entry says where a kernel's
+// arguments hold the row count, which arguments point at row-major data and how many bytes a row
+// takes there, and which argument is per-call scratch (every thread needs its own). Nothing here changes a result: every
 // row is computed by the same code with the same operands, only on another thread.
 import type { WasmExports } from '../wasm-abi.js';
 
@@ -20,8 +20,8 @@ export interface RowSplit {
   ns: (a: Args) => number;
 }
 
-// Costs measured on this repo's machine (bench/threads-design.mjs's batch-1 profile): they only
-// decide whether a call is worth splitting, never what it computes.
+// Costs fitted to this repo's machine (`node bench/engine-profile.mjs MODEL` on the shipped models):
+// they only decide whether a call is worth splitting, never what it computes.
 export const ROW_SPLITS: Record<string, RowSplit> = {
   // lutGemm(a, lda, m, k, w, n, bits, out, ldo, scratch): A rows of lda bytes, out rows of ldo int32
   lutGemm: { rows: 2, align: 1, ptrs: [[0, (a) => a[1]], [7, (a) => a[8] * 4]], scratch: [9, (a, w) => w.lutScratchBytes(a[3])], ns: (a) => (a[2] * a[3] * a[5] * a[6]) / 320 },

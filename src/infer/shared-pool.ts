@@ -23,6 +23,7 @@ import { EnginePool, type LoadMessage, type PoolPort } from './pool.js';
 import { Heap } from '../memory.js';
 import type { WasmExports } from '../wasm-abi.js';
 import { ROW_SPLITS, SPLIT_MIN_NS, partArgs, rowParts } from './row-split.js';
+import { poolShares, shareSizes } from './batch.js';
 
 /** Where a worker's engine finds its memory: shared load-time tensors, its own scratch and buffers (bytes each). */
 export interface SharedLayout { loads: number[]; scratches: number[]; slots: [number, number][]; dotMode: DotMode }
@@ -154,6 +155,7 @@ export async function startSharedPool(spawn: () => PoolPort, module: WebAssembly
   const on: number[] = [], off: number[] = [];
   // the calling thread's engine runs on wrapped kernels, which split one image's large calls while `splitting`
   const heap = new Heap(splittingExports(plain.wasm, channels, plain.heap, () => splitting, options.minNs ?? SPLIT_MIN_NS));
+  seedDotMode(heap, dotMode(plain.heap)); // one instance: the self-test runs once, not per heap
   const lb: Lowbit = Object.assign(Object.create(plain) as Lowbit, { wasm: heap.wasm, heap });
   const plan = decodeModel(bytes), source = new Resident(lb.heap);
   const engines = [Engine.fromPlan(plan, lb, source)];
@@ -183,7 +185,7 @@ export async function startSharedPool(spawn: () => PoolPort, module: WebAssembly
   };
   /** A batch: split by images over all threads, or (too few images) one image at a time with kernels split by rows. */
   const run = (pixels: Uint8Array, count: number): Float32Array => {
-    const parts = Math.max(1, Math.min(threads, Math.floor(count / MIN_IMAGES)));
+    const parts = poolShares(count, threads);
     if (parts === 1) {
       // whether splitting one image's kernels pays for this model on this machine: the first
       // TRIAL_RUNS small batches alternate in blocks (a block keeps each thread's rows in its
@@ -198,7 +200,7 @@ export async function startSharedPool(spawn: () => PoolPort, module: WebAssembly
         splitting = false;
       }
     }
-    const sizes = Array.from({ length: parts }, (_, p) => Math.floor(count / parts) + (p < count % parts ? 1 : 0));
+    const sizes = shareSizes(count, parts);
     const out = new Float32Array(count * k);
     for (let p = 1, from = sizes[0]; p < parts; p++) {
       const n = sizes[p], x = inputs[p - 1].get(n * per), y = outputs[p - 1].get(n * k * 4);
@@ -217,11 +219,9 @@ export async function startSharedPool(spawn: () => PoolPort, module: WebAssembly
     return out;
   };
   const load = (wk: number): LoadMessage => ({ type: 'load', model: bytes.slice(), shared: { module, memory, layout: layouts[wk], control: channels[wk].block } });
-  return EnginePool.start(spawn, bytes, threads, local, load, () => run);
+  return EnginePool.start(spawn, bytes, threads, local, load, run);
 }
 
-/** Images per thread below which a batch runs one image at a time with its kernels split instead. */
-const MIN_IMAGES = 8;
 /** Small batches that try splitting and not, alternately, before the faster is kept. */
 const TRIAL_RUNS = 400, TRIAL_BLOCK = 50;
 const median = (xs: number[]): number => xs.sort((x, y) => x - y)[xs.length >> 1];

@@ -5,7 +5,6 @@ import { EnginePool, type PoolPort } from '../infer/pool.js';
 import { readFile } from 'node:fs/promises';
 import { LowbitError } from '../errors.js';
 import { Engine, type PoolMemory } from '../infer/engine.js';
-import { decodeModel } from '../infer/format.js';
 import { startSharedPool } from '../infer/shared-pool.js';
 import { initEngine, sharedWasmUrl } from './wasm-file.js';
 
@@ -28,7 +27,7 @@ export async function startNodePool(bytes: Uint8Array, threads: number | 'auto',
   const n = threads === 'auto' ? availableParallelism() : threads;
   if (memory !== 'shared' && memory !== 'replicated') throw new LowbitError('BAD_ARGUMENT', `Engine.load: memory must be 'replicated' or 'shared', got ${String(memory)}`);
   if (memory === 'shared') {
-    decodeModel(bytes); // a bad file fails here, before any memory is made
+    // Engine.load has refused a bad file already, before any thread or memory is made
     return startSharedPool(spawnNodeWorker, await WebAssembly.compile(await readFile(sharedWasmUrl())), bytes, n);
   }
   const local = await Engine.load(bytes, { runtime: await initEngine() });

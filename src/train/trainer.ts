@@ -10,6 +10,7 @@ import { checkImageSet } from './check-data.js';
 import { withShardSync, type GradientWorkers, type ShardResult } from './parallel.js';
 import { ShardSync, shardSyncBytes, type ShardSyncJob } from './shard-sync.js';
 import { BatchNorm } from '../ops/simple.js';
+import { shareSizes } from '../infer/batch.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -151,7 +152,7 @@ export class Trainer {
         const from = b * o.batch, count = Math.min(o.batch, data.count - from), parts = Math.min(workers.count + 1, count);
         const sync = (shard: number, images: number): ShardSyncJob | undefined => block && { block, shard, shards: parts, length, images, total: count };
         if (block) ShardSync.reset(block);
-        const sizes = Array.from({ length: parts }, (_, s) => Math.floor(count / parts) + (s < count % parts ? 1 : 0));
+        const sizes = shareSizes(count, parts);
         const jobs: Promise<ShardResult>[] = [];
         if (parts > 1) ps.forEach((p, i) => heap.read(Float32Array, p.quant ? p.quant.wq : p.w, p.size, forward[i]));
         for (let s = 1, at = from + sizes[0]; s < parts; s++) {
