@@ -113,11 +113,10 @@ function tileCsa(R, V, S, short) {
   return halfStepAndStores(L, R, V, S);
 }
 
-/** A whole xnor.ts for the variant: the shipped file's helpers, two tiles and the same driver. */
+/** A whole xnor.ts for the variant: the shipped tiles' helpers, two tiles and the same driver. */
 function variantSource(R, V, S, carrySave) {
   const gen = carrySave ? tileCsa : tile;
-  const shipped = readFileSync('assembly/xnor.ts', 'utf8');
-  const helpers = shipped.slice(0, shipped.indexOf('/**\n * One 2 x 6 tile'));
+  const helpers = "import { xpop, widen, hsum4 } from './xnor-common';\n";
   const NB = V + S;
   const driver = `
 export function xnorGemm(a: usize, b: usize, m: i32, n: i32, words: i32, kbits: i32, out: usize, ldo: i32, scratch: usize): void {
