@@ -17,14 +17,10 @@
 //   A: [i32 passes, pad x 3][R: m4 int32][plane 0][plane 1 when 2 passes], a plane
 //      [m4 / 4 panels][K4][4 rows][4 bytes], m4 = m rounded up to 4
 //   B: [n8 / 8 panels][K4][8 columns][4 bytes], then S and c (n8 int32 each), n8 = n rounded up to 8
-// Tile 4 x 8: per step 4 broadcast rows (load32_splat), 2 weight vectors, 8 dots.
+// Tile 4 x 8: per step 4 broadcast rows (load32_splat), 2 weight vectors, 8 dots; 1 x 8 for a
+// last single row (batch 1). Both generated: scripts/gen-affine-tiles.mjs.
 
-// @ts-ignore: decorator
-@inline function dot(w: v128, x: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
-  unreachable(); // the baseline build never calls these kernels (src/kernels/affine-dot.ts)
-  return acc;
-}
+import { dotTile4x8, dotTile1x8 } from './affine-tiles';
 
 // @ts-ignore: decorator
 @inline function steps(k: i32): i32 {
@@ -143,29 +139,6 @@ export function affineDotPackB(b: usize, k: i32, n: i32, sk: i32, sn: i32, zb: i
   }
 }
 
-/** One 4 x 8 tile over one plane: adds to the 8 accumulators at acc (scratch, 128 bytes). */
-// @ts-ignore: decorator
-@inline function tile(pa: usize, pb: usize, k4: i32, acc: usize, shift: bool): void {
-  let a00 = v128.load(acc), a01 = v128.load(acc, 16), a10 = v128.load(acc, 32), a11 = v128.load(acc, 48);
-  let a20 = v128.load(acc, 64), a21 = v128.load(acc, 80), a30 = v128.load(acc, 96), a31 = v128.load(acc, 112);
-  if (shift) {
-    a00 = i32x4.shl(a00, 1); a01 = i32x4.shl(a01, 1); a10 = i32x4.shl(a10, 1); a11 = i32x4.shl(a11, 1);
-    a20 = i32x4.shl(a20, 1); a21 = i32x4.shl(a21, 1); a30 = i32x4.shl(a30, 1); a31 = i32x4.shl(a31, 1);
-  }
-  for (let s = 0; s < k4; s++) {
-    const w0 = v128.load(pb), w1 = v128.load(pb, 16);
-    const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 4);
-    a00 = dot(w0, x0, a00); a01 = dot(w1, x0, a01);
-    a10 = dot(w0, x1, a10); a11 = dot(w1, x1, a11);
-    const x2 = v128.load32_splat(pa, 8), x3 = v128.load32_splat(pa, 12);
-    a20 = dot(w0, x2, a20); a21 = dot(w1, x2, a21);
-    a30 = dot(w0, x3, a30); a31 = dot(w1, x3, a31);
-    pa += 16; pb += 32;
-  }
-  v128.store(acc, a00); v128.store(acc, a01, 16); v128.store(acc, a10, 32); v128.store(acc, a11, 48);
-  v128.store(acc, a20, 64); v128.store(acc, a21, 80); v128.store(acc, a30, 96); v128.store(acc, a31, 112);
-}
-
 /**
  * out[i * ldo + j] for i < m, j < n (ldo in int32 elements) from affineDotPackA / affineDotPackB
  * buffers; za: A's zero point. scratch: 128 bytes.
@@ -187,9 +160,14 @@ export function affineDotGemm(pa: usize, pb: usize, m: i32, n: i32, k: i32, za: 
     for (let p = 0; p < m4; p += 4) {
       memory.fill(scratch, 0, 128);
       const ap = p0 + <usize>(p >>> 2) * <usize>k4 * 16;
-      tile(ap, wq, k4, scratch, false);
-      if (passes == 2) tile(ap + plane, wq, k4, scratch, true);
       const rows = min(4, m - p);
+      if (rows == 1) {
+        dotTile1x8(ap, wq, k4, scratch, false);
+        if (passes == 2) dotTile1x8(ap + plane, wq, k4, scratch, true);
+      } else {
+        dotTile4x8(ap, wq, k4, scratch, false);
+        if (passes == 2) dotTile4x8(ap + plane, wq, k4, scratch, true);
+      }
       for (let r = 0; r < rows; r++) {
         const ri = i32x4.splat(load<i32>(rs + (<usize>(p + r) << 2)));
         const v0 = i32x4.add(i32x4.add(v128.load(scratch + (<usize>r << 5)), i32x4.mul(c0, ri)), e0);
