@@ -57,6 +57,7 @@ export { exportSdpClassifier, sdpClassifierPlan, type SdpExportOptions } from '.
 export { netObjective, type QuadNetProblem, type QuadNet, type Polynomial } from './sdp/problem.js';
 // inference
 export { compile } from './infer/compile.js';
+export type { Lowering, LowerNode, IntVal, ActivationRule } from './infer/lowering.js';
 export { Engine } from './infer/engine.js';
 import { enableImportedModels } from './infer/imported.js';
 enableImportedModels();

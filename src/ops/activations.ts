@@ -3,6 +3,8 @@
 import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { param, Slot, type Layer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
+import { codeThresholds, qreluAlpha, signThresholds } from '../infer/fold.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -24,7 +26,11 @@ abstract class Pointwise implements Layer {
 export class ReLU extends Pointwise { constructor() { super('relu', 'reluForward', 'reluBackward'); } }
 
 /** Sign: +1 for x >= 0, else -1; backward passes dy where |x| <= 1 (clipped straight-through). */
-export class Sign extends Pointwise { constructor() { super('sign', 'signForward', 'signBackward'); } }
+export class Sign extends Pointwise {
+  constructor() { super('sign', 'signForward', 'signBackward'); }
+  /** one threshold per channel on the sums before it: bit = (y >= 0) */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.activation(n, { kind: 'bits', bits: 1, scale: 1, zero: 0, fold: signThresholds }); }
+}
 
 const alphaCache = new Map<number, number>();
 
@@ -127,4 +133,9 @@ export class QReLU implements Layer {
   }
   params(): Param[] { return [this.alpha]; }
   dispose(): void { this.heap.free(this.alpha.w); this.heap.free(this.alpha.g); this.y.free(); this.dx.free(); }
+  /** thresholds on the sums before it: code = clamp(ceil(y / alpha), 0, L) */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const alpha = qreluAlpha(this), levels = 2 ** this.bits - 1;
+    return ctx.activation(n, { kind: 'codes', bits: this.bits, scale: alpha, zero: 0, fold: (A, B) => codeThresholds(A, B, alpha, levels) });
+  }
 }

@@ -1,6 +1,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { Slot, type MergeLayer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /** Elementwise sum of two or more inputs of one shape (a residual connection); dx_i = dy. */
 export class Add implements MergeLayer {
@@ -27,4 +28,6 @@ export class Add implements MergeLayer {
   backward(dy: number): number[] { return Array.from({ length: this.inputs }, () => dy); }
   params(): Param[] { return []; }
   dispose(): void { this.y.free(); }
+  /** the integer sum of its streams, rescaled by powers of two to one scale */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.addStreams(n.inputs.map((v) => ctx.asStream(v, n.name)), n.name); }
 }

@@ -7,6 +7,8 @@ import { affineZeroPoint, keepAffineMap, scaleMapGradients } from '../quantize/w
 export { roundHalfEven } from '../quantize/weights.js';
 import { initialAlpha } from './activations.js';
 import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
+import { roundThresholds } from '../infer/fold.js';
 
 export interface AffineActOptions {
   /** code bits, 2..8 */
@@ -65,4 +67,9 @@ export class AffineAct implements Layer {
   }
   params(): Param[] { return [this.s, this.b]; }
   dispose(): void { freeParams(this.heap, [this.s, this.b]); this.y.free(); this.dx.free(); }
+  /** thresholds on the sums before it: code = clip(round(y / s) + z, 0, L) */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const { scale, zero } = this.map, levels = 2 ** this.bits - 1;
+    return ctx.activation(n, { kind: 'codes', bits: this.bits, scale, zero, fold: (A, B) => roundThresholds(A, B, scale, zero, levels) });
+  }
 }

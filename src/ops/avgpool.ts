@@ -1,6 +1,8 @@
 import { checkOptions, LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { Slot, type Layer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode, Quantized, Stream } from '../infer/lowering.js';
+import { STREAM_BITS } from '../infer/fold.js';
 
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? [v[0], v[1]] : [v, v]);
 
@@ -49,6 +51,24 @@ export class AvgPool implements Layer {
   }
   params(): Param[] { return []; }
   dispose(): void { this.y.free(); this.dx.free(); }
+  /** window sums with the scale divided by the window: of codes or bits a new stream, of a stream shifted to stay in 30 bits */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const v0 = n.inputs[0], x0 = ctx.iv[v0], x: Quantized | Stream = x0.kind === 'codes' || x0.kind === 'bits' ? x0 : ctx.asStream(v0, n.name);
+    const [h, w] = x.shape, cfg = this.options;
+    const pair = (p: number | [number, number] | undefined, d: [number, number]): [number, number] => (p === undefined ? d : Array.isArray(p) ? [p[0], p[1]] : [p, p]);
+    const k = cfg.global ? [h, w] as [number, number] : pair(cfg.pool, [2, 2]), strides = cfg.global ? [1, 1] as [number, number] : pair(cfg.strides, k);
+    const N = k[0] * k[1], shape: [number, number, number] = [Math.floor((h - k[0]) / strides[0]) + 1, Math.floor((w - k[1]) / strides[1]) + 1, x.shape[2]];
+    if (x.kind === 'codes' || x.kind === 'bits') {
+      const at = ctx.emit({ op: 'avgpool', inputs: [x.at], k, strides, shift: 0 });
+      const st = { kind: 'stream' as const, at, shape, scale: x.scale / N, bound: x.kind === 'bits' ? 1 : x.scale * (2 ** x.bits - 1) };
+      // codes with a zero point z: the mean of s (q - z) is (s / N) sum q - s z
+      return x.zero ? { kind: 'affine', src: st, A: new Float64Array(shape[2]).fill(st.scale), B: new Float64Array(shape[2]).fill(-x.scale * x.zero) } : st;
+    }
+    if (x.kind !== 'stream') throw new LowbitError('CANNOT_COMPILE', `${n.name}: average pooling of ${x.kind} has no integer form`);
+    const shift = Math.max(0, Math.ceil(Math.log2((N * x.bound) / x.scale / 2 ** STREAM_BITS)));
+    const at = ctx.emit({ op: 'avgpool', inputs: [x.at], k, strides, shift });
+    return { kind: 'stream', at, shape, scale: (x.scale * 2 ** shift) / N, bound: x.bound };
+  }
 }
 
 /** Global average pooling: [h, w, c] to [c]. */

@@ -1,6 +1,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { Slot, type MergeLayer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /** Concatenation along the channel (last) axis; the other dimensions must agree. */
 export class Concat implements MergeLayer {
@@ -42,4 +43,11 @@ export class Concat implements MergeLayer {
   }
   params(): Param[] { return []; }
   dispose(): void { this.y.free(); for (const s of this.dx) s.free(); }
+  /** streams of one scale, joined along channels */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const xs = n.inputs.map((v) => ctx.asStream(v, n.name));
+    if (!xs.every((x) => x.scale === xs[0].scale)) throw new LowbitError('CANNOT_COMPILE', `${n.name}: joins streams of different scales (${xs.map((x) => x.scale.toExponential(3)).join(', ')}); the integer concat needs one scale`);
+    const at = ctx.emit({ op: 'concat', inputs: xs.map((x) => x.at) });
+    return { kind: 'stream', at, shape: [xs[0].shape[0], xs[0].shape[1], xs.reduce((a, x) => a + x.shape[2], 0)], scale: xs[0].scale, bound: Math.max(...xs.map((x) => x.bound)) };
+  }
 }

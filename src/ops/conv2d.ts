@@ -6,6 +6,7 @@ import { sgemmWasm } from '../kernels/sgemm.js';
 import type { WeightQuantizer } from '../quantize/weights.js';
 import { Slot, type Layer, type Param } from './layer.js';
 import { LinearWeights } from './weights.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 export interface Conv2dOptions {
   /** 'same' (default, zero padding; the extra pixel bottom/right), 'valid', or explicit [top, bottom, left, right] */
@@ -161,4 +162,6 @@ export class Conv2d implements Layer {
   params(): Param[] { return this.core.params(); }
   cost() { return { weights: this.filters * this.core.K, weightBits: this.core.quant.q.bits, macs: this.oh * this.ow * this.filters * this.core.K }; }
   dispose(): void { this.core.dispose(); for (const s of this.s) s.free(); }
+  /** its integer step, pending the output rule the next ops choose (src/infer/lowering.ts) */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.weightStep(this, n); }
 }

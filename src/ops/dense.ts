@@ -3,6 +3,7 @@ import type { Heap } from '../memory.js';
 import type { WeightQuantizer } from '../quantize/weights.js';
 import { Slot, type Layer, type Param } from './layer.js';
 import { LinearWeights } from './weights.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 export interface DenseOptions {
   /** how the weights are quantized in the forward pass (default float) */
@@ -52,4 +53,6 @@ export class Dense implements Layer {
   params(): Param[] { return this.core.params(); }
   cost() { return { weights: this.units * this.inSize, weightBits: this.core.quant.q.bits, macs: this.units * this.inSize }; }
   dispose(): void { this.core.dispose(); for (const s of this.y) s.free(); }
+  /** its integer step, pending the output rule the next ops choose (src/infer/lowering.ts) */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.weightStep(this, n); }
 }

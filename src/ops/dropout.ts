@@ -1,6 +1,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { Slot, type Layer, type Param, type StateBuffer } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /**
  * Inverted dropout (training only; the identity at inference): each element is zeroed with
@@ -39,4 +40,6 @@ export class Dropout implements Layer {
   params(): Param[] { return []; }
   buffers(): StateBuffer[] { return [{ name: 'dropout.calls', data: this.calls }]; }
   dispose(): void { this.y.free(); this.mask.free(); this.dx.free(); }
+  /** the identity at inference */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.passThrough(n); }
 }

@@ -1,5 +1,6 @@
 import type { Heap } from '../memory.js';
 import type { QuantizedWeight } from '../quantize/weights.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /** A trainable f32 tensor in wasm memory: values w and gradient g, `size` elements each. */
 export interface Param {
@@ -39,6 +40,8 @@ export interface Layer {
   cost?(): { weights: number; weightBits: number; macs: number };
   /** false for a model's first layer: backward need not compute the input gradient (returns 0) */
   inputGrad?: boolean;
+  /** its rule in the integer plan (src/infer/lowering.ts): what its output is at inference; an op without one cannot be exported */
+  lower?(ctx: Lowering, node: LowerNode): IntVal;
   dispose(): void;
 }
 
@@ -57,6 +60,8 @@ export interface MergeLayer {
   params(): Param[];
   buffers?(): StateBuffer[];
   cost?(): { weights: number; weightBits: number; macs: number };
+  /** its rule in the integer plan (src/infer/lowering.ts): what its output is at inference; an op without one cannot be exported */
+  lower?(ctx: Lowering, node: LowerNode): IntVal;
   dispose(): void;
 }
 

@@ -1,6 +1,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /** PReLU with a learnable slope per channel (last axis): y = x for x >= 0, a[c] x below. */
 export class PReLU implements Layer {
@@ -33,4 +34,12 @@ export class PReLU implements Layer {
   /** the slopes, for compiling */
   slopes(): Float32Array { return this.heap.read(Float32Array, this.a.w, this.c); }
   dispose(): void { freeParams(this.heap, [this.a]); this.y.free(); this.dx.free(); }
+  /** a stream op: q for q >= 0, else (q mult[c]) >> T with mult = a[c] 2^T */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const x = ctx.asStream(n.inputs[0], n.name), a = this.slopes();
+    const top = Math.max(...Array.from(a, Math.abs), 1e-30), T = Math.max(0, Math.min(31, Math.floor(Math.log2((2 ** 31 - 1) / top))));
+    if ((x.bound * top) / x.scale >= 2 ** 31) throw new LowbitError('CANNOT_COMPILE', `${n.name}: slopes up to ${top.toFixed(3)} can take the stream past 32 bits`);
+    const at = ctx.emit({ op: 'prelu', inputs: [x.at], mult: Int32Array.from(a, (s) => Math.round(s * 2 ** T)), shift: T });
+    return { kind: 'stream', at, shape: [...x.shape], scale: x.scale, bound: x.bound * Math.max(1, top) };
+  }
 }

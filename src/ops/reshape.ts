@@ -1,6 +1,7 @@
 import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import type { Layer, Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
 
 /** A new per-sample shape over the same values (row-major, so no data moves); one entry may be -1. */
 export class Reshape implements Layer {
@@ -23,4 +24,6 @@ export class Reshape implements Layer {
   backward(dy: number): number { return dy; }
   params(): Param[] { return []; }
   dispose(): void {}
+  /** the identity at inference */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.passThrough(n); }
 }

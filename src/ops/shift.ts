@@ -1,5 +1,7 @@
 import type { Heap } from '../memory.js';
 import { freeParams, param, Slot, type Layer, type Param } from './layer.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
+import { LowbitError } from '../errors.js';
 
 /**
  * A learnable per-channel shift over the last axis, y = x + b[c] (ReActNet's learnable bias):
@@ -31,4 +33,11 @@ export class Shift implements Layer {
   /** the shifts, for compiling */
   values(): Float32Array { return this.heap.read(Float32Array, this.b.w, this.c); }
   dispose(): void { freeParams(this.heap, [this.b]); this.y.free(); }
+  /** added to the sums' bias, or a per-channel affine view of a stream */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const b = this.values(), x = ctx.forChannelOp(n.inputs[0], n.name);
+    if (x.kind === 'pending' || x.kind === 'affine') return { ...x, B: x.B.map((v, c) => v + b[c]) };
+    if (x.kind === 'stream') return { kind: 'affine', src: x, A: new Float64Array(b.length).fill(x.scale), B: Float64Array.from(b) };
+    throw new LowbitError('CANNOT_COMPILE', `${n.name}: a shift on ${x.kind} has no integer form; put it after a weight layer, batch norm or on a residual stream`);
+  }
 }

@@ -3,6 +3,8 @@ import { LowbitError } from '../errors.js';
 import type { Heap } from '../memory.js';
 import { freeParams, param, Slot, type StateBuffer, type Layer, type Param } from './layer.js';
 import type { ShardSync } from '../train/shard-sync.js';
+import type { IntVal, Lowering, LowerNode } from '../infer/lowering.js';
+import { bnAffine } from '../infer/fold.js';
 export { ReLU } from './activations.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -36,6 +38,10 @@ export class MaxPool implements Layer {
   }
   params(): Param[] { return []; }
   dispose(): void { this.y.free(); this.arg.free(); this.dx.free(); }
+  /** a max pool lowers only inside the step or threshold before it (Lowering.absorbMaxPool) */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    throw new LowbitError('CANNOT_COMPILE', `${n.name}: max pooling lowers only right after conv, batch norm and an activation, as the one reader of the activation`);
+  }
 }
 
 /** NHWC is contiguous: flattening only changes the shape. */
@@ -48,6 +54,8 @@ export class Flatten implements Layer {
   backward(dy: number): number { return dy; }
   params(): Param[] { return []; }
   dispose(): void {}
+  /** the identity at inference */
+  lower(ctx: Lowering, n: LowerNode): IntVal { return ctx.passThrough(n); }
 }
 
 /** Batch norm over the last dimension; running statistics (momentum 0.9) serve inference. */
@@ -129,5 +137,12 @@ export class BatchNorm implements Layer {
     freeParams(this.heap, this.params());
     for (const p of [this.mean, this.invStd, this.runMean, this.runInv, this.sums]) this.heap.free(p);
     this.y.free(); this.dx.free();
+  }
+  /** folded into the weight layer's sums before it, or a per-channel affine view of a stream */
+  lower(ctx: Lowering, n: LowerNode): IntVal {
+    const x = ctx.forChannelOp(n.inputs[0], n.name), { g, shift } = bnAffine(this, this.c);
+    if (x.kind === 'pending' || x.kind === 'affine') return { ...x, A: x.A.map((a, c) => a * g[c]), B: x.B.map((b, c) => b * g[c] + shift[c]) };
+    if (x.kind === 'stream') return { kind: 'affine', src: x, A: g.map((a) => a * x.scale), B: shift };
+    throw new LowbitError('CANNOT_COMPILE', `${n.name}: batch norm on ${x.kind} has no integer form; put it after a weight layer or on a residual stream`);
   }
 }
