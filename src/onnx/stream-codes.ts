@@ -34,7 +34,10 @@ export function fitStreamCodes(thr: Int32Array, flip: Uint8Array, levels: number
     const cons = constraints(thr.subarray(c * L, (c + 1) * L), flip[c] === 1, L, accMax[c], clampTop, one);
     // a exists iff m (x_j - x_i) <= d_j - c_i for every lower bound (x_i, c_i) and upper bound (x_j, d_j)
     let mLo = flip[c] ? -(2 ** 31) + 1 : 0, mHi = flip[c] ? 0 : 2 ** 31 - 1;
-    for (const [xi, ci] of cons.lower) for (const [xj, dj] of cons.upper) {
+    // only hull points can bind (lower bounds: the upper hull of (x, c); upper bounds: the lower hull of (x, d)),
+    // which turns ~L^2 pairs into a few dozen; every candidate is still checked against all bounds below
+    const lowerHull = hull(cons.lower, true), upperHull = hull(cons.upper, false);
+    for (const [xi, ci] of lowerHull) for (const [xj, dj] of upperHull) {
       const dx = xj - xi, r = (dj - ci) / dx;
       if (dx > 0) mHi = Math.min(mHi, Math.floor(r));
       else if (dx < 0) mLo = Math.max(mLo, Math.ceil(r));
@@ -81,6 +84,26 @@ function constraints(t: Int32Array, flipped: boolean, L: number, M: number, clam
   }
   if (L < clampTop) below(high, L + 1); // the clamp stops at clampTop, not at L
   return { lower, upper };
+}
+
+/**
+ * The points of a bound set that can bind for some slope m: max_i (c_i - m x_i) is reached on the upper
+ * convex hull of the points (x_i, c_i), min_j (d_j - m x_j) on the lower hull of (x_j, d_j). Monotone
+ * chain, left to right; turns are decided exactly (BigInt cross products: x < 2^32, c < 2^53).
+ */
+function hull(points: [number, number][], upper: boolean): [number, number][] {
+  const ps = points.slice().sort((p, q) => p[0] - q[0] || (upper ? q[1] - p[1] : p[1] - q[1]));
+  const out: [number, number][] = [];
+  for (const p of ps) {
+    if (out.length && out[out.length - 1][0] === p[0]) continue; // same x: the first is the extreme one
+    while (out.length >= 2) {
+      const [a, b] = [out[out.length - 2], out[out.length - 1]];
+      const cross = BigInt(b[0] - a[0]) * BigInt(p[1] - a[1]) - BigInt(b[1] - a[1]) * BigInt(p[0] - a[0]);
+      if (upper ? cross >= 0n : cross <= 0n) out.pop(); else break; // b is not a vertex
+    }
+    out.push(p);
+  }
+  return out;
 }
 
 /** The smallest addend meeting every bound for slope m (exact integers), or undefined. */
