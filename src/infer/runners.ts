@@ -3,7 +3,7 @@
 // the logits out. Each runner calls the raw kernels the typed-array API wraps (src/kernels/).
 import type { Resident } from './resident.js';
 import { convOutputSize } from '../kernels/conv-shape.js';
-import { PANEL_A, PANEL_B } from '../kernels/xnor-gemm.js';
+import { bandRows, bitPanelBytes, i16PanelBytes, PANEL_A, PANEL_B } from '../kernels/operand-sizes.js';
 import { flipMasks } from '../kernels/threshold.js';
 import { lutPanelBytes } from '../kernels/lut-gemm.js';
 import { dotMode } from '../kernels/affine-dot.js';
@@ -48,7 +48,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   const st = s.stride ?? 1;
   const g = conv ? convOutputSize(s.h, s.w, s.k, s.k, st, st, s.padding === 'same' ? 'same-zero' : 'valid') : { oh: 1, ow: 1, padT: 0, padL: 0 };
   const { oh, ow, padT, padL } = g;
-  const taps = s.k * s.k, kk = taps * s.c, kp = kk + (kk & 1);
+  const taps = s.k * s.k, kk = taps * s.c;
   // outBuf and poolBuf hold what the runner returns; the others are scratch, shared by all steps
   const accBuf = r.slot('acc'), outBuf = r.slot(), poolBuf = r.slot(), colBuf = r.slot('col'), packBuf = r.slot('pack'), u8Buf = r.slot('u8');
   const scratch = r.scratch(512); // kernel scratch: 128 bytes, 512 for convPixels
@@ -77,7 +77,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     }
     const pb = mode
       ? r.fill(wasm.affineDotBytesB(s.out, kk), (p) => wasm.affineDotPackB(pw8, kk, s.out, 1, kk, 0, zw, 1, p)) // relaxed build: the 8-bit dot product
-      : r.fill(Math.ceil(s.out / 8) * 8 * kp * 2, (p) => wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, p, zw));
+      : r.fill(i16PanelBytes(s.out, 8, kk), (p) => wasm.affinePackRows(pw8, s.out, kk, 0, 1, 8, p, zw));
     return (x: number, n: number) => {
       const rows = n * oh * ow;
       let col = x;
@@ -90,7 +90,7 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
         wasm.affineDotGemm(pa, pb, rows, s.out, kk, za, acc, s.out, scratch);
         return acc;
       }
-      const pa = packBuf(Math.ceil(rows / 4) * 4 * kp * 2);
+      const pa = packBuf(i16PanelBytes(rows, 4, kk));
       wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
       wasm.affineGemm(pa, pb, rows, s.out, kk, acc, scratch);
       return acc;
@@ -146,11 +146,11 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     const corr = r.fill(taps * s.out * 4, (p) => wasm.tapWeightSums(staged, s.out, taps, cw, s.c, p));
     const rowsW = new Uint32Array(s.out * taps);
     for (let i = 0; i < s.out * taps; i++) rowsW[i] = s.wBinary![i * 2 * cw] & (s.c === 32 ? 0xffffffff : (1 << s.c) - 1); // load time
-    const pw = r.put(rowsW), pb = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(kb / 128) * 16, (p) => wasm.packBitPanels(pw, s.out, taps, kb, PANEL_B, p));
+    const pw = r.put(rowsW), pb = r.fill(bitPanelBytes(s.out, PANEL_B, kb), (p) => wasm.packBitPanels(pw, s.out, taps, kb, PANEL_B, p));
     accumulate = (x, n) => {
       const rows = n * oh * ow, col = colBuf(rows * taps * 4);
       wasm.im2colBits32(x, n, s.h, s.w, 2 * cw, s.k, s.k, padT, padL, oh, ow, col);
-      const pa = packBuf(Math.ceil(rows / PANEL_A) * PANEL_A * Math.ceil(kb / 128) * 16);
+      const pa = packBuf(bitPanelBytes(rows, PANEL_A, kb));
       wasm.packBitPanels(col, rows, taps, kb, PANEL_A, pa);
       const acc = accBuf(rows * s.out * 4);
       wasm.xnorGemm(pa, pb, rows, s.out, Math.ceil(kb / 64), kb, acc, s.out, scratch);
@@ -161,14 +161,14 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
     // +-1 x +-1 conv on packed bits (padding with a real 0 through the per-tap correction)
     const cw = Math.ceil(s.c / 64), kv = Math.ceil((taps * cw) / 2);
     const staged = r.put(s.wBinary!, (p) => wasm.copyBitRows(p, s.out * taps, 2 * cw, s.c, p, 2 * cw));
-    const pw = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * kv * 16, (p) => wasm.packBitPanels(staged, s.out, taps * 2 * cw, taps * cw * 64, PANEL_B, p));
+    const pw = r.fill(bitPanelBytes(s.out, PANEL_B, taps * cw * 64), (p) => wasm.packBitPanels(staged, s.out, taps * 2 * cw, taps * cw * 64, PANEL_B, p));
     const corr = s.padding === 'same' ? r.fill(taps * s.out * 4, (p) => wasm.tapWeightSums(staged, s.out, taps, cw, s.c, p)) : 0;
     fusedBits = s.output === 'bits';
     const thr = fusedBits ? r.put(s.thresholds!) : 0, flip = fusedBits ? r.put(flipMasks(s.flip, s.out)) : 0;
     const words = 2 * Math.ceil(s.out / 64);
     accumulate = (x, n) => {
       const outPixels = n * oh * ow;
-      const chunk = Math.max(PANEL_A, Math.floor(Math.min(outPixels + 1, (64 * 1024) / (kv * 16)) / PANEL_A) * PANEL_A);
+      const chunk = bandRows(outPixels, kv);
       const col = colBuf(chunk * kv * 16);
       if (!fusedBits) {
         const acc = accBuf(outPixels * s.out * 4);
@@ -182,9 +182,9 @@ export function makeRunner(r: Resident, s: PlanStep, inShape: readonly [number, 
   } else {
     // +-1 x +-1 dense: xnor GEMM on bit panels
     const wpr = Math.ceil(s.c / 32), kw64 = Math.ceil(s.c / 64);
-    const staged = r.put(denseBitRows(s)), pb = r.fill(Math.ceil(s.out / PANEL_B) * PANEL_B * Math.ceil(s.c / 128) * 16, (p) => wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, p));
+    const staged = r.put(denseBitRows(s)), pb = r.fill(bitPanelBytes(s.out, PANEL_B, s.c), (p) => wasm.packBitPanels(staged, s.out, wpr, s.c, PANEL_B, p));
     accumulate = (x, n) => {
-      const pa = packBuf(Math.ceil(n / PANEL_A) * PANEL_A * Math.ceil(s.c / 128) * 16);
+      const pa = packBuf(bitPanelBytes(n, PANEL_A, s.c));
       wasm.packBitPanels(x, n, inWords, s.c, PANEL_A, pa);
       const acc = accBuf(n * s.out * 4);
       wasm.xnorGemm(pa, pb, n, s.out, kw64, s.c, acc, s.out, scratch);

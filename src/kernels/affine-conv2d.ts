@@ -4,6 +4,7 @@ import { scoped, type Heap } from '../memory.js';
 import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { zeroPointsI16 } from './affine-gemm.js';
 import { isPackedCodes, putCodes, type PackedCodes } from './codes.js';
+import { i16PanelBytes } from './operand-sizes.js';
 
 export interface AffineConv2dOptions extends ConvOptions {
   /** 'valid' (default), or 'same': output ceil(H / stride), borders padded with a real 0 (the input zero point) */
@@ -61,11 +62,11 @@ export function affineConv2d(heap: Heap, x: Uint8Array, xZero: number, w: Int8Ar
       wasm.affineDotGemm(pa, pb, rows, cout, kk, xZero, po, cout, scratch);
       return heap.read(Int32Array, po, rows * cout, out);
     }
-    const pa = arena.alloc(Math.ceil(rows / 4) * 4 * kp * 2);
+    const pa = arena.alloc(i16PanelBytes(rows, 4, kk));
     wasm.affinePackRows(col, rows, kk, xZero, 0, 4, pa, 0);
     if (zw) {
       const pw8 = arena.put(w as Int8Array | Uint8Array);
-      const pb = arena.alloc(Math.ceil(cout / 8) * 8 * kp * 2);
+      const pb = arena.alloc(i16PanelBytes(cout, 8, kk));
       wasm.affinePackRows(pw8, cout, kk, 0, signed ? 1 : 0, 8, pb, arena.put(zw));
       wasm.affineGemm(pa, pb, rows, cout, kk, po, scratch);
     } else {

@@ -1,6 +1,7 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { putCodes, type PackedCodes } from './codes.js';
+import { i16PanelBytes } from './operand-sizes.js';
 
 /**
  * Affine product with sub-byte weight codes: a u8 (m x k) with zero point aZero, b unsigned
@@ -28,7 +29,7 @@ export function affineGemmLowBit(heap: Heap, a: Uint8Array, aZero: number, b: Ui
     const pa8 = arena.put(a);
     const rowsum = arena.alloc(m * 4);
     wasm.affineRowSums(pa8, m, k, aZero, rowsum);
-    const pa = arena.alloc(Math.ceil(m / 4) * 4 * kp * 2);
+    const pa = arena.alloc(i16PanelBytes(m, 4, k));
     wasm.affinePackRows(pa8, m, k, aZero, 0, 4, pa, 0);
     const pb = arena.alloc(Math.ceil(n / 8) * (kp / 2) * (bBits === 4 ? 8 : 4));
     wasm.affinePackBLowBit(pb8, k, n, bBits, pb);

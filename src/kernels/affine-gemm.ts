@@ -1,6 +1,7 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { dotMode } from './affine-dot.js';
+import { i16PanelBytes } from './operand-sizes.js';
 
 /**
  * 8-bit affine matrix product with ONNX MatMulInteger semantics: a (u8, m x k) and b (i8 or u8,
@@ -26,7 +27,6 @@ export function affineGemm(heap: Heap, a: Uint8Array, aZero: number, b: Int8Arra
     throw new LowbitError('BAD_SHAPE', `affineGemm operands of ${m}x${k} and ${k}x${n} are too large for one call; split the product`);
   }
   checkOut(out, Int32Array, m * n, `m x n = ${m} x ${n}`);
-  const kp = k + (k & 1);
   const mode = dotMode(heap);
   return scoped(heap, (arena) => {
     const pa8 = arena.put(a);
@@ -39,8 +39,8 @@ export function affineGemm(heap: Heap, a: Uint8Array, aZero: number, b: Int8Arra
       w.affineDotGemm(pa, pb, m, n, k, aZero, po, n, arena.alloc(128));
       return heap.read(Int32Array, po, m * n, out);
     }
-    const pa = arena.alloc(Math.ceil(m / 4) * 4 * kp * 2);
-    const pb = arena.alloc(Math.ceil(n / 8) * 8 * kp * 2);
+    const pa = arena.alloc(i16PanelBytes(m, 4, k));
+    const pb = arena.alloc(i16PanelBytes(n, 8, k));
     heap.wasm.affinePackA(pa8, m, k, aZero, pa);
     heap.wasm.affinePackB(pb8, k, n, arena.put(zb), signed ? 1 : 0, pb);
     const po = arena.alloc(m * n * 4);

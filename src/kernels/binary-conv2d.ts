@@ -2,7 +2,7 @@ import { checkArray, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Arena, type Heap } from '../memory.js';
 import { convGeometry, type ConvOptions, type Padding } from './conv-shape.js';
 import { putThreshold, type BinaryThreshold } from './threshold.js';
-import { PANEL_A, PANEL_B } from './xnor-gemm.js';
+import { bandRows, PANEL_B } from './operand-sizes.js';
 
 export interface BinaryConv2dOptions extends ConvOptions {
   /** default 'valid' */
@@ -10,9 +10,6 @@ export interface BinaryConv2dOptions extends ConvOptions {
   /** optional output array to fill (Int32Array for sums, Uint32Array for fused bits), exact length */
   out?: Int32Array | Uint32Array;
 }
-
-/** Bytes of im2col rows per band: small enough to stay in L1/L2 next to the weights. */
-const BAND_BYTES = 64 * 1024;
 
 /**
  * Binary 2-D convolution (+-1 x +-1) on sign-packed NHWC input.
@@ -59,7 +56,7 @@ export function binaryConv2d(heap: Heap, x: Uint32Array, weights: Uint32Array, o
       wasm.tapWeightSums(staged, cout, taps, cw, c, corr);
     }
     // an even band of output pixels, so bands start on a 2-row panel
-    const chunk = Math.max(PANEL_A, Math.floor(Math.min(outPixels + 1, BAND_BYTES / (kv * 16)) / PANEL_A) * PANEL_A);
+    const chunk = bandRows(outPixels, kv);
     const col = arena.alloc(chunk * kv * 16);
     const scratch = arena.alloc(2 * PANEL_B * 4);
     if (!threshold) {

@@ -2,7 +2,7 @@ import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
 import { convGeometry, zeroPadding, type ConvOptions } from './conv-shape.js';
 import { putBinaryConvWeights } from './binary-conv2d.js';
-import { PANEL_A } from './xnor-gemm.js';
+import { bandRows } from './operand-sizes.js';
 import { putCodes, type PackedCodes } from './codes.js';
 import { lutPanelBytes, useLut } from './lut-gemm.js';
 
@@ -11,9 +11,6 @@ export interface BitserialConv2dOptions extends ConvOptions {
   padding?: 'valid' | 'same';
   out?: Int32Array;
 }
-
-/** Bytes of im2col rows per band, as in binaryConv2d. */
-const BAND_BYTES = 64 * 1024;
 
 /**
  * Bit-serial convolution: unsigned `bits`-bit activation codes x (NHWC, one per byte or PackedCodes
@@ -57,7 +54,7 @@ export function bitserialConv2d(heap: Heap, x: Uint8Array | PackedCodes, bits: n
     const wsum = arena.alloc(cout * 4);
     wasm.signRowSums(staged, cout, taps * 2 * cw, taps * c, wsum);
     const kv = Math.ceil((taps * cw) / 2);
-    const chunk = Math.max(PANEL_A, Math.floor(Math.min(bits * outPixels + 1, BAND_BYTES / (kv * 16)) / PANEL_A) * PANEL_A);
+    const chunk = bandRows(bits * outPixels, kv);
     const col = arena.alloc(chunk * kv * 16);
     const scratch = arena.alloc(64);
     const xs = arena.alloc(bits * outPixels * cout * 4);

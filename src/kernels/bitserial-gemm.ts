@@ -1,6 +1,6 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Heap } from '../memory.js';
-import { PANEL_A, PANEL_B } from './xnor-gemm.js';
+import { bitPanelBytes, PANEL_A, PANEL_B } from './operand-sizes.js';
 import { words32 } from './pack-signs.js';
 import { putCodes, type PackedCodes } from './codes.js';
 import { lutPanelBytes, useLut } from './lut-gemm.js';
@@ -37,14 +37,13 @@ export function bitserialGemm(heap: Heap, a: Uint8Array | PackedCodes, bits: num
     const rows = m * bits;
     const planes = arena.alloc(rows * wpr * 4);
     wasm.packBitPlanes(pa8, m, k, bits, planes, wpr);
-    const kv = Math.ceil(k / 128);
-    const pa = arena.alloc(Math.ceil(rows / PANEL_A) * PANEL_A * kv * 16);
+    const pa = arena.alloc(bitPanelBytes(rows, PANEL_A, k));
     wasm.packBitPanels(planes, rows, wpr, k, PANEL_A, pa);
     const pw = arena.put(w);
     wasm.copyBitRows(pw, n, wpr, k, pw, wpr); // clear bits past k in place
     const wsum = arena.alloc(n * 4);
     wasm.signRowSums(pw, n, wpr, k, wsum);
-    const pb = arena.alloc(Math.ceil(n / PANEL_B) * PANEL_B * kv * 16);
+    const pb = arena.alloc(bitPanelBytes(n, PANEL_B, k));
     wasm.packBitPanels(pw, n, wpr, k, PANEL_B, pb);
     const x = arena.alloc(rows * n * 4);
     const scratch = arena.alloc(64);

@@ -1,9 +1,9 @@
 import { checkArray, checkInt, checkOut, LowbitError } from '../errors.js';
 import { scoped, type Arena, type Heap } from '../memory.js';
 import { words32 } from './pack-signs.js';
+import { bitPanelBytes, PANEL_A, PANEL_B } from './operand-sizes.js';
 
-/** Rows interleaved per panel in the xnor kernels' operands (assembly/xnor.ts). */
-export const PANEL_A = 2, PANEL_B = 6;
+export { PANEL_A, PANEL_B } from './operand-sizes.js';
 
 /**
  * Put `rows` bit rows (`srcWords` u32 words each, first k bits valid) into wasm as bit panels of
@@ -11,7 +11,7 @@ export const PANEL_A = 2, PANEL_B = 6;
  */
 export function putBitPanels(heap: Heap, arena: Arena, src: Uint32Array, rows: number, srcWords: number, k: number, r: number): number {
   const staged = arena.put(src);
-  const dst = arena.alloc(Math.ceil(rows / r) * r * Math.ceil(k / 128) * 16);
+  const dst = arena.alloc(bitPanelBytes(rows, r, k));
   heap.wasm.packBitPanels(staged, rows, srcWords, k, r, dst);
   return dst;
 }
