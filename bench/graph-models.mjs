@@ -51,15 +51,17 @@ function graph() {
   return g;
 }
 
-/** src/train/presets.ts resnet in ONNX (NCHW): batch norm before each sign stays a BatchNormalization node. */
+/** src/train/presets.ts resnet in ONNX (NCHW): batch norm before each sign stays a BatchNormalization node; RPReLU is Add, PRelu, Add. */
 function resnetOnnx(n) {
   const g = graph();
   const bnSign = (v, c) => g.op('Sign', [g.bn(v, c)]);
   let s = g.op('AveragePool', [g.conv('x', 1, 32, 3)], { kernel_shape: [2, 2], strides: [2, 2] });
-  const block = (v, c) => g.op('Add', [v, g.conv(bnSign(v, c), c, c, 3)]);
+  // RPReLU after each add: per-channel shift, PReLU, shift
+  const rprelu = (v, c) => g.op('Add', [g.op('PRelu', [g.op('Add', [v, g.weight([c, 1, 1], 0.1)]), g.weight([c, 1, 1], 0.25)]), g.weight([c, 1, 1], 0.1)]);
+  const block = (v, c) => rprelu(g.op('Add', [v, g.conv(bnSign(v, c), c, c, 3)]), c);
   s = block(block(s, 32), 32);
   const p = g.op('AveragePool', [s], { kernel_shape: [2, 2], strides: [2, 2] });
-  s = g.op('Add', [g.op('Concat', [p, p], { axis: 1 }), g.conv(bnSign(p, 32), 32, 64, 3)]);
+  s = rprelu(g.op('Add', [g.op('Concat', [p, p], { axis: 1 }), g.conv(bnSign(p, 32), 32, 64, 3)]), 64);
   s = block(block(s, 64), 64);
   const f = g.op('Flatten', [bnSign(s, 64)], { axis: 1 });
   g.nodes.push({ op: 'Gemm', inputs: [f, g.weight([3136, 256], 0.03), g.weight([256], 0.1)], outputs: ['d1'] });

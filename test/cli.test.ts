@@ -46,6 +46,8 @@ describe('lowbit train', () => {
     [['--act', 'tanh'], /--act must be one of sign, qrelu, affine, got 'tanh'/],
     [['--act', 'affine', '--abits', '1'], /affine activations \(--act affine\) take 2..8 bits, got --abits 1/],
     [['--alpha-clip', '0'], /--alpha-clip must be a positive number, got 0/],
+    [['--augment', '9'], /--augment must be an integer in \[0, 8\] \(the largest shift in pixels\), got 9/],
+    [['--augment', '1.5'], /--augment must be an integer in \[0, 8\]/],
   ])('a bad flag value exits 2 with a clear message: %j', async (args, message) => {
     const r = await lowbit('train', ...(args as string[]));
     expect(r.code).toBe(2);

@@ -184,6 +184,8 @@ Training
   --momentum X              SGD momentum (default ${D.momentum})
   --weight-decay X          L2 weight decay (default ${D.weightDecay})
   --seed N                  seed of the initial weights and batch order (default ${D.seed})
+  --augment K               flip each training image left-right at random and shift it by up to K
+                            pixels, drawn anew every epoch (default 0: none)
   --limit N                 train on the first N training images only (quick runs)
 
 Data and files
@@ -245,7 +247,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
         optimizer: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         schedule: { type: 'string' }, rho: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
         seed: { type: 'string' }, limit: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
-        resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, threads: { type: 'string' },
+        resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, threads: { type: 'string' }, augment: { type: 'string' },
       },
     }, 'lowbit train --help');
   if (values.help) return 'help';
@@ -265,6 +267,7 @@ export function parseTrainArgs(args: string[]): (TrainRunOptions & { quiet: bool
     relaxEpochs: s('relax-epochs') === undefined ? undefined : num('relax-epochs', s('relax-epochs'), 0),
     phase2Lr: num('phase2-lr', s('phase2-lr'), D.phase2Lr),
     threads: num('threads', s('threads'), D.threads),
+    augment: num('augment', s('augment'), D.augment),
     weightSet: oneOf('weight-set', s('weight-set'), ['uniform', 'pow2', 'affine'], D.weightSet),
     lbwRatio: s('lbw-ratio') === undefined ? undefined : num('lbw-ratio', s('lbw-ratio'), 1),
     perChannel: !!values['per-channel'],

@@ -27,6 +27,8 @@ export interface TrainRunOptions {
   relaxSchedule: RelaxSchedule; relaxGrowth: number; relaxEpochs?: number; phase2Lr: number;
   /** data-parallel worker threads (1: none); batch norm statistics stay the whole batch's (summed across the threads) */
   threads: number;
+  /** random flips and shifts of up to this many pixels per image and epoch (0: none) */
+  augment: number;
   momentum: number; weightDecay: number; seed: number;
   /** a folder, 'subset' (the shipped subset), or undefined (Debian's package when installed, else the subset) */
   data?: string;
@@ -42,14 +44,14 @@ export interface TrainRunOptions {
 export const TRAIN_DEFAULTS: TrainRunOptions = {
   arch: 'cnn', wbits: 1, abits: 4, firstLastBits: 8, alphaGrad: '3-valued', alphaRate: 0.01, alphaClip: 1, act: 'sign', perChannel: false, weightSet: 'uniform',
   optimizer: 'bcgd', epochs: 10, batch: 64, lr: 0.05, rho: 1e-5, schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, seed: 1,
-  relaxSchedule: 'per-epoch', relaxGrowth: 1.04, phase2Lr: 0.01, threads: 1,
+  relaxSchedule: 'per-epoch', relaxGrowth: 1.04, phase2Lr: 0.01, threads: 1, augment: 0,
   resume: false,
 };
 
 /** The options that define a run (a resumed run must match them). */
-const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'lbwRatio', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr', 'threads'] as const;
+const RUN_KEYS = ['arch', 'wbits', 'abits', 'firstLastBits', 'alphaGrad', 'alphaRate', 'alphaClip', 'act', 'perChannel', 'weightSet', 'lbwRatio', 'optimizer', 'epochs', 'batch', 'lr', 'rho', 'schedule', 'momentum', 'weightDecay', 'seed', 'limit', 'relaxSchedule', 'relaxGrowth', 'relaxEpochs', 'phase2Lr', 'threads', 'augment'] as const;
 /** What a key meant in checkpoints written before it existed. */
-const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1, threads: 1 };
+const LEGACY: Partial<TrainRunOptions> = { alphaRate: 0.01, alphaClip: 1, act: 'sign', relaxSchedule: 'fixed-end', relaxGrowth: 1.04, phase2Lr: 1, threads: 1, augment: 0 };
 
 /**
  * Rebuild the model a checkpoint was written for, with its trained weights and batch-norm
@@ -75,7 +77,7 @@ export async function modelFromCheckpoint(bytes: Uint8Array, what: string): Prom
 /** The Trainer's share of the run's options. */
 function trainerOptions(o: TrainRunOptions): TrainOptions {
   return { epochs: o.epochs, batch: o.batch, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule, momentum: o.momentum, weightDecay: o.weightDecay, rho: o.rho, seed: o.seed,
-    relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs, phase2LrFactor: o.phase2Lr };
+    relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs, phase2LrFactor: o.phase2Lr, augment: o.augment };
 }
 
 export interface TrainIO {
@@ -109,6 +111,7 @@ export function validateRun(o: TrainRunOptions): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 2 ** 31) throw new LowbitError('BAD_ARGUMENT', `--seed must be an integer in [0, 2^31], got ${o.seed}`);
   if (o.limit !== undefined) pos('limit', o.limit, true);
   pos('alpha-rate', o.alphaRate); pos('alpha-clip', o.alphaClip);
+  if (!Number.isInteger(o.augment) || o.augment < 0 || o.augment > 8) throw new LowbitError('BAD_ARGUMENT', `--augment must be an integer in [0, 8] (the largest shift in pixels), got ${o.augment}`);
   if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 64) throw new LowbitError('BAD_ARGUMENT', `--threads must be an integer in [1, 64], got ${o.threads}`);
   if (!(o.relaxGrowth >= 1 && Number.isFinite(o.relaxGrowth))) throw new LowbitError('BAD_ARGUMENT', `--relax-growth must be a number >= 1, got ${o.relaxGrowth}`);
   if (!(o.phase2Lr > 0 && o.phase2Lr <= 1)) throw new LowbitError('BAD_ARGUMENT', `--phase2-lr must be in (0, 1], got ${o.phase2Lr}`);
@@ -134,7 +137,7 @@ export function provenance(o: TrainRunOptions, testAccuracy: number, epochs: num
   return {
     arch: o.arch, wbits: o.wbits, abits: o.abits, firstLastBits: o.firstLastBits, weightSet: o.weightSet, perChannel: o.perChannel, ...(o.lbwRatio !== undefined ? { lbwRatio: o.lbwRatio } : {}),
     ...(o.abits === 1 || o.act === 'affine' ? { act: o.act } : {}),
-    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10),
+    training: { optimizer: o.optimizer, epochs, batch: o.batch, lr: o.lr, schedule: o.schedule, rho: o.rho, seed: o.seed, ...(o.augment ? { augment: o.augment } : {}), data: dataLabel(source), limit: o.limit ?? null, testAccuracy, date: new Date().toISOString().slice(0, 10),
       ...(o.optimizer === 'binaryrelax' ? { relaxSchedule: o.relaxSchedule, relaxGrowth: o.relaxGrowth, relaxEpochs: o.relaxEpochs ?? null, phase2Lr: o.phase2Lr } : {}) },
     producer: 'lowbit',
   };
@@ -176,7 +179,7 @@ export async function runTraining(opts: TrainRunOptions, io: TrainIO): Promise<T
       restoreCheckpoint(trainer, lb.heap, checkpoint, o.out);
       io.log(extending ? `resumed ${o.out} after epoch ${trainer.epoch}, extending the run from ${extending} to ${o.epochs} epochs (the learning-rate schedule is recomputed for ${o.epochs})` : `resumed ${o.out} after epoch ${trainer.epoch} of ${o.epochs}`);
     }
-    io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}`);
+    io.log(`${description}, ${o.optimizer}${o.optimizer === 'bcgd' ? ` (rho ${o.rho})` : ''}, lr ${o.lr} ${o.schedule}, batch ${o.batch}, seed ${o.seed}${o.augment ? `, augmented (flips, shifts up to ${o.augment} px)` : ''}`);
     io.log(`weights by precision: ${model.summary()}`);
     io.log(`data: ${data.source === SUBSET_DIR ? 'the shipped Fashion-MNIST subset' : data.source} (${data.train.count} training, ${data.test.count} test images); wasm ${lb.relaxedSimd ? 'relaxed-SIMD' : 'SIMD128'} build`);
     if (o.threads > 1) {

@@ -2,9 +2,10 @@
 // give 10 logits; hidden layers get `hidden` weights and `act()` activations, the first and last
 // weight layers `edge` weights.
 //   resnet (Bi-Real style): a real-valued stream s; each block adds BN(conv3x3(act(BN(s)))) to it
-//     (binary 3x3 convs with a shortcut around each); downsampling is 2x2 average pooling, the
-//     shortcut's channels doubled by concatenating the pooled stream with itself; the classifier
-//     is act(BN(s)) flattened - dense 256 - BN - act - dense 10, as in the cnn.
+//     (binary 3x3 convs with a shortcut around each), then with sign activations RPReLU (ReActNet);
+//     downsampling is 2x2 average pooling, the shortcut's channels doubled by concatenating the
+//     pooled stream with itself; the classifier is act(BN(s)) flattened - dense 256 - BN - act -
+//     dense 10, as in the cnn.
 //   mobilenet: depthwise 3x3 + pointwise 1x1 pairs, each followed by BN and the activation;
 //     stride-2 depthwise convs downsample.
 // mobilenet ends in global average pooling, BN, an 8-bit quantized ReLU and the classifier.
@@ -18,11 +19,15 @@ import { BatchNorm, Flatten } from '../ops/simple.js';
 import { Add } from '../ops/add.js';
 import { Concat } from '../ops/concat.js';
 import { AvgPool, globalAvgPool } from '../ops/avgpool.js';
+import { Shift } from '../ops/shift.js';
+import { PReLU } from '../ops/prelu.js';
 
 export interface PresetParts {
   edge: WeightQuantizer;
   hidden: WeightQuantizer;
   act: () => Layer;
+  /** resnet: RPReLU after each residual add (ReActNet's fix for sign activations; the CLI sets it for sign) */
+  rprelu?: boolean;
 }
 
 const seq = (x: Value, ...layers: Layer[]) => layers.reduce((v, l) => apply(l, v), x);
@@ -35,11 +40,14 @@ function head(s: Value, edge: WeightQuantizer): Value {
 export function resnet(p: PresetParts, inShape: number[]): { inputs: Value[]; outputs: Value[] } {
   const x = input(inShape);
   let s = seq(x, new Conv2d(32, 3, { kernelQuantizer: p.edge }), new BatchNorm(), new AvgPool({ pool: 2 })); // 14x14x32
-  // batch norm before each activation: a learned per-channel threshold (ReActNet's RSign) and scale
-  const block = (v: Value, c: number) => apply(new Add(), v, seq(v, new BatchNorm(), p.act(), new Conv2d(c, 3, { kernelQuantizer: p.hidden }), new BatchNorm()));
+  // batch norm before each activation: a learned per-channel threshold (ReActNet's RSign) and scale;
+  // with sign activations, ReActNet's RPReLU (shift, PReLU, shift) after each add bends the real-valued
+  // stream (quantized ReLUs already give the blocks a nonlinearity)
+  const rprelu = (v: Value) => (p.rprelu ? seq(v, new Shift(), new PReLU(0.25), new Shift()) : v);
+  const block = (v: Value, c: number) => rprelu(apply(new Add(), v, seq(v, new BatchNorm(), p.act(), new Conv2d(c, 3, { kernelQuantizer: p.hidden }), new BatchNorm())));
   const down = (v: Value, c: number) => {
     const pooled = apply(new AvgPool({ pool: 2 }), v);
-    return apply(new Add(), apply(new Concat(), pooled, pooled), seq(pooled, new BatchNorm(), p.act(), new Conv2d(2 * c, 3, { kernelQuantizer: p.hidden }), new BatchNorm()));
+    return rprelu(apply(new Add(), apply(new Concat(), pooled, pooled), seq(pooled, new BatchNorm(), p.act(), new Conv2d(2 * c, 3, { kernelQuantizer: p.hidden }), new BatchNorm())));
   };
   s = block(block(s, 32), 32);
   s = block(block(down(s, 32), 64), 64); // 7x7x64

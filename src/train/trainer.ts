@@ -14,6 +14,7 @@ import { shareSizes } from '../infer/batch.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
+import { augmentImage, type Augment } from './augment.js';
 
 export const OPTIMIZERS = ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -39,6 +40,8 @@ export interface TrainOptions {
   relaxGrowth?: number;
   /** BinaryRelax 'per-epoch': the learning rate in phase 2 is the schedule's times this (default 0.01) */
   phase2LrFactor?: number;
+  /** data augmentation: random left-right flips and shifts of up to this many pixels, per image and epoch (default 0: none) */
+  augment?: number;
   seed: number;
 }
 
@@ -62,7 +65,7 @@ export class Trainer {
 
   constructor(readonly model: Model, readonly options: TrainOptions, readonly trainCount: number) {
     const o = options;
-    checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'relaxEpochs', 'relaxSchedule', 'relaxGrowth', 'phase2LrFactor', 'seed']);
+    checkOptions('Trainer', o, ['epochs', 'batch', 'lr', 'optimizer', 'schedule', 'momentum', 'weightDecay', 'rho', 'relaxFraction', 'relaxEpochs', 'relaxSchedule', 'relaxGrowth', 'phase2LrFactor', 'augment', 'seed']);
     if (!OPTIMIZERS.includes(o.optimizer)) throw new LowbitError('BAD_ARGUMENT', `optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${o.optimizer}'`);
     this.stepsPerEpoch = Math.ceil(trainCount / o.batch);
     const ps = model.params(), heap = model.heap;
@@ -74,6 +77,7 @@ export class Trainer {
     const relaxSteps = o.relaxEpochs !== undefined ? o.relaxEpochs * this.stepsPerEpoch : Math.round(total * (o.relaxFraction ?? 0.75));
     this.rule = new QuantRule(heap, kind, ps, { rho: o.rho ?? 1e-5, relaxSteps, relaxSchedule: o.relaxSchedule, lambdaGrowth: o.relaxGrowth, stepsPerEpoch: this.stepsPerEpoch });
     this.phase2Factor = kind === 'binaryrelax' && (o.relaxSchedule ?? 'per-epoch') === 'per-epoch' ? (o.phase2LrFactor ?? 0.01) : 1;
+    if (o.augment !== undefined && !(Number.isInteger(o.augment) && o.augment >= 0 && o.augment <= 8)) throw new LowbitError('BAD_ARGUMENT', `augment is the largest shift in pixels, an integer in [0, 8], got ${String(o.augment)}`);
     if (!(this.phase2Factor > 0 && this.phase2Factor <= 1)) throw new LowbitError('BAD_ARGUMENT', `phase2LrFactor must be in (0, 1], got ${o.phase2LrFactor}`);
   }
 
@@ -101,7 +105,13 @@ export class Trainer {
     if (model.inputShapes.length !== 1 || model.outputs.length !== 1) throw new LowbitError('BAD_ARGUMENT', `the Trainer trains one-input, one-output models (images to logits); this one has ${model.inputShapes.length} inputs and ${model.outputs.length} outputs`);
     if (model.outShape.length !== 1) throw new LowbitError('BAD_SHAPE', `the model must end in logits, got output shape [${model.outShape.join(', ')}]`);
     checkImageSet(data, model.inShape, model.outShape[0], 'training data');
-    return { order: permutation(data.count, this.options.seed * 1000 + this.epoch), batcher: new Batcher(model.heap, data), grad: new Slot(model.heap) };
+    return { order: permutation(data.count, this.options.seed * 1000 + this.epoch), batcher: new Batcher(model.heap, data, this.augmentation()), grad: new Slot(model.heap) };
+  }
+
+  /** This epoch's augmentation, or undefined when the run has none. */
+  private augmentation(): Augment | undefined {
+    const shift = this.options.augment ?? 0;
+    return shift > 0 ? { seed: this.options.seed, epoch: this.epoch, shift } : undefined;
   }
 
   /** Stop on a NaN or infinite loss, naming the epoch and batch. */
@@ -137,7 +147,7 @@ export class Trainer {
    */
   async runEpochParallel(data: ImageSet, workers: GradientWorkers, onBatch?: (p: BatchProgress) => void): Promise<EpochSummary> {
     const { model, options: o } = this, heap = model.heap, { order, batcher, grad } = this.startEpoch(data);
-    const batches = Math.ceil(data.count / o.batch), pixels = data.height * data.width, tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
+    const aug = this.augmentation(), batches = Math.ceil(data.count / o.batch), pixels = data.height * data.width, tally = new EpochTally(this.epoch + 1, batches, data.count, o.lr, onBatch);
     const ps = model.params(), bufs = model.layers.flatMap((l) => l.buffers?.() ?? []);
     // batch norm's statistics are the whole batch's: per-channel sums meet in a shared block
     const norms = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm), length = 2 * Math.max(0, ...norms.map((l) => l.channels));
@@ -158,7 +168,11 @@ export class Trainer {
         for (let s = 1, at = from + sizes[0]; s < parts; s++) {
           const floats = ps.map((p) => (p.quant?.q.kind === 'affine' ? heap.read(Float32Array, p.w, p.size) : null));
           const n = sizes[s], images = new Uint8Array(n * pixels), labels = new Uint8Array(n);
-          for (let i = 0; i < n; i++) { const j = order[at + i]; images.set(data.images.subarray(j * pixels, (j + 1) * pixels), i * pixels); labels[i] = data.labels[j]; }
+          for (let i = 0; i < n; i++) {
+            const j = order[at + i], img = data.images.subarray(j * pixels, (j + 1) * pixels), to = images.subarray(i * pixels, (i + 1) * pixels);
+            if (aug) augmentImage(img, to, data.height, data.width, aug, j); else to.set(img);
+            labels[i] = data.labels[j];
+          }
           jobs.push(workers.shard(s - 1, { forward, grads: grads[s - 1], floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n, sync: sync(s, n) }));
           at += n;
         }
