@@ -24,8 +24,9 @@ export function streamFromAcc(acc: usize, rows: i32, c: i32, mult: usize, addend
     const pa = acc + ((<usize>r * <usize>c) << 2), po = out + ((<usize>r * <usize>c) << 2);
     for (let ch = 0; ch < c4; ch += 4) {
       const o = <usize>ch << 2, x = v128.load(pa + o), m = v128.load(mult + o);
-      const lo = i64x2.shr_s(i64x2.add(i64x2.mul(i64x2.extend_low_i32x4_s(x), i64x2.extend_low_i32x4_s(m)), v128.load(addend + (<usize>ch << 3))), t);
-      const hi = i64x2.shr_s(i64x2.add(i64x2.mul(i64x2.extend_high_i32x4_s(x), i64x2.extend_high_i32x4_s(m)), v128.load(addend + (<usize>ch << 3) + 16)), t);
+      // extmul: one 32 x 32 -> 64-bit multiply per lane (pmuldq), where i64x2.mul is ~8 instructions on x86
+      const lo = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), v128.load(addend + (<usize>ch << 3))), t);
+      const hi = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), v128.load(addend + (<usize>ch << 3) + 16)), t);
       v128.store(po + o, narrow64(clamp64(lo), clamp64(hi)));
     }
     for (let ch = c4; ch < c; ch++) {
@@ -147,9 +148,16 @@ export function depthwiseU8(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
 
 /** Integer PReLU on a stream: q (q >= 0) or (q * mult[c]) >> t (floor), per channel. */
 export function preluI32(x: usize, rows: i32, c: i32, mult: usize, t: i32, out: usize): void {
+  const c4 = c & ~3;
   for (let r = 0; r < rows; r++) {
     const at = (<usize>r * <usize>c) << 2;
-    for (let ch = 0; ch < c; ch++) {
+    for (let ch = 0; ch < c4; ch += 4) {
+      // 4 channels: (q mult) >> t in i64 lanes (exact, |q mult| < 2^62), the low 32 bits kept, q where q >= 0
+      const o = <usize>ch << 2, q = v128.load(x + at + o), m = v128.load(mult + o);
+      const neg = narrow64(i64x2.shr_s(i64x2.extmul_low_i32x4_s(q, m), t), i64x2.shr_s(i64x2.extmul_high_i32x4_s(q, m), t));
+      v128.store(out + at + o, v128.bitselect(neg, q, i32x4.lt_s(q, i32x4.splat(0))));
+    }
+    for (let ch = c4; ch < c; ch++) {
       const o = <usize>ch << 2, q = load<i32>(x + at + o);
       store<i32>(out + at + o, q >= 0 ? q : <i32>((<i64>q * <i64>load<i32>(mult + o)) >> t));
     }
