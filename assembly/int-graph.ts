@@ -20,9 +20,22 @@
 
 export function streamFromAcc(acc: usize, rows: i32, c: i32, mult: usize, addend: usize, t: i32, out: usize): void {
   const c4 = c & ~3;
+  // t <= 31 (every stream step and requant; x86 has no 64-bit arithmetic shift before AVX-512):
+  // clamp v to [-2^(31+t), 2^(31+t) - 1], where floor(v / 2^t) fits in int32, and shift logically:
+  // the low 32 bits of (v mod 2^64) >> t are then floor(v / 2^t) mod 2^32, as 2^(64-t) is a multiple of 2^32
+  const fast = t <= 31, vlo = i64x2.splat(-(<i64>1 << (31 + t))), vhi = i64x2.splat((<i64>1 << (31 + t)) - 1);
   for (let r = 0; r < rows; r++) {
     const pa = acc + ((<usize>r * <usize>c) << 2), po = out + ((<usize>r * <usize>c) << 2);
-    for (let ch = 0; ch < c4; ch += 4) {
+    if (fast) {
+      for (let ch = 0; ch < c4; ch += 4) {
+        const o = <usize>ch << 2, x = v128.load(pa + o), m = v128.load(mult + o);
+        let lo = i64x2.add(i64x2.extmul_low_i32x4_s(x, m), v128.load(addend + (<usize>ch << 3)));
+        let hi = i64x2.add(i64x2.extmul_high_i32x4_s(x, m), v128.load(addend + (<usize>ch << 3) + 16));
+        lo = v128.bitselect(vhi, v128.bitselect(vlo, lo, i64x2.lt_s(lo, vlo)), i64x2.gt_s(lo, vhi));
+        hi = v128.bitselect(vhi, v128.bitselect(vlo, hi, i64x2.lt_s(hi, vlo)), i64x2.gt_s(hi, vhi));
+        v128.store(po + o, narrow64(i64x2.shr_u(lo, t), i64x2.shr_u(hi, t)));
+      }
+    } else for (let ch = 0; ch < c4; ch += 4) {
       const o = <usize>ch << 2, x = v128.load(pa + o), m = v128.load(mult + o);
       // extmul: one 32 x 32 -> 64-bit multiply per lane (pmuldq), where i64x2.mul is ~8 instructions on x86
       const lo = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), v128.load(addend + (<usize>ch << 3))), t);

@@ -15,7 +15,7 @@ const ints = (n: number, r: () => number, lo: number, hi: number) => Int32Array.
 describe('graph-node kernels', () => {
   it('streamFromAcc: (acc * mult + addend) >> t in int64, clamped to int32', () => {
     const r = rng(1);
-    for (const [rows, c, t] of [[3, 7, 20], [1, 1, 0], [5, 13, 31], [2, 4, 62]]) {
+    for (const [rows, c, t] of [[3, 7, 20], [1, 1, 0], [5, 13, 31], [4, 8, 32], [3, 9, 33], [2, 4, 62], [64, 12, 1], [64, 12, 30]]) {
       const acc = ints(rows * c, r, -(2 ** 31), 2 ** 31 - 1), mult = ints(c, r, -(2 ** 31), 2 ** 31 - 1);
       const addend = BigInt64Array.from({ length: c }, () => BigInt(Math.floor((r() * 2 - 1) * 2 ** 52)));
       poisonHeap(lb);
@@ -63,6 +63,18 @@ describe('graph-node kernels', () => {
         expect(got[at]).toBe(Number(v));
         expect(gotB[at]).toBe(sumB);
       }
+    }
+  });
+
+  it("streamFromAcc: exact at the int32 clamp edges (the vector path for t <= 31)", () => {
+    // v = acc * 1 + addend just inside and just outside [-2^(31+t), 2^(31+t) - 1], per lane
+    for (const t of [0, 4, 31]) {
+      const e = 2n ** BigInt(31 + t), vs = [e - 1n, e, -e, -e - 1n, e - 2n ** BigInt(t), -e + 2n ** BigInt(t) - 1n, 0n, -1n];
+      const acc = Int32Array.from(vs, (_, i) => (i % 2 ? -7 : 5)), mult = new Int32Array(8).fill(1), addend = BigInt64Array.from(vs, (v, i) => v - BigInt(acc[i]));
+      const out = lb.heap.alloc(8 * 4);
+      lb.wasm.streamFromAcc(put(acc), 1, 8, put(mult), put(addend), t, out);
+      const want = vs.map((v) => { const q = v >> BigInt(t); return Number(q > 2n ** 31n - 1n ? 2n ** 31n - 1n : q < -(2n ** 31n) ? -(2n ** 31n) : q); });
+      expect(Array.from(i32(out, 8)), `t=${t}`).toEqual(want);
     }
   });
 
