@@ -20,7 +20,7 @@ export class Heap {
     }
     if (!ptr) {
       const mb = (bytes / 2 ** 20).toFixed(1);
-      const have = (this.wasm.memoryBytes() / 2 ** 20).toFixed(0);
+      const have = (this.wasm.memory.buffer.byteLength / 2 ** 20).toFixed(0); // not memoryBytes(): an i32, negative past 2 GiB
       throw new LowbitError('OUT_OF_MEMORY',
         `cannot allocate ${mb} MiB of wasm memory (${have} MiB in use, 4096 MiB at most): use smaller batches or shapes, or free tensors you no longer need`);
     }

@@ -151,7 +151,7 @@ export async function initFrom(source: WasmSource, makeTable?: (heap: Heap) => K
       return (kernels ??= makeTable(heap));
     },
     relaxedSimd: exports.relaxedSimd() === 1,
-    memoryBytes: () => exports.memoryBytes(),
+    memoryBytes: () => exports.memory.buffer.byteLength, // exact past 2 GiB, where the i32 export wraps
     wasm: exports,
     heap,
   };

@@ -60,6 +60,13 @@ describe('runtime', () => {
     expect(() => lb.heap.alloc(3 * 2 ** 30)).toThrow(expect.objectContaining({ code: 'OUT_OF_MEMORY' }));
     expect(() => lb.kernels.sgemm(new Float32Array(1), new Float32Array(1), 1, 1, 1)).not.toThrow();
   });
+
+  it('past 2 GiB of wasm memory, memoryBytes and the out-of-memory message give the true size', async () => {
+    const lb = await init();
+    for (let i = 0; i < 3; i++) lb.heap.alloc(2 ** 30 - 2 ** 20); // untouched pages: cheap; one block stays below 1 GiB
+    expect(lb.memoryBytes()).toBeGreaterThan(2 ** 31);
+    expect(() => lb.heap.alloc(2 ** 30)).toThrow(/cannot allocate 1024\.0 MiB of wasm memory \([34]\d{3} MiB in use, 4096 MiB at most\)/);
+  });
 });
 
 describe('output arrays', () => {
