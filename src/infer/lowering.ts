@@ -18,6 +18,7 @@ import type { Model } from '../graph/model.js';
 import type { Heap } from '../memory.js';
 import type { Conv2d } from '../ops/conv2d.js';
 import type { Dense } from '../ops/dense.js';
+import type { MaxPool } from '../ops/simple.js';
 import { packSignsNHWC } from '../kernels/pack-signs.js';
 import type { ActKind, PlanNode, PlanStep } from './plan.js';
 import { stepOutputShape } from './plan.js';
@@ -76,7 +77,7 @@ export class Lowering {
     const next = this.nextReader(i, out), l = next >= 0 ? this.model.nodes[next].layer : undefined;
     if (this.readers[out] !== 1 || !l || l.op !== 'maxpool') return 0;
     this.absorbed.add(next);
-    return (l as unknown as { k: number }).k;
+    return (l as MaxPool).k;
   }
 
   /**
@@ -148,9 +149,8 @@ export class Lowering {
     let x = this.iv[v0];
     if (x.kind === 'pending' && this.readers[v0] === 1) {
       // fold the activation (and a max pool that alone reads it) into the step
-      const next = this.nextReader(n.i, n.out);
-      if (this.readers[n.out] === 1 && next >= 0 && this.model.nodes[next].layer.op === 'maxpool' && x.step.kind !== 'conv') throw cannotCompile(`node ${next} (maxpool): max pooling after a dense layer is not supported`);
       const pool = this.absorbMaxPool(n.i, n.out);
+      if (pool && x.step.kind !== 'conv') throw cannotCompile(`node ${this.nextReader(n.i, n.out)} (maxpool): max pooling after a dense layer is not supported`);
       if (pool) x.step.pool = pool;
       Object.assign(x.step, { output: kind, outBits: bits, ...rule.fold(x.A, x.B) });
       this.steps.push(x.step);

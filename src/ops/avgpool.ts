@@ -54,10 +54,9 @@ export class AvgPool implements Layer {
   /** window sums with the scale divided by the window: of codes or bits a new stream, of a stream shifted to stay in 30 bits */
   lower(ctx: Lowering, n: LowerNode): IntVal {
     const v0 = n.inputs[0], x0 = ctx.iv[v0], x: Quantized | Stream = x0.kind === 'codes' || x0.kind === 'bits' ? x0 : ctx.asStream(v0, n.name);
-    const [h, w] = x.shape, cfg = this.options;
-    const pair = (p: number | [number, number] | undefined, d: [number, number]): [number, number] => (p === undefined ? d : Array.isArray(p) ? [p[0], p[1]] : [p, p]);
-    const k = cfg.global ? [h, w] as [number, number] : pair(cfg.pool, [2, 2]), strides = cfg.global ? [1, 1] as [number, number] : pair(cfg.strides, k);
-    const N = k[0] * k[1], shape: [number, number, number] = [Math.floor((h - k[0]) / strides[0]) + 1, Math.floor((w - k[1]) / strides[1]) + 1, x.shape[2]];
+    // the window and output of build(), which saw this input's shape
+    const k: [number, number] = [this.kh, this.kw], strides: [number, number] = [this.sh, this.sw];
+    const N = this.kh * this.kw, shape: [number, number, number] = [this.oh, this.ow, this.c];
     if (x.kind === 'codes' || x.kind === 'bits') {
       const at = ctx.emit({ op: 'avgpool', inputs: [x.at], k, strides, shift: 0 });
       const st = { kind: 'stream' as const, at, shape, scale: x.scale / N, bound: x.kind === 'bits' ? 1 : x.scale * (2 ** x.bits - 1) };

@@ -2,6 +2,7 @@
 // 1/2 and shifted by whole pixels (zero fill). The draws come from a hash of (seed, epoch, image
 // index), so they do not depend on the batch order or on how a batch is split across threads, and
 // a resumed run draws the same ones.
+import type { ImageSet } from '../data/idx.js';
 
 /** Augmentation of one epoch: flips, and shifts of up to `shift` pixels on each axis. */
 export interface Augment { seed: number; epoch: number; shift: number }
@@ -25,4 +26,10 @@ export function augmentImage(src: Uint8Array, dst: Uint8Array, h: number, w: num
       dst[to + x] = src[from + (flip ? w - 1 - sx : sx)]; // per pixel, once per image and epoch
     }
   }
+}
+
+/** Writes image j of `set` into dst (one image's bytes): augmented when `a` is given, else a plain copy. */
+export function copyImage(set: ImageSet, j: number, dst: Uint8Array, a?: Augment): void {
+  const px = set.height * set.width, img = set.images.subarray(j * px, (j + 1) * px);
+  if (a) augmentImage(img, dst, set.height, set.width, a, j); else dst.set(img);
 }

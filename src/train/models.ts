@@ -71,8 +71,9 @@ function parts(o: ArchOptions): PresetParts {
   const quantized = o.wbits !== 32;
   const edge = quantized ? weightQuantizers.forBits(o.firstLastBits ?? 8) : weightQuantizers.float();
   const qrelu = () => new QReLU({ bits: o.abits, alphaGrad: o.alphaGrad, alphaRate: o.alphaRate, alphaClip: o.alphaClip });
-  const act = (): Layer => (o.abits === 32 ? new ReLU() : o.abits === 1 && (o.act ?? 'sign') === 'sign' ? new Sign() : o.act === 'affine' ? new AffineAct({ bits: o.abits }) : qrelu());
-  return { edge, hidden: hiddenQuantizer(o), act, rprelu: o.abits === 1 && (o.act ?? 'sign') === 'sign' };
+  const sign = o.abits === 1 && (o.act ?? 'sign') === 'sign';
+  const act = (): Layer => (o.abits === 32 ? new ReLU() : sign ? new Sign() : o.act === 'affine' ? new AffineAct({ bits: o.abits }) : qrelu());
+  return { edge, hidden: hiddenQuantizer(o), act, rprelu: sign };
 }
 
 /** Any architecture as a model: the chains through Sequential, resnet and mobilenet as graphs. */

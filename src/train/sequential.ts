@@ -4,7 +4,7 @@ import { LowbitError } from '../errors.js';
 import { isMerge, Slot, type Layer } from '../ops/layer.js';
 import { Model } from '../graph/model.js';
 import { checkImageSet } from './check-data.js';
-import { augmentImage, type Augment } from './augment.js';
+import { copyImage, type Augment } from './augment.js';
 
 /** Layers in a chain over per-sample input shape `inShape`: sugar for a one-input, one-output graph Model. */
 export class Sequential extends Model {
@@ -31,8 +31,7 @@ export class Batcher {
     const staging = new Uint8Array(count * this.size), lab = new Uint8Array(count);
     for (let i = 0; i < count; i++) { // per image, not per pixel
       const j = indices[from + i];
-      const img = this.data.images.subarray(j * this.size, (j + 1) * this.size), to = staging.subarray(i * this.size, (i + 1) * this.size);
-      if (this.augment) augmentImage(img, to, this.data.height, this.data.width, this.augment, j); else to.set(img);
+      copyImage(this.data, j, staging.subarray(i * this.size, (i + 1) * this.size), this.augment);
       lab[i] = this.data.labels[j];
     }
     const b = this.bytes.get(staging.length), x = this.pixels.get(staging.length * 4), y = this.labels.get(count);

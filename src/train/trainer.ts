@@ -14,7 +14,7 @@ import { shareSizes } from '../infer/batch.js';
 import { Adam, Sgd, type Optimizer, type WasmTensor } from './optimizers.js';
 import { QuantRule, type RelaxSchedule, type RuleKind } from './rules.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
-import { augmentImage, type Augment } from './augment.js';
+import { copyImage, type Augment } from './augment.js';
 
 export const OPTIMIZERS = ['bcgd', 'binaryconnect', 'binaryrelax', 'sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -169,8 +169,8 @@ export class Trainer {
           const floats = ps.map((p) => (p.quant?.q.kind === 'affine' ? heap.read(Float32Array, p.w, p.size) : null));
           const n = sizes[s], images = new Uint8Array(n * pixels), labels = new Uint8Array(n);
           for (let i = 0; i < n; i++) {
-            const j = order[at + i], img = data.images.subarray(j * pixels, (j + 1) * pixels), to = images.subarray(i * pixels, (i + 1) * pixels);
-            if (aug) augmentImage(img, to, data.height, data.width, aug, j); else to.set(img);
+            const j = order[at + i];
+            copyImage(data, j, images.subarray(i * pixels, (i + 1) * pixels), aug);
             labels[i] = data.labels[j];
           }
           jobs.push(workers.shard(s - 1, { forward, grads: grads[s - 1], floats, running: bufs.map((x) => x.data.slice()), images, labels, count: n, sync: sync(s, n) }));
