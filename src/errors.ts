@@ -53,23 +53,17 @@ export function checkOut<T>(out: T | undefined, ctor: TypedArrayCtor, length: nu
   return out;
 }
 
-/** Options other libraries take that lowbit does not implement yet: named plainly when passed. */
-const NOT_IMPLEMENTED: Record<string, string> = {
-  dilations: 'dilated convolutions are not supported', dilation: 'dilated convolutions are not supported',
-  pads: "explicit pads are not supported (use padding: 'valid' or 'same')", group: 'grouped convolutions are not supported',
-  groups: 'grouped convolutions are not supported',
-};
-
 /**
  * Throw LowbitError('BAD_ARGUMENT') when `options` has a key outside `allowed`, naming it and the
- * allowed keys: a misspelt or unsupported option must not be silently ignored.
+ * allowed keys: a misspelt or unsupported option must not be silently ignored. `hints`: what to say
+ * of options other libraries take that this call does not implement.
  */
-export function checkOptions(what: string, options: unknown, allowed: readonly string[]): void {
+export function checkOptions(what: string, options: unknown, allowed: readonly string[], hints: Record<string, string> = {}): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new LowbitError('BAD_ARGUMENT', `${what} options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
-    const why = NOT_IMPLEMENTED[key];
+    const why = Object.hasOwn(hints, key) ? hints[key] : undefined;
     throw new LowbitError('BAD_ARGUMENT', `${what}: ${why ? `option '${key}': ${why}` : `unknown option '${key}'`}; the options are ${allowed.join(', ')}`);
   }
 }

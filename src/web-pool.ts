@@ -2,8 +2,8 @@
 // with its own copy of the model, so no SharedArrayBuffer and no cross-origin isolation is needed.
 // Hosts without a Worker constructor (Cloudflare Workers) are told so.
 import { LowbitError } from './errors.js';
-import { Engine, initEngine, type PoolMemory } from './infer/engine.js';
-import { EnginePool, type PoolPort } from './infer/pool.js';
+import { Engine, initEngine, type EngineLoadOptions, type PoolMemory } from './infer/engine.js';
+import { EnginePool, checkPoolModel, type PoolPort } from './infer/pool.js';
 
 interface WebWorker { postMessage(m: unknown, transfer?: ArrayBuffer[]): void; onmessage: ((e: { data: unknown }) => void) | null; onerror: ((e: unknown) => void) | null; terminate(): void }
 type WorkerCtor = new (url: URL, options: { type: 'module' }) => WebWorker;
@@ -20,7 +20,8 @@ function spawnFrom(ctor: WorkerCtor, url: URL): () => PoolPort {
   };
 }
 
-export async function startWebPool(bytes: Uint8Array, threads: number | 'auto', memory: PoolMemory = 'replicated'): Promise<EnginePool> {
+export async function startWebPool(bytes: Uint8Array, options: EngineLoadOptions): Promise<EnginePool> {
+  const threads = checkPoolModel(bytes, options), memory: PoolMemory = options.memory ?? 'replicated';
   if (memory !== 'replicated') throw new LowbitError('BAD_ARGUMENT', memory === 'shared' ? "Engine.load: memory 'shared' runs in Node (worker_threads); Deno and browsers use 'replicated'" : `Engine.load: memory must be 'replicated' or 'shared', got ${String(memory)}`);
   const ctor = (globalThis as unknown as { Worker?: WorkerCtor }).Worker;
   if (typeof ctor !== 'function') throw new LowbitError('BAD_ARGUMENT', 'this host has no Worker threads (Cloudflare Workers run one thread): load without threads');

@@ -2,10 +2,10 @@
 // quantization, dequantization, max pooling, sums, softmax and a quadratic activation. They serve imported models: a float
 // first layer, the float ops around the integer layers, and float models. Kernels:
 // assembly/float-graph.ts, assembly/im2col.ts, assembly/float.ts, assembly/pool.ts.
-import type { PlanNode, ValueKind } from './plan.js';
+import type { PlanNode } from './plan.js';
 import { fconvSize } from './plan.js';
 import type { Resident } from './resident.js';
-import type { NodeRunner } from './nodes.js';
+import type { RunBuffer, NodeRunner, ValueInfo } from './nodes/node-op.js';
 
 type Shape = readonly [number, number, number];
 export type FloatNode = Extract<PlanNode, { op: 'fstep' | 'quantize' | 'dequant' | 'fmaxpool' | 'favgpool' | 'fadd' | 'softmax' | 'fpoly' | 'scodes' }>;
@@ -22,11 +22,12 @@ function nextUp(v: number): number {
   return f[0];
 }
 
-export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[], inKinds: ValueKind[]): NodeRunner {
+/** The runner of a float node reading values `ins`, writing its output into `out`. */
+export function makeFloatNodeRunner(r: Resident, any: PlanNode, ins: ValueInfo[], out: RunBuffer): NodeRunner {
   const node = any as FloatNode;
-  const wasm = r.heap.wasm, out = r.slot(), [h, w, c] = inShapes[0], pixels = h * w;
+  const wasm = r.heap.wasm, [h, w, c] = ins[0].shape, pixels = h * w;
   switch (node.op) {
-    case 'fstep': return fstepRunner(r, node, inShapes[0]);
+    case 'fstep': return fstepRunner(r, node, ins[0].shape, out);
     case 'quantize': {
       // flipped channels: "x < T" is "-x >= the float above -T"
       const L = 2 ** node.outBits - 1, thr = new Float32Array(L * c), sign = new Float32Array(c);
@@ -44,13 +45,13 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
       return (xs, n) => { const y = out(n * pixels * c); wasm.multiThresholdF32(xs[0], n * pixels, c, pt, L, ps, y); return y; };
     }
     case 'dequant': {
-      const kind = inKinds[0];
+      const kind = ins[0].kind;
       if (kind === 'float' || kind === 'logits') {
         const ps = r.put(node.scale), pb = r.put(node.bias);
         return (xs, n) => { const y = out(n * pixels * c * 4); wasm.scaleBiasF32(xs[0], n * pixels, c, ps, pb, 0, y); return y; };
       }
       // sign bits unpack to 0 / 1 bytes standing for -1 / +1: y = 2 scale b + (bias - scale)
-      const bits = kind === 'bits', bytes = bits ? r.slot() : undefined, words = 2 * Math.ceil(c / 64);
+      const bits = kind === 'bits', bytes = bits ? r.slot('u8') : undefined, words = 2 * Math.ceil(c / 64);
       const ps = r.put(bits ? node.scale.map((s) => 2 * s) : node.scale), pb = r.put(bits ? node.bias.map((b, i) => b - node.scale[i]) : node.bias);
       return (xs, n) => {
         let x = xs[0];
@@ -61,7 +62,7 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
       };
     }
     case 'fmaxpool': {
-      const k = node.k[0], oh = Math.floor((h - k) / k) + 1, ow = Math.floor((w - k) / k) + 1, arg = r.slot();
+      const k = node.k[0], oh = Math.floor((h - k) / k) + 1, ow = Math.floor((w - k) / k) + 1, arg = r.slot('arg');
       return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.maxPoolForward(xs[0], n, h, w, c, k, k, oh, ow, y, arg(n * oh * ow * c * 4)); return y; };
     }
     case 'favgpool': {
@@ -83,7 +84,7 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
     }
     case 'scodes': {
       // max pooling commutes with the clamp (both monotone), so the int32 values pool first
-      const k = node.k[0], oh = Math.floor(h / k), ow = Math.floor(w / k), hi = 2 ** node.outBits - 1, pooled = r.slot(), ones = r.put(new Int32Array(c).fill(1));
+      const k = node.k[0], oh = Math.floor(h / k), ow = Math.floor(w / k), hi = 2 ** node.outBits - 1, pooled = r.slot('pool'), ones = r.put(new Int32Array(c).fill(1));
       return (xs, n) => {
         let x = xs[0];
         if (k > 1) { x = pooled(n * oh * ow * c * 4); wasm.maxPoolSignedI32(xs[0], n, h, w, c, k, ones, oh, ow, x); }
@@ -100,8 +101,8 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, inShapes: Shape[
 }
 
 /** A float conv (im2col per group, then sgemm) or dense layer, with its scale, bias and ReLU. */
-function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape): NodeRunner {
-  const wasm = r.heap.wasm, out = r.slot(), col = r.slot(), part = r.slot(), scratch = r.scratch(128);
+function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape, out: RunBuffer): NodeRunner {
+  const wasm = r.heap.wasm, col = r.slot('col'), part = r.slot('fpart'), scratch = r.scratch(128);
   const dense = node.kind === 'dense', G = dense ? 1 : node.groups, cg = dense ? h * w * c : c / G, og = node.out / G;
   const [kh, kw] = dense ? [1, 1] : node.k, K = kh * kw * cg, dil = node.dilations ?? [1, 1];
   const [oh, ow] = dense ? [1, 1] : fconvSize(node, h, w);

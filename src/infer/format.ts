@@ -11,19 +11,19 @@
 import { LowbitError } from '../errors.js';
 import { crc32 } from '../crc32.js';
 import { parseJsonHeader } from '../json-header.js';
-import type { Plan, PlanIO, PlanNode, PlanStep, ValueKind } from './plan.js';
-import { stepConvSize, stepOutputShape } from './plan.js';
+import type { Plan, PlanIO, PlanNode, PlanStep } from './plan.js';
+import { planGraph, planInputs, stepConvSize, stepOutputShape } from './plan.js';
+import { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, MAX_STEPS, MAX_TENSOR_BYTES } from './header-fields.js';
+import type { DType, Need, ValueInfo } from './nodes/node-op.js';
+import { intNode } from './nodes/registry.js';
+
+export { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, MAX_STEPS, MAX_TENSOR_BYTES };
+export type { DType, ValueInfo };
 
 const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
-/** Chain plans are written as version 1 (unchanged), graph plans as version 2. */
-export const MODEL_VERSION = 2;
-/** Bounds that keep a hostile file from asking for unbounded memory or time. */
-export const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;
-
-export type DType = 'u32' | 'i8' | 'i32' | 'u8' | 'f32' | 'f64';
+/** Chain plans are written as version 1 (unchanged), graph plans as version 2, or 3 with several inputs or outputs. */
+export const MODEL_VERSION = 3;
 const TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wZero: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32', mult: 'i32', addend: 'f64' };
-const NODE_TENSORS: Record<string, Record<string, DType>> = { threshold: { thresholds: 'i32', flip: 'u8' }, requant: { mult: 'i32', addend: 'f64' }, prelu: { mult: 'i32' } };
-const NODE_OPS: readonly string[] = ['step', 'add', 'avgpool', 'concat', 'threshold', 'requant', 'prelu'];
 
 /**
  * The float nodes and float input / output of imported models (./float-format.ts), installed by
@@ -34,16 +34,28 @@ export interface FloatFormat {
   tensors: Record<string, Record<string, DType>>;
   parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: Record<string, unknown>, at: string): PlanNode;
   parseIO(raw: unknown): PlanIO;
-  check(n: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) => void): ValueInfo;
+  check(n: PlanNode, ins: ValueInfo[], need: Need): ValueInfo;
   checkIO(io: PlanIO, inShape: readonly number[], outShape: readonly number[]): void;
 }
 let floatFormat: FloatFormat | undefined;
 export function setFloatFormat(f: FloatFormat): void { floatFormat = f; }
+/** Version 3's several inputs and outputs (./multi-io-format.ts), installed by the 'lowbit' entry. */
+export interface MultiIOFormat {
+  /** the header's inputs and outputs into the plan */
+  parse(h: Record<string, unknown>, plan: Plan): void;
+  /** the plan's inputs and outputs against its k inputs and its nodes */
+  check(plan: Plan, k: number, nodes: number): void;
+}
+let multiIO: MultiIOFormat | undefined;
+export function setMultiIOFormat(f: MultiIOFormat): void { multiIO = f; }
+function needMultiIO(): MultiIOFormat {
+  if (!multiIO) throw bad("a model of several inputs or outputs: load it with the 'lowbit' entry");
+  return multiIO;
+}
 function needFloat(at: string): FloatFormat {
   if (!floatFormat) throw bad(`${at}: not in lowbit-trained models (load imported ONNX models with the 'lowbit' entry)`);
   return floatFormat;
 }
-const V1_TENSORS: Record<string, DType> = { wBinary: 'u32', wInt8: 'i8', wPacked: 'u8', thresholds: 'i32', flip: 'u8', scale: 'f32', bias: 'f32' };
 
 /**
  * Sub-byte storage of 2..4-bit integer weights: codes q in [-(2^(b-1) - 1), 2^(b-1) - 1] stored as
@@ -80,7 +92,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
   }
   return true;
 }
-const BYTES: Record<DType, number> = { u32: 4, i8: 1, i32: 4, u8: 1, f32: 4, f64: 8 };
+const ARRAYS = { u32: Uint32Array, i8: Int8Array, i32: Int32Array, u8: Uint8Array, f32: Float32Array, f64: Float64Array };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift', 'inZero'] as const;
 const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu', 'pool'] as const;
 
@@ -100,7 +112,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   });
   const nodes = plan.graph?.map((n) => {
     const t: Record<string, [DType, number, number]> = {};
-    for (const [name, dtype] of Object.entries(NODE_TENSORS[n.op] ?? floatFormat?.tensors[n.op] ?? {})) {
+    for (const [name, dtype] of Object.entries((n.op === 'step' ? {} : intNode(n.op)?.tensors) ?? floatFormat?.tensors[n.op] ?? {})) {
       const a = (n as unknown as Record<string, ArrayBufferView & { length: number }>)[name];
       t[name] = [dtype, section(a), a.length];
     }
@@ -113,6 +125,7 @@ export function encodeModel(plan: Plan): Uint8Array {
     let at = (16 + json.length + 15) & ~15;
     for (const s of sections) { s.offset = at; at = (at + s.data.length + 15) & ~15; }
     const header = { inputShape: plan.inputShape, classes: plan.classes, meta: plan.meta, ...(plan.io ? { io: plan.io } : {}),
+      ...(plan.inputs ? { inputs: plan.inputs } : {}), ...(plan.outputs ? { outputs: plan.outputs } : {}),
       steps: steps.map((s) => ({ ...s, tensors: placed(s.tensors) })),
       ...(nodes ? { graph: nodes.map((n) => ({ ...n, tensors: placed(n.tensors) })) } : {}) };
     const next = new TextEncoder().encode(JSON.stringify(header));
@@ -123,7 +136,7 @@ export function encodeModel(plan: Plan): Uint8Array {
   const out = new Uint8Array(end);
   out.set(MAGIC, 0);
   const dv = new DataView(out.buffer);
-  dv.setUint32(4, plan.graph ? 2 : 1, true);
+  dv.setUint32(4, plan.inputs || plan.outputs ? 3 : plan.graph ? 2 : 1, true);
   dv.setUint32(8, json.length, true);
   out.set(json, 16);
   for (const s of sections) out.set(s.data, s.offset);
@@ -131,25 +144,17 @@ export function encodeModel(plan: Plan): Uint8Array {
   return out;
 }
 
-export const bad = (msg: string) => new LowbitError('BAD_MODEL', `model file: ${msg}`);
-
-export function int(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
-  return v;
-}
-export function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw bad(`${what} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
 /** Parse and validate a .lbm file into a plan. */
-export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = crc32): Plan {
+export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = crc32): Plan { return parseModel(bytes, crc); }
+
+/** decodeModel with the CRC-32 given (the Engine's runs in wasm; lowbit/engine then carries no JavaScript one). */
+export function parseModel(bytes: Uint8Array, crc: (b: Uint8Array) => number): Plan {
   if (!(bytes instanceof Uint8Array)) throw new LowbitError('BAD_ARGUMENT', 'Engine.load takes the model file as a Uint8Array');
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a lowbit model (bad magic; expected a .lbm file written by lowbit)');
   if (bytes.length < 16) throw bad(`truncated: ${bytes.length} bytes, a model needs at least its 16-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== 1 && version !== 2) throw bad(`format version ${version}; this lowbit reads versions 1 and ${MODEL_VERSION} (update lowbit or re-export the model)`);
+  if (version < 1 || version > MODEL_VERSION) throw bad(`format version ${version}; this lowbit reads versions 1 to ${MODEL_VERSION} (update lowbit or re-export the model)`);
   const jsonLen = dv.getUint32(8, true);
   if (16 + jsonLen > bytes.length) throw bad(`truncated: the header claims ${jsonLen} bytes but only ${bytes.length - 16} follow`);
   if (crc(bytes.subarray(16)) !== dv.getUint32(12, true)) throw bad('checksum mismatch: the file is corrupt or truncated');
@@ -157,13 +162,11 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
   if ('error' in parsed) throw bad(parsed.error);
   const h = parsed.value as Record<string, unknown>;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) throw bad('the header must be a JSON object');
-  const shape = h.inputShape;
-  if (!Array.isArray(shape) || shape.length !== 3) throw bad('inputShape must be [height, width, channels]');
-  const inputShape: [number, number, number] = [int(shape[0], 'inputShape[0]', 1, MAX_DIM), int(shape[1], 'inputShape[1]', 1, MAX_DIM), int(shape[2], 'inputShape[2]', 1, MAX_CHANNELS)];
+  const inputShape = shape3(h.inputShape, 'inputShape');
   if (!Array.isArray(h.classes) || h.classes.length < 1 || h.classes.length > MAX_CHANNELS || !h.classes.every((c) => typeof c === 'string')) throw bad('classes must be a non-empty array of names');
   const meta = typeof h.meta === 'object' && h.meta !== null && !Array.isArray(h.meta) ? (h.meta as Record<string, unknown>) : {};
   // a graph plan of float nodes only (an imported float model) has no integer steps
-  const minSteps = version === 2 && Array.isArray(h.graph) ? 0 : 1;
+  const minSteps = version > 1 && Array.isArray(h.graph) ? 0 : 1;
   if (!Array.isArray(h.steps) || h.steps.length < minSteps || h.steps.length > MAX_STEPS) throw bad(`steps must be an array of ${minSteps}..${MAX_STEPS} layers`);
   /** a tensors object's arrays, each copied out of the file after its bounds are checked */
   const readTensors = (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => {
@@ -174,27 +177,20 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
       if (!Array.isArray(spec) || spec.length !== 3 || spec[0] !== dtype) throw bad(`${at}.tensors.${name} must be ["${dtype}", offset, length]`);
       const offset = int(spec[1], `${at}.tensors.${name} offset`, 16 + jsonLen, bytes.length), length = int(spec[2], `${at}.tensors.${name} length`, 0, MAX_TENSOR_BYTES);
       if (offset % 16) throw bad(`${at}.tensors.${name} is not 16-byte aligned`);
-      if (offset + length * BYTES[dtype] > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
-      const copy = new Uint8Array(bytes.subarray(offset, offset + length * BYTES[dtype])).buffer; // a fresh buffer: bytes may be a view into a larger pool
-      into[name] = dtype === 'u32' ? new Uint32Array(copy) : dtype === 'i8' ? new Int8Array(copy) : dtype === 'i32' ? new Int32Array(copy) : dtype === 'u8' ? new Uint8Array(copy) : dtype === 'f64' ? new Float64Array(copy) : new Float32Array(copy);
+      const View = ARRAYS[dtype], end = offset + length * View.BYTES_PER_ELEMENT;
+      if (end > bytes.length) throw bad(`${at}.tensors.${name} runs past the end of the file`);
+      into[name] = new View(new Uint8Array(bytes.subarray(offset, end)).buffer); // a fresh buffer: bytes may be a view into a larger pool
     }
   };
   const steps = h.steps.map((raw: unknown, i: number): PlanStep => {
     if (typeof raw !== 'object' || raw === null) throw bad(`step ${i} must be an object`);
     const r = raw as Record<string, unknown>, at = `step ${i}`;
-    const s: PlanStep = {
-      kind: oneOf(r.kind, `${at}.kind`, ['conv', 'dense'] as const),
-      h: int(r.h, `${at}.h`, 1, MAX_DIM), w: int(r.w, `${at}.w`, 1, MAX_DIM), c: int(r.c, `${at}.c`, 1, MAX_ACTIVATION),
-      out: int(r.out, `${at}.out`, 1, MAX_CHANNELS), k: int(r.k, `${at}.k`, 1, 15),
-      padding: oneOf(r.padding, `${at}.padding`, ['same', 'valid'] as const),
-      input: oneOf(r.input, `${at}.input`, ['pixels', 'codes', 'bits'] as const), inBits: int(r.inBits, `${at}.inBits`, 1, 8),
-      weights: oneOf(r.weights, `${at}.weights`, ['binary', 'int8'] as const), weightBits: int(r.weightBits, `${at}.weightBits`, 1, 8),
-      output: oneOf(r.output, `${at}.output`, (version === 1 ? ['codes', 'bits', 'logits'] : ['codes', 'bits', 'logits', 'stream']) as readonly PlanStep['output'][]), outBits: int(r.outBits, `${at}.outBits`, 1, 32),
-      pool: int(r.pool, `${at}.pool`, 0, 8),
-    };
-    // version 2's optional fields
-    if (version === 2) for (const [k, lo, hi] of [['stride', 1, 8], ['groups', 1, MAX_CHANNELS], ['streamShift', 0, 62], ['inZero', 1, 255]] as const) if (r[k] !== undefined) s[k] = int(r[k], `${at}.${k}`, lo, hi);
-    readTensors(r.tensors, at, version === 1 ? V1_TENSORS : TENSORS, s as unknown as Record<string, unknown>);
+    const s = {} as PlanStep & Record<string, unknown>;
+    STEP_FIELDS.forEach(([k, a, b], j) => {
+      if (j < OPTIONAL_FIELD || (version > 1 && r[k] !== undefined)) s[k] = typeof a === 'number' ? int(r[k], `${at}.${k}`, a, b!) : oneOf(r[k], `${at}.${k}`, a);
+    });
+    if (version === 1 && s.output === 'stream') throw bad(`${at}: stream outputs need a version 2 (graph) file`);
+    readTensors(r.tensors, at, TENSORS, s as unknown as Record<string, unknown>);
     const packed = (s as unknown as { wPacked?: Uint8Array }).wPacked;
     if (packed) {
       delete (s as unknown as { wPacked?: Uint8Array }).wPacked;
@@ -206,118 +202,66 @@ export function decodeModel(bytes: Uint8Array, crc: (b: Uint8Array) => number = 
     return s;
   });
   const plan: Plan = { inputShape, classes: h.classes as string[], steps, meta };
-  if (version === 2) {
+  if (version === 3) needMultiIO().parse(h, plan);
+  if (version > 1) {
     if (!Array.isArray(h.graph) || h.graph.length < 1 || h.graph.length > MAX_NODES) throw bad(`graph must be an array of 1..${MAX_NODES} nodes`);
-    plan.graph = h.graph.map((raw: unknown, i: number) => parseNode(raw, i, readTensors));
+    plan.graph = h.graph.map((raw: unknown, i: number) => parseNode(raw, i, readTensors, planInputs(plan).length));
     if (h.io !== undefined) plan.io = needFloat('io').parseIO(h.io);
   } else if (h.graph !== undefined || h.io !== undefined) throw bad('a version 1 file has no graph');
   validatePlan(plan);
   return plan;
 }
 
-const MAX_NODES = 512;
+export const MAX_NODES = 512;
+export const shape3 = (v: unknown, what: string): [number, number, number] => {
+  if (!Array.isArray(v) || v.length !== 3) throw bad(`${what} must be [height, width, channels]`);
+  return [int(v[0], `${what}[0]`, 1, MAX_DIM), int(v[1], `${what}[1]`, 1, MAX_DIM), int(v[2], `${what}[2]`, 1, MAX_CHANNELS)];
+};
+/** A step's header fields: [name, low, high] for integers, [name, allowed values]; from OPTIONAL_FIELD on, optional and version 2 only. */
+const STEP_FIELDS: readonly (readonly [string, number, number] | readonly [string, readonly string[], undefined?])[] = [
+  ['kind', ['conv', 'dense']], ['h', 1, MAX_DIM], ['w', 1, MAX_DIM], ['c', 1, MAX_ACTIVATION], ['out', 1, MAX_CHANNELS], ['k', 1, 15],
+  ['padding', ['same', 'valid']], ['input', ['pixels', 'codes', 'bits']], ['inBits', 1, 8], ['weights', ['binary', 'int8']], ['weightBits', 1, 8],
+  ['output', ['codes', 'bits', 'logits', 'stream']], ['outBits', 1, 32], ['pool', 0, 8],
+  ['stride', 1, 8], ['groups', 1, MAX_CHANNELS], ['streamShift', 0, 62], ['inZero', 1, 255]];
+const OPTIONAL_FIELD = 14;
 
-export function ints(v: unknown, what: string, min: number, max: number, lo: number, hi: number): number[] {
-  if (!Array.isArray(v) || v.length < lo || v.length > hi) throw bad(`${what} must be an array of ${lo}..${hi} integers`);
-  return v.map((x, j) => int(x, `${what}[${j}]`, min, max));
-}
-
-/** One graph node's fields, typed and in range (edges and shapes are checked by validateGraph). */
-function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void): PlanNode {
+/** One graph node's fields, typed and in range (its inputs earlier values: the k inputs or nodes before it; shapes are checked by planValues). */
+function parseNode(raw: unknown, i: number, readTensors: (t: unknown, at: string, allowed: Record<string, DType>, into: Record<string, unknown>) => void, k: number): PlanNode {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`node ${i} must be an object`);
   const r = raw as Record<string, unknown>, at = `node ${i}`;
   // a float op (an imported model) needs the float format installed
-  const op = NODE_OPS.includes(r.op as string) ? r.op as PlanNode['op'] : oneOf(r.op, `${at}.op`, Object.keys(needFloat(`${at}.op ${JSON.stringify(r.op)}`).tensors)) as PlanNode['op'];
-  const inputs = ints(r.inputs, `${at}.inputs`, 0, i, 1, 64);
+  const kind = intNode(r.op), op = r.op === 'step' || kind ? r.op as PlanNode['op'] : oneOf(r.op, `${at}.op`, Object.keys(needFloat(`${at}.op ${JSON.stringify(r.op)}`).tensors)) as PlanNode['op'];
+  const inputs = ints(r.inputs, `${at}.inputs`, 0, k + i - 1, 1, 64);
   const t: Record<string, unknown> = {};
-  readTensors(r.tensors ?? {}, at, NODE_TENSORS[op] ?? floatFormat?.tensors[op] ?? {}, t);
-  switch (op) {
-    case 'step': return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
-    case 'add': return { op, inputs, shifts: ints(r.shifts, `${at}.shifts`, -31, 31, inputs.length, inputs.length) };
-    case 'avgpool': {
-      const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
-      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]], shift: int(r.shift, `${at}.shift`, 0, 40) };
-    }
-    case 'concat': return { op, inputs };
-    case 'threshold':
-      return { op, inputs: [inputs[0]], output: oneOf(r.output, `${at}.output`, ['codes', 'bits'] as const), outBits: int(r.outBits, `${at}.outBits`, 1, 8),
-        thresholds: (t.thresholds as Int32Array | undefined) ?? new Int32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0), ...(r.pool !== undefined ? { pool: int(r.pool, `${at}.pool`, 1, 8) } : {}) };
-    case 'requant':
-      return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0), addend: (t.addend as Float64Array | undefined) ?? new Float64Array(0) };
-    case 'prelu':
-      return { op, inputs: [inputs[0]], shift: int(r.shift, `${at}.shift`, 0, 62), mult: (t.mult as Int32Array | undefined) ?? new Int32Array(0) };
-    default: return floatFormat!.parseNode(op, r, inputs, t, at);
-  }
+  readTensors(r.tensors ?? {}, at, (kind ? kind.tensors : floatFormat?.tensors[op]) ?? {}, t);
+  if (op === 'step') return { op, inputs: [inputs[0]], step: int(r.step, `${at}.step`, 0, MAX_STEPS - 1) };
+  return kind ? kind.parse(r, inputs, t, at) : floatFormat!.parseNode(op, r, inputs, t, at);
 }
-
-/** What a plan value holds: its per-image shape, kind and bits (codes / pixels width). */
-export interface ValueInfo { shape: [number, number, number]; kind: ValueKind; bits: number }
 
 /** Shapes chain, kinds pair with kernels that exist, tensors have the sizes the shapes need. */
 export function validatePlan(plan: Plan): void {
-  if (plan.graph) { planValues(plan); return; }
-  let v: ValueInfo = { shape: [...plan.inputShape], kind: 'pixels', bits: 8 };
-  plan.steps.forEach((s, i) => {
-    if (s.stride !== undefined || s.groups !== undefined || s.output === 'stream') throw bad(`step ${i} (${s.kind}): strides, groups and stream outputs need a version 2 (graph) plan`);
-    v = checkStep(plan, s, `step ${i} (${s.kind})`, v, i === plan.steps.length - 1);
-  });
-  if (plan.steps.at(-1)?.output !== 'logits') throw bad('the last step must output logits');
+  if (!plan.graph) plan.steps.forEach((s, i) => { if (s.stride !== undefined || s.groups !== undefined || s.output === 'stream') throw bad(`step ${i} (${s.kind}): strides, groups and stream outputs need a version 2 (graph) plan`); });
+  planValues(plan);
 }
 
-/** A graph plan's values (0: the pixels, node i's output: i + 1), each node checked against its inputs. */
+/** A plan's values (the k inputs, then node i's output k + i; a chain's step i is node i), each node checked against its inputs. */
 export function planValues(plan: Plan): ValueInfo[] {
-  const graph = plan.graph!, values: ValueInfo[] = [{ shape: [...plan.inputShape], kind: plan.io ? 'float' : 'pixels', bits: plan.io ? 32 : 8 }];
+  const graph = planGraph(plan), ins = planInputs(plan), k = ins.length, outputs = plan.outputs ?? [k + graph.length - 1];
+  const values: ValueInfo[] = ins.map((s) => ({ shape: [...s], kind: plan.io ? 'float' : 'pixels', bits: plan.io ? 32 : 8 }));
+  if (plan.inputs || plan.outputs) needMultiIO().check(plan, k, graph.length);
   const used = new Set<number>();
   graph.forEach((n, i) => {
-    const at = `node ${i} (${n.op})`;
+    const at = `node ${i} (${n.op})`, last = k + i - 1;
     const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
-    need(n.inputs.length >= 1 && n.inputs.every((x) => Number.isInteger(x) && x >= 0 && x <= i), `inputs must be earlier values (0..${i})`);
-    const ins = n.inputs.map((x) => values[x]), [h, w, c] = ins[0].shape;
-    const same = (a: ValueInfo, b: ValueInfo) => a.shape.every((d, k) => d === b.shape[k]);
+    need(n.inputs.length >= 1 && n.inputs.every((x) => Number.isInteger(x) && x >= 0 && x <= last), `inputs must be earlier values (0..${last})`);
+    const vin = n.inputs.map((x) => values[x]);
     let out: ValueInfo;
-    switch (n.op) {
-      case 'step': {
-        need(n.inputs.length === 1 && Number.isInteger(n.step) && n.step >= 0 && n.step < plan.steps.length && !used.has(n.step), 'must run one step of the plan, each step once');
-        used.add(n.step);
-        out = checkStep(plan, plan.steps[n.step], `${at}, step ${n.step}`, ins[0], i === graph.length - 1);
-        break;
-      }
-      case 'add':
-        need(n.inputs.length >= 2 && n.shifts.length === n.inputs.length && n.shifts.every((x) => Number.isInteger(x) && x >= -31 && x <= 31), 'adds two or more streams, one shift in [-31, 31] each');
-        need(ins.every((x) => x.kind === 'stream' && same(x, ins[0])), 'adds streams of one shape');
-        out = { shape: [h, w, c], kind: 'stream', bits: 32 };
-        break;
-      case 'avgpool': {
-        const [kh, kw] = n.k, [sh, sw] = n.strides;
-        need(n.inputs.length === 1 && (ins[0].kind === 'stream' || ins[0].kind === 'codes' || ins[0].kind === 'bits'), 'pools one stream, codes or bits value');
-        need(kh <= h && kw <= w, `window ${kh}x${kw} is larger than the ${h}x${w} input`);
-        need(ins[0].kind === 'stream' || n.shift === 0, 'code and bit sums take no shift');
-        out = { shape: [Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1, c], kind: 'stream', bits: 32 };
-        break;
-      }
-      case 'concat':
-        need(n.inputs.length >= 2 && ins.every((x) => x.kind === 'stream' && x.shape[0] === h && x.shape[1] === w), 'joins two or more streams of one height and width');
-        out = { shape: [h, w, ins.reduce((a, x) => a + x.shape[2], 0)], kind: 'stream', bits: 32 };
-        break;
-      case 'threshold': {
-        need(n.inputs.length === 1 && ins[0].kind === 'stream', 'thresholds one stream');
-        const levels = n.output === 'bits' ? 1 : 2 ** n.outBits - 1;
-        need(n.output === 'codes' || n.outBits === 1, 'sign bits have outBits 1');
-        need(n.thresholds.length === c * levels && n.flip.length === c && n.flip.every((f) => f <= 1), `thresholds must hold ${c} x ${levels} values and flip ${c} values of 0 or 1`);
-        out = { shape: n.pool ? [Math.floor(h / n.pool), Math.floor(w / n.pool), c] : [h, w, c], kind: n.output, bits: n.outBits };
-        break;
-      }
-      case 'requant':
-      case 'prelu':
-        // |q| < 2^31 and |mult| < 2^31: the int64 products stay below 2^62, the addends too
-        need(n.inputs.length === 1 && ins[0].kind === 'stream', 'reads one stream');
-        need(Number.isInteger(n.shift) && n.shift >= 0 && n.shift <= 62 && n.mult.length === c, `mult must hold ${c} values and shift be in [0, 62]`);
-        need(n.op === 'prelu' || (n.addend.length === c && n.addend.every((a) => Number.isInteger(a) && Math.abs(a) < 2 ** 62)), `addend must hold ${c} integers below 2^62`);
-        out = { shape: [h, w, c], kind: 'stream', bits: 32 };
-        break;
-      default:
-        out = needFloat(at).check(n, ins, need);
-    }
+    if (n.op === 'step') {
+      need(n.inputs.length === 1 && Number.isInteger(n.step) && n.step >= 0 && n.step < plan.steps.length && !used.has(n.step), 'must run one step of the plan, each step once');
+      used.add(n.step);
+      const s = plan.steps[n.step];
+      out = checkStep(plan, s, plan.graph ? `${at}, step ${n.step}` : `step ${i} (${s.kind})`, vin[0], outputs.indexOf(k + i));
+    } else out = (intNode(n.op) ?? needFloat(at)).check(n as never, vin, need);
     need(out.shape.every((d) => d >= 1) && out.shape[0] * out.shape[1] * out.shape[2] <= MAX_ACTIVATION, 'its output is empty or over 16 M values per image');
     values.push(out);
   });
@@ -325,13 +269,13 @@ export function planValues(plan: Plan): ValueInfo[] {
     const last = values.at(-1)!, io = plan.io;
     if (last.kind !== 'logits' && last.kind !== 'float') throw bad('the last node must output floats');
     needFloat('io').checkIO(io, plan.inputShape, last.shape);
-  } else if (values.at(-1)!.kind !== 'logits') throw bad('the last node must output logits');
+  } else if (outputs.some((v) => values[v].kind !== 'logits')) throw bad('every output must be logits');
   if (used.size !== plan.steps.length) throw bad('every step must be run by a node');
   return values;
 }
 
-/** One weight step against the value it reads; returns what it outputs. */
-function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: boolean): ValueInfo {
+/** One weight step against the value it reads (`output`: which of the model's outputs it gives, or -1); returns what it outputs. */
+function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, output: number): ValueInfo {
   const need = (cond: boolean, msg: string) => { if (!cond) throw bad(`${at}: ${msg}`); };
   const [h, w, c] = v.shape, stride = s.stride ?? 1, groups = s.groups ?? 1;
   need(v.kind === 'pixels' || v.kind === 'codes' || v.kind === 'bits', `reads a ${v.kind} value; weight layers read pixels, codes or sign bits`);
@@ -371,9 +315,9 @@ function checkStep(plan: Plan, s: PlanStep, at: string, v: ValueInfo, last: bool
     const worst = s.mult!.reduce((m, x, c) => Math.max(m, accMax * Math.abs(x) + Math.abs(s.addend![c])), 0);
     need(worst < 2 ** 62, `a stream can overflow 64 bits (${worst.toExponential(2)})`);
   } else {
-    need(last || plan.io !== undefined, 'only the last step may output logits');
+    need(output >= 0 || plan.io !== undefined, 'only the model outputs may be logits');
     need(s.scale?.length === s.out && s.bias?.length === s.out && s.scale.every(Number.isFinite) && s.bias.every(Number.isFinite), `scale and bias must hold ${s.out} finite values`);
-    need(plan.io !== undefined || s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
+    need(plan.io !== undefined || output > 0 || s.out === plan.classes.length, `${s.out} logits but ${plan.classes.length} class names`);
     need(s.pool === 0, 'no pooling after the logits');
     need(plan.io !== undefined || oh * ow === 1, `the logits layer must give a 1x1 output, got ${oh}x${ow}`);
     // every logit scale * acc + bias must stay a finite float32 for any input: |acc| <= K max|a| max|q|

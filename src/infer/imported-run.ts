@@ -22,7 +22,7 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   for (let from = 0; from < count; from += ctx.chunk) {
     const n = Math.min(ctx.chunk, count - from), src = input.subarray(from * inPer, (from + n) * inPer);
     if (buf) for (let i = 0; i < n; i++) for (let j = 0; j < inPer; j++) buf[i * inPer + j] = src[i * inPer + toNHWC![j]]; // layout, once per value
-    const x = ctx.input(n * inPer * 4);
+    const x = ctx.inputs[0](n * inPer * 4);
     heap.write(x, buf ? buf.subarray(0, n * inPer) : src);
     const nan = heap.wasm.firstNaNF32(x, n * inPer);
     if (nan >= 0) {

@@ -50,7 +50,7 @@ export class Lowering {
   readonly heap: Heap;
   readonly steps: PlanStep[] = [];
   readonly graph: PlanNode[] = [];
-  /** readers of each model value (the output counts as one) */
+  /** readers of each model value (each output counts as one) */
   readonly readers: number[];
   /** what each model value is at inference */
   readonly iv: IntVal[];
@@ -61,13 +61,12 @@ export class Lowering {
     this.heap = model.heap;
     this.readers = model.shapes.map(() => 0);
     model.nodes.forEach((n) => n.inputs.forEach((v) => this.readers[v]++));
-    this.readers[model.outputs[0]]++;
-    const s = model.inShape;
-    this.iv = [{ kind: 'pixels', at: 0, shape: [s[0], s[1], s[2]], bits: 8, scale: 1 / 255 }];
+    for (const o of model.outputs) this.readers[o]++;
+    this.iv = model.inputShapes.map((s, j) => ({ kind: 'pixels', at: j, shape: [s[0], s[1], s[2]], bits: 8, scale: 1 / 255 }));
   }
 
-  /** Appends a plan node; returns the new value's index. */
-  emit(node: PlanNode): number { this.graph.push(node); return this.graph.length; }
+  /** Appends a plan node; returns the new value's index (the k inputs are values 0..k-1). */
+  emit(node: PlanNode): number { this.graph.push(node); return this.model.inputShapes.length + this.graph.length - 1; }
 
   /** The next node reading value `out` (written by node i), or -1. */
   nextReader(i: number, out: number): number { return this.model.nodes.findIndex((m, j) => j > i && m.inputs.includes(out)); }

@@ -4,6 +4,8 @@
 // runs its steps in order; a graph plan (`graph`) runs nodes over values, where a node is a step or
 // an integer op on residual streams (int32 fixed point, real = q 2^e / D), see docs/graph.md.
 
+import type { IntNode } from './nodes/registry.js';
+
 /** What flows between steps: raw u8 pixels, unsigned activation codes (u8, `bits` wide), or packed sign bits. */
 export type ActKind = 'pixels' | 'codes' | 'bits';
 
@@ -59,13 +61,8 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
 /**
  * A node of a graph plan. Values are numbered: 0 the input pixels, node i's output i + 1.
  *   step       a weight layer (plan.steps[step]) on one pixels / codes / bits value
- *   add        streams: out = sum_i shift(q_i, shifts[i]), shift(x, s) = x << s or x >> -s
- *   avgpool    streams, codes or sign bits (+-1): window sums >> shift ('valid' windows k, strides); out is a stream
- *   concat     streams along channels
- *   threshold  stream to codes ([c][2^outBits - 1] thresholds) or sign bits ([c]), with flip, as a step's output;
- *              pool k > 0: k x k max pooling (stride k) first, of the stream times -1 in flipped channels
- *   requant    stream to stream: q' = (q mult[c] + addend[c]) >> shift (batch norm or a shift on a stream)
- *   prelu      stream to stream: q (q >= 0) or (q mult[c]) >> shift
+ * The integer node kinds (residual add, average pooling, concat, thresholds, requantization, PReLU)
+ * live one file each in ./nodes/ (listed in ./nodes/registry.ts), with their semantics.
  * Float nodes (imported models: a float first layer, float models, the output):
  *   fstep      float conv ([out][kh][kw][c / groups] weights, pads [top, bottom, left, right], dilations) or dense
  *              ([out][h w c] weights over the flattened input); y = scale[o] acc + bias[o], ReLU if relu
@@ -80,12 +77,7 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  */
 export type PlanNode =
   | { op: 'step'; inputs: [number]; step: number }
-  | { op: 'add'; inputs: number[]; shifts: number[] }
-  | { op: 'avgpool'; inputs: [number]; k: [number, number]; strides: [number, number]; shift: number }
-  | { op: 'concat'; inputs: number[] }
-  | { op: 'threshold'; inputs: [number]; output: 'codes' | 'bits'; outBits: number; thresholds: Int32Array; flip: Uint8Array; pool?: number }
-  | { op: 'requant'; inputs: [number]; mult: Int32Array; addend: Float64Array; shift: number }
-  | { op: 'prelu'; inputs: [number]; mult: Int32Array; shift: number }
+  | IntNode
   | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations?: [number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }
   | { op: 'quantize'; inputs: [number]; output: 'codes'; outBits: number; thresholds: Float32Array; flip: Uint8Array }
   | { op: 'dequant'; inputs: [number]; scale: Float32Array; bias: Float32Array }
@@ -114,8 +106,12 @@ export interface PlanIO {
 }
 
 export interface Plan {
-  /** [height, width, channels] of the input pixels */
+  /** [height, width, channels] of the input pixels (the first input's, with several) */
   inputShape: [number, number, number];
+  /** a model of several inputs: each one's [h, w, c] of u8 pixels; they are values 0..k-1 and node i's output is k + i */
+  inputs?: [number, number, number][];
+  /** the values the model returns, each logits, when that is not just the last value */
+  outputs?: number[];
   classes: string[];
   steps: PlanStep[];
   /** a graph plan's nodes (absent: the steps run as a chain) */
@@ -124,6 +120,14 @@ export interface Plan {
   io?: PlanIO;
   /** free-form: architecture, bit widths, training provenance */
   meta: Record<string, unknown>;
+}
+
+/** Every input's [height, width, channels]. */
+export const planInputs = (plan: Plan) => plan.inputs ?? [plan.inputShape];
+
+/** A plan's nodes: its graph, or for a chain plan the graph whose node i runs step i on value i. */
+export function planGraph(plan: Plan): PlanNode[] {
+  return plan.graph ?? plan.steps.map((_, i) => ({ op: 'step', inputs: [i], step: i }));
 }
 
 /** [oh, ow] of a step's layer before pooling ('same': ceil(h / stride); dense: [1, 1]). */

@@ -8,6 +8,20 @@
 // the same integer plan on its images.
 import { LowbitError, checkInt } from '../errors.js';
 import { argmaxRows, checkPixels, poolShares, shareSizes } from './batch.js';
+import { decodeModel } from './format.js';
+
+/**
+ * Engine.load's options for a pool, and the file, checked before any thread or memory is made (a
+ * bad file with the same errors as one thread). Returns the thread count asked for.
+ */
+export function checkPoolModel(bytes: Uint8Array, options: { threads?: number | 'auto'; runtime?: unknown }): number | 'auto' {
+  const threads = options.threads ?? 1;
+  if (threads !== 'auto') checkInt('threads', threads, 1, 256);
+  if (options.runtime) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: threads and runtime exclude each other (every thread loads its own runtime)');
+  const plan = decodeModel(bytes);
+  if (plan.io || plan.inputs || plan.outputs) throw new LowbitError('BAD_ARGUMENT', 'Engine.load: imported models, and models of several inputs or outputs, run on one thread');
+  return threads;
+}
 
 /** The few messaging calls of a worker that the pool needs (Node's worker_threads and Web Workers both fit). */
 export interface PoolPort {

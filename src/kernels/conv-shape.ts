@@ -45,12 +45,19 @@ export interface ConvShape extends ConvGeometry {
 
 const CONV_KEYS = ['batch', 'height', 'width', 'channels', 'filters', 'kernelSize', 'strides'] as const;
 
+/** Conv options other libraries take that these kernels do not implement: named plainly when passed. */
+const CONV_HINTS: Record<string, string> = {
+  dilations: 'dilated convolutions are not supported', dilation: 'dilated convolutions are not supported',
+  pads: "explicit pads are not supported (use padding: 'valid' or 'same')", group: 'grouped convolutions are not supported',
+  groups: 'grouped convolutions are not supported',
+};
+
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
 /** Validate conv options (each bad value named) and work out the output geometry. */
 export function convGeometry(kernel: string, opts: ConvOptions, padding: Padding, extraKeys: readonly string[] = ['padding', 'out']): ConvShape {
   if (typeof opts !== 'object' || opts === null) throw new LowbitError('BAD_ARGUMENT', `${kernel} needs an options object`);
-  checkOptions(kernel, opts, [...CONV_KEYS, ...extraKeys]);
+  checkOptions(kernel, opts, [...CONV_KEYS, ...extraKeys], CONV_HINTS);
   const n = checkInt('batch', opts.batch ?? 1);
   const h = checkInt('height', opts.height);
   const w = checkInt('width', opts.width);

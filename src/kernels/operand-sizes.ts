@@ -1,6 +1,6 @@
 // Byte sizes of the GEMM kernels' packed operands (layouts made by assembly/bitpack.ts and
 // assembly/affine.ts), shared by lb.kernels (src/kernels/) and the Engine's runners
-// (src/infer/runners.ts), so both pack for the same kernels the same way.
+// (src/infer/step/), so both pack for the same kernels the same way.
 
 /** Rows interleaved per panel in the xnor kernels' operands (assembly/xnor.ts). */
 export const PANEL_A = 2, PANEL_B = 6;

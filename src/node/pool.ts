@@ -1,10 +1,10 @@
 // Engine pools on Node's worker_threads: Engine.load(bytes, { threads }) from the 'lowbit' entry.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { EnginePool, type PoolPort } from '../infer/pool.js';
+import { EnginePool, checkPoolModel, type PoolPort } from '../infer/pool.js';
 import { readFile } from 'node:fs/promises';
 import { LowbitError } from '../errors.js';
-import { Engine, type PoolMemory } from '../infer/engine.js';
+import { Engine, type EngineLoadOptions, type PoolMemory } from '../infer/engine.js';
 import { startSharedPool } from '../infer/shared-pool.js';
 import { initEngine, sharedWasmUrl } from './wasm-file.js';
 
@@ -23,7 +23,8 @@ export function spawnNodeWorker(): PoolPort {
   };
 }
 
-export async function startNodePool(bytes: Uint8Array, threads: number | 'auto', memory: PoolMemory = 'replicated'): Promise<EnginePool> {
+export async function startNodePool(bytes: Uint8Array, options: EngineLoadOptions): Promise<EnginePool> {
+  const threads = checkPoolModel(bytes, options), memory: PoolMemory = options.memory ?? 'replicated';
   const n = threads === 'auto' ? availableParallelism() : threads;
   if (memory !== 'shared' && memory !== 'replicated') throw new LowbitError('BAD_ARGUMENT', `Engine.load: memory must be 'replicated' or 'shared', got ${String(memory)}`);
   if (memory === 'shared') {
