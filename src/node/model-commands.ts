@@ -193,6 +193,7 @@ function nodeLine(n: Exclude<PlanNode, { op: 'step' }>): string {
     case 'softmax': return `softmax of ${from}`;
     case 'scodes': return `${n.k[0] > 1 ? `max pool ${n.k[0]}x${n.k[0]} and ` : ''}clamp ${from} -> ${n.outBits}-bit codes (requantized stream)`;
     case 'fpoly': return `quadratic activation (${n.coef[0]}) x^2 + (${n.coef[1]}) x + (${n.coef[2]}) of ${from} (float32)`;
+    default: return `${(n as { op: string }).op} of ${from}`; // a node kind without its own line here
   }
 }
 
