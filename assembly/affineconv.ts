@@ -1,6 +1,9 @@
 // Affine (zero-point) 2-D convolution on u8 NHWC input, ONNX ConvInteger semantics, as
 // im2col + affineGemm. Out-of-image taps read the input zero point, i.e. a real 0 (onnxruntime's
 // ConvInteger pads the same way), so they contribute nothing after the zero point is subtracted.
+// affineConvBands runs the three steps band by band (the Engine's affine convs).
+import { affinePackRows, affineGemm } from './affine';
+import { affineDotPackA, affineDotGemm } from './affine-dot';
 
 // memory.copy is a call into the engine (~20 ns a call): runs up to 256 bytes (a 3x3 kernel row of
 // up to 85 channels) go by hand, 16 bytes at a time from 16 on
@@ -56,5 +59,58 @@ export function im2colBytes(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, k
         }
       }
     }
+  }
+}
+
+/** Largest im2col band in bytes: with its packed panels it stays within a core's L2 cache. */
+const BAND_BYTES = 1 << 18;
+
+/**
+ * Output pixels per band of affineConvBands for n images of oh x ow outputs and kk-byte patches:
+ * whole images when one fits in BAND_BYTES, else whole output rows of one image (at least one).
+ */
+export function affineConvBandRows(n: i32, oh: i32, ow: i32, kk: i32): i32 {
+  const imgs = BAND_BYTES / (oh * ow * kk);
+  if (imgs >= 1) return min(imgs, n) * oh * ow;
+  return max(1, BAND_BYTES / (ow * kk)) * ow;
+}
+
+/**
+ * The 8-bit affine conv of n images, k x k, stride st, in bands of affineConvBandRows pixels: per
+ * band, im2col of its patches into col (out-of-image taps read xz), A panels into pack, then its
+ * sums into out ([n][oh][ow][cout] int32). mode 0: i16 panels and affineGemm (pb from
+ * affinePackRows); 1, 2: the relaxed build's dot (pb from affineDotPackB; 2: codes of 128 and more).
+ * col and pack hold one band; the band's rows stay in cache between the three steps.
+ */
+export function affineConvBands(x: usize, n: i32, h: i32, w: i32, c: i32, k: i32, st: i32, padT: i32, padL: i32, oh: i32, ow: i32,
+                                xz: i32, mode: i32, pb: usize, cout: i32, col: usize, pack: usize, out: usize, scratch: usize): void {
+  const kk = k * k * c, rows = affineConvBandRows(n, oh, ow, kk), per = oh * ow;
+  const img = <usize>h * <usize>w * <usize>c, outRow = <usize>cout * 4;
+  if (rows >= per) {
+    const imgs = rows / per;
+    for (let i = 0; i < n; i += imgs) {
+      bandGemm(x + <usize>i * img, min(imgs, n - i), h, w, c, k, st, padT, padL, oh, ow, xz, mode, pb, cout, col, pack, out + <usize>(i * per) * outRow, scratch);
+    }
+    return;
+  }
+  const band = rows / ow;
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < oh; y += band) {
+      bandGemm(x + <usize>i * img, 1, h, w, c, k, st, padT - y * st, padL, min(band, oh - y), ow, xz, mode, pb, cout, col, pack, out + <usize>(i * per + y * ow) * outRow, scratch);
+    }
+  }
+}
+
+/** One band: m images' output rows 0..bh (padT already moved to the band's first row). */
+function bandGemm(x: usize, m: i32, h: i32, w: i32, c: i32, k: i32, st: i32, padT: i32, padL: i32, bh: i32, ow: i32,
+                  xz: i32, mode: i32, pb: usize, cout: i32, col: usize, pack: usize, out: usize, scratch: usize): void {
+  const kk = k * k * c, rows = m * bh * ow;
+  im2colBytes(x, m, h, w, c, k, k, st, st, padT, padL, bh, ow, xz, col);
+  if (mode) {
+    affineDotPackA(col, rows, kk, kk, mode - 1, pack);
+    affineDotGemm(pack, pb, rows, cout, kk, xz, out, cout, scratch);
+  } else {
+    affinePackRows(col, rows, kk, xz, 0, 4, pack, 0);
+    affineGemm(pack, pb, rows, cout, kk, out, scratch);
   }
 }

@@ -8,7 +8,7 @@ export { thresholdPack } from './threshold';
 export { sgemmPackB, sgemmPacked, sgemmRows } from './float';
 export { affinePackA, affinePackRows, affinePackB, affineGemm } from './affine';
 export { affineDotBytesA, affineDotBytesB, affineDotPackA, affineDotPackB, affineDotGemm, affineDotSelfTest } from './affine-dot';
-export { im2colBytes } from './affineconv';
+export { im2colBytes, affineConvBandRows, affineConvBands } from './affineconv';
 export { convPixels, convPixelsBytes, convPixelsPack } from './conv-pixels';
 export { lutPackWeights, lutScratchBytes, lutGemm } from './lut';
 export { packBitPlanes, packBitPlanesNHWC, maxByte, signRowSums, bitserialCombine, pairSumHalf } from './bitserial';

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { minify } from 'terser';
 
 const root = new URL('..', import.meta.url).pathname;
-const INTERNAL = ['resident', 'runners', 'outSizes', 'disposed', 'live', 'runImported', 'loads', 'scratches', 'slots', 'roles', 'newSlot',
+const INTERNAL = ['resident', 'runners', 'outSizes', 'freed', 'inShape', 'ptr', 'bytes', 'live', 'runImported', 'loads', 'scratches', 'slots', 'roles', 'newSlot',
   'put', 'scratch', 'slot', 'conv', 'st', 'oh', 'ow', 'padT', 'padL', 'taps', 'kk', 'inPixels', 'wordsPerPixel', 'acc', 'col', 'pack',
   'unpackSigns', 'fusedBits', 'thr', 'lb'];
 for (const file of ['dist/engine.bundle.js', 'dist/node/engine.bundle.js']) {

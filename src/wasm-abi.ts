@@ -24,6 +24,8 @@ export interface WasmExports {
   affineDotGemm(a: number, b: number, m: number, n: number, k: number, za: number, out: number, ldo: number, scratch: number): void;
   affineDotSelfTest(fullRange: number, scratch: number): number;
   im2colBytes(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, xz: number, dst: number): void;
+  affineConvBandRows(n: number, oh: number, ow: number, kk: number): number;
+  affineConvBands(x: number, n: number, h: number, w: number, c: number, k: number, st: number, padT: number, padL: number, oh: number, ow: number, xz: number, mode: number, pb: number, cout: number, col: number, pack: number, out: number, scratch: number): void;
   affineRowSums(a: number, m: number, k: number, za: number, rowsum: number): void;
   affinePackBLowBit(b: number, k: number, n: number, bits: number, dst: number): void;
   affinePackBTLowBit(w: number, k: number, n: number, bits: number, dst: number): void;

@@ -4,6 +4,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import type { Lowbit } from '../src/node/index.js';
 import { rng } from './reference.js';
 import { runtime, poisonHeap } from './helpers.js';
+import { dotMode } from '../src/kernels/affine-dot.js';
+import { i16PanelBytes } from '../src/kernels/operand-sizes.js';
 
 let lb: Lowbit;
 beforeAll(async () => { lb = await runtime(); });
@@ -167,6 +169,36 @@ describe('Engine-only kernels against references', () => {
           for (let ch = 0; ch < c; ch++) s += (bitsOf(x, ((b * h + iy) * w + ix) * wpp, ch) ? 1 : -1) * (bitsOf(wt, (o * taps + dy * k + dx) * wpp, ch) ? 1 : -1);
         }
         expect(got[((b * oh + y) * ow + xo) * cout + o], `${n}x${h}x${w}x${c} -> ${cout}, k${k}`).toBe(s);
+      }
+    }
+  });
+  it('affineConvBands: the 8-bit affine conv band by band equals a direct loop (whole images per band, and bands of rows)', () => {
+    const r = rng(11), mode = dotMode(lb.heap), wasm = lb.wasm;
+    // [n, h, w, c, cout, k, stride, 'same' padding]; the last two need several bands of rows per image
+    for (const [n, h, w, c, cout, k, st, same] of [[3, 7, 5, 3, 5, 3, 1, 1], [2, 9, 6, 4, 9, 3, 2, 0], [5, 4, 4, 1, 3, 1, 1, 0], [1, 61, 47, 37, 11, 3, 1, 1], [2, 64, 60, 64, 6, 3, 2, 1]]) {
+      const oh = same ? Math.ceil(h / st) : Math.floor((h - k) / st) + 1, ow = same ? Math.ceil(w / st) : Math.floor((w - k) / st) + 1;
+      const padT = same ? Math.floor(Math.max((oh - 1) * st + k - h, 0) / 2) : 0, padL = same ? Math.floor(Math.max((ow - 1) * st + k - w, 0) / 2) : 0;
+      const kk = k * k * c, xz = Math.floor(r() * 256), x = Uint8Array.from({ length: n * h * w * c }, () => Math.floor(r() * 256));
+      const wt = Int8Array.from({ length: cout * kk }, () => Math.floor(r() * 255) - 127), zw = new Int16Array(Math.ceil(cout / 8) * 8);
+      for (let o = 0; o < cout; o++) zw[o] = Math.floor(r() * 21) - 10;
+      const pw = put(wt), pz = put(zw);
+      const pb = mode ? junk(wasm.affineDotBytesB(cout, kk)) : junk(i16PanelBytes(cout, 8, kk));
+      if (mode) wasm.affineDotPackB(pw, kk, cout, 1, kk, 0, pz, 1, pb); else wasm.affinePackRows(pw, cout, kk, 0, 1, 8, pb, pz);
+      const band = wasm.affineConvBandRows(n, oh, ow, kk);
+      expect(band).toBeGreaterThanOrEqual(1);
+      if (kk >= 300) expect(band, 'several bands per image').toBeLessThan(oh * ow);
+      const col = junk(band * kk), pack = junk(mode ? wasm.affineDotBytesA(band, kk) : i16PanelBytes(band, 4, kk)), out = junk(n * oh * ow * cout * 4), scratch = junk(512);
+      wasm.affineConvBands(put(x), n, h, w, c, k, st, padT, padL, oh, ow, xz, mode, pb, cout, col, pack, out, scratch);
+      const got = i32(out, n * oh * ow * cout);
+      for (let i = 0; i < n; i++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let o = 0; o < cout; o++) {
+        let s = 0;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let ch = 0; ch < c; ch++) {
+          const iy = oy * st - padT + ky, ix = ox * st - padL + kx;
+          const v = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((i * h + iy) * w + ix) * c + ch] : xz;
+          s += (v - xz) * (wt[o * kk + (ky * k + kx) * c + ch] - zw[o]);
+        }
+        const at = ((i * oh + oy) * ow + ox) * cout + o;
+        if (got[at] !== s) expect(got[at], `${[n, h, w, c, cout, k, st, same]} at image ${i} (${oy}, ${ox}) out ${o}`).toBe(s);
       }
     }
   });

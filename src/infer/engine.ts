@@ -77,7 +77,7 @@ export class Engine {
   private readonly outSizes: number[];
   /** most images per pass through the runners */
   readonly chunk: number;
-  private disposed = false;
+  private freed = false;
 
   private constructor(private readonly lb: Lowbit, readonly plan: Plan, resident?: Resident) {
     const r = (this.resident = resident ?? new Resident(lb.heap));
@@ -159,7 +159,7 @@ export class Engine {
    */
   runAll(inputs: Uint8Array[], count: number): Float32Array[] {
     this.live();
-    if (!runAll) throw new LowbitError('BAD_ARGUMENT', "Engine.runAll is in the 'lowbit' entry; lowbit/engine runs models of one input and output: use logits() or run()");
+    if (!runAll) throw new LowbitError('BAD_ARGUMENT', "Engine.runAll is in the 'lowbit' entry; lowbit/engine runs one input and output: use logits or run");
     return runAll(this as unknown as ImportedContext, inputs, count);
   }
 
@@ -194,12 +194,12 @@ export class Engine {
   }
 
   private live(): void {
-    if (this.disposed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
+    if (this.freed) throw new LowbitError('DISPOSED', 'this Engine was disposed; load the model again');
   }
 
   /** Free the model's wasm memory; the Engine cannot be used afterwards. */
   dispose(): void {
-    if (!this.disposed) this.resident.dispose();
-    this.disposed = true;
+    if (!this.freed) this.resident.dispose();
+    this.freed = true;
   }
 }

@@ -24,20 +24,12 @@ export function affine(g: StepContext): Accumulate {
   const pb = mode
     ? r.fill(wasm.affineDotBytesB(s.out, kk), (p) => wasm.affineDotPackB(w, kk, s.out, 1, kk, 0, zw, 1, p))
     : r.fill(i16PanelBytes(s.out, 8, kk), (p) => wasm.affinePackRows(w, s.out, kk, 0, 1, 8, p, zw));
+  // im2col, packing and the GEMM band by band in wasm: the bands stay in cache, the scratch small
+  // (a dense layer is a 1 x 1 conv on a 1 x 1 image: its rows are copied once)
   return (x, n) => {
-    const rows = n * oh * ow;
-    let col = s.input === 'bits' ? g.unpackSigns(x, n) : x;
-    if (g.conv) { const src = col; col = g.col(rows * kk); wasm.im2colBytes(src, n, s.h, s.w, s.c, s.k, s.k, g.st, g.st, g.padT, g.padL, oh, ow, za, col); }
-    const acc = g.acc(rows * s.out * 4);
-    if (mode) {
-      const pa = g.pack(wasm.affineDotBytesA(rows, kk));
-      wasm.affineDotPackA(col, rows, kk, kk, mode === 2 ? 1 : 0, pa);
-      wasm.affineDotGemm(pa, pb, rows, s.out, kk, za, acc, s.out, g.scratch);
-      return acc;
-    }
-    const pa = g.pack(i16PanelBytes(rows, 4, kk));
-    wasm.affinePackRows(col, rows, kk, za, 0, 4, pa, 0);
-    wasm.affineGemm(pa, pb, rows, s.out, kk, acc, g.scratch);
+    const acc = g.acc(n * oh * ow * s.out * 4), band = wasm.affineConvBandRows(n, oh, ow, kk);
+    wasm.affineConvBands(s.input === 'bits' ? g.unpackSigns(x, n) : x, n, s.h, s.w, s.c, s.k, g.st, g.padT, g.padL, oh, ow, za, mode, pb, s.out,
+      g.col(band * kk), g.pack(mode ? wasm.affineDotBytesA(band, kk) : i16PanelBytes(band, 4, kk)), acc, g.scratch);
     return acc;
   };
 }
