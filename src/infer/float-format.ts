@@ -2,7 +2,8 @@
 // and validation (./format.ts calls these once the 'lowbit' entry installs them).
 import type { PlanIO, PlanNode } from './plan.js';
 import { fconvSize } from './plan.js';
-import { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, type FloatFormat, type ValueInfo } from './format.js';
+import { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM } from './header-fields.js';
+import type { FloatFormat, ValueInfo } from './format.js';
 
 function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: Record<string, unknown>, at: string): PlanNode {
   switch (op) {

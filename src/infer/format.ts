@@ -13,11 +13,10 @@ import { crc32 } from '../crc32.js';
 import { parseJsonHeader } from '../json-header.js';
 import type { Plan, PlanIO, PlanNode, PlanStep } from './plan.js';
 import { planGraph, planInputs, stepConvSize, stepOutputShape } from './plan.js';
-import { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, MAX_STEPS, MAX_TENSOR_BYTES } from './header-fields.js';
+import { bad, int, ints, oneOf, shape3, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, MAX_STEPS, MAX_TENSOR_BYTES } from './header-fields.js';
 import type { DType, Need, ValueInfo } from './nodes/node-op.js';
 import { intNode } from './nodes/registry.js';
 
-export { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM, MAX_STEPS, MAX_TENSOR_BYTES };
 export type { DType, ValueInfo };
 
 const MAGIC = [0x4c, 0x42, 0x4d, 0x00]; // "LBM\0"
@@ -213,10 +212,6 @@ export function parseModel(bytes: Uint8Array, crc: (b: Uint8Array) => number): P
 }
 
 export const MAX_NODES = 512;
-export const shape3 = (v: unknown, what: string): [number, number, number] => {
-  if (!Array.isArray(v) || v.length !== 3) throw bad(`${what} must be [height, width, channels]`);
-  return [int(v[0], `${what}[0]`, 1, MAX_DIM), int(v[1], `${what}[1]`, 1, MAX_DIM), int(v[2], `${what}[2]`, 1, MAX_CHANNELS)];
-};
 /** A step's header fields: [name, low, high] for integers, [name, allowed values]; from OPTIONAL_FIELD on, optional and version 2 only. */
 const STEP_FIELDS: readonly (readonly [string, number, number] | readonly [string, readonly string[], undefined?])[] = [
   ['kind', ['conv', 'dense']], ['h', 1, MAX_DIM], ['w', 1, MAX_DIM], ['c', 1, MAX_ACTIVATION], ['out', 1, MAX_CHANNELS], ['k', 1, 15],

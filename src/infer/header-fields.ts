@@ -19,5 +19,11 @@ export function oneOf<T>(v: unknown, what: string, allowed: readonly T[]): T {
   return v as T;
 }
 
+/** [height, width, channels], each in range. */
+export const shape3 = (v: unknown, what: string): [number, number, number] => {
+  if (!Array.isArray(v) || v.length !== 3) throw bad(`${what} must be [height, width, channels]`);
+  return [int(v[0], `${what}[0]`, 1, MAX_DIM), int(v[1], `${what}[1]`, 1, MAX_DIM), int(v[2], `${what}[2]`, 1, MAX_CHANNELS)];
+};
+
 /** Bounds that keep a hostile file from asking for unbounded memory or time. */
 export const MAX_DIM = 4096, MAX_CHANNELS = 65536, MAX_STEPS = 64, MAX_TENSOR_BYTES = 256 << 20, MAX_ACTIVATION = 1 << 24;

@@ -1,7 +1,8 @@
 // The inputs and outputs of a model of several (a version-3 file): parsing and validation, which
 // ./format.ts calls once the 'lowbit' entry installs them (lowbit/engine refuses such files by name).
 import type { Plan } from './plan.js';
-import { bad, ints, shape3, MAX_NODES, type MultiIOFormat } from './format.js';
+import { bad, ints, shape3 } from './header-fields.js';
+import { MAX_NODES, type MultiIOFormat } from './format.js';
 
 export const multiIOFormat: MultiIOFormat = {
   parse(h, plan) {

@@ -11,6 +11,9 @@ export interface ConvGeometry {
   oh: number; ow: number; padT: number; padL: number;
 }
 
+/** Top (or left) padding of a 'same' conv with `o` outputs over `d` inputs: TensorFlow's split, the extra pixel at the bottom / right. */
+export const samePadBefore = (o: number, stride: number, k: number, d: number): number => Math.floor(Math.max((o - 1) * stride + k - d, 0) / 2);
+
 /** Output size and top/left padding (TensorFlow's 'SAME' split: the extra pixel goes bottom/right). */
 export function convOutputSize(h: number, w: number, kh: number, kw: number, sh: number, sw: number, padding: Padding): ConvGeometry {
   if (padding === 'valid') {
@@ -23,8 +26,7 @@ export function convOutputSize(h: number, w: number, kh: number, kw: number, sh:
     throw new LowbitError('BAD_ARGUMENT', `padding must be 'valid', 'same-one' or 'same-zero', got ${String(padding)}`);
   }
   const oh = Math.ceil(h / sh), ow = Math.ceil(w / sw);
-  const padH = Math.max((oh - 1) * sh + kh - h, 0), padW = Math.max((ow - 1) * sw + kw - w, 0);
-  return { oh, ow, padT: Math.floor(padH / 2), padL: Math.floor(padW / 2) };
+  return { oh, ow, padT: samePadBefore(oh, sh, kh, h), padL: samePadBefore(ow, sw, kw, w) };
 }
 
 /** The options every conv kernel takes (NHWC data). */

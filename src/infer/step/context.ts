@@ -1,5 +1,6 @@
 // What every part of a weight step's runner reads: the step, its conv geometry, and the per-run
 // buffers. Scratch buffers are shared by all steps (one per role); only `out` holds the result.
+import { samePadBefore } from '../../kernels/conv-shape.js';
 import { stepConvSize, type PlanStep } from '../plan.js';
 import type { Resident } from '../resident.js';
 import type { RunBuffer } from '../nodes/node-op.js';
@@ -28,9 +29,9 @@ export class StepContext {
     this.conv = s.kind === 'conv';
     this.st = s.stride ?? 1;
     [this.oh, this.ow] = stepConvSize(s);
-    // 'same': TensorFlow's split of the padding, the extra pixel at the bottom / right (dense: k = h = w = 1, none)
-    const pad = (o: number, d: number) => (s.padding === 'same' ? Math.floor(Math.max((o - 1) * this.st + s.k - d, 0) / 2) : 0);
-    this.padT = pad(this.oh, s.h); this.padL = pad(this.ow, s.w);
+    // 'same' pads as the kernel API's conv does (dense: k = h = w = 1, none)
+    const same = s.padding === 'same';
+    this.padT = same ? samePadBefore(this.oh, this.st, s.k, s.h) : 0; this.padL = same ? samePadBefore(this.ow, this.st, s.k, s.w) : 0;
     this.taps = s.k * s.k; this.kk = this.taps * s.c;
     this.inPixels = inShape[0] * inShape[1]; this.wordsPerPixel = 2 * Math.ceil(inShape[2] / 64);
     this.scratch = r.scratch(512);

@@ -5,13 +5,12 @@
 import { stepOutputShape } from '../plan.js';
 import { requant } from '../nodes/requant.js';
 import { threshold } from '../nodes/threshold.js';
-import type { NodeRunner, ValueInfo } from '../nodes/node-op.js';
+import { stream, type NodeRunner } from '../nodes/node-op.js';
 import type { Accumulate, StepContext } from './context.js';
 
 /** The step's output stage as a node runner on its sums (a value of shape [oh, ow, out]). */
 function stage(g: StepContext): NodeRunner {
-  const { r, s, wasm, oh, ow } = g, sums: ValueInfo[] = [{ shape: [oh, ow, s.out], kind: 'stream', bits: 32 }];
-  const y: ValueInfo = { shape: stepOutputShape(s), kind: 'stream', bits: 32 };
+  const { r, s, wasm, oh, ow } = g, sums = [stream(oh, ow, s.out)], y = stream(...stepOutputShape(s));
   if (s.output === 'stream') return requant.run(r, { op: 'requant', inputs: [0], mult: s.mult!, addend: s.addend!, shift: s.streamShift! }, sums, g.out, y);
   if (s.output !== 'logits') return threshold.run(r, { op: 'threshold', inputs: [0], output: s.output, outBits: s.outBits, thresholds: s.thresholds!, flip: s.flip!, pool: s.pool }, sums, g.out, y);
   const scale = r.put(s.scale!), bias = r.put(s.bias!);
