@@ -51,21 +51,59 @@ export function affineLogits(acc: usize, rows: i32, cols: i32, scale: usize, bia
  * [levels][c] (level-major, so channels load together) and a per-channel sign s[c] = +-1. The
  * Engine turns a flipped channel's "acc < T" into "-acc >= 1 - T" at load time.
  *
- * Groups of 8 channels whose thresholds all lie in [-32767, 32767] compare in i16 lanes, 8 at once,
- * 4 rows per threshold load. That is exact even where s acc itself is outside i16: the saturating
- * narrow maps it to -32768 or 32767, which lies on the same side of every such threshold.
+ * Most groups of 8 channels compare in i16 lanes, 8 at once, 4 rows per threshold load. Exactly so:
+ * - a first pass finds each channel's range [lo, hi] of s acc over these rows; a threshold t then
+ *   counts as clamp(t, lo, hi + 1) (every such sum is on the same side of both), so thresholds that
+ *   no row can reach (e.g. the +-2^31 of a dead channel) stop mattering;
+ * - where those clamped thresholds span at most 65534, sums and thresholds are taken relative to
+ *   the middle b of the span, with s acc clamped to [b - 32768, b + 32767], an interval that holds
+ *   every clamped threshold: clamped sum - b and threshold - b both fit in i16 and compare as before.
+ * Other groups compare in i32 lanes.
  */
 export function multiThresholdSigned(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize): void {
-  const c8 = c & ~7, lvStride = <usize>c << 2;
+  const c8 = c & ~7, lvStride = <usize>c << 2, rowStride = <usize>c << 2;
+  const MAX = i32x4.splat(i32.MAX_VALUE), MIN = i32x4.splat(i32.MIN_VALUE), edge = i32x4.splat(65536), span = i32x4.splat(65534);
   for (let ch = 0; ch < c8; ch += 8) {
-    if (thresholdsFitI16(thr + (<usize>ch << 2), levels, lvStride)) thresholdRowsI16(acc, rows, c, thr, levels, sign, out, ch);
-    else thresholdRowsI32(acc, rows, c, thr, levels, sign, out, ch, ch + 8);
+    const o = <usize>ch << 2, s0 = v128.load(sign + o), s1 = v128.load(sign + o, 16);
+    if (thresholdsInI16(thr + o, levels, lvStride)) { // the common case: no offsets, no clamps
+      thresholdRowsI16(acc, rows, c, thr, levels, out, ch, s0, s1, MIN, MIN, MAX, MAX, MIN, MIN, false);
+      continue;
+    }
+    // the range of s acc per channel over these rows; hi + 1 (unless hi is the int32 maximum)
+    let lo0 = MAX, lo1 = MAX, hi0 = MIN, hi1 = MIN;
+    for (let r = 0, p = acc + o; r < rows; r++, p += rowStride) {
+      const a0 = i32x4.mul(v128.load(p), s0), a1 = i32x4.mul(v128.load(p, 16), s1);
+      lo0 = i32x4.min_s(lo0, a0); hi0 = i32x4.max_s(hi0, a0);
+      lo1 = i32x4.min_s(lo1, a1); hi1 = i32x4.max_s(hi1, a1);
+    }
+    hi0 = i32x4.sub(hi0, v128.not(i32x4.eq(hi0, MAX)));
+    hi1 = i32x4.sub(hi1, v128.not(i32x4.eq(hi1, MAX)));
+    // the span of the clamped thresholds
+    let mx0 = MIN, mx1 = MIN, mn0 = MAX, mn1 = MAX;
+    let t = thr + o;
+    for (let k = 0; k < levels; k++) {
+      const v0 = i32x4.min_s(i32x4.max_s(v128.load(t), lo0), hi0), v1 = i32x4.min_s(i32x4.max_s(v128.load(t, 16), lo1), hi1);
+      mx0 = i32x4.max_s(mx0, v0); mn0 = i32x4.min_s(mn0, v0);
+      mx1 = i32x4.max_s(mx1, v1); mn1 = i32x4.min_s(mn1, v1);
+      t += lvStride;
+    }
+    // i16 where each span is at most 65534 (unsigned: no wrap) and b +- 32768 cannot overflow
+    const w0 = i32x4.sub(mx0, mn0), w1 = i32x4.sub(mx1, mn1);
+    const fits = v128.and(
+      v128.and(i32x4.le_u(w0, span), i32x4.le_u(w1, span)),
+      v128.and(v128.and(i32x4.ge_s(mn0, i32x4.add(MIN, edge)), i32x4.ge_s(mn1, i32x4.add(MIN, edge))),
+        v128.and(i32x4.le_s(mx0, i32x4.sub(MAX, edge)), i32x4.le_s(mx1, i32x4.sub(MAX, edge)))));
+    if (levels > 0 && i32x4.all_true(fits)) {
+      thresholdRowsI16(acc, rows, c, thr, levels, out, ch, s0, s1, lo0, lo1, hi0, hi1,
+        i32x4.add(mn0, i32x4.shr_u(w0, 1)), i32x4.add(mn1, i32x4.shr_u(w1, 1)), true);
+    } else thresholdRowsI32(acc, rows, c, thr, levels, sign, out, ch, ch + 8);
   }
   thresholdRowsI32(acc, rows, c, thr, levels, sign, out, c8, c);
 }
 
-// every threshold of 8 channels (level-major, lvStride bytes apart) within [-32767, 32767]
-function thresholdsFitI16(t: usize, levels: i32, lvStride: usize): bool {
+// every threshold of 8 channels (level-major, lvStride bytes apart) within [-32767, 32767]: s acc
+// saturated to i16 then lies on the same side of each as s acc itself
+function thresholdsInI16(t: usize, levels: i32, lvStride: usize): bool {
   let mx = i32x4.splat(-32767), mn = i32x4.splat(32767);
   for (let k = 0; k < levels; k++) {
     const lo = v128.load(t), hi = v128.load(t, 16);
@@ -73,28 +111,43 @@ function thresholdsFitI16(t: usize, levels: i32, lvStride: usize): bool {
     mn = i32x4.min_s(mn, i32x4.min_s(lo, hi));
     t += lvStride;
   }
-  return i32x4.all_true(i32x4.le_s(mx, i32x4.splat(32767))) && i32x4.all_true(i32x4.ge_s(mn, i32x4.splat(-32767)));
+  return levels > 0 && i32x4.all_true(i32x4.le_s(mx, i32x4.splat(32767))) && i32x4.all_true(i32x4.ge_s(mn, i32x4.splat(-32767)));
 }
 
-// s acc of 8 channels of one row, saturated to i16
+// s acc of 8 channels of one row in i16: general, clamped to [b - 32768, b + 32767] minus b; else saturated
 // @ts-ignore: decorator
-@inline function signedRowI16(p: usize, s0: v128, s1: v128): v128 {
-  return i16x8.narrow_i32x4_s(i32x4.mul(v128.load(p), s0), i32x4.mul(v128.load(p, 16), s1));
+@inline function signedRowI16(p: usize, s0: v128, s1: v128, b0: v128, b1: v128, lo0: v128, lo1: v128, hi0: v128, hi1: v128, general: bool): v128 {
+  if (!general) return i16x8.narrow_i32x4_s(i32x4.mul(v128.load(p), s0), i32x4.mul(v128.load(p, 16), s1));
+  const a0 = i32x4.min_s(i32x4.max_s(i32x4.mul(v128.load(p), s0), lo0), hi0);
+  const a1 = i32x4.min_s(i32x4.max_s(i32x4.mul(v128.load(p, 16), s1), lo1), hi1);
+  return i16x8.narrow_i32x4_s(i32x4.sub(a0, b0), i32x4.sub(a1, b1));
 }
 
-// channels [ch, ch + 8) of every row in i16 lanes: four rows share each threshold load
-function thresholdRowsI16(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, sign: usize, out: usize, ch: i32): void {
+// a level's thresholds of 8 channels in i16: general, clamped to the rows' range [lo, hi + 1] minus b
+// @ts-ignore: decorator
+@inline function thresholdI16(t: usize, r0: v128, r1: v128, q0: v128, q1: v128, b0: v128, b1: v128, general: bool): v128 {
+  if (!general) return i16x8.narrow_i32x4_s(v128.load(t), v128.load(t, 16));
+  return i16x8.narrow_i32x4_s(i32x4.sub(i32x4.min_s(i32x4.max_s(v128.load(t), r0), q0), b0),
+    i32x4.sub(i32x4.min_s(i32x4.max_s(v128.load(t, 16), r1), q1), b1));
+}
+
+// channels [ch, ch + 8) of every row in i16 lanes (general: relative to the bases b0, b1, with r, q
+// the rows' range [lo, hi + 1] per channel): four rows share each threshold load
+// @ts-ignore: decorator
+@inline function thresholdRowsI16(acc: usize, rows: i32, c: i32, thr: usize, levels: i32, out: usize, ch: i32,
+                          s0: v128, s1: v128, r0: v128, r1: v128, q0: v128, q1: v128, b0: v128, b1: v128, general: bool): void {
   const rowStride = <usize>c << 2, lvStride = <usize>c << 2, o = <usize>ch << 2;
-  const s0 = v128.load(sign + o), s1 = v128.load(sign + o, 16);
+  const lo0 = i32x4.sub(b0, i32x4.splat(32768)), lo1 = i32x4.sub(b1, i32x4.splat(32768));
+  const hi0 = i32x4.add(b0, i32x4.splat(32767)), hi1 = i32x4.add(b1, i32x4.splat(32767));
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
     const pa = acc + <usize>r * rowStride + o;
-    const a0 = signedRowI16(pa, s0, s1), a1 = signedRowI16(pa + rowStride, s0, s1);
-    const a2 = signedRowI16(pa + 2 * rowStride, s0, s1), a3 = signedRowI16(pa + 3 * rowStride, s0, s1);
+    const a0 = signedRowI16(pa, s0, s1, b0, b1, lo0, lo1, hi0, hi1, general), a1 = signedRowI16(pa + rowStride, s0, s1, b0, b1, lo0, lo1, hi0, hi1, general);
+    const a2 = signedRowI16(pa + 2 * rowStride, s0, s1, b0, b1, lo0, lo1, hi0, hi1, general), a3 = signedRowI16(pa + 3 * rowStride, s0, s1, b0, b1, lo0, lo1, hi0, hi1, general);
     let n0 = i16x8.splat(0), n1 = n0, n2 = n0, n3 = n0;
     let t = thr + o;
     for (let k = 0; k < levels; k++) {
-      const tk = i16x8.narrow_i32x4_s(v128.load(t), v128.load(t, 16));
+      const tk = thresholdI16(t, r0, r1, q0, q1, b0, b1, general);
       n0 = i16x8.sub(n0, i16x8.ge_s(a0, tk)); // a mask of -1 where the level is reached
       n1 = i16x8.sub(n1, i16x8.ge_s(a1, tk));
       n2 = i16x8.sub(n2, i16x8.ge_s(a2, tk));
@@ -108,11 +161,11 @@ function thresholdRowsI16(acc: usize, rows: i32, c: i32, thr: usize, levels: i32
     v128.store64_lane(po + 3 * <usize>c, i8x16.narrow_i16x8_u(n3, n3), 0);
   }
   for (; r < rows; r++) {
-    const a = signedRowI16(acc + <usize>r * rowStride + o, s0, s1);
+    const a = signedRowI16(acc + <usize>r * rowStride + o, s0, s1, b0, b1, lo0, lo1, hi0, hi1, general);
     let n = i16x8.splat(0);
     let t = thr + o;
     for (let k = 0; k < levels; k++) {
-      n = i16x8.sub(n, i16x8.ge_s(a, i16x8.narrow_i32x4_s(v128.load(t), v128.load(t, 16))));
+      n = i16x8.sub(n, i16x8.ge_s(a, thresholdI16(t, r0, r1, q0, q1, b0, b1, general)));
       t += lvStride;
     }
     v128.store64_lane(out + <usize>r * <usize>c + <usize>ch, i8x16.narrow_i16x8_u(n, n), 0);

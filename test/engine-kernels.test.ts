@@ -23,6 +23,18 @@ function packedSigns(r: () => number, pixels: number, c: number, wpp: number): U
   return w;
 }
 
+/** multiThresholdSigned's codes against #{k : sign[c] acc >= thr[k][c]}, counted in float64. */
+function expectThresholdCodes(acc: Int32Array, rows: number, c: number, thr: Int32Array, levels: number, sign: Int32Array, what: string): void {
+  const out = junk(rows * c);
+  lb.wasm.multiThresholdSigned(put(acc), rows, c, put(thr), levels, put(sign), out);
+  const got = u8(out, rows * c);
+  for (let i = 0; i < rows; i++) for (let ch = 0; ch < c; ch++) {
+    let n = 0;
+    for (let k = 0; k < levels; k++) if (sign[ch] * acc[i * c + ch] >= thr[k * c + ch]) n++;
+    expect(got[i * c + ch], `${what} [${i}][${ch}] acc ${acc[i * c + ch]}`).toBe(n);
+  }
+}
+
 describe('Engine-only kernels against references', () => {
   it('unpackSignsI8 and unpackBitsU8', () => {
     const r = rng(1);
@@ -63,14 +75,34 @@ describe('Engine-only kernels against references', () => {
         thr[c + 3] = 32768; thr[10] = -32768;
         acc[3] = sign[3] * 32767; acc[c + 10] = sign[10] * -40000; // where saturating both sides would say yes
       }
-      const out = junk(rows * c);
-      lb.wasm.multiThresholdSigned(put(acc), rows, c, put(thr), levels, put(sign), out);
-      const got = u8(out, rows * c);
-      for (let i = 0; i < rows; i++) for (let ch = 0; ch < c; ch++) {
-        let n = 0;
-        for (let k = 0; k < levels; k++) if (sign[ch] * acc[i * c + ch] >= thr[k * c + ch]) n++;
-        expect(got[i * c + ch], `rows ${rows} c ${c} levels ${levels} [${i}][${ch}]`).toBe(n);
+      expectThresholdCodes(acc, rows, c, thr, levels, sign, `rows ${rows} c ${c} levels ${levels}`);
+    }
+  });
+
+  it('multiThresholdSigned: i16 lanes relative to the rows\' range and the thresholds\' middle, exact on every edge', () => {
+    const r = rng(3);
+    // per case: each channel's lowest threshold and the span of its levels. Sums are drawn around the
+    // thresholds (on them, one past, 32768 and 70000 away); half the calls add rows at the int32
+    // extremes. Some channels get thresholds no sum reaches (+-2^31 - 1, and 1 - (2^31 - 1), what a
+    // flipped dead channel holds), which count as the rows' range clamps them. Spans of 65534 (i16) and
+    // 65535 (i32), thresholds near +-2^31 (i32) and near +-2^30.
+    const MAX = 2 ** 31 - 1, cases: [number, number][] = [[1e6, 65534], [-5e6, 65535], [-(2 ** 30), 65534], [2 ** 30 - 65534, 65534],
+      [2 ** 30 - 100, 200], [MAX - 65534, 65534], [-MAX, 100], [70000 - MAX, 2 * (MAX - 70000)], [-40000, 20], [123456, 0]];
+    for (const levels of [1, 3, 15]) for (const [lo, span] of cases) for (const extremes of [false, true]) for (const sentinels of [false, true]) {
+      const rows = 11, c = 19, thr = new Int32Array(levels * c), sign = Int32Array.from({ length: c }, (_, ch) => (ch % 3 ? 1 : -1));
+      for (let ch = 0; ch < c; ch++) {
+        const base = lo + (ch % 2) * 7; // channels of one group at different offsets
+        for (let k = 0; k < levels; k++) thr[k * c + ch] = levels === 1 ? base + (ch % 4 ? 0 : span) : base + Math.round((span * k) / (levels - 1));
       }
+      const real = thr.slice();
+      if (sentinels) for (let ch = 0; ch < c; ch++) for (let k = 0; k < levels; k++) if ((ch + k) % 5 === 0) thr[k * c + ch] = [MAX, -MAX, 2 - MAX][(ch + k) % 3];
+      const near = (t: number) => [t - 1, t, t + 1, t - 32768, t + 32768, t - 70000, t + 70000][Math.floor(r() * 7)];
+      const acc = Int32Array.from({ length: rows * c }, (_, i) => {
+        const ch = i % c, row = Math.floor(i / c);
+        const v = extremes && row === 0 ? MAX : extremes && row === 1 ? -MAX : near(real[Math.floor(r() * levels) * c + ch]);
+        return Math.max(-MAX, Math.min(MAX, v)) * sign[ch]; // so that sign * acc is the value drawn
+      });
+      expectThresholdCodes(acc, rows, c, thr, levels, sign, `lowest ${lo} span ${span} levels ${levels} extremes ${extremes} sentinels ${sentinels}`);
     }
   });
 
