@@ -4,22 +4,7 @@
 // affineConvBands runs the three steps band by band (the Engine's affine convs).
 import { affinePackRows, affineGemm } from './affine';
 import { affineDotPackA, affineDotGemm } from './affine-dot';
-
-// memory.copy is a call into the engine (~20 ns a call): runs up to 256 bytes (a 3x3 kernel row of
-// up to 85 channels) go by hand, 16 bytes at a time from 16 on
-// @ts-ignore: decorator
-@inline function copyShort(d: usize, s: usize, n: usize): void {
-  if (n >= 16) {
-    if (n > 256) { memory.copy(d, s, n); return; }
-    let i: usize = 0;
-    for (; i + 16 <= n; i += 16) v128.store(d + i, v128.load(s + i));
-    if (i < n) v128.store(d + n - 16, v128.load(s + n - 16)); // the tail, overlapping bytes already copied
-    return;
-  }
-  let i: usize = 0;
-  for (; i + 4 <= n; i += 4) store<u32>(d + i, load<u32>(s + i));
-  for (; i < n; i++) store<u8>(d + i, load<u8>(s + i));
-}
+import { copyShort } from './copy-short';
 
 /**
  * Patch rows of all n*oh*ow output pixels: dst[p][(ky * kw + kx) * c + ch], bytes.

@@ -3,6 +3,7 @@
 //   backward dW[f][K] = dY^T[f][M] x col[M][K];  dcol[M][K] = dY[M][f] x W[f][K];  dX = col2im(dcol)
 // Column order within a row: (ky, kx, channel), the weights' [f][kh][kw][c] layout. The slice
 // variants take channels [off, off + cg) of c (one group of a grouped convolution).
+import { copyShort } from './copy-short';
 
 /** col[p][(ky*kw + kx)*c + ch] = x[img][iy][ix][ch], 0 outside the image (zero padding). */
 export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
@@ -13,17 +14,26 @@ export function im2colF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw:
 /** im2colF32 over channels [off, off + cg) of c: rows of kh*kw*cg columns; taps dh / dw pixels apart (dilation). */
 export function im2colSliceF32(x: usize, n: i32, h: i32, w: i32, c: i32, off: i32, cg: i32, kh: i32, kw: i32, sh: i32, sw: i32,
                                padT: i32, padL: i32, oh: i32, ow: i32, col: usize, dh: i32, dw: i32): void {
-  const pixBytes = <usize>c << 2, take = <usize>cg << 2, skip = <usize>off << 2;
+  const pixBytes = <usize>c << 2, take = <usize>cg << 2, skip = <usize>off << 2, lineBytes = <usize>w * pixBytes;
+  // a kernel row inside the image is one run of kw * c floats when its taps are adjacent whole pixels
+  const rowRuns = dw == 1 && cg == c, run = <usize>kw * take;
   let d = col;
   for (let img = 0; img < n; img++) {
-    const base = x + <usize>img * <usize>h * <usize>w * pixBytes + skip;
+    const base = x + <usize>img * <usize>h * lineBytes + skip;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - padL;
+        const inside = rowRuns && x0 >= 0 && x0 + kw <= w;
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - padT + ky * dh;
+          if (inside && <u32>iy < <u32>h) {
+            copyShort(d, base + (<usize>iy * <usize>w + <usize>x0) * pixBytes, run);
+            d += run;
+            continue;
+          }
           for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padL + kx * dw;
-            if (<u32>iy < <u32>h && <u32>ix < <u32>w) memory.copy(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, take);
+            const ix = x0 + kx * dw;
+            if (<u32>iy < <u32>h && <u32>ix < <u32>w) copyShort(d, base + (<usize>iy * <usize>w + <usize>ix) * pixBytes, take);
             else memory.fill(d, 0, take);
             d += take;
           }

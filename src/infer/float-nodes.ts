@@ -100,7 +100,10 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, ins: ValueInfo[]
   }
 }
 
-/** A float conv (im2col per group, then sgemm) or dense layer, with its scale, bias and ReLU. */
+/** Largest band of a float conv's patches in bytes (the Engine's integer convs band theirs the same way). */
+const BAND_BYTES = 1 << 18;
+
+/** A float conv (im2col per group, then sgemm, band by band) or dense layer, with its scale, bias and ReLU. */
 function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape, out: RunBuffer): NodeRunner {
   const wasm = r.heap.wasm, col = r.slot('col'), part = r.slot('fpart'), scratch = r.scratch(128);
   const dense = node.kind === 'dense', G = dense ? 1 : node.groups, cg = dense ? h * w * c : c / G, og = node.out / G;
@@ -121,15 +124,27 @@ function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, 
     if (m < PACK_MIN_ROWS) wasm.sgemmRows(a, wt[g], m, og, K, y);
     else wasm.sgemmPacked(a, packed[g], m, og, K, y, scratch);
   };
+  // bands of at most BAND_BYTES of patches: whole images when one fits, else output rows of one image,
+  // so that a band's patches are still in cache when the product reads them
+  const [sh, sw] = node.strides, imageBytes = h * w * c * 4, rowsPerBand = Math.max(1, Math.floor(BAND_BYTES / (ow * K * 4)));
+  const imagesPerBand = Math.floor(BAND_BYTES / (oh * ow * K * 4));
+  const band = (x: number, images: number, top: number, rows: number, y: number) => {
+    const m = images * rows * ow, cb = col(m * K * 4), tmp = G > 1 ? part(m * og * 4) : y;
+    for (let g = 0; g < G; g++) {
+      wasm.im2colSliceF32(x, images, h, w, c, g * cg, cg, kh, kw, sh, sw, node.pads[0] - top * sh, node.pads[2], rows, ow, cb, dil[0], dil[1]);
+      gemm(cb, g, m, tmp);
+      if (G > 1) wasm.copyChannels(tmp, m, og, y, node.out, g * og);
+    }
+  };
+  const outImage = oh * ow * node.out * 4;
   return (xs, n) => {
     const m = n * oh * ow, y = out(m * node.out * 4);
     if (direct) gemm(xs[0], 0, m, y);
-    else {
-      const cb = col(m * K * 4), tmp = G > 1 ? part(m * og * 4) : y;
-      for (let g = 0; g < G; g++) {
-        wasm.im2colSliceF32(xs[0], n, h, w, c, g * cg, cg, kh, kw, node.strides[0], node.strides[1], node.pads[0], node.pads[2], oh, ow, cb, dil[0], dil[1]);
-        gemm(cb, g, m, tmp);
-        if (G > 1) wasm.copyChannels(tmp, m, og, y, node.out, g * og);
+    else if (imagesPerBand >= 1) {
+      for (let i = 0; i < n; i += imagesPerBand) band(xs[0] + i * imageBytes, Math.min(imagesPerBand, n - i), 0, oh, y + i * outImage);
+    } else {
+      for (let i = 0; i < n; i++) {
+        for (let top = 0; top < oh; top += rowsPerBand) band(xs[0] + i * imageBytes, 1, top, Math.min(rowsPerBand, oh - top), y + i * outImage + top * ow * node.out * 4);
       }
     }
     wasm.scaleBiasF32(y, m, node.out, ps, pb, node.relu, y);
