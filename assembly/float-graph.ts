@@ -133,3 +133,12 @@ export function clampI32ToU8(x: usize, count: i32, hi: i32, out: usize): void {
     store<u8>(out + <usize>i, <u8>(v < 0 ? 0 : v > hi ? hi : v));
   }
 }
+
+/** A fixed permutation of each row (layout changes of an imported model's input and output): y[r][j] = x[r][idx[j]]. */
+export function gatherRowsF32(x: usize, rows: i32, per: i32, idx: usize, y: usize): void {
+  const rowBytes = <usize>per << 2;
+  for (let r = 0; r < rows; r++) {
+    const px = x + <usize>r * rowBytes, py = y + <usize>r * rowBytes;
+    for (let j = 0; j < per; j++) store<f32>(py + (<usize>j << 2), load<f32>(px + (<usize>load<i32>(idx + (<usize>j << 2)) << 2)));
+  }
+}

@@ -3,12 +3,13 @@
 // size report. Hosts: this Node (20), the official Node 24 binary (scripts/node24.mjs) and Deno
 // (the npm package). A host that is missing is reported and skipped.
 //
-//   npm run build && node bench/all-hosts.mjs [--rounds N]   (the options go to every script)
+//   npm run build && node bench/all-hosts.mjs [SCRIPT ...] [--rounds N]   (the options go to every script;
+//   without scripts: bench/kernels.mjs and bench/models.mjs, then bench/startup.mjs)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { node24 } from '../scripts/node24.mjs';
 
-const args = process.argv.slice(2);
+const scripts = process.argv.slice(2).filter((a) => a.endsWith('.mjs')), args = process.argv.slice(2).filter((a) => !a.endsWith('.mjs'));
 const deno = new URL('../node_modules/.bin/deno', import.meta.url).pathname;
 const hosts = [
   { name: `Node ${process.version}`, cmd: process.execPath, pre: [] },
@@ -16,7 +17,7 @@ const hosts = [
   { name: 'Deno', cmd: existsSync(deno) ? deno : null, pre: ['run', '-A'] },
 ];
 let failed = 0;
-for (const script of ['bench/kernels.mjs', 'bench/models.mjs']) {
+for (const script of scripts.length ? scripts : ['bench/kernels.mjs', 'bench/models.mjs']) {
   for (const h of hosts) {
     if (!h.cmd) { console.log(`skipped ${script} in ${h.name}: not installed`); continue; }
     console.log(`\n=== ${script} in ${h.name}`);
@@ -24,5 +25,5 @@ for (const script of ['bench/kernels.mjs', 'bench/models.mjs']) {
     if (r.status !== 0) { failed++; console.error(`${script} failed in ${h.name} (exit ${r.status})`); }
   }
 }
-if (spawnSync(process.execPath, ['bench/startup.mjs'], { stdio: 'inherit' }).status !== 0) failed++;
+if (!scripts.length && spawnSync(process.execPath, ['bench/startup.mjs'], { stdio: 'inherit' }).status !== 0) failed++;
 process.exit(failed ? 1 : 0);

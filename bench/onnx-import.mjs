@@ -2,16 +2,18 @@
 // start-up. The float graph is the QONNX file with every weight Quant folded into its float
 // result (fake-quantized weights as initializers) and every activation Quant removed: the float
 // network ONNX Runtime would run, its best case. onnxruntime-web: wasm SIMD, one thread.
-// Usage: node bench/onnx-import.mjs [--rounds 5] [--out bench/RESULTS.md]
+// Usage: node bench/onnx-import.mjs [--rounds 5] [--out bench/RESULTS.md]; writes this host's section
+// (onnx-import-node20, -node24, -deno); node bench/all-hosts.mjs bench/onnx-import.mjs runs it in each host.
 import os from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { host, argv, writeSection } from './host.mjs';
 import * as ort from 'onnxruntime-web';
 import { init, Engine, importOnnx, decodeOnnx, decodeTensor } from '../dist/node/index.js';
 import { onnxModel, DT, ortWebOneThread } from './onnx.mjs';
 import { measureRounds, median, ratio } from './rounds.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: new URL('./RESULTS.md', import.meta.url).pathname } } });
+const { values } = parseArgs({ args: argv, options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: new URL('./RESULTS.md', import.meta.url).pathname } } });
 const ROUNDS = Number(values.rounds), TIME = 300;
 ortWebOneThread(ort);
 const dir = new URL('../test/models/onnx/', import.meta.url);
@@ -78,11 +80,10 @@ for (const f of ['TFC_2W2A.onnx', 'unsw_nb15-mlp-w2a2.onnx', 'kwsmlp_w3a3.onnx',
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const section = `<!-- onnx-import:start -->
-## Imported QONNX models vs onnxruntime-web float32
+const section = `## Imported QONNX models in ${host.label} vs onnxruntime-web float32
 
-Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; one thread each;
-\`node bench/onnx-import.mjs --rounds ${ROUNDS}\`. lowbit runs the model \`importOnnx\` made from the QONNX file;
+Machine: ${cpu}, ${os.cpus().length} cores, ${host.label}, ${new Date().toISOString().slice(0, 10)}; lowbit build ${lb.relaxedSimd ? 'lowbit-relaxed.wasm' : 'lowbit.wasm'}; one thread each;
+\`bench/onnx-import.mjs --rounds ${ROUNDS}\` (all hosts: \`node bench/all-hosts.mjs bench/onnx-import.mjs\`). lowbit runs the model \`importOnnx\` made from the QONNX file;
 onnxruntime-web (wasm SIMD, 1 thread, all graph optimizations) runs the same graph in float32 with every weight
 Quant folded into its float weights and every activation Quant removed. Medians over ${ROUNDS} rounds; ratios are
 medians of per-round ratios (how many times faster lowbit is).
@@ -95,9 +96,6 @@ Import to first output (\`importOnnx\`, \`Engine.load\`, one \`run\`), ms: the f
 
 | model | first | median |
 |---|---:|---:|
-${startup.join('\n')}
-<!-- onnx-import:end -->`;
+${startup.join('\n')}`;
 console.log(section);
-const text = await readFile(values.out, 'utf8').catch(() => '');
-const re = /<!-- onnx-import:start -->[\s\S]*<!-- onnx-import:end -->/;
-await writeFile(values.out, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+await writeSection(values.out, `onnx-import-${host.id}`, section);

@@ -19,7 +19,7 @@ export function setDefaultRuntime(init: Init): void { defaultInit = init; }
 
 /** What running an imported model, or a model of several inputs or outputs, reads of an Engine's fields (./imported-run.ts, ./run-all.ts). */
 export interface ImportedContext {
-  plan: Plan; lb: Lowbit; chunk: number; inputs: ((bytes: number) => number)[]; outputs: number[]; outSizes: number[];
+  plan: Plan; lb: Lowbit; resident: Resident; chunk: number; inputs: ((bytes: number) => number)[]; outputs: number[]; outSizes: number[];
   runners: { run: (xs: number[], n: number) => number; inputs: number[] }[];
 }
 type ImportedRun = (ctx: ImportedContext, input: Uint8Array | Float32Array, count: number) => Float32Array;

@@ -5,8 +5,8 @@ import { LowbitError, checkInt } from '../errors.js';
 import { planValues } from './format.js';
 import type { ImportedContext } from './engine.js';
 
-interface Layouts { toNHWC?: Int32Array; fromNHWC?: Int32Array; outPer: number }
-/** per plan: its index maps, made at the first run */
+interface Layouts { toNHWC?: number; fromNHWC?: number; outPer: number; stage: (bytes: number) => number }
+/** per Engine: its index maps in wasm memory and a staging buffer, made at the first run */
 const cached = new WeakMap<object, Layouts>();
 
 export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Array, count: number): Float32Array {
@@ -14,33 +14,31 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   const io = ctx.plan.io!, inDims = io.input.join('x'), inPer = io.input.reduce((a, b) => a * b, 1);
   if (!(input instanceof Float32Array)) throw new LowbitError('BAD_ARGUMENT', `run takes a Float32Array of ${count} x ${inDims} values for this imported model`);
   if (input.length !== count * inPer) throw new LowbitError('BAD_SHAPE', `input has ${input.length} values but ${count} sample(s) of ${inDims} need ${count * inPer}`);
-  let lay = cached.get(ctx.plan);
-  if (!lay) cached.set(ctx.plan, (lay = layouts(ctx)));
-  const { toNHWC, fromNHWC, outPer } = lay;
-  const heap = ctx.lb.heap, out = new Float32Array(count * outPer), runners = ctx.runners;
-  const buf = toNHWC ? new Float32Array(Math.min(count, ctx.chunk) * inPer) : undefined, vals: number[] = [];
+  let lay = cached.get(ctx);
+  if (!lay) cached.set(ctx, (lay = layouts(ctx)));
+  const { toNHWC, fromNHWC, outPer, stage } = lay;
+  const heap = ctx.lb.heap, wasm = heap.wasm, out = new Float32Array(count * outPer), runners = ctx.runners, vals: number[] = [];
   for (let from = 0; from < count; from += ctx.chunk) {
     const n = Math.min(ctx.chunk, count - from), src = input.subarray(from * inPer, (from + n) * inPer);
-    if (buf) for (let i = 0; i < n; i++) for (let j = 0; j < inPer; j++) buf[i * inPer + j] = src[i * inPer + toNHWC![j]]; // layout, once per value
-    const x = ctx.inputs[0](n * inPer * 4);
-    heap.write(x, buf ? buf.subarray(0, n * inPer) : src);
-    const nan = heap.wasm.firstNaNF32(x, n * inPer);
-    if (nan >= 0) {
-      const i = Math.floor(nan / inPer), j = nan % inPer; // back to the caller's layout
-      throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${(from + i) * inPer + (toNHWC ? toNHWC[j] : j)} is NaN`);
-    }
+    const x = ctx.inputs[0](n * inPer * 4), given = toNHWC ? stage(n * inPer * 4) : x;
+    heap.write(given, src);
+    const nan = wasm.firstNaNF32(given, n * inPer);
+    if (nan >= 0) throw new LowbitError('BAD_ARGUMENT', `Engine.run: input value ${from * inPer + nan} is NaN`);
+    if (toNHWC) wasm.gatherRowsF32(given, n, inPer, toNHWC, x);
     vals.length = 0;
     vals.push(x);
     for (const r of runners) vals.push(r.run(r.inputs.length === 1 ? [vals[r.inputs[0]]] : r.inputs.map((v) => vals[v]), n));
-    const dst = out.subarray(from * outPer, (from + n) * outPer);
-    if (!fromNHWC) { heap.read(Float32Array, vals[vals.length - 1], n * outPer, dst); continue; }
-    const y = heap.read(Float32Array, vals[vals.length - 1], n * outPer);
-    for (let i = 0; i < n; i++) for (let j = 0; j < outPer; j++) dst[i * outPer + j] = y[i * outPer + fromNHWC[j]]; // layout, once per value
+    let y = vals[vals.length - 1];
+    if (fromNHWC) { const s = stage(n * outPer * 4); wasm.gatherRowsF32(y, n, outPer, fromNHWC, s); y = s; }
+    heap.read(Float32Array, y, n * outPer, out.subarray(from * outPer, (from + n) * outPer));
   }
   return out;
 }
 
-/** Index maps between the source layouts and NHWC: NHWC[j] = input[toNHWC[j]], output[j] = NHWC[fromNHWC[j]]. */
+/**
+ * Index maps between the source layouts and NHWC, NHWC[j] = input[toNHWC[j]] and output[j] =
+ * NHWC[fromNHWC[j]], written once into the Engine's own (per-thread) memory.
+ */
 function layouts(ctx: ImportedContext): Layouts {
   const io = ctx.plan.io!, [h, w, c] = ctx.plan.inputShape;
   let toNHWC: Int32Array | undefined;
@@ -62,5 +60,6 @@ function layouts(ctx: ImportedContext): Layouts {
       fromNHWC[at] = (Math.floor(y / b) * lw + Math.floor(x / b)) * lc + src;
     }
   }
-  return { toNHWC, fromNHWC, outPer };
+  const r = ctx.resident, inWasm = (m?: Int32Array) => (m ? r.put(m) : undefined);
+  return { toNHWC: inWasm(toNHWC), fromNHWC: inWasm(fromNHWC), outPer, stage: r.slot() };
 }
