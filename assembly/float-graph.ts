@@ -134,11 +134,39 @@ export function clampI32ToU8(x: usize, count: i32, hi: i32, out: usize): void {
   }
 }
 
-/** A fixed permutation of each row (layout changes of an imported model's input and output): y[r][j] = x[r][idx[j]]. */
-export function gatherRowsF32(x: usize, rows: i32, per: i32, idx: usize, y: usize): void {
-  const rowBytes = <usize>per << 2;
-  for (let r = 0; r < rows; r++) {
-    const px = x + <usize>r * rowBytes, py = y + <usize>r * rowBytes;
-    for (let j = 0; j < per; j++) store<f32>(py + (<usize>j << 2), load<f32>(px + (<usize>load<i32>(idx + (<usize>j << 2)) << 2)));
+/**
+ * An imported model's last value [n][lh][lw][lc] (NHWC) into its output layout: DepthToSpace by a
+ * block of b (b = 1: none) into lc / b^2 channels, DCR order (dcr = 1: source channel (by b + bx)
+ * oc + ch) or CRD (ch b^2 + by b + bx), then NCHW (nchw = 1) or NHWC.
+ */
+export function nhwcToOutputF32(x: usize, n: i32, lh: i32, lw: i32, lc: i32, b: i32, dcr: i32, nchw: i32, y: usize): void {
+  const oc = lc / (b * b), oh = lh * b, ow = lw * b, per = <usize>lh * <usize>lw * <usize>lc;
+  let q = y;
+  for (let img = 0; img < n; img++) {
+    const xi = x + ((<usize>img * per) << 2);
+    if (nchw) {
+      for (let ch = 0; ch < oc; ch++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const by = oy % b, row = xi + ((<usize>(oy / b) * <usize>lw * <usize>lc) << 2);
+          for (let ox = 0; ox < ow; ox++) {
+            const bx = ox % b, src = dcr ? (by * b + bx) * oc + ch : ch * b * b + by * b + bx;
+            store<f32>(q, load<f32>(row + ((<usize>(ox / b) * <usize>lc + <usize>src) << 2)));
+            q += 4;
+          }
+        }
+      }
+    } else {
+      for (let oy = 0; oy < oh; oy++) {
+        const by = oy % b, row = xi + ((<usize>(oy / b) * <usize>lw * <usize>lc) << 2);
+        for (let ox = 0; ox < ow; ox++) {
+          const bx = ox % b, px = row + ((<usize>(ox / b) * <usize>lc) << 2);
+          for (let ch = 0; ch < oc; ch++) {
+            const src = dcr ? (by * b + bx) * oc + ch : ch * b * b + by * b + bx;
+            store<f32>(q, load<f32>(px + (<usize>src << 2)));
+            q += 4;
+          }
+        }
+      }
+    }
   }
 }

@@ -75,7 +75,7 @@ export interface WasmExports {
   thresholdUniformF32(x: number, n: number, thr: number, levels: number, s: number, out: number): void;
   softmaxRowsF32(x: number, rows: number, c: number): void;
   dequantU8(x: number, rows: number, c: number, scale: number, bias: number, y: number): void;
-  gatherRowsF32(x: number, rows: number, per: number, idx: number, y: number): void;
+  nhwcToOutputF32(x: number, n: number, lh: number, lw: number, lc: number, b: number, dcr: number, nchw: number, y: number): void;
   firstNaNF32(x: number, n: number): number;
   polyF32(x: number, count: number, a: number, b: number, c: number, y: number): void;
   clampI32ToU8(x: number, count: number, hi: number, out: number): void;

@@ -72,7 +72,25 @@ function truncCnn(v2: boolean): Uint8Array {
   });
 }
 
+/** A float conv (NCHW input of 3 channels, 8 filters) then DepthToSpace by 2 in the given mode. */
+function depthToSpaceNet(mode: 'DCR' | 'CRD'): Uint8Array {
+  const r = lcg(mode === 'DCR' ? 11 : 12), f = (name: string, dims: number[]) => ({ name, type: DT.FLOAT, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => gauss(r)) });
+  return onnxModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'c'], outputs: ['h'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'DepthToSpace', inputs: ['h'], outputs: ['y'], attrs: { blocksize: 2, mode } }],
+    inputs: [{ name: 'x', type: DT.FLOAT, dims: [1, 3, 5, 6] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [1, 2, 10, 12] }],
+    initializers: [f('w', [8, 3, 3, 3]), f('c', [8])],
+  });
+}
+
 describe('ONNX import: real models against an independent evaluator', () => {
+  it.each(['DCR', 'CRD'] as const)('DepthToSpace (%s) after a float conv on NCHW input: within float32 rounding of the evaluator', async (mode) => {
+    const rr = rng(mode === 'DCR' ? 31 : 32);
+    const { y, outPer, refs } = await compareBytes(depthToSpaceNet(mode), 3, () => Float32Array.from({ length: 90 }, () => rr() - 0.5));
+    expect(outPer).toBe(240);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < outPer; j++) expect(Math.abs(y[i * outPer + j] - refs[i][j]), `${mode} sample ${i} value ${j}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(refs[i][j])));
+  });
+
   it.each([false, true])('average pooling and QONNX Trunc (version 2: %s): outputs equal the evaluator on 300 random inputs', async (v2) => {
     const rr = rng(21);
     const { y, refs, imp } = await compareBytes(truncCnn(v2), 300, () => Float32Array.from({ length: 288 }, () => rr() * 0.7));
