@@ -7,7 +7,8 @@
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { host, argv, writeSection } from './host.mjs';
+import { execFileSync } from 'node:child_process';
+import { host, argv, evalArgs, writeSection } from './host.mjs';
 import * as ort from 'onnxruntime-web';
 import { init, Engine, importOnnx, decodeOnnx, decodeTensor } from '../dist/node/index.js';
 import { onnxModel, DT, ortWebOneThread } from './onnx.mjs';
@@ -65,7 +66,13 @@ for (const c of cases) for (const n of c.batches) {
   results.push(`| ${c.label} | ${n} | ${(median(lat[a]) * 1000).toFixed(0)} | ${(median(lat[b]) * 1000).toFixed(0)} | **${ratio(lat, a, b).toFixed(2)}x** | ${c.bytes.length.toLocaleString('en-US')} -> ${c.lbm.length.toLocaleString('en-US')} |`);
 }
 
-// start-up: bytes of the ONNX file to the first output, in this process (lowbit's runtime loaded once)
+// start-up: bytes of the ONNX file to the first output, (a) in this process, whose code is warm from the
+// runs above, and (b) in fresh processes (after init(), which is timed apart): the cold figure a new Worker
+// or page pays
+const fresh = (f, what) => Number(execFileSync(process.execPath, evalArgs(`const t0 = performance.now(); const { init, Engine, importOnnx } = await import('./dist/node/index.js');
+  const { readFile } = await import('node:fs/promises'); const lb = await init(); const t1 = performance.now(); const bytes = new Uint8Array(await readFile('test/models/onnx/${f}'));
+  const t2 = performance.now(); const e = await Engine.load(importOnnx(bytes), { runtime: lb }); e.run(new Float32Array(e.inputShape.reduce((p, q) => p * q, 1)), 1);
+  console.log(${what === 'init' ? 't1 - t0' : 'performance.now() - t2'});`), { cwd: new URL('..', import.meta.url).pathname }).toString().trim());
 const startup = [];
 for (const f of ['TFC_2W2A.onnx', 'unsw_nb15-mlp-w2a2.onnx', 'kwsmlp_w3a3.onnx', 'qkeras_jettagging.onnx', 'bsd300x3-espcn_subpixel_quant_model.onnx', 'residual_block_clean.onnx', 'mnist-conv_model.onnx']) {
   const bytes = await file(f), times = [];
@@ -76,7 +83,8 @@ for (const f of ['TFC_2W2A.onnx', 'unsw_nb15-mlp-w2a2.onnx', 'kwsmlp_w3a3.onnx',
     times.push(performance.now() - t0);
     eng.dispose();
   }
-  startup.push(`| ${f} | ${times[0].toFixed(1)} | ${median(times).toFixed(1)} |`);
+  const cold = [0, 1, 2].map(() => fresh(f)), init = [0, 1, 2].map(() => fresh(f, 'init'));
+  startup.push(`| ${f} | ${median(cold).toFixed(1)} | ${median(init).toFixed(1)} | ${times[0].toFixed(1)} | ${median(times).toFixed(1)} |`);
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -92,10 +100,13 @@ medians of per-round ratios (how many times faster lowbit is).
 |---|---:|---:|---:|---:|---:|
 ${results.join('\n')}
 
-Import to first output (\`importOnnx\`, \`Engine.load\`, one \`run\`), ms: the first time in the process, and the median of 5.
+Import to first output (\`importOnnx\`, \`Engine.load\`, one \`run\`), ms. Fresh process: a new process that has
+only run \`init()\` (timed apart in the next column), median of 3 processes: what a new Worker, page or CLI run pays.
+Warm process: this process, after the runs above (its JavaScript and wasm code already optimized), the first time
+and the median of 5.
 
-| model | first | median |
-|---|---:|---:|
+| model | fresh process | init() in that process | warm process, first | warm process, median |
+|---|---:|---:|---:|---:|
 ${startup.join('\n')}`;
 console.log(section);
 await writeSection(values.out, `onnx-import-${host.id}`, section);

@@ -11,11 +11,10 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   const io = ctx.plan.io!, inDims = io.input.join('x'), inPer = io.input.reduce((a, b) => a * b, 1);
   if (!(input instanceof Float32Array)) throw new LowbitError('BAD_ARGUMENT', `run takes a Float32Array of ${count} x ${inDims} values for this imported model`);
   if (input.length !== count * inPer) throw new LowbitError('BAD_SHAPE', `input has ${input.length} values but ${count} sample(s) of ${inDims} need ${count * inPer}`);
-  const [h, w, c] = ctx.plan.inputShape, toNHWC = io.inputLayout === 'nchw' && c > 1;
-  const [lh, lw, lc] = planValues(ctx.plan).at(-1)!.shape, outPer = lh * lw * lc, d2s = io.depthToSpace;
-  const fromNHWC = d2s !== undefined || (io.outputLayout === 'nchw' && lc > 1);
+  let lay = layouts.get(ctx);
+  if (!lay) layouts.set(ctx, (lay = layoutOf(ctx)));
+  const { toNHWC, fromNHWC, outPer, stage } = lay, [h, w, c] = ctx.plan.inputShape, [lh, lw, lc] = lay.last, d2s = io.depthToSpace;
   const heap = ctx.lb.heap, wasm = heap.wasm, out = new Float32Array(count * outPer), runners = ctx.runners, vals: number[] = [];
-  const stage = staging(ctx);
   for (let from = 0; from < count; from += ctx.chunk) {
     const n = Math.min(ctx.chunk, count - from), src = input.subarray(from * inPer, (from + n) * inPer);
     const x = ctx.inputs[0](n * inPer * 4), given = toNHWC ? stage(n * inPer * 4) : x;
@@ -37,10 +36,13 @@ export function runImported(ctx: ImportedContext, input: Uint8Array | Float32Arr
   return out;
 }
 
-/** per Engine: a buffer for the input in the caller's layout and the output before its layout change */
-const stages = new WeakMap<object, (bytes: number) => number>();
-function staging(ctx: ImportedContext): (bytes: number) => number {
-  let s = stages.get(ctx);
-  if (!s) stages.set(ctx, (s = ctx.resident.slot()));
-  return s;
+interface Layout { toNHWC: boolean; fromNHWC: boolean; last: number[]; outPer: number; stage: (bytes: number) => number }
+/** per Engine, made at its first run: which layout changes it needs, and a buffer for the input in the caller's layout and the output before its layout change */
+const layouts = new WeakMap<object, Layout>();
+function layoutOf(ctx: ImportedContext): Layout {
+  const io = ctx.plan.io!, last = planValues(ctx.plan).at(-1)!.shape, lc = last[2];
+  return {
+    toNHWC: io.inputLayout === 'nchw' && ctx.plan.inputShape[2] > 1, fromNHWC: io.depthToSpace !== undefined || (io.outputLayout === 'nchw' && lc > 1),
+    last: [...last], outPer: last[0] * last[1] * lc, stage: ctx.resident.slot(),
+  };
 }
