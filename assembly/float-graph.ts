@@ -96,14 +96,19 @@ export function thresholdUniformF32(x: usize, n: i32, thr: usize, levels: i32, s
   }
 }
 
-/** Index of the first NaN among n floats, or -1 (input checks, 4 values a step). */
+/** Index of the first NaN among n floats, or -1 (input checks: 16 values a step, one branch). */
 export function firstNaNF32(x: usize, n: i32): i32 {
-  const n4 = n & ~3;
-  for (let i = 0; i < n4; i += 4) {
-    const v = v128.load(x + (<usize>i << 2));
-    if (v128.any_true(f32x4.ne(v, v))) { for (let j = i; j < i + 4; j++) { const s = load<f32>(x + (<usize>j << 2)); if (s != s) return j; } }
+  const n16 = n & ~15;
+  for (let i = 0; i < n16; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    if (v128.any_true(v128.or(v128.or(f32x4.ne(a, a), f32x4.ne(b, b)), v128.or(f32x4.ne(c, c), f32x4.ne(d, d))))) return firstNaNScalar(x, i, i + 16);
   }
-  for (let i = n4; i < n; i++) { const s = load<f32>(x + (<usize>i << 2)); if (s != s) return i; }
+  return firstNaNScalar(x, n16, n);
+}
+
+function firstNaNScalar(x: usize, from: i32, to: i32): i32 {
+  for (let i = from; i < to; i++) { const s = load<f32>(x + (<usize>i << 2)); if (s != s) return i; }
   return -1;
 }
 

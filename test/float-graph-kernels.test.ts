@@ -80,7 +80,8 @@ describe('float-node kernels', () => {
   });
 
   it('firstNaNF32: the index of the first NaN (any lane, the tail), or -1', () => {
-    for (const [n, at] of [[1, 0], [4, 3], [7, 5], [16, -1], [33, 32], [9, 1]]) {
+    // NaNs in each of the 4 vectors of a 16-value step, in a later step, in the tail; none
+    for (const [n, at] of [[1, 0], [4, 3], [7, 5], [16, -1], [33, 32], [9, 1], [20, 17], [16, 9], [48, 29], [64, 44], [70, 67], [64, -1], [35, 2], [31, 15]]) {
       const x = Float32Array.from({ length: n }, (_, i) => i - 3.5);
       if (at >= 0) { x[at] = NaN; if (at + 2 < n) x[at + 2] = NaN; }
       expect(lb.wasm.firstNaNF32(put(x), n), `n=${n}`).toBe(at);
