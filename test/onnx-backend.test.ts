@@ -15,19 +15,6 @@ const read = (p: string) => new Uint8Array(readFileSync(p));
 
 /** What lowbit does not run, by test, with the reason (the importer refuses each with CANNOT_COMPILE). */
 export const UNSUPPORTED: Record<string, RegExp> = {
-  test_gemm_transposeA: /transA is not supported/,
-  test_gemm_all_attributes: /transA is not supported/,
-  test_gemm_default_matrix_bias: /does not broadcast to \[1, 4\]/, // a bias per row: rows are the batch here
-  test_matmul_1d_1d: /batch dimension first/,
-  test_matmul_1d_3d: /batch dimension first/,
-  test_matmul_3d: /the weights must be a matrix/, // batched matmuls with a different matrix per batch
-  test_matmul_4d: /the weights must be a matrix/,
-  test_matmul_4d_1d: /the weights must be a matrix|the input must be/,
-  test_matmul_bcast: /the weights must be a matrix/,
-  test_qlinearmatmul_3D_int8_float16: /the weights must be a matrix/,
-  test_qlinearmatmul_3D_int8_float32: /the weights must be a matrix/,
-  test_qlinearmatmul_3D_uint8_float16: /the weights must be a matrix/,
-  test_qlinearmatmul_3D_uint8_float32: /the weights must be a matrix/,
   test_einsum_batch_matmul: /element type 11 is not supported/, // float64 input (and Einsum)
 };
 
@@ -42,14 +29,16 @@ export async function runBackendTest(dir: string): Promise<{ err: number; tol: n
   const expected = decodeTensor(read(join(data, 'output_0.pb')));
   const names = g.inputs.filter((v) => !g.initializers.has(v.name)).map((v) => v.name);
   names.slice(1).forEach((name, i) => g.initializers.set(name, { ...inputs[i + 1], name }));
-  // the first input's leading dims are the batch (rows of a matmul are independent)
+  // the first input's leading dims are the batch where the rows of a matmul are independent (2-D
+  // weights); otherwise the importer takes the whole tensor as one sample
   const x = inputs[0], info = g.inputs.find((v) => v.name === names[0])!;
-  const matmul = /MatMul/.test(g.nodes[0].op);
-  if (matmul && x.dims.length > 2) info.dims = [x.dims.slice(0, -1).reduce((a, b) => a * b, 1), x.dims.at(-1)!];
+  const matmul = /MatMul/.test(g.nodes[0].op), weights = inputs[g.nodes[0].op === 'QLinearMatMul' ? 3 : 1];
+  if (matmul && x.dims.length > 2 && weights?.dims.length === 2) info.dims = [x.dims.slice(0, -1).reduce((a, b) => a * b, 1), x.dims.at(-1)!];
   else if (x.dims.length === 1 && !matmul) info.dims = [1, x.dims[0]]; // a vector: one sample
   else info.dims = [...x.dims];
-  const count = info.dims[0];
   const eng = await Engine.load(importOnnxGraph(model).model, { runtime: lb });
+  const count = x.data.length / eng.inputShape.reduce((a, b) => a * b, 1);
+  expect(Number.isInteger(count)).toBe(true);
   const y = eng.run(Float32Array.from(x.data), count);
   eng.dispose();
   expect(y.length).toBe(expected.data.length);

@@ -83,7 +83,29 @@ function depthToSpaceNet(mode: 'DCR' | 'CRD'): Uint8Array {
   });
 }
 
+/** Batched weights (a matrix per leading index), a ReLU, a Reshape, then a plain matrix: the whole input is one sample. */
+function batchedNet(): Uint8Array {
+  const r = lcg(13), f = (name: string, dims: number[]) => ({ name, type: DT.FLOAT, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => gauss(r)) });
+  return onnxModel({
+    nodes: [{ op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] }, { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+      { op: 'Reshape', inputs: ['r', 'shape'], outputs: ['f'] }, { op: 'MatMul', inputs: ['f', 'w2'], outputs: ['y'] }],
+    inputs: [{ name: 'x', type: DT.FLOAT, dims: [2, 3, 4] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [2, 3] }],
+    initializers: [f('w1', [2, 4, 5]), f('w2', [15, 3]), { name: 'shape', type: 7, dims: [2], data: BigInt64Array.of(2n, 15n) }],
+  });
+}
+
 describe('ONNX import: real models against an independent evaluator', () => {
+  it('a batched MatMul, ReLU, Reshape and MatMul with the whole [2, 3, 4] input as one sample: within float32 rounding of the evaluator', async () => {
+    const rr = rng(33), bytes = batchedNet();
+    const eng = await Engine.load(importOnnxModel(bytes).model, { runtime: lb });
+    expect(eng.inputShape).toEqual([2, 3, 4]);
+    expect(eng.outputShape).toEqual([2, 3]);
+    eng.dispose();
+    const { y, outPer, refs } = await compareBytes(bytes, 4, () => Float32Array.from({ length: 24 }, () => rr() - 0.5), true);
+    expect(outPer).toBe(6);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) expect(Math.abs(y[i * 6 + j] - refs[i][j]), `sample ${i} value ${j}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(refs[i][j])));
+  });
+
   it.each(['DCR', 'CRD'] as const)('DepthToSpace (%s) after a float conv on NCHW input: within float32 rounding of the evaluator', async (mode) => {
     const rr = rng(mode === 'DCR' ? 31 : 32);
     const { y, outPer, refs } = await compareBytes(depthToSpaceNet(mode), 3, () => Float32Array.from({ length: 90 }, () => rr() - 0.5));

@@ -93,10 +93,27 @@ function transposeT(x: T, perm: number[]): T {
   return { dims, data: out };
 }
 
+/** numpy matmul: 1-D operands promoted (and their axis dropped after), leading dims broadcast. */
 function matmul(a: T, b: T): T {
-  const [m, k] = a.dims, n = b.dims[1], out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) { let s = 0; for (let t = 0; t < k; t++) s += a.data[i * k + t] * b.data[t * n + j]; out[i * n + j] = s; }
-  return { dims: [m, n], data: out };
+  const A = a.dims.length === 1 ? [1, a.dims[0]] : a.dims, B = b.dims.length === 1 ? [b.dims[0], 1] : b.dims;
+  const m = A[A.length - 2], k = A[A.length - 1], n = B[B.length - 1], ba = A.slice(0, -2), bb = B.slice(0, -2);
+  const r = Math.max(ba.length, bb.length), lead = Array.from({ length: r }, (_, i) => Math.max(ba[i - r + ba.length] ?? 1, bb[i - r + bb.length] ?? 1));
+  const batches = size(lead), out = new Float64Array(batches * m * n);
+  for (let p = 0; p < batches; p++) {
+    // the operands' own batch offsets: digits of p in `lead`, read modulo each operand's dims
+    let oa = 0, ob = 0, sa = 1, sb = 1, rest = p;
+    for (let i = r - 1; i >= 0; i--) {
+      const d = rest % lead[i], da = ba[i - r + ba.length] ?? 1, db = bb[i - r + bb.length] ?? 1;
+      rest = Math.floor(rest / lead[i]);
+      oa += (d % da) * sa; ob += (d % db) * sb; sa *= da; sb *= db;
+    }
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += a.data[oa * m * k + i * k + t] * b.data[ob * k * n + t * n + j];
+      out[(p * m + i) * n + j] = s;
+    }
+  }
+  return { dims: [...lead, ...(a.dims.length === 1 ? [] : [m]), ...(b.dims.length === 1 ? [] : [n])], data: out };
 }
 
 function conv(x: T, w: T, b: T | undefined, at: Attrs): T {

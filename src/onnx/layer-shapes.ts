@@ -5,8 +5,12 @@ import type { OnnxNode, Tensor } from './decode.js';
 import { attrInt, attrInts, attrStr, cannot } from './attrs.js';
 
 export type HWC = [number, number, number];
-/** An ONNX value's shape (`dims`) and how lowbit holds it: NHWC `shape`, `perm` for a flattened NCHW value, DepthToSpace pending on the way out. */
-export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' } }
+/**
+ * An ONNX value's shape (`dims`) and how lowbit holds it: NHWC `shape`, `perm` for a flattened NCHW
+ * value, DepthToSpace pending on the way out; `whole`: its ONNX dims where the whole input is one
+ * sample and values are held flat (./whole-sample.ts).
+ */
+export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' }; whole?: number[] }
 
 export interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations: [number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
 

@@ -21,6 +21,7 @@ import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, round
 import { quantizeWeightRows, type InputStats } from './ptq-weights.js';
 import { fitStreamCodes } from './stream-codes.js';
 import { broadcastDims, count, expandTo, makeTensor, reshapeDims, transpose } from './tensor-ops.js';
+import { needsWholeSample, wholeProduct } from './whole-sample.js';
 
 type Op = { kind: 'affine'; a: Float64Array; b: Float64Array } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
 /** y = ops(A[c] x + B[c]) per channel c */
@@ -90,13 +91,18 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   if (realInputs.length !== 1) throw cannot('graph', `lowbit runs models with one input; this one has ${realInputs.length} (${realInputs.map((v) => v.name).join(', ')})`);
   if (g.outputs.length !== 1) throw cannot('graph', `lowbit runs models with one output; this one has ${g.outputs.length}`);
   const inp = realInputs[0];
-  if (!inp.dims || inp.dims.length < 2) throw cannot(`input ${inp.name}`, 'needs a known shape with a batch dimension first, e.g. [1, 784] or [1, 1, 28, 28]');
-  const inDims = [1, ...inp.dims.slice(1)];
-  if (inDims.some((d) => !(d >= 1))) throw cannot(`input ${inp.name}`, `has an unknown dimension in [${inp.dims.join(', ')}]; only the batch dimension may be symbolic`);
-  if (count(inDims) > 1 << 24 || inDims.length > 4) throw cannot(`input ${inp.name}`, `[${inp.dims.join(', ')}] is larger than lowbit runs (at most 16 M values, 4 dimensions)`);
+  // the whole input tensor as one sample, held flat (./whole-sample.ts), or its first dimension as the batch
+  const whole = needsWholeSample(model) ? inp.dims : undefined;
+  if (whole && (whole.length > 6 || whole.some((d) => !(d >= 1)) || count(whole) > 1 << 24)) {
+    throw cannot(`input ${inp.name}`, `its products need the whole tensor as one sample, so every dimension must be known (at most 6, 16 M values); got [${whole.join(', ')}]`);
+  }
+  if (!whole && (!inp.dims || inp.dims.length < 2)) throw cannot(`input ${inp.name}`, 'needs a known shape with a batch dimension first, e.g. [1, 784] or [1, 1, 28, 28]');
+  const inDims = whole ? [1, count(whole)] : [1, ...inp.dims!.slice(1)];
+  if (inDims.some((d) => !(d >= 1))) throw cannot(`input ${inp.name}`, `has an unknown dimension in [${inp.dims!.join(', ')}]; only the batch dimension may be symbolic`);
+  if (count(inDims) > 1 << 24 || inDims.length > 4) throw cannot(`input ${inp.name}`, `[${inp.dims!.join(', ')}] is larger than lowbit runs (at most 16 M values, 4 dimensions)`);
   const inShape: HWC = inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
   if (inDims.length === 3) inShape[2] = count(inDims);
-  env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape });
+  env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape, whole });
   const emit0 = graph.length;
   void emit0;
   const emit = (n: PlanNode): number => { graph.push(n); return graph.length; };
@@ -129,7 +135,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   const identity = (C: number): Chain => ({ A: new Float64Array(C).fill(1), B: new Float64Array(C), ops: [] });
   const asPending = (v: Lv, where: string): Extract<Lv, { kind: 'pending' }> => {
     if (v.kind === 'pending') return v;
-    if (v.kind === 'float') return { kind: 'pending', src: { kind: 'float', at: v.at }, chain: identity(v.shape[2]), dims: v.dims, shape: v.shape, perm: v.perm, d2s: v.d2s };
+    if (v.kind === 'float') return { kind: 'pending', src: { kind: 'float', at: v.at }, chain: identity(v.shape[2]), dims: v.dims, shape: v.shape, perm: v.perm, d2s: v.d2s, whole: v.whole };
     if (v.kind === 'codes') { const f = materialize(v, where); return asPending(f, where); }
     throw cannot(where, 'an elementwise op on constants only is folded; this one reads a runtime value it cannot follow');
   };
@@ -161,7 +167,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
 
   /** A runtime value written out as float32. */
   function materialize(v: Lv, where: string): Extract<Lv, { kind: 'float' }> {
-    const lay: Layout = { dims: (v as Layout).dims, shape: (v as Layout).shape, perm: (v as Layout).perm, d2s: (v as Layout).d2s };
+    const lay: Layout = { dims: (v as Layout).dims, shape: (v as Layout).shape, perm: (v as Layout).perm, d2s: (v as Layout).d2s, whole: (v as Layout).whole };
     if (v.kind === 'float') return v;
     if (v.kind === 'const') throw cannot(where, 'a constant cannot be a runtime value here');
     if (v.kind === 'codes') {
@@ -196,7 +202,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     // the threshold search evaluates the chain ~64 times per level and channel
     if ((searchWork += p.shape[2] * q.levels) > 1 << 22) throw cannot(where, 'the quantizers ask for more than 4 M thresholds in all; lowbit does not import a model this large');
     if (bits > 8) throw cannot(where, `${q.levels + 1} levels need ${bits}-bit codes; lowbit's codes hold up to 8 bits`);
-    const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s };
+    const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s, whole: p.whole };
     // channels with equal chains and quantizer parameters share their thresholds (computed once)
     const ch = p.chain, key = (c: number) => [ch.A[c], ch.B[c], ...ch.ops.map((o) => (o.kind === 'affine' ? `${o.a[c]}:${o.b[c]}` : o.kind === 'clip' ? `${o.lo}:${o.hi}` : 'r')), q.scale[c], q.offset[c], q.key?.(c) ?? ''].join('|');
     const L = q.levels, full = 2 ** bits - 1;
@@ -329,8 +335,17 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   }
 
   /** MatMul / Gemm / MatMulInteger: weights [K, out] (or [out, K] with transB) on a [batch, K] value. */
-  function denseLayer(n: OnnxNode, x: Lv, w: Tensor, qscale: Tensor | undefined, transB: boolean, alpha: number, biasT: Tensor | undefined, beta: number, where: string): Lv {
+  function denseLayer(n: OnnxNode, x: Lv, w: Tensor, qscale: Tensor | undefined, transB: boolean, alpha: number, biasT: Tensor | undefined, beta: number, where: string, transA = false): Lv {
     const lay = x as Layout;
+    if (lay.whole) {
+      // one dense layer over the whole flattened sample; a per-column weight scale applies per output
+      const { W, outDims, column } = wholeProduct(lay.whole, w, { transA, transB, alpha }, where), out = column.length;
+      const N = w.dims.length === 1 ? 1 : transB ? w.dims[0] : w.dims[w.dims.length - 1], perColumn = qscale && channelSteps(qscale, transB ? 0 : qscale.dims.length - 1, N);
+      const steps = perColumn ? Float64Array.from(column, (j) => perColumn[j] * Math.abs(alpha)) : undefined;
+      const bias = biasT ? expandTo(biasT, outDims, where).map((v) => beta * v) : new Float64Array(out);
+      return { ...weightLayer(n, x, W, steps, bias, undefined, where), whole: outDims } as Lv;
+    }
+    if (transA) throw cannot(where, 'transA is supported where the whole input is one sample');
     if (lay.dims.length !== 2) throw cannot(where, `the input must be [batch, features], got [${lay.dims.join(', ')}]`);
     if (w.dims.length !== 2) throw cannot(where, 'the weights must be a matrix');
     const KK = transB ? w.dims[1] : w.dims[0], out = transB ? w.dims[0] : w.dims[1];
@@ -485,7 +500,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
           if (a.shape.some((d, i) => d !== b.shape[i]) || a.perm || b.perm) throw cannot(where, 'adds values of different shapes');
           report.lines.push(`${where}: float add`);
           report.floatNodes.push(`${where} (residual Add)`);
-          set({ kind: 'float', at: emit({ op: 'fadd', inputs: [a.at, b.at] }), dims: a.dims, shape: a.shape });
+          set({ kind: 'float', at: emit({ op: 'fadd', inputs: [a.at, b.at] }), dims: a.dims, shape: a.shape, whole: a.whole });
           continue;
         }
         const other = ins[1 - ci]!, p = asPending(other, where), k = channelVector(t(ci), p, where);
@@ -509,11 +524,10 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
       case 'MatMul': case 'Gemm': {
         const wc = constOf(n.inputs[1], where);
         if (!wc) throw cannot(where, 'the weights (second input) must be a constant');
-        if (n.op === 'Gemm' && attrInt(n, 'transA', 0)) throw cannot(where, 'transA is not supported');
         const bc = n.op === 'Gemm' && n.inputs[2] ? constOf(n.inputs[2], where) : undefined;
         if (n.op === 'Gemm' && n.inputs[2] && !bc) throw cannot(where, 'the bias must be a constant');
         const gemm = n.op === 'Gemm';
-        set(denseLayer(n, x, wc.t, wc.qscale, gemm && attrInt(n, 'transB', 0) === 1, gemm ? attrFloat(n, 'alpha', 1) : 1, bc?.t, gemm ? attrFloat(n, 'beta', 1) : 1, where));
+        set(denseLayer(n, x, wc.t, wc.qscale, gemm && attrInt(n, 'transB', 0) === 1, gemm ? attrFloat(n, 'alpha', 1) : 1, bc?.t, gemm ? attrFloat(n, 'beta', 1) : 1, where, gemm && attrInt(n, 'transA', 0) === 1));
         continue;
       }
       case 'Conv': {
@@ -554,7 +568,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         if (xs === undefined || (n.inputs[at.xz] && !c(at.xz)) || (qlinear && (!c(at.ws) || !c(at.ys)))) throw cannot(where, 'scales and zero points must be constants');
         // the data as codes of real (q - x_zp) x_s; the weights as (w - w_zp) w_s with one step per output channel
         const xin: Lv = { ...x, scale: x.scale.map((v) => v * xs), offset: x.offset.map((o, ch) => o - xz / x.scale[ch]) };
-        const outAxis = conv ? 0 : 1, O = w.t.dims[outAxis];
+        const outAxis = conv ? 0 : w.t.dims.length - 1, O = w.t.dims[outAxis]; // matmul weights [..., K, N]: N outputs
         const zW = c(at.wz)?.t, sWt = qlinear ? c(at.ws)!.t : makeTensor([], Float64Array.of(1));
         const zv = zW ? (count(zW.dims) === 1 ? new Float64Array(O).fill(zW.data[0]) : Float64Array.from(zW.data)) : new Float64Array(O);
         const sv = count(sWt.dims) === 1 ? new Float64Array(O).fill(sWt.data[0]) : Float64Array.from(sWt.data);
@@ -631,28 +645,30 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         continue;
       }
       case 'Flatten': case 'Reshape': {
-        const lay = x as Layout;
+        const lay = x as Layout, from = lay.whole ?? lay.dims;
         let dims: number[];
         if (n.op === 'Flatten') {
-          const ax = attrInt(n, 'axis', 1), a = ax < 0 ? ax + lay.dims.length : ax;
-          dims = [count(lay.dims.slice(0, a)), count(lay.dims.slice(a))];
+          const ax = attrInt(n, 'axis', 1), a = ax < 0 ? ax + from.length : ax;
+          dims = [count(from.slice(0, a)), count(from.slice(a))];
         } else {
           const sc = constOf(n.inputs[1], where);
           if (!sc) throw cannot(where, 'the target shape must be a constant');
-          dims = reshapeDims(lay.dims, Array.from(sc.t.data), where, attrInt(n, 'allowzero', 0) === 1);
+          dims = reshapeDims(from, Array.from(sc.t.data), where, attrInt(n, 'allowzero', 0) === 1);
         }
+        if (lay.whole) { set({ ...x, whole: dims } as Lv); continue; } // held flat: only the ONNX dims change
         if (dims[0] !== 1) throw cannot(where, `reshaping the batch dimension is not supported ([${lay.dims.join(', ')}] to [${dims.join(', ')}])`);
         set({ ...x, ...reshapeLayout(lay, dims, where) } as Lv);
         continue;
       }
       case 'Softmax': {
         const lay = x as Layout, ax = attrInt(n, 'axis', model.opsets.get('') !== undefined && model.opsets.get('')! < 13 ? 1 : -1);
+        if (lay.whole && lay.whole.length > 1) throw cannot(where, 'softmax of a value whose whole tensor is one sample lowers for 1-D values only');
         const a = ax < 0 ? ax + lay.dims.length : ax;
         if (a !== 1 || (lay.dims.length !== 2 && lay.dims.length !== 4)) throw cannot(where, 'softmax lowers over the channel axis only');
         const f = materialize(x, where);
         report.lines.push(`${where}: softmax (float)`);
         report.floatNodes.push(`${where} (Softmax)`);
-        set({ kind: 'float', at: emit({ op: 'softmax', inputs: [f.at] }), dims: f.dims, shape: f.shape });
+        set({ kind: 'float', at: emit({ op: 'softmax', inputs: [f.at] }), dims: f.dims, shape: f.shape, whole: f.whole });
         continue;
       }
       case 'DepthToSpace': {
@@ -675,9 +691,11 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   const fin = materialize(last, `output ${outName}`);
   const lay = fin as Layout, [oh, ow, oc] = fin.shape;
   if (fin.perm) throw cannot(`output ${outName}`, 'a flattened NCHW value as output is not supported');
+  // a whole-sample model keeps the ONNX dims of its input and output (a scalar output as [1])
+  const declared = g.outputs[0].dims, wholeOut = declared && declared.every((d) => d >= 1) && count(declared) === count(lay.dims) ? declared : lay.whole;
   const io: PlanIO = {
-    input: inDims.slice(1), inputLayout: inDims.length === 4 ? 'nchw' : 'flat',
-    output: lay.dims.slice(1), outputLayout: lay.dims.length === 4 ? 'nchw' : 'flat',
+    input: whole ? [...whole] : inDims.slice(1), inputLayout: inDims.length === 4 ? 'nchw' : 'flat',
+    output: whole ? (wholeOut?.length ? [...wholeOut] : [count(lay.dims)]) : lay.dims.slice(1), outputLayout: lay.dims.length === 4 ? 'nchw' : 'flat',
   };
   if (lay.d2s) io.depthToSpace = lay.d2s;
   if (io.outputLayout === 'flat' && oh * ow > 1 && oc > 1) throw cannot(`output ${outName}`, `an output of [${lay.dims.join(', ')}] from an NHWC ${oh}x${ow}x${oc} value is not supported`);
