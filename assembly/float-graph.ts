@@ -175,3 +175,42 @@ export function nhwcToOutputF32(x: usize, n: i32, lh: i32, lw: i32, lc: i32, b: 
     }
   }
 }
+
+/**
+ * Pooling of NHWC floats over kh x kw windows with strides and pads (padT, padL before the map):
+ * mode 0 the max of the taps inside the map; 1 their mean; 2 the sum over them divided by kh kw
+ * (pads counting as zeros). Every window holds a tap inside the map (pads < window).
+ */
+export function poolPadF32(x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, padT: i32, padL: i32, oh: i32, ow: i32, mode: i32, y: usize): void {
+  const c4 = c & ~3, pix = <usize>c << 2, line = <usize>w * pix;
+  let q = y;
+  for (let img = 0; img < n; img++) {
+    const base = x + <usize>img * <usize>h * line;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - padT, ya = max(0, y0), yb = min(h, y0 + kh);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - padL, xa = max(0, x0), xb = min(w, x0 + kw);
+        const scale = <f32>1 / <f32>(mode == 2 ? kh * kw : (yb - ya) * (xb - xa)), sv = f32x4.splat(scale);
+        for (let ch = 0; ch < c4; ch += 4) {
+          const o = <usize>ch << 2;
+          let m = mode ? f32x4.splat(0) : f32x4.splat(-Infinity);
+          for (let yy = ya; yy < yb; yy++) {
+            let p = base + <usize>yy * line + <usize>xa * pix + o;
+            for (let xx = xa; xx < xb; xx++, p += pix) m = mode ? f32x4.add(m, v128.load(p)) : f32x4.max(m, v128.load(p));
+          }
+          v128.store(q + o, mode ? f32x4.mul(m, sv) : m);
+        }
+        for (let ch = c4; ch < c; ch++) {
+          const o = <usize>ch << 2;
+          let m: f32 = mode ? 0 : -Infinity;
+          for (let yy = ya; yy < yb; yy++) {
+            let p = base + <usize>yy * line + <usize>xa * pix + o;
+            for (let xx = xa; xx < xb; xx++, p += pix) m = mode ? m + load<f32>(p) : max(m, load<f32>(p));
+          }
+          store<f32>(q + o, mode ? m * scale : m);
+        }
+        q += pix;
+      }
+    }
+  }
+}

@@ -30,5 +30,5 @@ export function relaxedSimd(): i32 {
 export { crc32, unpackSignsI8, multiThresholdSigned, maxPoolSignedI32, maxPoolBits, unpackBitsU8, affineLogits } from './infer';
 export { im2colBits32, padCorrection32 } from './xnorconv32';
 export { depthwiseForward, depthwiseBackward } from './depthwise';
-export { scaleBiasF32, multiThresholdF32, thresholdUniformF32, softmaxRowsF32, dequantU8, firstNaNF32, polyF32, clampI32ToU8, nhwcToOutputF32 } from './float-graph';
+export { scaleBiasF32, multiThresholdF32, thresholdUniformF32, softmaxRowsF32, dequantU8, firstNaNF32, polyF32, clampI32ToU8, nhwcToOutputF32, poolPadF32 } from './float-graph';
 export { streamFromAcc, addShiftedI32, sumPoolI32, sumPoolU8, depthwiseU8, preluI32 } from './int-graph';

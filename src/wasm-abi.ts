@@ -76,6 +76,7 @@ export interface WasmExports {
   softmaxRowsF32(x: number, rows: number, c: number): void;
   dequantU8(x: number, rows: number, c: number, scale: number, bias: number, y: number): void;
   nhwcToOutputF32(x: number, n: number, lh: number, lw: number, lc: number, b: number, dcr: number, nchw: number, y: number): void;
+  poolPadF32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padT: number, padL: number, oh: number, ow: number, mode: number, y: number): void;
   firstNaNF32(x: number, n: number): number;
   polyF32(x: number, count: number, a: number, b: number, c: number, y: number): void;
   clampI32ToU8(x: number, count: number, hi: number, out: number): void;

@@ -94,7 +94,26 @@ function batchedNet(): Uint8Array {
   });
 }
 
+/** A float conv, then max pooling 3x3 / 2 with pads (a ResNet stem), then average pooling with pads (counted or not) or SAME_UPPER. */
+function paddedPoolNet(avg: Record<string, unknown>): Uint8Array {
+  const r = lcg(17), f = (name: string, dims: number[]) => ({ name, type: DT.FLOAT, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => gauss(r)) });
+  return onnxModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'c'], outputs: ['h'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'MaxPool', inputs: ['h'], outputs: ['m'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+      { op: 'AveragePool', inputs: ['m'], outputs: ['y'], attrs: { kernel_shape: [3, 2], strides: [1, 2], ...avg } }],
+    inputs: [{ name: 'x', type: DT.FLOAT, dims: [1, 3, 11, 9] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: [1, 5, -1, -1] }],
+    initializers: [f('w', [5, 3, 3, 3]), f('c', [5])],
+  });
+}
+
 describe('ONNX import: real models against an independent evaluator', () => {
+  it.each([{ pads: [1, 0, 1, 1] }, { pads: [2, 1, 0, 1], count_include_pad: 1 }, { auto_pad: 'SAME_UPPER' }])('max pooling 3x3 / 2 with pads, then average pooling %o: within float32 rounding of the evaluator', async (avg) => {
+    const rr = rng(34);
+    const { y, outPer, refs } = await compareBytes(paddedPoolNet(avg), 3, () => Float32Array.from({ length: 297 }, () => rr() - 0.5));
+    expect(outPer).toBe(refs[0].length);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < outPer; j++) expect(Math.abs(y[i * outPer + j] - refs[i][j]), `sample ${i} value ${j}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(refs[i][j])));
+  });
+
   it('a batched MatMul, ReLU, Reshape and MatMul with the whole [2, 3, 4] input as one sample: within float32 rounding of the evaluator', async () => {
     const rr = rng(33), bytes = batchedNet();
     const eng = await Engine.load(importOnnxModel(bytes).model, { runtime: lb });

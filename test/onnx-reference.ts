@@ -205,23 +205,29 @@ function evalNode(n: Node, env: Map<string, T>): void {
         out({ dims: x[0].dims, data: d }); break;
       }
       case 'Conv': out(conv(x[0], x[1], x[2], a)); break;
-      case 'MaxPool': {
-        const [N, C, H, W] = x[0].dims, [k] = a.kernel_shape as number[], s = ((a.strides as number[]) ?? [k])[0], OH = Math.floor((H - k) / s) + 1, OW = Math.floor((W - k) / s) + 1, d = new Float64Array(N * C * OH * OW);
-        for (let i = 0; i < N * C; i++) for (let y = 0; y < OH; y++) for (let xx = 0; xx < OW; xx++) {
-          let m2 = -Infinity;
-          for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) m2 = Math.max(m2, x[0].data[(i * H + y * s + ky) * W + xx * s + kx]);
-          d[(i * OH + y) * OW + xx] = m2;
-        }
-        out({ dims: [N, C, OH, OW], data: d }); break;
-      }
-      case 'AveragePool': case 'GlobalAveragePool': {
-        const [N, C, H, W] = x[0].dims, g = n.op === 'GlobalAveragePool';
+      case 'MaxPool': case 'AveragePool': case 'GlobalAveragePool': {
+        // ONNX pooling: pads [top, left, bottom, right]; max pads with -infinity; average divides by the taps inside the
+        // map, or by kh kw with count_include_pad
+        const [N, C, H, W] = x[0].dims, g = n.op === 'GlobalAveragePool', max = n.op === 'MaxPool';
         const [kh, kw] = g ? [H, W] : (a.kernel_shape as number[]), [sh, sw] = g ? [1, 1] : ((a.strides as number[]) ?? [1, 1]);
-        const OH = Math.floor((H - kh) / sh) + 1, OW = Math.floor((W - kw) / sw) + 1, d = new Float64Array(N * C * OH * OW);
+        let [pt, pl, pb, pr] = g ? [0, 0, 0, 0] : ((a.pads as number[]) ?? [0, 0, 0, 0]);
+        const auto = (a.auto_pad as string) ?? 'NOTSET';
+        if (auto.startsWith('SAME')) {
+          const th = Math.max(0, (Math.ceil(H / sh) - 1) * sh + kh - H), tw = Math.max(0, (Math.ceil(W / sw) - 1) * sw + kw - W);
+          [pt, pl] = auto === 'SAME_UPPER' ? [Math.floor(th / 2), Math.floor(tw / 2)] : [Math.ceil(th / 2), Math.ceil(tw / 2)];
+          [pb, pr] = [th - pt, tw - pl];
+        }
+        const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1, d = new Float64Array(N * C * OH * OW);
+        const countPad = ((a.count_include_pad as number) ?? 0) === 1;
         for (let i = 0; i < N * C; i++) for (let y = 0; y < OH; y++) for (let xx = 0; xx < OW; xx++) {
-          let sum = 0;
-          for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) sum += x[0].data[(i * H + y * sh + ky) * W + xx * sw + kx];
-          d[(i * OH + y) * OW + xx] = sum / (kh * kw);
+          let m2 = -Infinity, sum = 0, taps = 0;
+          for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+            const iy = y * sh - pt + ky, ix = xx * sw - pl + kx;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            const v = x[0].data[(i * H + iy) * W + ix];
+            m2 = Math.max(m2, v); sum += v; taps++;
+          }
+          d[(i * OH + y) * OW + xx] = max ? m2 : sum / (countPad ? kh * kw : taps);
         }
         out({ dims: [N, C, OH, OW], data: d }); break;
       }

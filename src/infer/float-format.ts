@@ -1,7 +1,7 @@
 // The float nodes and float input / output layouts of imported models in the model file: parsing
 // and validation (./format.ts calls these once the 'lowbit' entry installs them).
 import type { PlanIO, PlanNode } from './plan.js';
-import { fconvSize } from './plan.js';
+import { fconvSize, fpoolSize } from './plan.js';
 import { bad, int, ints, oneOf, MAX_ACTIVATION, MAX_CHANNELS, MAX_DIM } from './header-fields.js';
 import type { FloatFormat, ValueInfo } from './format.js';
 
@@ -19,13 +19,11 @@ function parseNode(op: string, r: Record<string, unknown>, inputs: number[], t: 
         thresholds: (t.thresholds as Float32Array | undefined) ?? new Float32Array(0), flip: (t.flip as Uint8Array | undefined) ?? new Uint8Array(0) };
     case 'dequant':
       return { op, inputs: [inputs[0]], scale: (t.scale as Float32Array | undefined) ?? new Float32Array(0), bias: (t.bias as Float32Array | undefined) ?? new Float32Array(0) };
-    case 'fmaxpool': {
+    case 'fmaxpool': case 'favgpool': {
       const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
-      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]] };
-    }
-    case 'favgpool': {
-      const k = ints(r.k, `${at}.k`, 1, MAX_DIM, 2, 2), st = ints(r.strides, `${at}.strides`, 1, MAX_DIM, 2, 2);
-      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]] };
+      const p = r.pads === undefined ? undefined : ints(r.pads, `${at}.pads`, 0, MAX_DIM, 4, 4);
+      return { op, inputs: [inputs[0]], k: [k[0], k[1]], strides: [st[0], st[1]], ...(p ? { pads: [p[0], p[1], p[2], p[3]] as [number, number, number, number] } : {}),
+        ...(op === 'favgpool' && r.countPads !== undefined ? { countPads: int(r.countPads, `${at}.countPads`, 1, 1) as 1 } : {}) };
     }
     case 'fadd': return { op, inputs };
     case 'softmax': return { op, inputs: [inputs[0]] };
@@ -88,13 +86,14 @@ function check(node: PlanNode, ins: ValueInfo[], need: (c: boolean, m: string) =
       need(ins[0].kind !== 'pixels' && ins[0].kind !== 'stream', 'reads codes, sign bits or floats');
       need(n.scale.length === c && n.bias.length === c && allFinite(n.scale) && allFinite(n.bias), `scale and bias must hold ${c} finite values`);
       return { shape: [h, w, c], kind: 'float', bits: 32 };
-    case 'fmaxpool':
-      need(isFloat(ins[0]) && n.k[0] === n.k[1] && n.strides[0] === n.k[0] && n.strides[1] === n.k[1], 'pools a float value over square windows with stride = window');
-      need(n.k[0] <= h && n.k[1] <= w, `window ${n.k[0]}x${n.k[1]} is larger than the ${h}x${w} input`);
-      return { shape: [Math.floor((h - n.k[0]) / n.strides[0]) + 1, Math.floor((w - n.k[1]) / n.strides[1]) + 1, c], kind: 'float', bits: 32 };
-    case 'favgpool':
-      need(isFloat(ins[0]) && n.k[0] <= h && n.k[1] <= w, `pools a float value; window ${n.k[0]}x${n.k[1]} must fit ${h}x${w}`);
-      return { shape: [Math.floor((h - n.k[0]) / n.strides[0]) + 1, Math.floor((w - n.k[1]) / n.strides[1]) + 1, c], kind: 'float', bits: 32 };
+    case 'fmaxpool': case 'favgpool': {
+      const [t, b, l, r] = n.pads ?? [0, 0, 0, 0];
+      need(isFloat(ins[0]), 'pools a float value');
+      need(t < n.k[0] && b < n.k[0] && l < n.k[1] && r < n.k[1], `pads [${n.pads?.join(', ')}] must be smaller than the ${n.k[0]}x${n.k[1]} window`);
+      need(n.k[0] <= h + t + b && n.k[1] <= w + l + r, `window ${n.k[0]}x${n.k[1]} is larger than the ${h}x${w} input with its pads`);
+      const [oh, ow] = fpoolSize(n, h, w);
+      return { shape: [oh, ow, c], kind: 'float', bits: 32 };
+    }
     case 'fadd':
       need(ins.every((x) => isFloat(x) && x.shape.every((d, k) => d === ins[0].shape[k])), 'adds float values of one shape');
       return { shape: [h, w, c], kind: 'float', bits: 32 };

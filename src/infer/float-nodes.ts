@@ -3,7 +3,7 @@
 // first layer, the float ops around the integer layers, and float models. Kernels:
 // assembly/float-graph.ts, assembly/im2col.ts, assembly/float.ts, assembly/pool.ts.
 import type { PlanNode } from './plan.js';
-import { fconvSize } from './plan.js';
+import { fconvSize, fpoolSize } from './plan.js';
 import type { Resident } from './resident.js';
 import type { RunBuffer, NodeRunner, ValueInfo } from './nodes/node-op.js';
 
@@ -61,13 +61,15 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, ins: ValueInfo[]
         return y;
       };
     }
-    case 'fmaxpool': {
-      const k = node.k[0], oh = Math.floor((h - k) / k) + 1, ow = Math.floor((w - k) / k) + 1, arg = r.slot('arg');
-      return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.maxPoolForward(xs[0], n, h, w, c, k, k, oh, ow, y, arg(n * oh * ow * c * 4)); return y; };
-    }
-    case 'favgpool': {
-      const [kh, kw] = node.k, [sh, sw] = node.strides, oh = Math.floor((h - kh) / sh) + 1, ow = Math.floor((w - kw) / sw) + 1;
-      return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.avgPoolForward(xs[0], n, h, w, c, kh, kw, sh, sw, oh, ow, y); return y; };
+    case 'fmaxpool': case 'favgpool': {
+      const [kh, kw] = node.k, [sh, sw] = node.strides, [oh, ow] = fpoolSize(node, h, w), max = node.op === 'fmaxpool';
+      if (!node.pads && max && kh === kw && sh === kh && sw === kh) { // square windows, stride = window: the training kernel
+        const arg = r.slot('arg');
+        return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.maxPoolForward(xs[0], n, h, w, c, kh, kh, oh, ow, y, arg(n * oh * ow * c * 4)); return y; };
+      }
+      if (!node.pads && !max) return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.avgPoolForward(xs[0], n, h, w, c, kh, kw, sh, sw, oh, ow, y); return y; };
+      const [padT, , padL] = node.pads ?? [0, 0, 0, 0], mode = max ? 0 : node.op === 'favgpool' && node.countPads ? 2 : 1;
+      return (xs, n) => { const y = out(n * oh * ow * c * 4); wasm.poolPadF32(xs[0], n, h, w, c, kh, kw, sh, sw, padT, padL, oh, ow, mode, y); return y; };
     }
     case 'fadd': {
       const per = pixels * c;

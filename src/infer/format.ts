@@ -93,7 +93,7 @@ function paddingBitsClear(words: Uint32Array, c: number): boolean {
 }
 const ARRAYS = { u32: Uint32Array, i8: Int8Array, i32: Int32Array, u8: Uint8Array, f32: Float32Array, f64: Float64Array };
 const SHAPE_KEYS = ['kind', 'h', 'w', 'c', 'out', 'k', 'stride', 'groups', 'padding', 'input', 'inBits', 'weights', 'weightBits', 'output', 'outBits', 'pool', 'streamShift', 'inZero'] as const;
-const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu', 'pool'] as const;
+const NODE_KEYS = ['op', 'inputs', 'shifts', 'k', 'strides', 'shift', 'output', 'outBits', 'kind', 'out', 'pads', 'dilations', 'groups', 'relu', 'pool', 'countPads'] as const;
 
 export function encodeModel(plan: Plan): Uint8Array {
   validatePlan(plan);

@@ -68,8 +68,10 @@ export type ValueKind = 'pixels' | 'codes' | 'bits' | 'stream' | 'logits' | 'flo
  *              ([out][h w c] weights over the flattened input); y = scale[o] acc + bias[o], ReLU if relu
  *   quantize   float to codes: code = #{k : x >= T_k} (flip 0) or #{k : x < T_k} (flip 1)
  *   dequant    codes, sign bits (+-1), streams or floats to float: y = scale[c] x + bias[c]
- *   fmaxpool   float max over 'valid' k x k windows with stride k
- *   favgpool   float mean over 'valid' kh x kw windows with strides
+ *   fmaxpool   float max over kh x kw windows with strides; optional pads [top, bottom, left, right] (taps
+ *              there are skipped)
+ *   favgpool   float mean over kh x kw windows with strides; with pads, over the taps inside the map, or
+ *              over all kh kw taps (pads as 0) when countPads is 1
  *   fadd       float sum of two or more maps
  *   softmax    float softmax over channels
  *   fpoly      float quadratic activation, elementwise: y = (a x + b) x + c, coef = [a, b, c]
@@ -81,8 +83,8 @@ export type PlanNode =
   | { op: 'fstep'; inputs: [number]; kind: 'conv' | 'dense'; out: number; k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations?: [number, number]; groups: number; relu: 0 | 1; weights: Float32Array; scale: Float32Array; bias: Float32Array }
   | { op: 'quantize'; inputs: [number]; output: 'codes'; outBits: number; thresholds: Float32Array; flip: Uint8Array }
   | { op: 'dequant'; inputs: [number]; scale: Float32Array; bias: Float32Array }
-  | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
-  | { op: 'favgpool'; inputs: [number]; k: [number, number]; strides: [number, number] }
+  | { op: 'fmaxpool'; inputs: [number]; k: [number, number]; strides: [number, number]; pads?: [number, number, number, number] }
+  | { op: 'favgpool'; inputs: [number]; k: [number, number]; strides: [number, number]; pads?: [number, number, number, number]; countPads?: 1 }
   | { op: 'fadd'; inputs: number[] }
   | { op: 'softmax'; inputs: [number] }
   | { op: 'fpoly'; inputs: [number]; coef: Float32Array }
@@ -144,6 +146,12 @@ export function stepOutputShape(s: PlanStep): [number, number, number] {
 }
 
 /** [oh, ow] of a float conv node: floor((h + pads - span) / stride) + 1, span = (k - 1) dilation + 1. */
+/** Output height and width of a float pooling node (pads [top, bottom, left, right], none by default). */
+export function fpoolSize(n: Extract<PlanNode, { op: 'fmaxpool' | 'favgpool' }>, h: number, w: number): [number, number] {
+  const [t, b, l, r] = n.pads ?? [0, 0, 0, 0];
+  return [Math.floor((h + t + b - n.k[0]) / n.strides[0]) + 1, Math.floor((w + l + r - n.k[1]) / n.strides[1]) + 1];
+}
+
 export function fconvSize(n: Extract<PlanNode, { op: 'fstep' }>, h: number, w: number): [number, number] {
   const [dh, dw] = n.dilations ?? [1, 1];
   return [Math.floor((h + n.pads[0] + n.pads[1] - (n.k[0] - 1) * dh - 1) / n.strides[0]) + 1, Math.floor((w + n.pads[2] + n.pads[3] - (n.k[1] - 1) * dw - 1) / n.strides[1]) + 1];

@@ -12,6 +12,29 @@ export type HWC = [number, number, number];
  */
 export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' }; whole?: number[] }
 
+/** A pooling window: kernel, strides, pads [top, bottom, left, right] (the plan's order) and the output size. */
+export interface PoolGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; oh: number; ow: number }
+
+/** MaxPool / AveragePool geometry on an h x w map (auto_pad included; ceil_mode and dilations other than 1 are refused). */
+export function poolGeom(n: OnnxNode, h: number, w: number, where: string): PoolGeom {
+  const k = attrInts(n, 'kernel_shape') ?? [], st = attrInts(n, 'strides') ?? [1, 1], dil = attrInts(n, 'dilations') ?? [1, 1];
+  if (k.length !== 2 || st.length !== 2 || k.some((v) => !(v >= 1 && v <= 64)) || st.some((v) => !(v >= 1 && v <= 64))) throw cannot(where, 'pooling lowers for 2-D windows and strides of 1..64');
+  if (attrInt(n, 'ceil_mode', 0) || dil.some((d) => d !== 1)) throw cannot(where, 'ceil_mode and dilations are not supported');
+  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+  const auto = attrStr(n, 'auto_pad', 'NOTSET');
+  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    const total = (size: number, kk: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + kk - size);
+    const th = total(h, k[0], st[0]), tw = total(w, k[1], st[1]), lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
+    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
+  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
+  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
+  const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]]; // ONNX [top, left, bottom, right] -> [top, bottom, left, right]
+  if (pads.length !== 4 || P.some((p, i) => !(p >= 0 && p < k[i < 2 ? 0 : 1]))) throw cannot(where, `pads [${pads.join(', ')}] must be 4 values smaller than the ${k[0]}x${k[1]} window`);
+  const oh = Math.floor((h + P[0] + P[1] - k[0]) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - k[1]) / st[1]) + 1;
+  if (oh < 1 || ow < 1) throw cannot(where, 'the pooling window is larger than the map');
+  return { k: [k[0], k[1]], strides: [st[0], st[1]], pads: P, oh, ow };
+}
+
 export interface ConvGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; dilations: [number, number]; groups: number; oh: number; ow: number; padding: 'same' | 'valid'; intOk: boolean }
 
 export function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: string): ConvGeom {

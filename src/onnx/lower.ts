@@ -16,7 +16,7 @@ import type { Plan, PlanIO, PlanNode, PlanStep } from '../infer/plan.js';
 import { DTYPE, type OnnxModel, type OnnxNode, type Tensor } from './decode.js';
 import { attr, attrFloat, attrInt, attrInts, attrStr, cannot } from './attrs.js';
 import { foldConst, type ConstValue } from './fold.js';
-import { channelSteps, codeBits, convGeom, packBinaryRows, reshapeLayout, type ConvGeom, type HWC, type Layout } from './layer-shapes.js';
+import { channelSteps, codeBits, convGeom, packBinaryRows, poolGeom, reshapeLayout, type ConvGeom, type HWC, type Layout, type PoolGeom } from './layer-shapes.js';
 import { bipolarQuantizer, floatThresholds, intThresholds, quantQuantizer, roundingMode, thresholdQuantizer, type Quantizer } from './quant.js';
 import { quantizeWeightRows, type InputStats } from './ptq-weights.js';
 import { fitStreamCodes } from './stream-codes.js';
@@ -588,11 +588,18 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         continue;
       }
       case 'MaxPool': {
-        const k = attrInts(n, 'kernel_shape') ?? [], s = attrInts(n, 'strides') ?? [1, 1], pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
         const lay = x as Layout;
-        if (lay.dims.length !== 4 || k.length !== 2 || k[0] !== k[1] || s[0] !== k[0] || s[1] !== k[1] || pads.some((p) => p) || attrInt(n, 'ceil_mode', 0) || (attrStr(n, 'auto_pad', 'NOTSET') !== 'NOTSET' && attrStr(n, 'auto_pad', 'NOTSET') !== 'VALID'))
-          throw cannot(where, 'max pooling lowers for square windows with stride = window and no padding');
-        const [h, w, c] = lay.shape, oh = Math.floor(h / k[0]), ow = Math.floor(w / k[0]);
+        if (lay.dims.length !== 4 || lay.perm) throw cannot(where, 'max pooling lowers on NCHW values');
+        const [h, w, c] = lay.shape, geom = poolGeom(n, h, w, where), { k: k2, strides: s } = geom;
+        if (k2[0] !== k2[1] || s[0] !== k2[0] || s[1] !== k2[0] || geom.pads.some((p) => p)) {
+          // other windows, strides or pads: in float, taps in the pads skipped (ONNX pads max pooling with -infinity)
+          const f = materialize(x, where);
+          report.lines.push(`${where}: float max pool ${k2[0]}x${k2[1]}, strides ${s.join('x')}, pads [${geom.pads.join(', ')}]`);
+          report.floatNodes.push(`${where} (MaxPool)`);
+          set({ kind: 'float', at: emit({ op: 'fmaxpool', inputs: [f.at], k: k2, strides: s, pads: geom.pads }), dims: [1, c, geom.oh, geom.ow], shape: [geom.oh, geom.ow, c] });
+          continue;
+        }
+        const k = k2, oh = geom.oh, ow = geom.ow;
         // codes or sign bits of an integer conv read by this pool alone: the step pools (max commutes with its monotone thresholds)
         if (x.kind === 'codes' && x.step && x.step.kind === 'conv' && !x.step.pool && (readers.get(n.inputs[0]) ?? 0) === 1 && k[0] <= 8) {
           x.step.pool = k[0];
@@ -615,14 +622,12 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         const lay = x as Layout;
         if (lay.dims.length !== 4 || lay.perm) throw cannot(where, 'average pooling lowers on NCHW values');
         const [h, w, c] = lay.shape, global = n.op === 'GlobalAveragePool';
-        const k = global ? [h, w] : attrInts(n, 'kernel_shape') ?? [], st = global ? [1, 1] : attrInts(n, 'strides') ?? [1, 1], pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-        if (k.length !== 2 || pads.some((p) => p) || attrInt(n, 'ceil_mode', 0) || (attrStr(n, 'auto_pad', 'NOTSET') !== 'NOTSET' && attrStr(n, 'auto_pad', 'NOTSET') !== 'VALID') || k[0] > h || k[1] > w)
-          throw cannot(where, 'average pooling lowers for windows inside the map without padding');
-        const oh = Math.floor((h - k[0]) / st[0]) + 1, ow = Math.floor((w - k[1]) / st[1]) + 1;
+        const geom: PoolGeom = global ? { k: [h, w], strides: [1, 1], pads: [0, 0, 0, 0], oh: 1, ow: 1 } : poolGeom(n, h, w, where), { k, strides: st, oh, ow } = geom;
+        const padded = geom.pads.some((p) => p), countPads = padded && attrInt(n, 'count_include_pad', 0) === 1;
         const f = materialize(x, where);
-        report.lines.push(`${where}: float average pool ${k[0]}x${k[1]}`);
+        report.lines.push(`${where}: float average pool ${k[0]}x${k[1]}${padded ? `, pads [${geom.pads.join(', ')}]${countPads ? ' counted' : ''}` : ''}`);
         report.floatNodes.push(`${where} (${n.op})`);
-        set({ kind: 'float', at: emit({ op: 'favgpool', inputs: [f.at], k: [k[0], k[1]], strides: [st[0], st[1]] }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
+        set({ kind: 'float', at: emit({ op: 'favgpool', inputs: [f.at], k, strides: st, ...(padded ? { pads: geom.pads } : {}), ...(countPads ? { countPads: 1 as const } : {}) }), dims: [1, c, oh, ow], shape: [oh, ow, c] });
         continue;
       }
       case 'Trunc': {
