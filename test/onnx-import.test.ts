@@ -106,7 +106,30 @@ function paddedPoolNet(avg: Record<string, unknown>): Uint8Array {
   });
 }
 
+/** What tf2onnx writes for a Keras conv net: NHWC input, Transpose to NCHW, conv, pool, Transpose back, Reshape, MatMul (or an NHWC output). */
+function kerasLikeNet(nhwcOut: boolean): Uint8Array {
+  const r = lcg(19), f = (name: string, dims: number[]) => ({ name, type: DT.FLOAT, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => gauss(r)) });
+  const head = nhwcOut ? [] : [{ op: 'Reshape', inputs: ['t2', 'shape'], outputs: ['fl'] }, { op: 'MatMul', inputs: ['fl', 'wd'], outputs: ['y'] }];
+  return onnxModel({
+    nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['t1'], attrs: { perm: [0, 3, 1, 2] } },
+      { op: 'Conv', inputs: ['t1', 'w', 'c'], outputs: ['h'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }, { op: 'Relu', inputs: ['h'], outputs: ['rl'] },
+      { op: 'MaxPool', inputs: ['rl'], outputs: ['m'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Transpose', inputs: ['m'], outputs: [nhwcOut ? 'y' : 't2'], attrs: { perm: [0, 2, 3, 1] } }, ...head],
+    inputs: [{ name: 'x', type: DT.FLOAT, dims: [1, 8, 6, 3] }], outputs: [{ name: 'y', type: DT.FLOAT, dims: nhwcOut ? [1, 4, 3, 5] : [1, 7] }],
+    initializers: [f('w', [5, 3, 3, 3]), f('c', [5]), f('wd', [60, 7]), { name: 'shape', type: 7, dims: [2], data: BigInt64Array.of(1n, -1n) }],
+  });
+}
+
 describe('ONNX import: real models against an independent evaluator', () => {
+  it.each([false, true])('an NHWC input through Transposes to and from NCHW (tf2onnx), NHWC output: %s: within float32 rounding of the evaluator', async (nhwcOut) => {
+    const rr = rng(35), bytes = kerasLikeNet(nhwcOut);
+    const { y, outPer, refs, eng } = await compareBytes(bytes, 3, () => Float32Array.from({ length: 144 }, () => rr() - 0.5), true);
+    expect(eng.inputShape).toEqual([8, 6, 3]);
+    expect(eng.outputShape).toEqual(nhwcOut ? [4, 3, 5] : [7]);
+    expect(outPer).toBe(nhwcOut ? 60 : 7);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < outPer; j++) expect(Math.abs(y[i * outPer + j] - refs[i][j]), `sample ${i} value ${j}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(refs[i][j])));
+  });
+
   it.each([{ pads: [1, 0, 1, 1] }, { pads: [2, 1, 0, 1], count_include_pad: 1 }, { auto_pad: 'SAME_UPPER' }])('max pooling 3x3 / 2 with pads, then average pooling %o: within float32 rounding of the evaluator', async (avg) => {
     const rr = rng(34);
     const { y, outPer, refs } = await compareBytes(paddedPoolNet(avg), 3, () => Float32Array.from({ length: 297 }, () => rr() - 0.5));

@@ -8,9 +8,10 @@ export type HWC = [number, number, number];
 /**
  * An ONNX value's shape (`dims`) and how lowbit holds it: NHWC `shape`, `perm` for a flattened NCHW
  * value, DepthToSpace pending on the way out; `whole`: its ONNX dims where the whole input is one
- * sample and values are held flat (./whole-sample.ts).
+ * sample and values are held flat (./whole-sample.ts); `nhwc`: 4-D dims in NHWC order ([1, h, w, c],
+ * after a Transpose from NCHW), whose row-major order is the memory order.
  */
-export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' }; whole?: number[] }
+export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' }; whole?: number[]; nhwc?: true }
 
 /** A pooling window: kernel, strides, pads [top, bottom, left, right] (the plan's order) and the output size. */
 export interface PoolGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; oh: number; ow: number }
@@ -74,6 +75,10 @@ export function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: strin
 export function reshapeLayout(lay: Layout, dims: number[], where: string): Layout {
   const [h, w, c] = lay.shape;
   if (lay.d2s) throw cannot(where, 'reshaping after DepthToSpace is not supported');
+  if (lay.nhwc) { // NHWC dims: row-major order is memory order
+    if (dims.length === 4) throw cannot(where, `reshaping an NHWC value [${lay.dims.join(', ')}] to 4-D is not supported`);
+    return { dims, shape: lay.shape };
+  }
   const orderFree = c === 1 || h * w === 1; // NHWC order equals NCHW order
   if (dims.length === 4) {
     if (lay.perm || !(orderFree || (lay.dims.length === 4 && dims[1] === lay.dims[1] && dims[2] === lay.dims[2]))) throw cannot(where, `reshaping [${lay.dims.join(', ')}] to [${dims.join(', ')}] is not supported`);

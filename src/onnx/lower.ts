@@ -100,9 +100,13 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   const inDims = whole ? [1, count(whole)] : [1, ...inp.dims!.slice(1)];
   if (inDims.some((d) => !(d >= 1))) throw cannot(`input ${inp.name}`, `has an unknown dimension in [${inp.dims!.join(', ')}]; only the batch dimension may be symbolic`);
   if (count(inDims) > 1 << 24 || inDims.length > 4) throw cannot(`input ${inp.name}`, `[${inp.dims!.join(', ')}] is larger than lowbit runs (at most 16 M values, 4 dimensions)`);
-  const inShape: HWC = inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
+  // an NHWC input read only by Transposes to NCHW (what tf2onnx writes for a Keras conv net) is held as it comes
+  const readersOf = (name: string) => g.nodes.filter((r) => r.inputs.includes(name));
+  const isPerm = (r: OnnxNode, p: number[]) => { const q = attrInts(r, 'perm'); return r.op === 'Transpose' && q !== undefined && q.length === p.length && q.every((v, i) => v === p[i]); };
+  const nhwcInput = !whole && inDims.length === 4 && readersOf(inp.name).length > 0 && readersOf(inp.name).every((r) => isPerm(r, [0, 3, 1, 2]));
+  const inShape: HWC = nhwcInput ? [inDims[1], inDims[2], inDims[3]] : inDims.length === 4 ? [inDims[2], inDims[3], inDims[1]] : [1, 1, count(inDims)];
   if (inDims.length === 3) inShape[2] = count(inDims);
-  env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape, whole });
+  env.set(inp.name, { kind: 'float', at: 0, dims: inDims, shape: inShape, whole, ...(nhwcInput ? { nhwc: true as const } : {}) });
   const emit0 = graph.length;
   void emit0;
   const emit = (n: PlanNode): number => { graph.push(n); return graph.length; };
@@ -135,7 +139,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   const identity = (C: number): Chain => ({ A: new Float64Array(C).fill(1), B: new Float64Array(C), ops: [] });
   const asPending = (v: Lv, where: string): Extract<Lv, { kind: 'pending' }> => {
     if (v.kind === 'pending') return v;
-    if (v.kind === 'float') return { kind: 'pending', src: { kind: 'float', at: v.at }, chain: identity(v.shape[2]), dims: v.dims, shape: v.shape, perm: v.perm, d2s: v.d2s, whole: v.whole };
+    if (v.kind === 'float') return { kind: 'pending', src: { kind: 'float', at: v.at }, chain: identity(v.shape[2]), dims: v.dims, shape: v.shape, perm: v.perm, d2s: v.d2s, whole: v.whole, nhwc: v.nhwc };
     if (v.kind === 'codes') { const f = materialize(v, where); return asPending(f, where); }
     throw cannot(where, 'an elementwise op on constants only is folded; this one reads a runtime value it cannot follow');
   };
@@ -167,7 +171,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
 
   /** A runtime value written out as float32. */
   function materialize(v: Lv, where: string): Extract<Lv, { kind: 'float' }> {
-    const lay: Layout = { dims: (v as Layout).dims, shape: (v as Layout).shape, perm: (v as Layout).perm, d2s: (v as Layout).d2s, whole: (v as Layout).whole };
+    const lay: Layout = { dims: (v as Layout).dims, shape: (v as Layout).shape, perm: (v as Layout).perm, d2s: (v as Layout).d2s, whole: (v as Layout).whole, nhwc: (v as Layout).nhwc };
     if (v.kind === 'float') return v;
     if (v.kind === 'const') throw cannot(where, 'a constant cannot be a runtime value here');
     if (v.kind === 'codes') {
@@ -202,7 +206,7 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
     // the threshold search evaluates the chain ~64 times per level and channel
     if ((searchWork += p.shape[2] * q.levels) > 1 << 22) throw cannot(where, 'the quantizers ask for more than 4 M thresholds in all; lowbit does not import a model this large');
     if (bits > 8) throw cannot(where, `${q.levels + 1} levels need ${bits}-bit codes; lowbit's codes hold up to 8 bits`);
-    const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s, whole: p.whole };
+    const f = evalChain(p.chain), dir = direction(p.chain), lay: Layout = { dims: p.dims, shape: p.shape, perm: p.perm, d2s: p.d2s, whole: p.whole, nhwc: p.nhwc };
     // channels with equal chains and quantizer parameters share their thresholds (computed once)
     const ch = p.chain, key = (c: number) => [ch.A[c], ch.B[c], ...ch.ops.map((o) => (o.kind === 'affine' ? `${o.a[c]}:${o.b[c]}` : o.kind === 'clip' ? `${o.lo}:${o.hi}` : 'r')), q.scale[c], q.offset[c], q.key?.(c) ?? ''].join('|');
     const L = q.levels, full = 2 ** bits - 1;
@@ -684,7 +688,17 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
         set({ ...x, dims: [1, c / (b * b), h * b, w * b], d2s: { block: b, mode } } as Lv);
         continue;
       }
-      case 'Transpose': throw cannot(where, 'a Transpose of a runtime value is not supported (only of constants)');
+      case 'Transpose': {
+        // between NCHW and NHWC only, without moving data: an NHWC value is held as the NCHW one was
+        const lay = x as Layout, [h, w, c] = lay.shape;
+        if (lay.dims.length === 4 && !lay.perm && !lay.d2s && !lay.whole) {
+          if (lay.nhwc && isPerm(n, [0, 3, 1, 2])) { set({ ...x, dims: [1, c, h, w], nhwc: undefined } as Lv); continue; }
+          // an NHWC value may be read by Reshape / Flatten (its row-major order is the memory order), a Transpose back, or the output
+          const fine = (r: OnnxNode) => r.op === 'Reshape' || r.op === 'Flatten' || isPerm(r, [0, 3, 1, 2]);
+          if (!lay.nhwc && isPerm(n, [0, 2, 3, 1]) && readersOf(n.outputs[0]).every(fine)) { set({ ...x, dims: [1, h, w, c], nhwc: true } as Lv); continue; }
+        }
+        throw cannot(where, 'a Transpose of a runtime value lowers between NCHW and NHWC only: perm [0, 2, 3, 1] read by Reshape, Flatten, a Transpose back or the output, and perm [0, 3, 1, 2] back (or on the input)');
+      }
       default:
         throw cannot(where, `the op ${n.domain ? `${n.domain}.` : ''}${n.op} is not supported`);
     }
@@ -699,11 +713,11 @@ export function lowerOnnx(model: OnnxModel, opts: LowerOptions = {}): { plan: Pl
   // a whole-sample model keeps the ONNX dims of its input and output (a scalar output as [1])
   const declared = g.outputs[0].dims, wholeOut = declared && declared.every((d) => d >= 1) && count(declared) === count(lay.dims) ? declared : lay.whole;
   const io: PlanIO = {
-    input: whole ? [...whole] : inDims.slice(1), inputLayout: inDims.length === 4 ? 'nchw' : 'flat',
-    output: whole ? (wholeOut?.length ? [...wholeOut] : [count(lay.dims)]) : lay.dims.slice(1), outputLayout: lay.dims.length === 4 ? 'nchw' : 'flat',
+    input: whole ? [...whole] : inDims.slice(1), inputLayout: inDims.length === 4 && !nhwcInput ? 'nchw' : 'flat',
+    output: whole ? (wholeOut?.length ? [...wholeOut] : [count(lay.dims)]) : lay.dims.slice(1), outputLayout: lay.dims.length === 4 && !lay.nhwc ? 'nchw' : 'flat',
   };
   if (lay.d2s) io.depthToSpace = lay.d2s;
-  if (io.outputLayout === 'flat' && oh * ow > 1 && oc > 1) throw cannot(`output ${outName}`, `an output of [${lay.dims.join(', ')}] from an NHWC ${oh}x${ow}x${oc} value is not supported`);
+  if (io.outputLayout === 'flat' && oh * ow > 1 && oc > 1 && !lay.nhwc) throw cannot(`output ${outName}`, `an output of [${lay.dims.join(', ')}] from an NHWC ${oh}x${ow}x${oc} value is not supported`);
   const outCount = count(io.output);
   const classes = outCount <= 4096 && io.output.length === 1 ? Array.from({ length: outCount }, (_, i) => String(i)) : ['output'];
   const plan: Plan = { inputShape: inShape, classes, steps, graph, io, meta: {} };
