@@ -66,6 +66,33 @@ function firstTrue(lo: number, hi: number, pred: (x: number) => boolean): number
 }
 
 /**
+ * firstTrue, starting from a guess: steps of 1, 2, 4, ... away from it until pred changes, then
+ * bisection inside that bracket. The same answer for any guess; about 2 log2(|answer - guess|) + 2
+ * evaluations instead of log2(hi - lo).
+ */
+function firstTrueNear(lo: number, hi: number, guess: number, pred: (x: number) => boolean): number {
+  const g = Math.min(hi, Math.max(lo, guess));
+  let a: number, b: number; // pred(a) false, pred(b) true, a < b: the answer is in (a, b]
+  if (pred(g)) {
+    b = g;
+    for (let step = 1; ; step *= 2) {
+      if (b - step < lo) { if (pred(lo)) return lo; a = lo; break; }
+      if (!pred(b - step)) { a = b - step; break; }
+      b -= step;
+    }
+  } else {
+    a = g;
+    for (let step = 1; ; step *= 2) {
+      if (a + step >= hi) { if (!pred(hi)) return hi + 1; b = hi; break; }
+      if (pred(a + step)) { b = a + step; break; }
+      a += step;
+    }
+  }
+  while (b - a > 1) { const m = Math.floor((a + b) / 2); if (pred(m)) b = m; else a = m; }
+  return b;
+}
+
+/**
  * The thresholds of code(f(x)) for x in an ordered domain of integers [lo, hi] standing for inputs
  * at(x), f monotone per channel: non-decreasing gives flip 0 and code = #{k : x >= T_k};
  * non-increasing gives flip 1 and code = #{k : x < T_k}. `dir[c]` is +1, -1 or 0 (constant).
@@ -81,10 +108,15 @@ function searchThresholds<T extends Int32Array | Float32Array>(thr: T, f: (x: nu
     if (k0 !== undefined) seen.set(k0, c);
     const [lo, hi] = range(c), code = (x: number) => q.code(f(at(x), c), c);
     flip[c] = dir[c] < 0 ? 1 : 0;
+    // thresholds move one way as k grows (up for flip 0, down for flip 1), about evenly for a
+    // uniform quantizer: each search starts where the last two predict the next
+    let t1 = 0, t2 = 0;
     for (let k = 1; k <= L; k++) {
       // flip 0: code >= k from T on; flip 1: code >= k below T
-      const t = dir[c] < 0 ? firstTrue(lo, hi, (x) => code(x) < k) : firstTrue(lo, hi, (x) => code(x) >= k);
+      const pred = dir[c] < 0 ? (x: number) => code(x) < k : (x: number) => code(x) >= k;
+      const t = k === 1 ? firstTrue(lo, hi, pred) : firstTrueNear(lo, hi, k === 2 ? t1 : 2 * t1 - t2, pred);
       thr[c * L + k - 1] = out(t, lo, hi);
+      t2 = t1; t1 = t;
     }
   }
   return { thresholds: thr, flip };
