@@ -17,7 +17,7 @@ const relaxed = {
     exclude: ['test/onnx-oracle.test.ts', 'test/idx.test.ts', 'test/core-purity.test.ts', 'test/cli.test.ts', 'test/consumer.test.ts',
       'test/example-browser.test.ts', 'test/example-deno.test.ts', 'test/example-workers.test.ts', 'test/api-docs.test.ts',
       // ONNX import, export and quantization: parser and lowering (their integer kernels run in both builds' kernel tests)
-      'test/onnx-import.test.ts', 'test/onnx-errors.test.ts', 'test/onnx-backend.test.ts', 'test/onnx-int8.test.ts', 'test/onnx-thresholds.test.ts', 'test/qonnx-export.test.ts', 'test/ptq.test.ts'],
+      'test/onnx-import.test.ts', 'test/onnx-errors.test.ts', 'test/onnx-backend.test.ts', 'test/onnx-int8.test.ts', 'test/onnx-thresholds.test.ts', 'test/onnx-tensor-ops.test.ts', 'test/qonnx-export.test.ts', 'test/ptq.test.ts'],
     execArgv: ['--experimental-wasm-relaxed-simd'],
     env: { LOWBIT_EXPECT_RELAXED: '1' },
   },

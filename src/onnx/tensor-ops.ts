@@ -81,6 +81,13 @@ export function expandTo(t: Tensor, dims: readonly number[], where: string): Flo
     for (let i = 0; i < t.data.length; i++) out.fill(t.data[i], i * trail, (i + 1) * trail);
     return out;
   }
+  // leading axes of size 1 in t (a per-column scale [1, n]): t repeats as a whole
+  let inner = 1, j = dims.length - 1;
+  while (j >= lead && t.dims[j - lead] === dims[j]) inner *= dims[j--];
+  if (inner === t.data.length) {
+    for (let i = 0; i < n; i += inner) out.set(t.data, i);
+    return out;
+  }
   const it = broadcastIndex(t, dims);
   for (let i = 0; i < n; i++) out[i] = t.data[it(i)];
   return out;
