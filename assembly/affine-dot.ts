@@ -44,6 +44,7 @@ export function affineDotBytesB(n: i32, k: i32): i32 {
  * multiply its second operand as u8 exactly (vpdpbusd), so codes of 128 and more need no split.
  */
 export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i32, dst: usize): void {
+  if (fullRange) { packAOnePass(a, m, k, lda, dst); return; }
   const m4 = (m + 3) & ~3, k4 = steps(k);
   const sums = dst + 16, plane = <usize>m4 * <usize>k4 * 4;
   const p0 = sums + (<usize>m4 << 2);
@@ -88,6 +89,29 @@ export function affineDotPackA(a: usize, m: i32, k: i32, lda: i32, fullRange: i3
       store<u8>(q, two ? v >> 1 : v);
       if (two) store<u8>(q + plane, v & 1);
     }
+  }
+}
+
+// affineDotPackA where one pass always suffices (the host's dot is exact for u8): row sums taken
+// while the rows are scattered into the plane. The padding is left as it was: bytes past k meet B's
+// zero padding, and rows past m are computed and dropped.
+function packAOnePass(a: usize, m: i32, k: i32, lda: i32, dst: usize): void {
+  const m4 = (m + 3) & ~3, k4 = steps(k), k16 = k & ~15;
+  const sums = dst + 16, p0 = sums + (<usize>m4 << 2);
+  store<i32>(dst, 1);
+  for (let i = 0; i < m; i++) {
+    const row = a + <usize>i * <usize>lda;
+    const d = p0 + <usize>(i >>> 2) * <usize>k4 * 16 + (<usize>(i & 3) << 2);
+    let sv = i32x4.splat(0), t = 0;
+    for (; t < k16; t += 16) {
+      const v = v128.load(row + <usize>t), q = d + (<usize>(t >>> 2) << 4);
+      sv = i32x4.add(sv, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v)));
+      v128.store_lane<i32>(q, v, 0); v128.store_lane<i32>(q, v, 1, 16);
+      v128.store_lane<i32>(q, v, 2, 32); v128.store_lane<i32>(q, v, 3, 48);
+    }
+    let s = i32x4.extract_lane(sv, 0) + i32x4.extract_lane(sv, 1) + i32x4.extract_lane(sv, 2) + i32x4.extract_lane(sv, 3);
+    for (; t < k; t++) { const v = load<u8>(row + <usize>t); s += v; store<u8>(d + (<usize>(t >>> 2) << 4) + <usize>(t & 3), v); }
+    store<i32>(sums + (<usize>i << 2), s);
   }
 }
 

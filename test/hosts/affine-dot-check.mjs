@@ -20,6 +20,7 @@ for (const full of mode === 2 ? [0, 1] : mode === 1 ? [0] : []) {
     const za = (k * 7 + m) % 256;
     const got = scoped(lb.heap, (arena) => {
       const pa = arena.alloc(w.affineDotBytesA(m, k)), pb = arena.alloc(w.affineDotBytesB(n, k)), po = arena.alloc(m * n * 4);
+      lb.heap.u8().fill(0xa5, pa, pa + w.affineDotBytesA(m, k)); // junk: the packing must write its padding
       w.affineDotPackA(arena.put(a), m, k, k, full, pa);
       w.affineDotPackB(arena.put(b), k, n, n, 1, 0, arena.put(zb), signed ? 1 : 0, pb);
       w.affineDotGemm(pa, pb, m, n, k, za, po, n, arena.alloc(128));
