@@ -55,9 +55,10 @@ const BAND_BYTES = 1 << 18;
  * whole images when one fits in BAND_BYTES, else whole output rows of one image (at least one).
  */
 export function affineConvBandRows(n: i32, oh: i32, ow: i32, kk: i32): i32 {
-  const imgs = BAND_BYTES / (oh * ow * kk);
-  if (imgs >= 1) return min(imgs, n) * oh * ow;
-  return max(1, BAND_BYTES / (ow * kk)) * ow;
+  // in i64: an image's patches can pass 2^31 bytes
+  const imgs = <i64>BAND_BYTES / (<i64>oh * <i64>ow * <i64>kk);
+  if (imgs >= 1) return <i32>min<i64>(imgs, n) * oh * ow;
+  return <i32>max<i64>(1, <i64>BAND_BYTES / (<i64>ow * <i64>kk)) * ow;
 }
 
 /**

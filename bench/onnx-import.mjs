@@ -69,10 +69,11 @@ for (const c of cases) for (const n of c.batches) {
 // start-up: bytes of the ONNX file to the first output, (a) in this process, whose code is warm from the
 // runs above, and (b) in fresh processes (after init(), which is timed apart): the cold figure a new Worker
 // or page pays
-const fresh = (f, what) => Number(execFileSync(process.execPath, evalArgs(`const t0 = performance.now(); const { init, Engine, importOnnx } = await import('./dist/node/index.js');
+/** One fresh process: [bytes to first output, init()] in ms. */
+const fresh = (f) => execFileSync(process.execPath, evalArgs(`const t0 = performance.now(); const { init, Engine, importOnnx } = await import('./dist/node/index.js');
   const { readFile } = await import('node:fs/promises'); const lb = await init(); const t1 = performance.now(); const bytes = new Uint8Array(await readFile('test/models/onnx/${f}'));
   const t2 = performance.now(); const e = await Engine.load(importOnnx(bytes), { runtime: lb }); e.run(new Float32Array(e.inputShape.reduce((p, q) => p * q, 1)), 1);
-  console.log(${what === 'init' ? 't1 - t0' : 'performance.now() - t2'});`), { cwd: new URL('..', import.meta.url).pathname }).toString().trim());
+  console.log(performance.now() - t2, t1 - t0);`), { cwd: new URL('..', import.meta.url).pathname }).toString().trim().split(/\s+/).map(Number);
 const startup = [];
 for (const f of ['TFC_2W2A.onnx', 'unsw_nb15-mlp-w2a2.onnx', 'kwsmlp_w3a3.onnx', 'qkeras_jettagging.onnx', 'bsd300x3-espcn_subpixel_quant_model.onnx', 'residual_block_clean.onnx', 'mnist-conv_model.onnx']) {
   const bytes = await file(f), times = [];
@@ -83,7 +84,7 @@ for (const f of ['TFC_2W2A.onnx', 'unsw_nb15-mlp-w2a2.onnx', 'kwsmlp_w3a3.onnx',
     times.push(performance.now() - t0);
     eng.dispose();
   }
-  const cold = [0, 1, 2].map(() => fresh(f)), init = [0, 1, 2].map(() => fresh(f, 'init'));
+  const runs = [0, 1, 2].map(() => fresh(f)), cold = runs.map((r) => r[0]), init = runs.map((r) => r[1]);
   startup.push(`| ${f} | ${median(cold).toFixed(1)} | ${median(init).toFixed(1)} | ${times[0].toFixed(1)} | ${median(times).toFixed(1)} |`);
 }
 

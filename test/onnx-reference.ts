@@ -116,16 +116,19 @@ function matmul(a: T, b: T): T {
   return { dims: [...lead, ...(a.dims.length === 1 ? [] : [m]), ...(b.dims.length === 1 ? [] : [n])], data: out };
 }
 
+/** ONNX pads [top, left, bottom, right] of a KH x KW window with strides st on an H x W map: `pads`, or auto_pad's SAME_UPPER / SAME_LOWER. */
+function padsOf(at: Attrs, H: number, W: number, KH: number, KW: number, st: number[]): number[] {
+  const auto = (at.auto_pad as string) ?? 'NOTSET';
+  if (!auto.startsWith('SAME')) return (at.pads as number[]) ?? [0, 0, 0, 0];
+  const tot = (s: number, k: number, d: number) => Math.max(0, (Math.ceil(s / d) - 1) * d + k - s);
+  const th = tot(H, KH, st[0]), tw = tot(W, KW, st[1]);
+  const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
+  return [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
+}
+
 function conv(x: T, w: T, b: T | undefined, at: Attrs): T {
   const [N, C, H, W] = x.dims, [O, I, KH, KW] = w.dims, g = (at.group as number) ?? 1, st = (at.strides as number[]) ?? [1, 1];
-  let pads = (at.pads as number[]) ?? [0, 0, 0, 0];
-  const auto = (at.auto_pad as string) ?? 'NOTSET';
-  if (auto.startsWith('SAME')) {
-    const tot = (s: number, k: number, d: number) => Math.max(0, (Math.ceil(s / d) - 1) * d + k - s);
-    const th = tot(H, KH, st[0]), tw = tot(W, KW, st[1]);
-    const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
-    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
-  }
+  const pads = padsOf(at, H, W, KH, KW, st);
   const OH = Math.floor((H + pads[0] + pads[2] - KH) / st[0]) + 1, OW = Math.floor((W + pads[1] + pads[3] - KW) / st[1]) + 1;
   const out = new Float64Array(N * O * OH * OW), og = O / g;
   for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
@@ -210,13 +213,7 @@ function evalNode(n: Node, env: Map<string, T>): void {
         // map, or by kh kw with count_include_pad
         const [N, C, H, W] = x[0].dims, g = n.op === 'GlobalAveragePool', max = n.op === 'MaxPool';
         const [kh, kw] = g ? [H, W] : (a.kernel_shape as number[]), [sh, sw] = g ? [1, 1] : ((a.strides as number[]) ?? [1, 1]);
-        let [pt, pl, pb, pr] = g ? [0, 0, 0, 0] : ((a.pads as number[]) ?? [0, 0, 0, 0]);
-        const auto = (a.auto_pad as string) ?? 'NOTSET';
-        if (auto.startsWith('SAME')) {
-          const th = Math.max(0, (Math.ceil(H / sh) - 1) * sh + kh - H), tw = Math.max(0, (Math.ceil(W / sw) - 1) * sw + kw - W);
-          [pt, pl] = auto === 'SAME_UPPER' ? [Math.floor(th / 2), Math.floor(tw / 2)] : [Math.ceil(th / 2), Math.ceil(tw / 2)];
-          [pb, pr] = [th - pt, tw - pl];
-        }
+        const [pt, pl, pb, pr] = g ? [0, 0, 0, 0] : padsOf(a, H, W, kh, kw, [sh, sw]);
         const OH = Math.floor((H + pt + pb - kh) / sh) + 1, OW = Math.floor((W + pl + pr - kw) / sw) + 1, d = new Float64Array(N * C * OH * OW);
         const countPad = ((a.count_include_pad as number) ?? 0) === 1;
         for (let i = 0; i < N * C; i++) for (let y = 0; y < OH; y++) for (let xx = 0; xx < OW; xx++) {

@@ -102,9 +102,6 @@ export function makeFloatNodeRunner(r: Resident, any: PlanNode, ins: ValueInfo[]
   }
 }
 
-/** Largest band of a float conv's patches in bytes (the Engine's integer convs band theirs the same way). */
-const BAND_BYTES = 1 << 18;
-
 /** A float conv (im2col per group, then sgemm, band by band) or dense layer, with its scale, bias and ReLU. */
 function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, w, c]: Shape, out: RunBuffer): NodeRunner {
   const wasm = r.heap.wasm, col = r.slot('col'), part = r.slot('fpart'), scratch = r.scratch(128);
@@ -126,10 +123,10 @@ function fstepRunner(r: Resident, node: Extract<PlanNode, { op: 'fstep' }>, [h, 
     if (m < PACK_MIN_ROWS) wasm.sgemmRows(a, wt[g], m, og, K, y);
     else wasm.sgemmPacked(a, packed[g], m, og, K, y, scratch);
   };
-  // bands of at most BAND_BYTES of patches: whole images when one fits, else output rows of one image,
-  // so that a band's patches are still in cache when the product reads them
-  const [sh, sw] = node.strides, imageBytes = h * w * c * 4, rowsPerBand = Math.max(1, Math.floor(BAND_BYTES / (ow * K * 4)));
-  const imagesPerBand = Math.floor(BAND_BYTES / (oh * ow * K * 4));
+  // bands of patches as the integer convs cut theirs (assembly/affineconv.ts affineConvBandRows: at most
+  // 256 KB, whole images when one fits, else output rows of one image), still in cache when the product reads them
+  const [sh, sw] = node.strides, imageBytes = h * w * c * 4, bandPixels = dense ? 0 : wasm.affineConvBandRows(1 << 20, oh, ow, K * 4);
+  const imagesPerBand = Math.floor(bandPixels / (oh * ow)), rowsPerBand = bandPixels / ow;
   const band = (x: number, images: number, top: number, rows: number, y: number) => {
     const m = images * rows * ow, cb = col(m * K * 4), tmp = G > 1 ? part(m * og * 4) : y;
     for (let g = 0; g < G; g++) {

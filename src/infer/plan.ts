@@ -145,13 +145,13 @@ export function stepOutputShape(s: PlanStep): [number, number, number] {
   return s.pool ? [Math.floor(oh / s.pool), Math.floor(ow / s.pool), s.out] : [oh, ow, s.out];
 }
 
-/** [oh, ow] of a float conv node: floor((h + pads - span) / stride) + 1, span = (k - 1) dilation + 1. */
 /** Output height and width of a float pooling node (pads [top, bottom, left, right], none by default). */
 export function fpoolSize(n: Extract<PlanNode, { op: 'fmaxpool' | 'favgpool' }>, h: number, w: number): [number, number] {
   const [t, b, l, r] = n.pads ?? [0, 0, 0, 0];
   return [Math.floor((h + t + b - n.k[0]) / n.strides[0]) + 1, Math.floor((w + l + r - n.k[1]) / n.strides[1]) + 1];
 }
 
+/** [oh, ow] of a float conv node: floor((h + pads - span) / stride) + 1, span = (k - 1) dilation + 1. */
 export function fconvSize(n: Extract<PlanNode, { op: 'fstep' }>, h: number, w: number): [number, number] {
   const [dh, dw] = n.dilations ?? [1, 1];
   return [Math.floor((h + n.pads[0] + n.pads[1] - (n.k[0] - 1) * dh - 1) / n.strides[0]) + 1, Math.floor((w + n.pads[2] + n.pads[3] - (n.k[1] - 1) * dw - 1) / n.strides[1]) + 1];

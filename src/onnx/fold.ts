@@ -55,16 +55,14 @@ export function foldConst(node: OnnxNode, cs: (ConstValue | undefined)[], at: st
       return { kind: 'const', t: slice(T(0), starts, ends, axes, st) };
     }
     case 'Quant': case 'IntQuant': {
+      // one scale and zero point (the usual case) are read in place, not copied per element
       const w = T(0), scalar = T(1).data.length === 1 && T(2).data.length === 1, bits = T(3).data[0];
-      const s = scalar ? T(1).data : expandTo(T(1), w.dims, at), z = scalar ? T(2).data : expandTo(T(2), w.dims, at);
+      const s = scalar ? T(1).data : expandTo(T(1), w.dims, at), z = scalar ? T(2).data : expandTo(T(2), w.dims, at), step = scalar ? 0 : 1;
       const signed = attrInt(node, 'signed', 1) === 1, narrow = attrInt(node, 'narrow', 0) === 1, round = roundingMode(attrStr(node, 'rounding_mode', 'ROUND'), at);
       if (!(bits >= 1 && bits <= 32)) throw cannot(at, `bit width ${bits} is outside 1..32`);
       const lo = signed ? -(2 ** (bits - 1)) + (narrow ? 1 : 0) : 0, hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1 - (narrow ? 1 : 0);
       const data = new Float64Array(w.data.length), d = w.data;
-      if (scalar) { // one scale and zero point: no per-element copies of them
-        const s0 = s[0], z0 = z[0];
-        for (let i = 0; i < d.length; i++) data[i] = (Math.min(hi, Math.max(lo, round(d[i] / s0 + z0))) - z0) * s0;
-      } else for (let i = 0; i < d.length; i++) data[i] = (Math.min(hi, Math.max(lo, round(d[i] / s[i] + z[i]))) - z[i]) * s[i];
+      for (let i = 0, j = 0; i < d.length; i++, j += step) data[i] = (Math.min(hi, Math.max(lo, round(d[i] / s[j] + z[j]))) - z[j]) * s[j];
       // integer weights need a zero point of 0 (|q - z| then stays the code range)
       return { kind: 'const', t: { ...w, data, dtype: 1 }, qscale: padRank(T(1), w.dims.length) };
     }

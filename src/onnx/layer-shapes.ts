@@ -13,6 +13,27 @@ export type HWC = [number, number, number];
  */
 export interface Layout { dims: number[]; shape: HWC; perm?: Int32Array; d2s?: { block: number; mode: 'DCR' | 'CRD' }; whole?: number[]; nhwc?: true }
 
+/**
+ * A node's pads in the plan's order [top, bottom, left, right] (ONNX writes [top, left, bottom,
+ * right]) for a window spanning spanH x spanW pixels with strides st on an h x w map: its `pads`,
+ * or what auto_pad SAME_UPPER / SAME_LOWER / VALID asks for.
+ */
+function planPads(n: OnnxNode, h: number, w: number, spanH: number, spanW: number, st: number[], where: string): [number, number, number, number] {
+  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
+  const auto = attrStr(n, 'auto_pad', 'NOTSET');
+  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    const total = (size: number, k: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
+    const th = total(h, spanH, st[0]), tw = total(w, spanW, st[1]);
+    const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
+    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
+  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
+  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
+  return [pads[0], pads[2], pads[1], pads[3]];
+}
+
+/** Plan-order pads as ONNX writes them, for messages. */
+const onnxOrder = (P: number[]) => [P[0], P[2], P[1], P[3]].join(', ');
+
 /** A pooling window: kernel, strides, pads [top, bottom, left, right] (the plan's order) and the output size. */
 export interface PoolGeom { k: [number, number]; strides: [number, number]; pads: [number, number, number, number]; oh: number; ow: number }
 
@@ -21,16 +42,8 @@ export function poolGeom(n: OnnxNode, h: number, w: number, where: string): Pool
   const k = attrInts(n, 'kernel_shape') ?? [], st = attrInts(n, 'strides') ?? [1, 1], dil = attrInts(n, 'dilations') ?? [1, 1];
   if (k.length !== 2 || st.length !== 2 || k.some((v) => !(v >= 1 && v <= 64)) || st.some((v) => !(v >= 1 && v <= 64))) throw cannot(where, 'pooling lowers for 2-D windows and strides of 1..64');
   if (attrInt(n, 'ceil_mode', 0) || dil.some((d) => d !== 1)) throw cannot(where, 'ceil_mode and dilations are not supported');
-  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const auto = attrStr(n, 'auto_pad', 'NOTSET');
-  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = (size: number, kk: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + kk - size);
-    const th = total(h, k[0], st[0]), tw = total(w, k[1], st[1]), lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
-    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
-  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
-  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
-  const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]]; // ONNX [top, left, bottom, right] -> [top, bottom, left, right]
-  if (pads.length !== 4 || P.some((p, i) => !(p >= 0 && p < k[i < 2 ? 0 : 1]))) throw cannot(where, `pads [${pads.join(', ')}] must be 4 values smaller than the ${k[0]}x${k[1]} window`);
+  const P = planPads(n, h, w, k[0], k[1], st, where);
+  if (P.some((p, i) => !(p >= 0 && p < k[i < 2 ? 0 : 1]))) throw cannot(where, `pads [${onnxOrder(P)}] must be 4 values smaller than the ${k[0]}x${k[1]} window`);
   const oh = Math.floor((h + P[0] + P[1] - k[0]) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - k[1]) / st[1]) + 1;
   if (oh < 1 || ow < 1) throw cannot(where, 'the pooling window is larger than the map');
   return { k: [k[0], k[1]], strides: [st[0], st[1]], pads: P, oh, ow };
@@ -48,20 +61,10 @@ export function convGeom(n: OnnxNode, [h, w, c]: HWC, wd: number[], where: strin
   const st = attrInts(n, 'strides') ?? [1, 1];
   // a dilated kernel spans (k - 1) d + 1 pixels: the geometry is that of a kernel that size
   const spanH = (kh - 1) * dil[0] + 1, spanW = (kw - 1) * dil[1] + 1;
-  let pads = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const auto = attrStr(n, 'auto_pad', 'NOTSET');
-  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = (size: number, k: number, s: number) => Math.max(0, (Math.ceil(size / s) - 1) * s + k - size);
-    const th = total(h, spanH, st[0]), tw = total(w, spanW, st[1]);
-    const lo = (t: number) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2));
-    pads = [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
-  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
-  else if (auto !== 'NOTSET') throw cannot(where, `auto_pad ${auto} is not supported`);
-  // ONNX pads: [top, left, bottom, right]; the plan's: [top, bottom, left, right]
-  const P: [number, number, number, number] = [pads[0], pads[2], pads[1], pads[3]];
+  const P = planPads(n, h, w, spanH, spanW, st, where);
   const oh = Math.floor((h + P[0] + P[1] - spanH) / st[0]) + 1, ow = Math.floor((w + P[2] + P[3] - spanW) / st[1]) + 1;
   if (oh < 1 || ow < 1) throw cannot(where, 'the convolution leaves no pixels');
-  if (P.some((p, i) => p < 0 || p >= (i < 2 ? spanH : spanW)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${pads.join(', ')}] must be smaller than the ${spanH}x${spanW} (dilated) kernel, and the output at most 16 M values`);
+  if (P.some((p, i) => p < 0 || p >= (i < 2 ? spanH : spanW)) || oh * ow * O > 1 << 24) throw cannot(where, `pads [${onnxOrder(P)}] must be smaller than the ${spanH}x${spanW} (dilated) kernel, and the output at most 16 M values`);
   // the integer steps run square kernels, equal strides, and TF-style 'same' or 'valid' padding
   const same = (size: number, k: number, s: number, a: number, b: number) => { const t = Math.max(0, (Math.ceil(size / s) - 1) * s + k - size); return a === Math.floor(t / 2) && b === t - Math.floor(t / 2); };
   const valid = P.every((p) => p === 0), isSame = same(h, kh, st[0], P[0], P[1]) && same(w, kw, st[1], P[2], P[3]);

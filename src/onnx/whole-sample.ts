@@ -6,8 +6,7 @@
 // product becomes one dense layer over the flattened sample: mostly zeros, exact, and only as big as
 // the tensors involved.
 import type { OnnxModel, Tensor } from './decode.js';
-import { attrInt } from './attrs.js';
-import { cannot } from './attrs.js';
+import { attrInt, cannot } from './attrs.js';
 import { broadcastDims, count, transpose } from './tensor-ops.js';
 
 const PRODUCTS = new Set(['MatMul', 'MatMulInteger', 'QLinearMatMul']);
