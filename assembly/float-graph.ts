@@ -150,13 +150,19 @@ export function nhwcToOutputF32(x: usize, n: i32, lh: i32, lw: i32, lc: i32, b: 
   for (let img = 0; img < n; img++) {
     const xi = x + ((<usize>img * per) << 2);
     if (nchw) {
+      // output rows y0 b + by, columns x0 b + bx: no division per value
       for (let ch = 0; ch < oc; ch++) {
-        for (let oy = 0; oy < oh; oy++) {
-          const by = oy % b, row = xi + ((<usize>(oy / b) * <usize>lw * <usize>lc) << 2);
-          for (let ox = 0; ox < ow; ox++) {
-            const bx = ox % b, src = dcr ? (by * b + bx) * oc + ch : ch * b * b + by * b + bx;
-            store<f32>(q, load<f32>(row + ((<usize>(ox / b) * <usize>lc + <usize>src) << 2)));
-            q += 4;
+        for (let y0 = 0; y0 < lh; y0++) {
+          const row = xi + ((<usize>y0 * <usize>lw * <usize>lc) << 2);
+          for (let by = 0; by < b; by++) {
+            for (let x0 = 0; x0 < lw; x0++) {
+              const px = row + ((<usize>x0 * <usize>lc) << 2);
+              for (let bx = 0; bx < b; bx++) {
+                const src = dcr ? (by * b + bx) * oc + ch : ch * b * b + by * b + bx;
+                store<f32>(q, load<f32>(px + (<usize>src << 2)));
+                q += 4;
+              }
+            }
           }
         }
       }

@@ -1,16 +1,18 @@
 // An imported ONNX / QONNX model's time, node by node, and its cold start: importOnnx, Engine.load,
 // the first run (before V8 tiers the wasm up) and the second, in this fresh process.
 //
-//   npm run build && node bench/onnx-profile.mjs MODEL.onnx [--batch 1] [--runs 20]
+//   npm run build && node bench/onnx-profile.mjs MODEL.onnx [--batch 1] [--runs 20] [--kernels]
+// --kernels: also every wasm kernel call, timed (after the node-by-node table)
 // (the ESPCN figures: test/models/onnx/bsd300x3-espcn_subpixel_quant_model.onnx)
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { init, Engine, importOnnx } from '../dist/node/lowbit.js';
+import { kernelTimers, printKernelTimes } from './kernel-timers.mjs';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '1' }, runs: { type: 'string', default: '20' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { batch: { type: 'string', default: '1' }, runs: { type: 'string', default: '20' }, kernels: { type: 'boolean', default: false } } });
 const file = positionals[0] ?? new URL('../test/models/onnx/TFC_2W2A.onnx', import.meta.url).pathname;
 const n = Number(values.batch), runs = Number(values.runs);
-const lb = await init();
+const lb = await init(), timers = values.kernels ? kernelTimers(lb) : undefined;
 const bytes = new Uint8Array(await readFile(file));
 const t0 = performance.now(), lbm = importOnnx(bytes), t1 = performance.now();
 const engine = await Engine.load(lbm, { runtime: lb }), t2 = performance.now();
@@ -34,3 +36,10 @@ times.forEach((t, i) => {
   const what = step ? `step ${step.kind} ${step.weightBits}-bit weights x ${step.input} (${step.inBits}-bit) -> ${step.output}${step.output === 'codes' ? ` (${step.outBits}-bit)` : ''}` : node?.op;
   console.log(`  ${String(i).padStart(3)} ${what.padEnd(60)} ${((t / runs) * 1000).toFixed(1).padStart(10)} us`);
 });
+
+if (timers) {
+  timers.on();
+  for (let r = 0; r < runs; r++) engine.run(x, n);
+  console.log(`kernel calls, per run of batch ${n}:`);
+  printKernelTimes(timers.times, runs);
+}
